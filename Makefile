@@ -1,0 +1,47 @@
+GO      ?= go
+BIN     ?= bin/askmesh
+DATA    ?= askmesh-data
+ADDR    ?= 127.0.0.1:8080
+PKGS    ?= ./...
+FUZZTIME ?= 30s
+
+.PHONY: build demo test test-short bench fuzz lint fmt clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/askmesh
+
+## demo: build, generate the demo bank mesh if missing, serve web chat + HTTP API on localhost
+demo: build
+	./$(BIN) demo --data-dir $(DATA) --addr $(ADDR)
+
+## test: every test, including PostgreSQL, browser and fault tests, and a short fuzz pass
+test: lint
+	$(GO) test -count=1 -timeout 25m $(PKGS)
+	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+## bench: Go benchmarks and askmesh bench; writes docs/benchmarks.md
+bench: build
+	./$(BIN) bench --out docs/benchmarks.md
+
+## fuzz: the Go fuzz targets, each for FUZZTIME
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin $(DATA)

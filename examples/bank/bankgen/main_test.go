@@ -1,0 +1,10 @@
+package bankgen_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/askmesh/askmesh/adapters/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
