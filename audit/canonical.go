@@ -1,0 +1,737 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/askmesh/askmesh/catalog"
+)
+
+// GenesisHash is the prev_hash of the first record of a chain.
+const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// TimeLayout is how At is written in the canonical form and in the SQLite
+// store: UTC, microseconds, fixed width (so text order is time order).
+const TimeLayout = catalog.SQLiteTimeLayout
+
+// Canonicalize returns the canonical form of a JSON value: object keys sorted
+// (by byte order) at every depth, numbers kept exactly as written, strings
+// re-escaped minimally, no insignificant whitespace. Two documents that
+// differ only in key order, spacing or string escapes canonicalize to the
+// same bytes. It fails on anything that is not exactly one JSON value. It
+// reads JSON as encoding/json does (a duplicated key keeps its last value;
+// invalid UTF-8 and lone surrogates in strings become U+FFFD).
+func Canonicalize(raw json.RawMessage) (json.RawMessage, error) {
+	p := canonParser{data: raw}
+	p.skipSpace()
+	out, err := p.value(make([]byte, 0, len(raw)))
+	if err == nil {
+		p.skipSpace()
+		if p.pos < len(p.data) {
+			err = p.errorf("trailing data after the JSON value")
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: canonicalize: %w", err)
+	}
+	return out, nil
+}
+
+// canonParser writes the canonical form while it parses, without building
+// Go values: Append canonicalizes the arguments of every tool call.
+type canonParser struct {
+	data  []byte
+	pos   int
+	depth int
+}
+
+// maxDepth matches encoding/json's nesting limit.
+const maxDepth = 10000
+
+func (p *canonParser) errorf(format string, args ...any) error {
+	return fmt.Errorf("invalid JSON at offset %d: %s", p.pos, fmt.Sprintf(format, args...))
+}
+
+func (p *canonParser) skipSpace() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *canonParser) value(out []byte) ([]byte, error) {
+	if p.pos >= len(p.data) {
+		return nil, p.errorf("unexpected end of input")
+	}
+	switch c := p.data[p.pos]; {
+	case c == '{':
+		return p.object(out)
+	case c == '[':
+		return p.array(out)
+	case c == '"':
+		s, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		return appendString(out, s), nil
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number(out)
+	default:
+		for _, lit := range []string{"true", "false", "null"} {
+			if bytes.HasPrefix(p.data[p.pos:], []byte(lit)) {
+				p.pos += len(lit)
+				return append(out, lit...), nil
+			}
+		}
+		return nil, p.errorf("unexpected %q", c)
+	}
+}
+
+func (p *canonParser) enter() error {
+	p.depth++
+	if p.depth > maxDepth {
+		return p.errorf("nested too deeply")
+	}
+	return nil
+}
+
+func (p *canonParser) array(out []byte) ([]byte, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	p.pos++ // [
+	out = append(out, '[')
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == ']' {
+		p.pos++
+		p.depth--
+		return append(out, ']'), nil
+	}
+	for first := true; ; first = false {
+		if !first {
+			out = append(out, ',')
+		}
+		p.skipSpace()
+		var err error
+		if out, err = p.value(out); err != nil {
+			return nil, err
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return nil, p.errorf("unexpected end of input in an array")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case ']':
+			p.pos++
+			p.depth--
+			return append(out, ']'), nil
+		default:
+			return nil, p.errorf("unexpected %q in an array", p.data[p.pos])
+		}
+	}
+}
+
+type member struct {
+	key   string
+	value []byte
+}
+
+func (p *canonParser) object(out []byte) ([]byte, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	p.pos++ // {
+	var members []member
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+		p.pos++
+	} else {
+		for {
+			p.skipSpace()
+			if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+				return nil, p.errorf("expected a member name")
+			}
+			key, err := p.str()
+			if err != nil {
+				return nil, err
+			}
+			p.skipSpace()
+			if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+				return nil, p.errorf("expected ':' after a member name")
+			}
+			p.pos++
+			p.skipSpace()
+			v, err := p.value(nil)
+			if err != nil {
+				return nil, err
+			}
+			members = append(members, member{key, v})
+			p.skipSpace()
+			if p.pos >= len(p.data) {
+				return nil, p.errorf("unexpected end of input in an object")
+			}
+			if p.data[p.pos] == ',' {
+				p.pos++
+				continue
+			}
+			if p.data[p.pos] == '}' {
+				p.pos++
+				break
+			}
+			return nil, p.errorf("unexpected %q in an object", p.data[p.pos])
+		}
+	}
+	p.depth--
+	// Stable, so that of equal keys the last one written comes last and wins.
+	slices.SortStableFunc(members, func(a, b member) int { return strings.Compare(a.key, b.key) })
+	out = append(out, '{')
+	n := 0
+	for i, m := range members {
+		if i+1 < len(members) && members[i+1].key == m.key {
+			continue
+		}
+		if n > 0 {
+			out = append(out, ',')
+		}
+		out = appendString(out, m.key)
+		out = append(out, ':')
+		out = append(out, m.value...)
+		n++
+	}
+	return append(out, '}'), nil
+}
+
+// number copies a JSON number as written, after checking its grammar:
+// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func (p *canonParser) number(out []byte) ([]byte, error) {
+	start := p.pos
+	d := p.data
+	digits := func() int {
+		n := 0
+		for p.pos < len(d) && d[p.pos] >= '0' && d[p.pos] <= '9' {
+			p.pos++
+			n++
+		}
+		return n
+	}
+	if d[p.pos] == '-' {
+		p.pos++
+	}
+	switch {
+	case p.pos < len(d) && d[p.pos] == '0':
+		p.pos++
+	case digits() == 0:
+		return nil, p.errorf("invalid number")
+	}
+	if p.pos < len(d) && d[p.pos] == '.' {
+		p.pos++
+		if digits() == 0 {
+			return nil, p.errorf("invalid number")
+		}
+	}
+	if p.pos < len(d) && (d[p.pos] == 'e' || d[p.pos] == 'E') {
+		p.pos++
+		if p.pos < len(d) && (d[p.pos] == '+' || d[p.pos] == '-') {
+			p.pos++
+		}
+		if digits() == 0 {
+			return nil, p.errorf("invalid number")
+		}
+	}
+	return append(out, d[start:p.pos]...), nil
+}
+
+// str reads a JSON string and returns its value, decoded as encoding/json
+// does: invalid UTF-8 and unpaired surrogates become U+FFFD.
+func (p *canonParser) str() (string, error) {
+	p.pos++ // opening quote
+	start := p.pos
+	d := p.data
+	// Fast path: no escapes, valid UTF-8.
+	for p.pos < len(d) {
+		c := d[p.pos]
+		if c == '"' {
+			if v := d[start:p.pos]; utf8.Valid(v) {
+				p.pos++
+				return string(v), nil
+			}
+			break
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		p.pos++
+	}
+	p.pos = start
+	var b []byte
+	for p.pos < len(d) {
+		c := d[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			return string(b), nil
+		case c < 0x20:
+			return "", p.errorf("control character in a string")
+		case c == '\\':
+			if p.pos+1 >= len(d) {
+				return "", p.errorf("unexpected end of input in a string")
+			}
+			e := d[p.pos+1]
+			p.pos += 2
+			switch e {
+			case '"', '\\', '/':
+				b = append(b, e)
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r, ok := p.hex4()
+				if !ok {
+					return "", p.errorf("invalid \\u escape")
+				}
+				if utf16.IsSurrogate(r) {
+					// A pair makes one rune; anything else is U+FFFD, and the
+					// second escape is read on its own.
+					save := p.pos
+					if r2, ok := p.lowSurrogate(); ok {
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							b = utf8.AppendRune(b, dec)
+							continue
+						}
+					}
+					p.pos = save
+					r = utf8.RuneError
+				}
+				b = utf8.AppendRune(b, r)
+			default:
+				return "", p.errorf("invalid escape \\%c", e)
+			}
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			p.pos++
+		default:
+			r, size := utf8.DecodeRune(d[p.pos:])
+			if r == utf8.RuneError && size == 1 {
+				b = utf8.AppendRune(b, utf8.RuneError)
+			} else {
+				b = append(b, d[p.pos:p.pos+size]...)
+			}
+			p.pos += size
+		}
+	}
+	return "", p.errorf("unexpected end of input in a string")
+}
+
+func (p *canonParser) hex4() (rune, bool) {
+	if p.pos+4 > len(p.data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range p.data[p.pos : p.pos+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	p.pos += 4
+	return r, true
+}
+
+func (p *canonParser) lowSurrogate() (rune, bool) {
+	if p.pos+2 > len(p.data) || p.data[p.pos] != '\\' || p.data[p.pos+1] != 'u' {
+		return 0, false
+	}
+	p.pos += 2
+	return p.hex4()
+}
+
+// appendString writes s as a JSON string, escaping only what JSON requires;
+// invalid UTF-8 becomes a literal U+FFFD (not an escape), so encoding what a
+// decoder read back gives the same bytes again.
+func appendString(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, "\uFFFD"...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
+
+// row is a record in the form it is stored and hashed: text columns
+// sanitized, JSON-valued columns as canonical JSON text, At as fixed-width
+// text. The hash is computed from these bytes, so a stored row can be
+// re-hashed without decoding it.
+type row struct {
+	id             string
+	seq            int64
+	at             string    // TimeLayout
+	atTime         time.Time // the same instant, for stores with a time type
+	requestID      string
+	conversationID string
+	channel        string
+	subject        string
+	groups         string // JSON array of strings
+	action         string
+	tool           string
+	product        string
+	arguments      string // canonical JSON
+	columns        string // JSON array of strings
+	rowFilters     string // JSON array of {column, op, value}
+	masks          string // JSON object, keys sorted
+	decision       string
+	reason         string
+	rowsReturned   int64
+	policyRevision string
+	model          string
+	question       string
+	durationMS     int64
+	prevHash       string
+	hash           string
+}
+
+// canonical is the record's canonical JSON: every field but hash, in the
+// Record's field order, JSON-valued fields verbatim as stored.
+func (r *row) canonical(b []byte) []byte {
+	str := func(name, v string) {
+		b = append(b, ',', '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+		b = appendString(b, v)
+	}
+	raw := func(name, v string) {
+		b = append(b, ',', '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+		b = append(b, v...)
+	}
+	num := func(name string, v int64) {
+		b = append(b, ',', '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+		b = strconv.AppendInt(b, v, 10)
+	}
+	b = append(b, `{"id":`...)
+	b = appendString(b, r.id)
+	num("seq", r.seq)
+	str("at", r.at)
+	str("request_id", r.requestID)
+	str("conversation_id", r.conversationID)
+	str("channel", r.channel)
+	str("subject", r.subject)
+	raw("groups", r.groups)
+	str("action", r.action)
+	str("tool", r.tool)
+	str("product", r.product)
+	raw("arguments", r.arguments)
+	raw("columns", r.columns)
+	raw("row_filters", r.rowFilters)
+	raw("masks", r.masks)
+	str("decision", r.decision)
+	str("reason", r.reason)
+	num("rows_returned", r.rowsReturned)
+	str("policy_revision", r.policyRevision)
+	str("model", r.model)
+	str("question", r.question)
+	num("duration_ms", r.durationMS)
+	str("prev_hash", r.prevHash)
+	return append(b, '}')
+}
+
+// computeHash is hex(sha256(prev_hash || canonical)), prev_hash being the
+// 64 hex characters of the previous record's hash.
+func (r *row) computeHash() string {
+	h := sha256.New()
+	h.Write([]byte(r.prevHash))
+	h.Write(r.canonical(make([]byte, 0, 1024)))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ComputeHash returns hex(sha256(PrevHash || canonical(r))), where the
+// canonical form is r's JSON without Hash: fields in declaration order, At in
+// UTC with microseconds (TimeLayout), nil slices and maps as empty ones,
+// Arguments and filter values canonicalized (see Canonicalize), and text
+// fields as stored (invalid UTF-8 and NUL replaced by U+FFFD). It returns ""
+// when r cannot be encoded (arguments that are not JSON, a filter value JSON
+// cannot represent); Append rejects such records.
+func (r *Record) ComputeHash() string {
+	rw, err := r.toRow()
+	if err != nil {
+		return ""
+	}
+	return rw.computeHash()
+}
+
+// cleanText makes s storable in any text column: valid UTF-8, no NUL (which
+// PostgreSQL text refuses). Both become U+FFFD, before hashing, so the
+// stored bytes are the hashed bytes.
+func cleanText(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	}
+	return s
+}
+
+func stringsJSON(v []string) string {
+	b := []byte{'['}
+	for i, s := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return string(append(b, ']'))
+}
+
+// toRow encodes r as stored. It does not validate or fill anything: that is
+// prepare's job.
+func (r *Record) toRow() (*row, error) {
+	rw := &row{
+		id:             cleanText(r.ID),
+		seq:            r.Seq,
+		atTime:         r.At.UTC().Truncate(time.Microsecond),
+		requestID:      cleanText(r.RequestID),
+		conversationID: cleanText(r.ConversationID),
+		channel:        cleanText(r.Channel),
+		subject:        cleanText(r.Subject),
+		groups:         stringsJSON(r.Groups),
+		action:         cleanText(r.Action),
+		tool:           cleanText(r.Tool),
+		product:        cleanText(r.Product),
+		columns:        stringsJSON(r.Columns),
+		decision:       cleanText(r.Decision),
+		reason:         cleanText(r.Reason),
+		rowsReturned:   int64(r.RowsReturned),
+		policyRevision: cleanText(r.PolicyRevision),
+		model:          cleanText(r.Model),
+		question:       cleanText(r.Question),
+		durationMS:     r.DurationMS,
+		prevHash:       cleanText(r.PrevHash),
+		hash:           cleanText(r.Hash),
+	}
+	rw.at = rw.atTime.Format(TimeLayout)
+
+	if len(bytes.TrimSpace(r.Arguments)) == 0 {
+		rw.arguments = "{}"
+	} else {
+		args, err := Canonicalize(r.Arguments)
+		if err != nil {
+			return nil, fmt.Errorf("arguments: %w", err)
+		}
+		rw.arguments = string(args)
+	}
+
+	b := []byte{'['}
+	for i, f := range r.RowFilters {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		v, err := json.Marshal(f.Value)
+		if err != nil {
+			return nil, fmt.Errorf("row filter %d (%s): value: %w", i, f.Column, err)
+		}
+		if v, err = Canonicalize(v); err != nil {
+			return nil, fmt.Errorf("row filter %d (%s): value: %w", i, f.Column, err)
+		}
+		b = append(b, `{"column":`...)
+		b = appendString(b, f.Column)
+		b = append(b, `,"op":`...)
+		b = appendString(b, f.Op)
+		b = append(b, `,"value":`...)
+		b = append(b, v...)
+		b = append(b, '}')
+	}
+	rw.rowFilters = string(append(b, ']'))
+
+	keys := make([]string, 0, len(r.Masks))
+	for k := range r.Masks {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = []byte{'{'}
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendString(b, r.Masks[k])
+	}
+	rw.masks = string(append(b, '}'))
+	return rw, nil
+}
+
+// toRecord decodes a stored row. Numbers inside filter values come back as
+// json.Number, so the record re-encodes to the same bytes.
+func (rw *row) toRecord() (Record, error) { return rw.decode(nil) }
+
+// decode is toRecord. When src is the record rw was just made from, fields
+// whose strings are all valid UTF-8 are copied from it rather than decoded
+// (decoding would give them back unchanged): Append runs this for every
+// record, and decoding JSON is most of its cost.
+func (rw *row) decode(src *Record) (Record, error) {
+	rec := Record{
+		ID:             rw.id,
+		Seq:            rw.seq,
+		RequestID:      rw.requestID,
+		ConversationID: rw.conversationID,
+		Channel:        rw.channel,
+		Subject:        rw.subject,
+		Action:         rw.action,
+		Tool:           rw.tool,
+		Product:        rw.product,
+		Arguments:      json.RawMessage(rw.arguments),
+		Decision:       rw.decision,
+		Reason:         rw.reason,
+		RowsReturned:   int(rw.rowsReturned),
+		PolicyRevision: rw.policyRevision,
+		Model:          rw.model,
+		Question:       rw.question,
+		DurationMS:     rw.durationMS,
+		PrevHash:       rw.prevHash,
+		Hash:           rw.hash,
+	}
+	if !rw.atTime.IsZero() {
+		rec.At = rw.atTime.UTC()
+	} else {
+		t, err := time.Parse(TimeLayout, rw.at)
+		if err != nil {
+			return Record{}, fmt.Errorf("record seq %d: at %q: %w", rw.seq, rw.at, err)
+		}
+		rec.At = t
+	}
+	decodeJSON := func(name, text string, into any) error {
+		dec := json.NewDecoder(strings.NewReader(text))
+		dec.UseNumber()
+		if err := dec.Decode(into); err != nil {
+			return fmt.Errorf("record seq %d: %s: %w", rw.seq, name, err)
+		}
+		return nil
+	}
+	if src != nil && validStrings(src.Groups) {
+		rec.Groups = slices.Clone(src.Groups)
+	} else if err := decodeJSON("groups", rw.groups, &rec.Groups); err != nil {
+		return Record{}, err
+	}
+	if src != nil && validStrings(src.Columns) {
+		rec.Columns = slices.Clone(src.Columns)
+	} else if err := decodeJSON("columns", rw.columns, &rec.Columns); err != nil {
+		return Record{}, err
+	}
+	if src != nil && validMap(src.Masks) {
+		rec.Masks = maps.Clone(src.Masks)
+	} else if err := decodeJSON("masks", rw.masks, &rec.Masks); err != nil {
+		return Record{}, err
+	}
+	// Filter values always need decoding: they come back as generic JSON.
+	if src == nil || len(src.RowFilters) > 0 {
+		if err := decodeJSON("row_filters", rw.rowFilters, &rec.RowFilters); err != nil {
+			return Record{}, err
+		}
+	}
+	if rec.Groups == nil {
+		rec.Groups = []string{}
+	}
+	if rec.Columns == nil {
+		rec.Columns = []string{}
+	}
+	if rec.RowFilters == nil {
+		rec.RowFilters = []Filter{}
+	}
+	if rec.Masks == nil {
+		rec.Masks = map[string]string{}
+	}
+	return rec, nil
+}
+
+func validStrings(v []string) bool {
+	for _, s := range v {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
+}
+
+func validMap(m map[string]string) bool {
+	for k, v := range m {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// validate rejects records the log must not hold, before they reach a batch
+// (where one bad record would fail everyone else's).
+func (r *Record) validate() error {
+	switch r.Decision {
+	case DecisionAllow, DecisionDeny, DecisionError:
+	default:
+		return fmt.Errorf("decision %q is not one of allow, deny, error", r.Decision)
+	}
+	if r.RowsReturned < 0 || r.RowsReturned > math.MaxInt32 {
+		return fmt.Errorf("rows_returned %d is out of range", r.RowsReturned)
+	}
+	if y := r.At.UTC().Year(); y < 1 || y > 9999 {
+		return fmt.Errorf("at %s is out of range", r.At)
+	}
+	return nil
+}
