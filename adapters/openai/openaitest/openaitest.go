@@ -1,0 +1,557 @@
+// Package openaitest is a scripted OpenAI-compatible chat completions
+// server for tests and benchmarks. Each Step answers one request to
+// .../chat/completions, as JSON or, when the client asks for a stream, as
+// server-sent events in OpenAI's chunk format. Every request is recorded,
+// decoded, so tests can assert what the client sent.
+//
+// Like the real API it rejects malformed conversations with 400: a tool
+// message that answers no preceding tool call, an assistant tool call left
+// unanswered, a tool without a valid name or an object schema.
+package openaitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// ToolCall is a call the scripted model makes. Arguments are sent verbatim,
+// so a test can send invalid JSON. On the wire it is OpenAI's
+// {"id","type":"function","function":{"name","arguments"}}.
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments string
+}
+
+type wireToolCall struct {
+	Index    *int   `json:"index,omitempty"`
+	ID       string `json:"id,omitempty"`
+	Type     string `json:"type,omitempty"`
+	Function struct {
+		Name      string `json:"name,omitempty"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+// MarshalJSON writes the wire form.
+func (c ToolCall) MarshalJSON() ([]byte, error) {
+	w := wireToolCall{ID: c.ID, Type: "function"}
+	w.Function.Name, w.Function.Arguments = c.Name, c.Arguments
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads the wire form.
+func (c *ToolCall) UnmarshalJSON(b []byte) error {
+	var w wireToolCall
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*c = ToolCall{ID: w.ID, Name: w.Function.Name, Arguments: w.Function.Arguments}
+	return nil
+}
+
+// Usage is the token count a step reports.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+}
+
+// Step answers one request. The zero Step answers with empty text.
+type Step struct {
+	Text      string
+	ToolCalls []ToolCall // several are parallel calls
+
+	// Status, when not 0 or 200, answers with this HTTP status and an
+	// OpenAI error body carrying Error (default: the status text).
+	Status     int
+	Error      string
+	RetryAfter string // Retry-After header value, e.g. "1"
+
+	// Delay waits before answering (and gives up if the client leaves).
+	Delay time.Duration
+	// Raw, when set, is written verbatim as the 200 response body (a JSON
+	// document, or the event stream when the client streams).
+	Raw string
+
+	Usage        *Usage // default: about 4 bytes per token of request and answer
+	FinishReason string // default "tool_calls" with calls, else "stop"
+
+	// ChunkSize is how many bytes of text or arguments each streamed delta
+	// carries (default 7). Interleave sends parallel calls' argument
+	// deltas in turn instead of one call after the other.
+	ChunkSize  int
+	Interleave bool
+	// Truncate ends a stream before its finish_reason and [DONE], as a
+	// dropped connection would.
+	Truncate bool
+
+	// Respond, when set, computes the step from the request.
+	Respond func(Request) Step
+}
+
+// Request is a request the server received.
+type Request struct {
+	Method string      `json:"-"`
+	Path   string      `json:"-"`
+	Query  url.Values  `json:"-"` // api-version, with Azure
+	Header http.Header `json:"-"`
+
+	Model         string          `json:"model"`
+	Messages      []Message       `json:"messages"`
+	Tools         []Tool          `json:"tools"`
+	ToolChoice    json.RawMessage `json:"tool_choice"`
+	Stream        bool            `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	Temperature *float64 `json:"temperature"`
+
+	Body json.RawMessage `json:"-"` // the whole body as sent
+}
+
+// Message is a message of a request.
+type Message struct {
+	Role       string     `json:"role"`
+	Content    string     `json:"content"`
+	Name       string     `json:"name,omitempty"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string     `json:"tool_call_id,omitempty"`
+}
+
+// UnmarshalJSON accepts content as a string, null or an array of text parts.
+func (m *Message) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Role       string          `json:"role"`
+		Content    json.RawMessage `json:"content"`
+		Name       string          `json:"name"`
+		ToolCalls  []ToolCall      `json:"tool_calls"`
+		ToolCallID string          `json:"tool_call_id"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*m = Message{Role: w.Role, Name: w.Name, ToolCalls: w.ToolCalls, ToolCallID: w.ToolCallID}
+	c := bytes.TrimSpace(w.Content)
+	switch {
+	case len(c) == 0 || string(c) == "null":
+	case c[0] == '"':
+		return json.Unmarshal(c, &m.Content)
+	case c[0] == '[':
+		var parts []struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(c, &parts); err != nil {
+			return fmt.Errorf("content parts: %w", err)
+		}
+		for _, p := range parts {
+			m.Content += p.Text
+		}
+	default:
+		return fmt.Errorf("content is neither a string nor an array of parts: %s", c)
+	}
+	return nil
+}
+
+// Tool is a tool offered in a request.
+type Tool struct {
+	Type     string `json:"type"`
+	Function struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description"`
+		Parameters  json.RawMessage `json:"parameters"`
+		Strict      bool            `json:"strict"`
+	} `json:"function"`
+}
+
+// ToolNames lists the offered tools' names in order.
+func (r Request) ToolNames() []string {
+	out := make([]string, len(r.Tools))
+	for i, t := range r.Tools {
+		out[i] = t.Function.Name
+	}
+	return out
+}
+
+// LastToolResults returns the tool messages that end the conversation.
+func (r Request) LastToolResults() []Message {
+	i := len(r.Messages)
+	for i > 0 && r.Messages[i-1].Role == "tool" {
+		i--
+	}
+	return r.Messages[i:]
+}
+
+// Server is the scripted server. Its methods are safe for concurrent use.
+type Server struct {
+	*httptest.Server
+
+	mu        sync.Mutex
+	script    []Step
+	requests  []Request
+	latency   time.Duration
+	responder func(Request) Step
+	n         int
+}
+
+// NewServer starts a server that answers with script, one step per
+// request, and stops it when the test ends.
+func NewServer(t testing.TB, script ...Step) *Server {
+	s := &Server{script: script}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// BaseURL is the URL to configure clients with: the server's URL + "/v1".
+func (s *Server) BaseURL() string { return s.URL + "/v1" }
+
+// SetLatency adds a fixed delay before every answer, as a slow model would.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// SetResponder answers every request that comes after the script is spent.
+func (s *Server) SetResponder(f func(Request) Step) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.responder = f
+}
+
+// Requests returns the requests received so far, in arrival order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Pending is the number of scripted steps not used yet.
+func (s *Server) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.script)
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/chat/completions") {
+		writeError(w, http.StatusNotFound, "invalid_request_error", fmt.Sprintf("Unknown request URL: %s %s", r.Method, r.URL.Path))
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "could not read the body: "+err.Error())
+		return
+	}
+	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
+	decodeErr := json.Unmarshal(body, &req)
+
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	s.n++
+	n := s.n
+	latency := s.latency
+	var step Step
+	ok := len(s.script) > 0
+	if ok {
+		step, s.script = s.script[0], s.script[1:]
+	} else if s.responder != nil {
+		step, ok = Step{Respond: s.responder}, true // called below, unlocked
+	}
+	s.mu.Unlock()
+
+	if decodeErr != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "We could not parse the JSON body of your request: "+decodeErr.Error())
+		return
+	}
+	if msg := validate(req); msg != "" {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", msg)
+		return
+	}
+	if !ok {
+		// 400, not 5xx: a spent script must not be retried into a hang.
+		writeError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("openaitest: no step left for request %d", n))
+		return
+	}
+	for step.Respond != nil {
+		step = step.Respond(req)
+	}
+	if !sleep(r.Context(), latency+step.Delay) {
+		return
+	}
+	if step.Status != 0 && step.Status != http.StatusOK {
+		if step.RetryAfter != "" {
+			w.Header().Set("Retry-After", step.RetryAfter)
+		}
+		msg := step.Error
+		if msg == "" {
+			msg = http.StatusText(step.Status)
+		}
+		typ := "invalid_request_error"
+		switch {
+		case step.Status == http.StatusTooManyRequests:
+			typ = "rate_limit_exceeded"
+		case step.Status >= 500:
+			typ = "server_error"
+		}
+		writeError(w, step.Status, typ, msg)
+		return
+	}
+	id := fmt.Sprintf("chatcmpl-openaitest-%d", n)
+	for i := range step.ToolCalls {
+		if step.ToolCalls[i].ID == "" {
+			step.ToolCalls[i].ID = fmt.Sprintf("call_%d_%d", n, i)
+		}
+	}
+	if step.FinishReason == "" {
+		step.FinishReason = "stop"
+		if len(step.ToolCalls) > 0 {
+			step.FinishReason = "tool_calls"
+		}
+	}
+	if step.Usage == nil {
+		out := len(step.Text)
+		for _, c := range step.ToolCalls {
+			out += len(c.Name) + len(c.Arguments)
+		}
+		step.Usage = &Usage{PromptTokens: tokens(len(body)), CompletionTokens: tokens(out)}
+	}
+	if req.Stream {
+		s.stream(w, r, req, step, id)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if step.Raw != "" {
+		_, _ = io.WriteString(w, step.Raw)
+		return
+	}
+	msg := map[string]any{"role": "assistant", "content": nil, "refusal": nil}
+	if step.Text != "" || len(step.ToolCalls) == 0 {
+		msg["content"] = step.Text
+	}
+	if len(step.ToolCalls) > 0 {
+		msg["tool_calls"] = step.ToolCalls
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"id": id, "object": "chat.completion", "created": created, "model": req.Model, "system_fingerprint": fingerprint,
+		"choices": []any{map[string]any{"index": 0, "message": msg, "logprobs": nil, "finish_reason": step.FinishReason}},
+		"usage":   usageJSON(*step.Usage),
+	})
+}
+
+const (
+	created     = 1767225600 // 2026-01-01T00:00:00Z: answers are reproducible
+	fingerprint = "fp_openaitest"
+)
+
+func tokens(bytes int) int { return (bytes + 3) / 4 }
+
+func usageJSON(u Usage) map[string]any {
+	return map[string]any{"prompt_tokens": u.PromptTokens, "completion_tokens": u.CompletionTokens,
+		"total_tokens": u.PromptTokens + u.CompletionTokens}
+}
+
+// stream writes the answer as OpenAI does: a first chunk with the role,
+// content deltas, tool-call deltas (the first of each call with index, id,
+// type and name, then argument pieces with the index only), a chunk with
+// the finish_reason, a usage chunk when asked for, then [DONE].
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, step Step, id string) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	flusher, _ := w.(http.Flusher)
+	if step.Raw != "" {
+		_, _ = io.WriteString(w, step.Raw)
+		return
+	}
+	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	send := func(choices []any, usage any) bool {
+		chunk := map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+			"system_fingerprint": fingerprint, "choices": choices}
+		if includeUsage {
+			chunk["usage"] = usage
+		}
+		b, _ := json.Marshal(chunk)
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+			return false
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		return r.Context().Err() == nil
+	}
+	delta := func(d map[string]any) bool {
+		return send([]any{map[string]any{"index": 0, "delta": d, "logprobs": nil, "finish_reason": nil}}, nil)
+	}
+	size := step.ChunkSize
+	if size <= 0 {
+		size = 7
+	}
+	if !delta(map[string]any{"role": "assistant", "content": "", "refusal": nil}) {
+		return
+	}
+	for _, piece := range split(step.Text, size) {
+		if !delta(map[string]any{"content": piece}) {
+			return
+		}
+	}
+	type callDelta struct {
+		index int
+		first bool
+		args  string
+	}
+	var perCall [][]callDelta
+	for i, c := range step.ToolCalls {
+		ds := []callDelta{{index: i, first: true}}
+		for _, p := range split(c.Arguments, size) {
+			ds = append(ds, callDelta{index: i, args: p})
+		}
+		perCall = append(perCall, ds)
+	}
+	var order []callDelta
+	if step.Interleave {
+		for k := 0; ; k++ {
+			more := false
+			for _, ds := range perCall {
+				if k < len(ds) {
+					order, more = append(order, ds[k]), true
+				}
+			}
+			if !more {
+				break
+			}
+		}
+	} else {
+		for _, ds := range perCall {
+			order = append(order, ds...)
+		}
+	}
+	for _, d := range order {
+		tc := map[string]any{"index": d.index, "function": map[string]any{"arguments": d.args}}
+		if d.first {
+			c := step.ToolCalls[d.index]
+			tc["id"], tc["type"] = c.ID, "function"
+			tc["function"] = map[string]any{"name": c.Name, "arguments": ""}
+		}
+		if !delta(map[string]any{"tool_calls": []any{tc}}) {
+			return
+		}
+	}
+	if step.Truncate {
+		return
+	}
+	if !send([]any{map[string]any{"index": 0, "delta": map[string]any{}, "logprobs": nil, "finish_reason": step.FinishReason}}, nil) {
+		return
+	}
+	if includeUsage && !send([]any{}, usageJSON(*step.Usage)) {
+		return
+	}
+	_, _ = io.WriteString(w, "data: [DONE]\n\n")
+	if flusher != nil {
+		flusher.Flush()
+	}
+}
+
+// split cuts s into pieces of at most size bytes without splitting a rune.
+func split(s string, size int) []string {
+	var out []string
+	for len(s) > 0 {
+		n := min(size, len(s))
+		for n < len(s) && !utf8.RuneStart(s[n]) {
+			n++
+		}
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	return out
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func writeError(w http.ResponseWriter, status int, typ, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": nil}})
+}
+
+var toolName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+
+// validate applies the checks the real API makes that a client could get
+// wrong; it returns the API's complaint, or "".
+func validate(req Request) string {
+	if req.Model == "" {
+		return "you must provide a model parameter"
+	}
+	if len(req.Messages) == 0 {
+		return "'messages' must contain at least one message"
+	}
+	for i, t := range req.Tools {
+		if t.Type != "function" {
+			return fmt.Sprintf("Invalid value for 'tools[%d].type': %q", i, t.Type)
+		}
+		if !toolName.MatchString(t.Function.Name) {
+			return fmt.Sprintf("Invalid 'tools[%d].function.name': string does not match pattern '^[a-zA-Z0-9_-]+$'", i)
+		}
+		if len(t.Function.Parameters) > 0 {
+			var schema struct {
+				Type string `json:"type"`
+			}
+			if err := json.Unmarshal(t.Function.Parameters, &schema); err != nil || schema.Type != "object" {
+				return fmt.Sprintf("Invalid schema for function '%s': schema must be a JSON Schema of 'type: \"object\"'", t.Function.Name)
+			}
+		}
+	}
+	pending := map[string]bool{} // tool calls of the last assistant message not yet answered
+	for i, m := range req.Messages {
+		switch m.Role {
+		case "system", "developer", "user":
+		case "assistant":
+			if m.Content == "" && len(m.ToolCalls) == 0 {
+				return fmt.Sprintf("Invalid value for 'messages[%d].content': an assistant message needs content or tool_calls", i)
+			}
+		case "tool":
+			if !pending[m.ToolCallID] {
+				return fmt.Sprintf("Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls' (messages[%d], tool_call_id %q)", i, m.ToolCallID)
+			}
+			delete(pending, m.ToolCallID)
+			continue
+		default:
+			return fmt.Sprintf("Invalid value for 'messages[%d].role': %q", i, m.Role)
+		}
+		if len(pending) > 0 {
+			return fmt.Sprintf("An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id' (messages[%d])", i)
+		}
+		pending = map[string]bool{}
+		for _, c := range m.ToolCalls {
+			pending[c.ID] = true
+		}
+	}
+	if len(pending) > 0 {
+		return "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'"
+	}
+	return ""
+}

@@ -1,0 +1,175 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/askmesh/askmesh/authz"
+)
+
+// Directory resolves a user id to a subject; *authz.Directory implements it.
+// A user the directory does not list comes back with Known false.
+type Directory interface {
+	Lookup(id string) authz.Subject
+}
+
+// userLister is implemented by *authz.Directory: demo mode lists its users
+// and their titles.
+type userLister interface {
+	Users() []authz.User
+}
+
+// AuthConfig says who may call the API. Every request must carry a bearer
+// token: a static token listed here (by its SHA-256 hash), an OIDC JWT when
+// OIDC is configured, or, in demo mode only, a demo user's token demo-<name>.
+type AuthConfig struct {
+	// Tokens maps a token's hash, "sha256:<64 hex digits>" as HashToken
+	// returns it, to the user id it authenticates. Tokens themselves are never
+	// stored, so a leaked configuration file leaks no credentials.
+	Tokens map[string]string `yaml:"tokens"`
+	OIDC   *OIDCConfig       `yaml:"oidc"`
+}
+
+// OIDCConfig verifies JWTs from an OpenID Connect provider against its JWKS.
+type OIDCConfig struct {
+	Issuer   string   `yaml:"issuer"`   // the iss claim tokens must carry
+	Audience string   `yaml:"audience"` // the aud claim tokens must carry (the client id)
+	JWKSURL  string   `yaml:"jwks_url"` // where the provider publishes its signing keys
+	IDClaim  string   `yaml:"id_claim"` // the claim naming the user (default "email")
+	Groups   string   `yaml:"groups"`   // the claim listing the user's groups (default "groups")
+	Name     string   `yaml:"name"`     // the claim with a display name (default "name")
+	Algs     []string `yaml:"algs"`     // accepted signing algorithms (default RS256, ES256)
+}
+
+// HashToken returns the form a static token is configured in: "sha256:<hex>".
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// NewToken returns a fresh random token (256 bits) to hand to a user or an
+// application; configure HashToken(token), not the token.
+func NewToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("new token: %w", err)
+	}
+	return "askmesh_" + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// DemoToken is the token of a demo user in demo mode: "demo-" and the part
+// of the id before "@" (demo-carol for carol@bank.example).
+func DemoToken(userID string) string {
+	return "demo-" + strings.ToLower(strings.SplitN(userID, "@", 2)[0])
+}
+
+// authError is a refused credential. Reason is a metric label; Message is
+// what the client is told, which never says whether a token exists.
+type authError struct {
+	Reason  string // missing, unknown, invalid, expired
+	Message string
+}
+
+func (e *authError) Error() string { return e.Message }
+
+type authenticator struct {
+	dir    Directory
+	tokens map[[32]byte]string // sha256(token) -> user id
+	demo   map[string]string   // demo token -> user id
+	oidc   *oidcVerifier
+}
+
+func newAuthenticator(dir Directory, cfg AuthConfig, demo bool, demoUsers []string) (*authenticator, error) {
+	a := &authenticator{dir: dir, tokens: map[[32]byte]string{}}
+	keys := make([]string, 0, len(cfg.Tokens))
+	for k := range cfg.Tokens {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		user := strings.TrimSpace(cfg.Tokens[k])
+		hexPart, ok := strings.CutPrefix(k, "sha256:")
+		raw, err := hex.DecodeString(hexPart)
+		if !ok || err != nil || len(raw) != sha256.Size {
+			return nil, fmt.Errorf("auth tokens: %q is not \"sha256:<64 hex digits>\"; configure the token's hash (askmesh token hash), never the token itself", abbreviate(k))
+		}
+		if user == "" {
+			return nil, fmt.Errorf("auth tokens: %s maps to no user id", abbreviate(k))
+		}
+		a.tokens[[32]byte(raw)] = user
+	}
+	if demo {
+		a.demo = map[string]string{}
+		for _, id := range demoUsers {
+			a.demo[DemoToken(id)] = id
+		}
+	}
+	if cfg.OIDC != nil {
+		v, err := newOIDCVerifier(*cfg.OIDC, dir)
+		if err != nil {
+			return nil, err
+		}
+		a.oidc = v
+	}
+	return a, nil
+}
+
+// authenticate resolves the request's bearer token to a subject.
+func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (authz.Subject, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return authz.Subject{}, &authError{"missing", "this endpoint needs a bearer token: send Authorization: Bearer <token>"}
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return authz.Subject{}, &authError{"invalid", "the Authorization header must be \"Bearer <token>\""}
+	}
+	return a.token(ctx, token)
+}
+
+func (a *authenticator) token(ctx context.Context, token string) (authz.Subject, error) {
+	if id, ok := a.tokens[sha256.Sum256([]byte(token))]; ok {
+		return a.lookup(id), nil
+	}
+	if id, ok := a.demo[token]; ok {
+		return a.lookup(id), nil
+	}
+	if a.oidc != nil && strings.Count(token, ".") == 2 {
+		return a.oidc.verify(ctx, token)
+	}
+	return authz.Subject{}, &authError{"unknown", "the bearer token is not valid"}
+}
+
+func (a *authenticator) lookup(id string) authz.Subject {
+	s := a.dir.Lookup(id)
+	if s.ID == "" {
+		s.ID = id
+	}
+	return s
+}
+
+// subjectFromContext is set by the auth wrapper for handlers.
+func subjectOf(r *http.Request) authz.Subject {
+	if st := stateOf(r.Context()); st != nil && st.subject != nil {
+		return *st.subject
+	}
+	return authz.Subject{}
+}
+
+func abbreviate(s string) string {
+	if len(s) > 20 {
+		return s[:20] + "…"
+	}
+	return s
+}
+
+var errNoDirectory = errors.New("web: Options.Directory is required to resolve users")

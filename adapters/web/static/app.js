@@ -1,0 +1,491 @@
+// askmesh web chat: sign in with a bearer token (kept in sessionStorage),
+// ask questions, and watch the answer stream in over server-sent events read
+// from a fetch body (EventSource cannot POST). No framework, no build step.
+"use strict";
+
+const TOKEN_KEY = "askmesh.token";
+const CONV_KEY = "askmesh.conversation";
+const SVG_NS = "http://www.w3.org/2000/svg";
+const PALETTE = ["#1f6fb2", "#e07b39", "#2a9d8f", "#8e5ea2", "#c44e52", "#6b8e23", "#b8860b", "#4c72b0"];
+const numberFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k === "color") node.style.background = v; // CSSOM: allowed by the CSP, unlike style=""
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) {
+    if (c === null || c === undefined) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+function svg(tag, attrs, text) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function formatValue(v) {
+  if (v === null || v === undefined) return "—";
+  if (typeof v === "number") return numberFormat.format(v);
+  return String(v);
+}
+
+// ---------- API ----------
+
+async function api(path, options = {}) {
+  const headers = Object.assign({}, options.headers || {});
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers["Authorization"] = "Bearer " + token;
+  return fetch(path, Object.assign({}, options, { headers }));
+}
+
+async function errorMessage(res) {
+  try {
+    const body = await res.json();
+    if (body && body.error && body.error.message) return body.error.message;
+  } catch (_) { /* not JSON */ }
+  return "request failed with status " + res.status;
+}
+
+// ---------- sign in ----------
+
+async function showSignIn(message) {
+  $("chat").hidden = true;
+  $("who").hidden = true;
+  $("signin").hidden = false;
+  const err = $("signin-error");
+  err.hidden = !message;
+  err.textContent = message || "";
+  const res = await fetch("/v1/demo/users").catch(() => null);
+  if (!res || !res.ok) { $("demo").hidden = true; return; }
+  const body = await res.json();
+  $("demo-warning").textContent = "Pick a person to see the mesh with their permissions. " + capitalize(body.warning || "") + ".";
+  const list = $("demo-users");
+  list.replaceChildren();
+  for (const u of body.users) {
+    const button = el("button", { type: "button", "data-user": u.id },
+      el("span", { class: "u-name", text: u.name || u.id }),
+      u.title ? el("span", { class: "u-title", text: u.title }) : null,
+      el("span", { class: "u-id", text: u.id }),
+      el("span", { class: "u-groups", text: (u.groups || []).join(", ") }));
+    button.addEventListener("click", () => signIn(u.token));
+    list.append(el("li", {}, button));
+  }
+  $("demo").hidden = false;
+}
+
+async function signIn(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+  const res = await api("/v1/me").catch(() => null);
+  if (!res || !res.ok) {
+    const msg = res ? await errorMessage(res) : "the server cannot be reached";
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSignIn(msg);
+    return;
+  }
+  const me = await res.json();
+  if (sessionStorage.getItem("askmesh.user") !== me.id) {
+    sessionStorage.removeItem(CONV_KEY); // conversations belong to one person
+  }
+  sessionStorage.setItem("askmesh.user", me.id);
+  $("who-name").textContent = me.name ? me.name + " · " + me.id : me.id;
+  $("who-groups").textContent = (me.groups || []).join(", ");
+  $("who").hidden = false;
+  $("signin").hidden = true;
+  $("chat").hidden = false;
+  $("question").focus();
+  await restoreConversation();
+  loadExamples();
+}
+
+function signOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(CONV_KEY);
+  sessionStorage.removeItem("askmesh.user");
+  $("messages").replaceChildren();
+  $("token").value = "";
+  showSignIn("");
+}
+
+function newConversation() {
+  sessionStorage.removeItem(CONV_KEY);
+  $("messages").replaceChildren();
+  showEmpty();
+  $("question").focus();
+}
+
+function showEmpty() {
+  if ($("messages").children.length === 0) {
+    $("messages").append(el("p", { class: "empty", id: "empty", text: "Ask a question about the organization's data. You will see each data access and whether policy allowed it." }));
+  }
+}
+
+async function loadExamples() {
+  const box = $("examples");
+  box.replaceChildren();
+  const res = await api("/v1/examples").catch(() => null);
+  if (!res || !res.ok) return;
+  const body = await res.json();
+  for (const ex of (body.examples || []).slice(0, 6)) {
+    const b = el("button", { type: "button", title: ex.product, text: ex.question });
+    b.addEventListener("click", () => { $("question").value = ex.question; $("question").focus(); });
+    box.append(b);
+  }
+}
+
+async function restoreConversation() {
+  $("messages").replaceChildren();
+  const id = sessionStorage.getItem(CONV_KEY);
+  if (id) {
+    const res = await api("/v1/conversations/" + encodeURIComponent(id)).catch(() => null);
+    if (res && res.ok) {
+      const conv = await res.json();
+      for (const m of conv.messages) {
+        if (m.role === "user") $("messages").append(el("div", { class: "turn" }, el("div", { class: "question", text: m.content })));
+        else if (m.role === "assistant" && m.content && !(m.tool_calls || []).length) {
+          const a = el("div", { class: "answer done" }, el("div", { class: "text" }));
+          renderText(a.querySelector(".text"), m.content);
+          $("messages").lastChild ? $("messages").lastChild.append(a) : $("messages").append(a);
+        }
+      }
+    } else {
+      sessionStorage.removeItem(CONV_KEY);
+    }
+  }
+  showEmpty();
+}
+
+// ---------- asking ----------
+
+let busy = false;
+
+async function ask(question) {
+  if (busy || !question.trim()) return;
+  busy = true;
+  $("send").disabled = true;
+  const empty = $("empty");
+  if (empty) empty.remove();
+  const view = newTurn(question);
+  try {
+    const res = await api("/v1/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "text/event-stream", "X-Askmesh-Client": "web" },
+      body: JSON.stringify({ conversation_id: sessionStorage.getItem(CONV_KEY) || undefined, message: question }),
+    });
+    if (res.status === 401) { signOut(); return; }
+    if (!res.ok) { view.fail(await errorMessage(res)); return; }
+    await readEvents(res.body, (type, data) => view.event(type, data));
+    if (!view.finished) view.fail("the answer stream ended early; try again");
+  } catch (e) {
+    view.fail("the connection failed: " + e.message);
+  } finally {
+    busy = false;
+    $("send").disabled = false;
+    $("question").focus();
+  }
+}
+
+// readEvents parses a text/event-stream body: events are separated by a
+// blank line; "event:" names it, "data:" lines carry its JSON.
+async function readEvents(body, onEvent) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let type = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) type = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (data.length) {
+        try { onEvent(type, JSON.parse(data.join("\n"))); } catch (e) { console.error("bad event", e); }
+      }
+    }
+  }
+}
+
+function newTurn(question) {
+  const status = el("div", { class: "status" }, el("span", { class: "spinner" }), el("span", { class: "status-text", text: "Sending…" }));
+  const calls = el("ul", { class: "calls" });
+  const text = el("div", { class: "text" });
+  const answer = el("div", { class: "answer" }, status, calls, text);
+  const turn = el("div", { class: "turn" }, el("div", { class: "question", text: question }), answer);
+  $("messages").append(turn);
+  turn.scrollIntoView({ block: "end" });
+  let streamed = "";
+  const view = {
+    finished: false,
+    event(type, ev) {
+      switch (type) {
+        case "thinking":
+          status.querySelector(".status-text").textContent = capitalize(ev.text || "thinking") + "…";
+          break;
+        case "tool_started":
+          calls.append(callRow(ev.tool_call));
+          status.querySelector(".status-text").textContent = "Calling " + ev.tool_call.tool + "…";
+          break;
+        case "tool_finished": {
+          const row = calls.querySelector(`[data-call="${CSS.escape(ev.tool_call.id)}"]`);
+          const fresh = callRow(ev.tool_call);
+          row ? row.replaceWith(fresh) : calls.append(fresh);
+          break;
+        }
+        case "text":
+          streamed += ev.text || "";
+          renderText(text, streamed);
+          break;
+        case "answer":
+          view.finished = true;
+          status.remove();
+          renderAnswer(answer, text, ev.answer);
+          if (ev.answer.conversation_id) sessionStorage.setItem(CONV_KEY, ev.answer.conversation_id);
+          answer.classList.add("done");
+          break;
+        case "error":
+          view.fail(ev.error || "no answer");
+          break;
+      }
+      turn.scrollIntoView({ block: "end" });
+    },
+    fail(message) {
+      view.finished = true;
+      status.remove();
+      answer.append(el("p", { class: "failed", role: "alert", text: "No answer: " + message }));
+      answer.classList.add("done", "failed-answer");
+    },
+  };
+  return view;
+}
+
+function capitalize(s) { return s.charAt(0).toUpperCase() + s.slice(1); }
+
+const DECISIONS = { allow: "allowed", deny: "denied", error: "error" };
+
+function callRow(call) {
+  const decision = call.decision || "pending";
+  const li = el("li", { class: "call", "data-call": call.id, "data-decision": decision },
+    el("span", { class: "badge " + decision, text: DECISIONS[decision] || "running" }),
+    el("code", { text: call.tool }),
+    call.product ? el("span", { class: "product", text: call.product }) : null,
+    call.decision === "allow" ? el("span", { class: "rows", text: call.row_count + (call.row_count === 1 ? " row" : " rows") }) : null,
+    call.error ? el("span", { class: "reason", text: "— " + call.error }) : null,
+    call.audit_id ? el("span", { class: "audit", title: "audit record", text: "audit " + call.audit_id }) : null);
+  return li;
+}
+
+// ---------- rendering an answer ----------
+
+function renderAnswer(answer, text, ans) {
+  renderText(text, ans.text || "");
+  if ((ans.tables || []).length) {
+    const box = el("div", { class: "tables" });
+    for (const t of ans.tables) box.append(renderTable(t));
+    answer.append(box);
+  }
+  if ((ans.charts || []).length) {
+    const box = el("div", { class: "charts" });
+    for (const c of ans.charts) box.append(renderChart(c));
+    answer.append(box);
+  }
+  if ((ans.denials || []).length) {
+    const box = el("div", { class: "denials", role: "note" }, el("h3", { text: "Not allowed" }));
+    for (const d of ans.denials) {
+      box.append(el("p", {},
+        el("strong", { text: (d.product || d.tool) + ": " }), d.reason + " ",
+        el("span", { class: "audit", text: "(audit " + d.audit_id + ")" })));
+    }
+    box.append(el("p", { class: "muted", text: "Policy decides on your behalf; ask the product's owner if you need this access." }));
+    answer.append(box);
+  }
+  if ((ans.sources || []).length) {
+    const list = el("ul");
+    for (const s of ans.sources) {
+      list.append(el("li", {},
+        el("span", { class: "product", text: s.product || "catalog" }), " ",
+        el("span", { class: "tool", text: "via " + s.tool }), " · ",
+        el("span", { class: "audit", text: "audit " + s.audit_id })));
+    }
+    answer.append(el("div", { class: "sources" }, el("h3", { text: "Sources" }), list));
+  }
+  if ((ans.flags || []).length) {
+    answer.append(el("div", { class: "flags", text: "⚠ " + ans.flags.join(" · ") }));
+  }
+}
+
+// renderText shows the answer's light Markdown (paragraphs, "- " lists,
+// **bold**) by building nodes: the text is never parsed as HTML.
+function renderText(node, source) {
+  node.replaceChildren();
+  for (const block of source.split(/\n{2,}/)) {
+    const lines = block.split("\n").filter((l) => l.trim() !== "");
+    if (!lines.length) continue;
+    if (lines.every((l) => /^\s*[-*•] /.test(l))) {
+      const ul = el("ul");
+      for (const l of lines) ul.append(inline(el("li"), l.replace(/^\s*[-*•] /, "")));
+      node.append(ul);
+    } else {
+      node.append(inline(el("p"), lines.join("\n")));
+    }
+  }
+}
+
+function inline(node, text) {
+  const parts = text.split(/\*\*(.+?)\*\*/g);
+  parts.forEach((part, i) => node.append(i % 2 ? el("strong", { text: part }) : document.createTextNode(part)));
+  return node;
+}
+
+const NUMERIC = new Set(["integer", "number"]);
+
+function renderTable(t) {
+  const cols = t.columns || [];
+  const head = el("tr");
+  for (const c of cols) head.append(el("th", { class: NUMERIC.has(c.type) ? "num" : null, text: c.name.replace(/_/g, " ") }));
+  const body = el("tbody");
+  for (const row of t.rows || []) {
+    const tr = el("tr");
+    row.forEach((v, i) => {
+      const c = cols[i] || {};
+      let shown = formatValue(v);
+      let cls = NUMERIC.has(c.type) || typeof v === "number" ? "num" : "";
+      if ((c.role === "change" || c.role === "change_pct") && typeof v === "number") {
+        if (c.role === "change_pct") shown = (v > 0 ? "+" : "") + numberFormat.format(v) + "%";
+        else if (v > 0) shown = "+" + shown;
+        cls += v > 0 ? " up" : v < 0 ? " down" : "";
+      }
+      tr.append(el("td", { class: cls || null, text: shown }));
+    });
+    body.append(tr);
+  }
+  const wrap = el("div", { class: "table-wrap" },
+    el("div", { class: "table-title", text: t.title || (t.source && t.source.product) || "Result" }),
+    el("table", {}, el("thead", {}, head), body));
+  const notes = [];
+  if (t.total_rows > (t.rows || []).length) notes.push(`${numberFormat.format(t.total_rows)} rows match; ${t.rows.length} shown`);
+  for (const n of t.notes || []) notes.push(n);
+  for (const n of notes) wrap.append(el("div", { class: "table-note", text: n }));
+  return wrap;
+}
+
+// renderChart draws a line or bar chart from the answer's chart spec as
+// inline SVG.
+function renderChart(spec) {
+  const W = 560, H = 260, M = { top: 18, right: 16, bottom: 46, left: 64 };
+  const series = spec.series || [];
+  const xs = [];
+  for (const s of series) for (const p of s.points) if (!xs.includes(p.x)) xs.push(p.x);
+  if (spec.kind === "line") xs.sort();
+  let maxY = 0, minY = 0;
+  for (const s of series) for (const p of s.points) { maxY = Math.max(maxY, p.y); minY = Math.min(minY, p.y); }
+  const stepY = niceStep(Math.max(maxY - minY, 1e-9) / 4);
+  const top = Math.max(Math.ceil(maxY / stepY), 1) * stepY, bottom = Math.floor(minY / stepY) * stepY;
+  const iw = W - M.left - M.right, ih = H - M.top - M.bottom;
+  const y = (v) => M.top + ih - ((v - bottom) / (top - bottom)) * ih;
+  const root = svg("svg", { class: "chart chart-" + spec.kind, viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": spec.title || "chart" });
+  root.append(svg("title", {}, spec.title || "chart"));
+  for (let v = bottom; v <= top + stepY / 2; v += stepY) {
+    root.append(svg("line", { class: "grid", x1: M.left, x2: W - M.right, y1: y(v), y2: y(v) }));
+    root.append(svg("text", { x: M.left - 8, y: y(v) + 4, "text-anchor": "end" }, formatValue(v)));
+  }
+  root.append(svg("line", { class: "axis", x1: M.left, x2: W - M.right, y1: y(bottom), y2: y(bottom) }));
+  const step = iw / Math.max(xs.length, 1);
+  const labelEvery = Math.ceil(xs.length / 12);
+  xs.forEach((x, i) => {
+    if (i % labelEvery) return;
+    root.append(svg("text", { x: M.left + step * i + step / 2, y: H - M.bottom + 16, "text-anchor": "middle" }, shortLabel(x, xs.length <= 4 ? 24 : 12)));
+  });
+  if (spec.x_label) root.append(svg("text", { x: M.left + iw / 2, y: H - 8, "text-anchor": "middle" }, spec.x_label.replace(/_/g, " ")));
+  if (spec.kind === "line") {
+    series.forEach((s, si) => {
+      const pts = s.points.map((p) => [M.left + step * xs.indexOf(p.x) + step / 2, y(p.y)]);
+      root.append(svg("path", { class: "line", stroke: PALETTE[si % PALETTE.length], d: pts.map((p, i) => (i ? "L" : "M") + p[0].toFixed(1) + " " + p[1].toFixed(1)).join(" ") }));
+      s.points.forEach((p, i) => {
+        const dot = svg("circle", { cx: pts[i][0], cy: pts[i][1], r: 3, fill: PALETTE[si % PALETTE.length] });
+        dot.append(svg("title", {}, `${s.name} · ${p.x}: ${formatValue(p.y)}`));
+        root.append(dot);
+      });
+    });
+  } else {
+    const groupW = step * 0.7, barW = groupW / Math.max(series.length, 1);
+    series.forEach((s, si) => {
+      for (const p of s.points) {
+        const x = M.left + step * xs.indexOf(p.x) + (step - groupW) / 2 + barW * si;
+        const y0 = y(Math.max(0, p.y)), h = Math.abs(y(p.y) - y(0));
+        const bar = svg("rect", { x: x.toFixed(1), y: y0.toFixed(1), width: Math.max(barW - 2, 1).toFixed(1), height: h.toFixed(1), rx: 2, fill: PALETTE[si % PALETTE.length] });
+        bar.append(svg("title", {}, `${s.name} · ${p.x}: ${formatValue(p.y)}`));
+        root.append(bar);
+        if (xs.length * series.length <= 12) {
+          root.append(svg("text", { class: "value", x: (x + barW / 2 - 1).toFixed(1), y: (y0 - 5).toFixed(1), "text-anchor": "middle" }, formatValue(p.y)));
+        }
+      }
+    });
+  }
+  const legend = el("div", { class: "legend" });
+  if (series.length > 1) series.forEach((s, si) => legend.append(el("span", {}, el("i", { color: PALETTE[si % PALETTE.length] }), s.name)));
+  const unit = spec.unit ? ` (${spec.unit})` : "";
+  return el("figure", { class: "chart-card" }, el("div", { class: "chart-title", text: (spec.title || "") + unit }), root, legend);
+}
+
+// niceStep rounds a raw tick step up to 1, 2, 2.5 or 5 times a power of ten.
+function niceStep(raw) {
+  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+// shortLabel names a whole-month range as the month ("Oct 2026") and cuts
+// other long labels.
+function shortLabel(x, max) {
+  const s = String(x);
+  const m = /^(\d{4})-(\d{2})-01\.\.(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (m && m[1] === m[3] && m[2] === m[4] && new Date(Date.UTC(+m[1], +m[2], 0)).getUTCDate() === +m[5]) {
+    return MONTHS[+m[2] - 1] + " " + m[1];
+  }
+  return s.length > max ? s.slice(0, max - 1) + "…" : s;
+}
+
+// ---------- wiring ----------
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("token-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const t = $("token").value.trim();
+    if (t) signIn(t);
+  });
+  $("sign-out").addEventListener("click", signOut);
+  $("new-conversation").addEventListener("click", newConversation);
+  $("ask").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const q = $("question").value;
+    $("question").value = "";
+    ask(q);
+  });
+  $("question").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      $("ask").requestSubmit();
+    }
+  });
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) signIn(token); else showSignIn("");
+});

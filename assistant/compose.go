@@ -1,0 +1,202 @@
+package assistant
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/askmesh/askmesh/tools"
+)
+
+// ForModel renders a tool result as the model sees it: compact JSON, at most
+// maxRows rows and maxBytes bytes, with a note when it was cut, so a large
+// result can neither blow the context window nor silently look complete.
+func ForModel(res *tools.Result, maxRows, maxBytes int) string {
+	type view struct {
+		Product      string                    `json:"product,omitempty"`
+		Columns      []string                  `json:"columns,omitempty"`
+		Rows         [][]any                   `json:"rows,omitempty"`
+		RowCount     int                       `json:"row_count"`
+		TotalCount   *int64                    `json:"total_count,omitempty"`
+		NextCursor   string                    `json:"next_cursor,omitempty"`
+		TimeRange    string                    `json:"time_range,omitempty"`
+		CompareRange string                    `json:"compare_range,omitempty"`
+		Products     []tools.ProductSummary    `json:"products,omitempty"`
+		Description  *tools.ProductDescription `json:"description,omitempty"`
+		Masked       map[string]string         `json:"masked,omitempty"`
+		Notes        []string                  `json:"notes,omitempty"`
+		Truncated    string                    `json:"truncated,omitempty"`
+	}
+	v := view{Product: res.Product, RowCount: res.RowCount, TotalCount: res.TotalCount, NextCursor: res.NextCursor,
+		Products: res.Products, Description: res.Description, Masked: res.Masked, Notes: res.Notes,
+		TimeRange: rangeText(res.TimeRange), CompareRange: rangeText(res.CompareRange)}
+	for _, c := range res.Columns {
+		v.Columns = append(v.Columns, c.Name)
+	}
+	rows := res.Rows
+	if len(rows) > maxRows {
+		rows = rows[:maxRows]
+	}
+	for {
+		v.Rows = rows
+		if len(rows) < len(res.Rows) {
+			v.Truncated = fmt.Sprintf("showing %d of %d rows; the person sees all of them in the answer's table", len(rows), len(res.Rows))
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Sprintf(`{"error":"result could not be encoded: %v"}`, err)
+		}
+		if len(b) <= maxBytes || len(rows) == 0 {
+			return string(b)
+		}
+		rows = rows[:len(rows)/2]
+	}
+}
+
+// rangeText shows a half-open range as inclusive dates, as people say them.
+func rangeText(r *tools.Range) string {
+	if r == nil || r.IsZero() {
+		return ""
+	}
+	from, to := "", ""
+	if !r.From.IsZero() {
+		from = r.From.Format("2006-01-02")
+	}
+	if !r.To.IsZero() {
+		to = r.To.AddDate(0, 0, -1).Format("2006-01-02")
+		if r.To.Hour() != 0 || r.To.Minute() != 0 || r.To.Second() != 0 {
+			to = r.To.Format("2006-01-02T15:04:05Z")
+		}
+	}
+	return from + ".." + to
+}
+
+// compose derives the answer's tables, charts and sources from the tool
+// results, in call order. Numbers shown to people come from here, never from
+// the model's text.
+func compose(ans *Answer, results map[string]*tools.Result) {
+	for _, call := range ans.ToolCalls {
+		res, ok := results[call.ID]
+		if !ok || call.Decision != "allow" {
+			continue
+		}
+		src := Source{Product: res.Product, Tool: call.Tool, Arguments: call.Arguments, AuditID: call.AuditID, TimeRange: res.TimeRange}
+		ans.Sources = append(ans.Sources, src)
+		if len(res.Rows) == 0 || len(res.Columns) == 0 {
+			continue
+		}
+		t := Table{Title: tableTitle(res), Columns: res.Columns, Rows: res.Rows, TotalRows: int64(len(res.Rows)), Source: src, Notes: res.Notes}
+		if res.TotalCount != nil {
+			t.TotalRows = *res.TotalCount
+		}
+		ans.Tables = append(ans.Tables, t)
+		if ch, ok := chartFor(res, src); ok {
+			ans.Charts = append(ans.Charts, ch)
+		}
+	}
+}
+
+func tableTitle(res *tools.Result) string {
+	title := res.Product
+	if r := rangeText(res.TimeRange); r != "" {
+		title += " · " + r
+	}
+	return title
+}
+
+// chartFor picks a chart for a metrics result: a line over periods, bars
+// over one dimension, or current-versus-previous bars for a comparison.
+func chartFor(res *tools.Result, src Source) (Chart, bool) {
+	if res.Tool != tools.ToolQueryMetrics {
+		return Chart{}, false
+	}
+	var period, metric, previous = -1, -1, -1
+	var dims []int
+	for i, c := range res.Columns {
+		switch c.Role {
+		case tools.RolePeriod:
+			period = i
+		case tools.RoleDimension:
+			dims = append(dims, i)
+		case tools.RoleMetric:
+			if metric < 0 {
+				metric = i
+			}
+		case tools.RolePrevious:
+			if previous < 0 && metric >= 0 && c.Metric == res.Columns[metric].Name {
+				previous = i
+			}
+		}
+	}
+	if metric < 0 {
+		return Chart{}, false
+	}
+	m := res.Columns[metric]
+	ch := Chart{Title: strings.ReplaceAll(m.Name, "_", " ") + " · " + res.Product, YLabel: m.Name, Unit: m.Unit, Source: src}
+	switch {
+	case period >= 0 && len(res.Rows) >= 2:
+		ch.Kind, ch.XLabel = ChartLine, "period"
+		series := map[string]*Series{}
+		var order []string
+		for _, row := range res.Rows {
+			name := m.Name
+			if len(dims) > 0 {
+				name = fmt.Sprint(row[dims[0]])
+			}
+			s, ok := series[name]
+			if !ok {
+				if len(order) == 8 { // more lines than a person can read
+					continue
+				}
+				s = &Series{Name: name}
+				series[name] = s
+				order = append(order, name)
+			}
+			if y, ok := number(row[metric]); ok {
+				s.Points = append(s.Points, Point{X: fmt.Sprint(row[period]), Y: y})
+			}
+		}
+		for _, name := range order {
+			sort.Slice(series[name].Points, func(i, j int) bool { return series[name].Points[i].X < series[name].Points[j].X })
+			ch.Series = append(ch.Series, *series[name])
+		}
+	case len(dims) == 1 && len(res.Rows) >= 2:
+		ch.Kind, ch.XLabel = ChartBar, res.Columns[dims[0]].Name
+		s := Series{Name: m.Name}
+		for _, row := range res.Rows {
+			if y, ok := number(row[metric]); ok {
+				s.Points = append(s.Points, Point{X: fmt.Sprint(row[dims[0]]), Y: y})
+			}
+		}
+		ch.Series = []Series{s}
+	case len(dims) == 0 && previous >= 0 && len(res.Rows) == 1 && res.CompareRange != nil:
+		ch.Kind, ch.XLabel = ChartBar, "period"
+		s := Series{Name: m.Name}
+		if y, ok := number(res.Rows[0][previous]); ok {
+			s.Points = append(s.Points, Point{X: rangeText(res.CompareRange), Y: y})
+		}
+		if y, ok := number(res.Rows[0][metric]); ok {
+			s.Points = append(s.Points, Point{X: rangeText(res.TimeRange), Y: y})
+		}
+		ch.Series = []Series{s}
+	default:
+		return Chart{}, false
+	}
+	return ch, len(ch.Series) > 0
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return float64(n), true
+	case int:
+		return float64(n), true
+	case float64:
+		return n, true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}

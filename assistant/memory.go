@@ -1,0 +1,127 @@
+package assistant
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+)
+
+// Memory keeps conversations between questions. A conversation belongs to
+// one subject: the key is (subject, conversation id), so a person can never
+// load another person's history by guessing or sharing an id.
+type Memory interface {
+	Load(ctx context.Context, subject, conversationID string) ([]Message, error)
+	Save(ctx context.Context, subject, conversationID string, msgs []Message) error
+}
+
+// MemoryLimits bound what a conversation keeps.
+type MemoryLimits struct {
+	TTL              time.Duration // idle conversations are forgotten (default 24h)
+	MaxMessages      int           // per conversation; oldest turns are dropped first (default 60)
+	MaxBytes         int           // per conversation, JSON size (default 256 KiB)
+	MaxConversations int           // in-memory store only; least recently used dropped (default 10,000)
+}
+
+func (l MemoryLimits) withDefaults() MemoryLimits {
+	if l.TTL <= 0 {
+		l.TTL = 24 * time.Hour
+	}
+	if l.MaxMessages <= 0 {
+		l.MaxMessages = 60
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = 256 << 10
+	}
+	if l.MaxConversations <= 0 {
+		l.MaxConversations = 10000
+	}
+	return l
+}
+
+// Trim drops whole turns from the front until the conversation fits the
+// limits. A turn starts at a user message, so the model never sees a tool
+// result without the call that produced it.
+func (l MemoryLimits) Trim(msgs []Message) []Message {
+	l = l.withDefaults()
+	size := func(ms []Message) int {
+		b, _ := json.Marshal(ms)
+		return len(b)
+	}
+	for len(msgs) > 0 && (len(msgs) > l.MaxMessages || size(msgs) > l.MaxBytes) {
+		next := 1
+		for next < len(msgs) && msgs[next].Role != RoleUser {
+			next++
+		}
+		msgs = msgs[next:]
+	}
+	return msgs
+}
+
+// InMemory is the default Memory: one process, bounded, with a TTL.
+type InMemory struct {
+	mu     sync.Mutex
+	limits MemoryLimits
+	now    func() time.Time
+	lru    *list.List // of *memEntry, most recent at front
+	byKey  map[string]*list.Element
+}
+
+type memEntry struct {
+	key     string
+	msgs    []Message
+	touched time.Time
+}
+
+// NewInMemory returns an in-memory conversation store.
+func NewInMemory(limits MemoryLimits) *InMemory {
+	return &InMemory{limits: limits.withDefaults(), now: time.Now, lru: list.New(), byKey: map[string]*list.Element{}}
+}
+
+func memKey(subject, id string) string { return subject + "\x00" + id }
+
+// Load returns a copy of the conversation, or nil if it is unknown or expired.
+func (m *InMemory) Load(_ context.Context, subject, id string) ([]Message, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	el, ok := m.byKey[memKey(subject, id)]
+	if !ok {
+		return nil, nil
+	}
+	e := el.Value.(*memEntry)
+	if m.now().Sub(e.touched) > m.limits.TTL {
+		m.lru.Remove(el)
+		delete(m.byKey, e.key)
+		return nil, nil
+	}
+	return append([]Message(nil), e.msgs...), nil
+}
+
+// Save replaces the conversation, trimmed to the limits.
+func (m *InMemory) Save(_ context.Context, subject, id string, msgs []Message) error {
+	msgs = m.limits.Trim(append([]Message(nil), msgs...))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := memKey(subject, id)
+	if el, ok := m.byKey[key]; ok {
+		e := el.Value.(*memEntry)
+		e.msgs, e.touched = msgs, m.now()
+		m.lru.MoveToFront(el)
+		return nil
+	}
+	m.byKey[key] = m.lru.PushFront(&memEntry{key: key, msgs: msgs, touched: m.now()})
+	for m.lru.Len() > m.limits.MaxConversations {
+		old := m.lru.Back()
+		m.lru.Remove(old)
+		delete(m.byKey, old.Value.(*memEntry).key)
+	}
+	return nil
+}
+
+// Len is the number of conversations held.
+func (m *InMemory) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lru.Len()
+}

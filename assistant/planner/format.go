@@ -1,0 +1,283 @@
+package planner
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+)
+
+// Numbers are formatted from their decimal text, never through float
+// arithmetic, so the digits people read are the digits the tool returned.
+
+// decimalText returns a JSON number as plain decimal text.
+func decimalText(v any) (string, bool) {
+	var s string
+	switch n := v.(type) {
+	case json.Number:
+		s = n.String()
+	case float64:
+		s = fmt.Sprint(n)
+	case int64:
+		s = fmt.Sprint(n)
+	case int:
+		s = fmt.Sprint(n)
+	default:
+		return "", false
+	}
+	if strings.ContainsAny(s, "eE") {
+		f, _, err := big.ParseFloat(s, 10, 200, big.ToNearestEven)
+		if err != nil {
+			return "", false
+		}
+		s = f.Text('f', -1)
+	}
+	return s, true
+}
+
+// roundDecimal rounds decimal text to places digits after the point, half
+// away from zero, and pads it to exactly that many.
+func roundDecimal(s string, places int) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	ip, fp, _ := strings.Cut(s, ".")
+	if ip == "" {
+		ip = "0"
+	}
+	if len(fp) > places {
+		roundUp := fp[places] >= '5'
+		fp = fp[:places]
+		if roundUp {
+			digits := []byte(ip + fp)
+			i := len(digits) - 1
+			for ; i >= 0; i-- {
+				if digits[i] == '9' {
+					digits[i] = '0'
+					continue
+				}
+				digits[i]++
+				break
+			}
+			d := string(digits)
+			if i < 0 {
+				d = "1" + d
+			}
+			ip, fp = d[:len(d)-places], d[len(d)-places:]
+		}
+	}
+	for len(fp) < places {
+		fp += "0"
+	}
+	out := ip
+	if places > 0 {
+		out += "." + fp
+	}
+	if neg && strings.Trim(out, "0.") != "" {
+		out = "-" + out
+	}
+	return out
+}
+
+// groupThousands puts commas in the integer part: 1234567.5 -> 1,234,567.5.
+func groupThousands(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	ip, fp, hasFrac := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range ip {
+		if i > 0 && (len(ip)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	out := sign + b.String()
+	if hasFrac {
+		out += "." + fp
+	}
+	return out
+}
+
+// shiftPoint multiplies decimal text by 10^n (n >= 0) by moving the point.
+func shiftPoint(s string, n int) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	ip, fp, _ := strings.Cut(s, ".")
+	for len(fp) < n {
+		fp += "0"
+	}
+	ip, fp = ip+fp[:n], fp[n:]
+	ip = strings.TrimLeft(ip, "0")
+	if ip == "" {
+		ip = "0"
+	}
+	out := ip
+	if fp != "" {
+		out += "." + fp
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+// formatMetric formats a metric value with its unit and precision: counts
+// as whole numbers, amounts with their decimals, ratios as percentages.
+func formatMetric(v any, unit string, precision int) string {
+	if v == nil {
+		return "no value"
+	}
+	s, ok := decimalText(v)
+	if !ok {
+		return fmt.Sprint(v)
+	}
+	if unit == "ratio" {
+		places := max(precision-2, 0)
+		return groupThousands(roundDecimal(shiftPoint(s, 2), places)) + "%"
+	}
+	if unit == "count" && !strings.Contains(s, ".") {
+		return groupThousands(s)
+	}
+	return groupThousands(roundDecimal(s, precision))
+}
+
+// formatPct formats a percent change with a sign and one decimal: +16.7%.
+func formatPct(v any) string {
+	s, ok := decimalText(v)
+	if !ok {
+		return ""
+	}
+	r := roundDecimal(s, 1)
+	switch {
+	case strings.Trim(r, "-0.") == "":
+		r = "0.0" // no sign on a change that rounds to nothing
+	case !strings.HasPrefix(r, "-"):
+		r = "+" + r
+	}
+	return groupThousands(r) + "%"
+}
+
+// formatCell formats a record field: numbers with separators (decimals as
+// returned, to two places), timestamps readable, the rest as is.
+func formatCell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "(none)"
+	case json.Number:
+		s := x.String()
+		if strings.Contains(s, ".") {
+			return groupThousands(roundDecimal(s, 2))
+		}
+		return groupThousands(s)
+	case string:
+		if t, err := time.Parse(time.RFC3339, x); err == nil {
+			if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+				return dayText(t)
+			}
+			return dayText(t) + " " + t.UTC().Format("15:04") + " UTC"
+		}
+		if t, err := time.Parse("2006-01-02", x); err == nil {
+			return dayText(t)
+		}
+		return x
+	case bool:
+		if x {
+			return "yes"
+		}
+		return "no"
+	}
+	return fmt.Sprint(v)
+}
+
+func dayText(t time.Time) string { return fmt.Sprintf("%d %s %d", t.Day(), t.Month(), t.Year()) }
+
+// periodText writes a range as people say it: "October 2026", "Q3 2026",
+// "2025", "1-15 November 2026", "28 September-4 October 2026", "since 1
+// March 2026". The range is the tools' inclusive "FROM..TO" text.
+func periodText(r string) string {
+	if r == "" {
+		return ""
+	}
+	fs, ts, _ := strings.Cut(r, "..")
+	from, fok := parseDay(fs)
+	to, tok := parseDay(ts)
+	switch {
+	case !fok && !tok:
+		return r
+	case !tok:
+		return "since " + dayText(from)
+	case !fok:
+		return "until " + dayText(to)
+	}
+	end := to.AddDate(0, 0, 1) // exclusive
+	switch {
+	case from.Equal(to):
+		return dayText(from)
+	case from.Day() == 1 && end.Day() == 1:
+		months := (end.Year()-from.Year())*12 + int(end.Month()-from.Month())
+		switch {
+		case months == 12 && from.Month() == 1:
+			return fmt.Sprint(from.Year())
+		case months == 3 && (from.Month()-1)%3 == 0:
+			return fmt.Sprintf("Q%d %d", (int(from.Month())-1)/3+1, from.Year())
+		case months == 1:
+			return fmt.Sprintf("%s %d", from.Month(), from.Year())
+		case from.Year() == to.Year():
+			return fmt.Sprintf("%s-%s %d", from.Month(), to.Month(), to.Year())
+		default:
+			return fmt.Sprintf("%s %d-%s %d", from.Month(), from.Year(), to.Month(), to.Year())
+		}
+	case from.Year() == to.Year() && from.Month() == to.Month():
+		return fmt.Sprintf("%d-%d %s %d", from.Day(), to.Day(), to.Month(), to.Year())
+	case from.Year() == to.Year():
+		return fmt.Sprintf("%d %s-%d %s %d", from.Day(), from.Month(), to.Day(), to.Month(), to.Year())
+	}
+	return dayText(from) + "-" + dayText(to)
+}
+
+func parseDay(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, false
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, true
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		t = t.UTC()
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), true
+	}
+	return time.Time{}, false
+}
+
+// bucketText names a period bucket (its first day) at a grain.
+func bucketText(v any, grain string) string {
+	s, _ := v.(string)
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	switch grain {
+	case "week":
+		return "week of " + dayText(t)
+	case "month":
+		return fmt.Sprintf("%s %d", t.Month(), t.Year())
+	case "quarter":
+		return fmt.Sprintf("Q%d %d", (int(t.Month())-1)/3+1, t.Year())
+	case "year":
+		return fmt.Sprint(t.Year())
+	}
+	return dayText(t)
+}
+
+// humanize turns a metric or column name into words: new_customers -> new customers.
+func humanize(name string) string { return strings.ReplaceAll(name, "_", " ") }
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,83 @@
+package planner
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestFormatMetric(t *testing.T) {
+	cases := []struct {
+		v         any
+		unit      string
+		precision int
+		want      string
+	}{
+		{json.Number("231"), "count", 0, "231"},
+		{json.Number("1234567"), "count", 0, "1,234,567"},
+		{json.Number("1234567.5"), "amount", 2, "1,234,567.50"},
+		{json.Number("0.1"), "amount", 2, "0.10"},
+		{json.Number("-2500.125"), "amount", 2, "-2,500.13"},
+		{json.Number("999.995"), "amount", 2, "1,000.00"},
+		{json.Number("0.6234"), "ratio", 4, "62.34%"},
+		{json.Number("1"), "ratio", 4, "100.00%"},
+		{json.Number("0.05"), "ratio", 4, "5.00%"},
+		{json.Number("12.3"), "minutes", 2, "12.30"},
+		{json.Number("712.4"), "score", 1, "712.4"},
+		{json.Number("1.5e+21"), "amount", 2, "1,500,000,000,000,000,000,000.00"},
+		{nil, "count", 0, "no value"},
+	}
+	for _, c := range cases {
+		if got := formatMetric(c.v, c.unit, c.precision); got != c.want {
+			t.Errorf("formatMetric(%v, %s, %d) = %q, want %q", c.v, c.unit, c.precision, got, c.want)
+		}
+	}
+}
+
+func TestFormatPct(t *testing.T) {
+	for in, want := range map[string]string{"16.67": "+16.7%", "-25": "-25.0%", "0": "0.0%", "1234.44": "+1,234.4%", "-0.04": "0.0%", "0.05": "+0.1%"} {
+		if got := formatPct(json.Number(in)); got != want {
+			t.Errorf("formatPct(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPeriodText(t *testing.T) {
+	for in, want := range map[string]string{
+		"2026-10-01..2026-10-31": "October 2026",
+		"2026-07-01..2026-09-30": "Q3 2026",
+		"2025-01-01..2025-12-31": "2025",
+		"2026-11-01..2026-11-15": "1-15 November 2026",
+		"2026-09-28..2026-10-04": "28 September-4 October 2026",
+		"2025-12-28..2026-01-03": "28 December 2025-3 January 2026",
+		"2026-08-01..2026-10-31": "August-October 2026",
+		"2025-11-01..2026-10-31": "November 2025-October 2026",
+		"2026-10-05..2026-10-05": "5 October 2026",
+		"2026-03-01..":           "since 1 March 2026",
+		"..2025-12-31":           "until 31 December 2025",
+		"":                       "",
+	} {
+		if got := periodText(in); got != want {
+			t.Errorf("periodText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	toks := tokenize(`Show txn-0000042, frank@bank.example's $1.5m "Summer Special Offer" 500,000 2026-10-05 3rd loan-applications`)
+	want := []struct {
+		kind int
+		raw  string
+	}{{tokWord, "Show"}, {tokID, "txn-0000042"}, {tokEmail, "frank@bank.example"}, {tokNumber, "$1.5m"}, {tokQuoted, "Summer Special Offer"},
+		{tokNumber, "500,000"}, {tokDate, "2026-10-05"}, {tokWord, "3rd"}, {tokWord, "loan"}, {tokWord, "applications"}}
+	if len(toks) != len(want) {
+		t.Fatalf("%d tokens: %+v", len(toks), toks)
+	}
+	for i, w := range want {
+		if toks[i].kind != w.kind || toks[i].raw != w.raw {
+			t.Errorf("token %d = %d %q, want %d %q", i, toks[i].kind, toks[i].raw, w.kind, w.raw)
+		}
+	}
+	if toks[3].num != 1.5e6 || toks[5].num != 500000 {
+		t.Errorf("numbers %v %v", toks[3].num, toks[5].num)
+	}
+}

@@ -1,0 +1,1196 @@
+package planner
+
+import (
+	"math"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/tools"
+)
+
+// Intent kinds.
+const (
+	kindUnknown  = "unknown"  // cannot parse: say so and suggest questions
+	kindHelp     = "help"     // greetings, "what can you do"
+	kindSearch   = "search"   // discovery
+	kindDescribe = "describe" // one product's description
+	kindData     = "data"     // records, metrics, get, anomalies
+	kindNote     = "note"     // nothing to call; the notes are the answer
+)
+
+// Answer forms the templates know beyond one result per call.
+const (
+	formPlain    = ""
+	formBrief    = "brief"     // headline comparison + breakdown
+	formAuditWho = "audit-who" // records + counts by subject
+	formAuditPII = "audit-pii" // counts by subject, one call per pii column
+)
+
+// plannedCall is one tool call the planner wants made.
+type plannedCall struct {
+	tool string
+	args any
+}
+
+// intent is what a question asks for, as calls and what to say about them.
+type intent struct {
+	kind      string
+	form      string
+	product   *catalog.Product
+	calls     []plannedCall
+	notes     []string // said in the answer: what was not done and why
+	query     string   // discovery query
+	describe  bool     // discovery that also asks for the top hit's description
+	suggest   []string // example questions, for unknown and help
+	followUp  bool
+	limitSeen bool // a singular superlative ("the largest withdrawal")
+}
+
+// analysis is one question read once: tokens, time, catalog mentions.
+type analysis struct {
+	q    string
+	low  string
+	free string // low with the time phrases blanked out
+	toks []token
+	w    when
+	ms   []mention
+	now  time.Time
+}
+
+func (p *Planner) analyze(q string, now time.Time) *analysis {
+	a := &analysis{q: q, low: asciiLower(q), now: now}
+	a.toks = tokenize(q)
+	a.w = parseWhen(a.low, now)
+	free := []byte(a.low)
+	for _, sp := range a.w.spans {
+		for k := sp[0]; k < sp[1]; k++ {
+			free[k] = ' '
+		}
+	}
+	a.free = string(free)
+	for k := range a.toks {
+		for _, sp := range a.w.spans {
+			if a.toks[k].start < sp[1] && a.toks[k].end > sp[0] {
+				a.toks[k].used = true
+			}
+		}
+	}
+	p.lex.correct(a.toks)
+	a.ms = p.lex.find(a.toks)
+	a.ms = append(a.ms, p.lex.quotedExamples(a.toks)...)
+	// The word before an identifier names its column ("customer
+	// cust-00042", "account 123456"), not the product asked about.
+	a.ms = slices.DeleteFunc(a.ms, func(m mention) bool {
+		if m.j >= len(a.toks) || m.j != m.i+1 || (a.toks[m.j].kind != tokID && a.toks[m.j].kind != tokNumber) {
+			return false
+		}
+		return m.kind != mColumn && m.kind != mColumnPart
+	})
+	return a
+}
+
+// has reports whether the lower-cased question matches re.
+func (a *analysis) has(re *regexp.Regexp) bool { return re.MatchString(a.free) }
+
+var (
+	helpRe         = regexp.MustCompile(`^\W*(?:hi|hello|hey|help|what can you do|what can i ask|what do you know|how does this work|who are you)\b`)
+	describeRe     = regexp.MustCompile(`\b(?:describe|schema|columns?|fields?|who owns|owners?|owned by|what metrics|which metrics|metrics (?:does|do|are)|how fresh|freshness|up to date|last updated|tell me about|what(?: is|'s) in)\b`)
+	discoverRe     = regexp.MustCompile(`\b(?:(?:what|which) (?:data|datasets?|data products?|products?|sources?|tables?|information)(?: do we have| are there| is there| exists?| covers?| about| on| for| have| has| contains?| includes?| holds?| can i use| is available)|(?:is|are) there (?:any )?(?:data|datasets?|products?|information)|do we have (?:any )?(?:data|datasets?|products?|information)|where can i find|search (?:the catalog )?for|find (?:data|datasets?|products?)|(?:data )?products? (?:about|on|covering|that covers?|for))\b`)
+	discoverTailRe = regexp.MustCompile(`\b(?:about|on|for|covers?|covering|regarding|related to|with|find)\s+(.*)$`)
+	ownerRe        = regexp.MustCompile(`\b(?:who owns|owners?|owned by|describe|columns?|schema)\b`)
+	anomalyRe      = regexp.MustCompile(`\b(?:unusual|suspicious|anomalous|anomal(?:y|ies)|outliers?|odd|strange|irregular|abnormal|weird|fishy)\b`)
+	briefRe        = regexp.MustCompile(`\b(?:summari[sz]e|summary|brief(?:ing)?|overview|recap|report on|how are we doing|how is .* doing)\b`)
+	performRe      = regexp.MustCompile(`\b(?:perform(?:ed|ing|ance)?|doing|kpis?|results?)\b`)
+	howManyRe      = regexp.MustCompile(`\b(?:how many|number of|count of|count|how often|how much)\b`)
+	aggRe          = regexp.MustCompile(`\b(?:how many|how much|number of|count|total|sum|average|avg|mean|rate|ratio|percentage|share|trend|trending|over time|per|by|compare|compared|versus|vs)\b`)
+	listRe         = regexp.MustCompile(`^\W*(?:(?:can|could) you |please )?(?:show|list|display|give|get|fetch|pull|find|what are|which are|let me see|i want to see|i'd like to see)\b`)
+	supRe          = regexp.MustCompile(`\b(?:the\s+)?(?:(\d+)\s+)?(top|largest|biggest|highest|smallest|lowest|cheapest|most expensive|latest|most recent|newest|recent|oldest|earliest|first|last)\b(?:\s+(\d+))?`)
+	whichRe        = regexp.MustCompile(`\b(?:which|what)\s+(?:(\d+)\s+)?(\w+(?:\s\w+)?)\b`)
+	bestRe         = regexp.MustCompile(`\b(best|most|highest|largest|biggest|greatest|top|max(?:imum)?|worst|least|lowest|fewest|smallest|min(?:imum)?|poorest)\b`)
+	groupRe        = regexp.MustCompile(`\b(?:by|per|for each|for every|in each|across|broken down by|split by|grouped by|group by|breakdown by|break down by)\s+(?:the\s+|each\s+)?`)
+	piiRe          = regexp.MustCompile(`\b(?:pii|personal (?:data|information|details)|personally identifiable)\b`)
+	whoRe          = regexp.MustCompile(`\b(?:who|which (?:users?|people|persons?|subjects?|accounts?|employees?|staff))\b`)
+	didRe          = regexp.MustCompile(`\bwhat (?:did|has|have) (\S+) (?:try|tried|do|done|ask|asked|access|accessed|query|queried|look|looked|see|seen|attempt|attempted|request|requested|read|get|got|want)\b`)
+	nameRes        = []*regexp.Regexp{
+		regexp.MustCompile(`\b(?:was|were|is|has|did|had) ([a-z]+) (?:been )?(?:denied|refused|blocked|allowed|granted|trying|try|access|accessing|read|reading)\b`),
+		regexp.MustCompile(`\b([a-z]+)'s (?:activity|access|accesses|calls|requests|denials|queries|questions|attempts)\b`),
+		regexp.MustCompile(`\b(?:user|by|for|from|of) ([a-z]+)(?:[^a-z@.\-]|$)`),
+	}
+	cmpNumRe  = regexp.MustCompile(`(?:\b(over|above|more than|greater than|larger than|bigger than|higher than|exceeding|in excess of|at least|no less than|under|below|less than|smaller than|lower than|at most|no more than|up to)|(>=|<=|>|<))\s*$`)
+	negBoolRe = regexp.MustCompile(`\b(?:un|not |non-?)(\w+)`)
+)
+
+// parse turns a question into an intent. history is the conversation
+// before the question, for follow-ups.
+func (p *Planner) parse(q string, prev *previousTurn, now time.Time) *intent {
+	a := p.analyze(q, now)
+	if strings.TrimSpace(q) == "" || (a.has(helpRe) && len(a.ms) == 0) {
+		return &intent{kind: kindHelp, suggest: p.suggestions(nil)}
+	}
+	if prev != nil {
+		// On its own reading: deciding consumes words, and a question that
+		// turns out to stand alone must be read afresh.
+		if in := p.followUp(p.analyze(q, now), prev); in != nil {
+			return in
+		}
+	}
+	if in := p.getRecord(a); in != nil {
+		return in
+	}
+	if a.has(discoverRe) && !a.has(regexp.MustCompile(`^\W*describe\b`)) {
+		return p.discover(a)
+	}
+	if a.has(regexp.MustCompile(`^\W*describe\b`)) || a.has(describeRe) && !a.has(howManyRe) {
+		if prod := p.namedProduct(a); prod != nil {
+			return &intent{kind: kindDescribe, product: prod, calls: []plannedCall{{tools.ToolDescribe, tools.DescribeArgs{Product: prod.Name}}}}
+		}
+		if a.has(regexp.MustCompile(`^\W*describe\b`)) {
+			return &intent{kind: kindUnknown, suggest: p.suggestions(nil)}
+		}
+	}
+	if ap := p.auditProduct(); ap != nil && p.auditCue(a, ap) {
+		return p.audit(a, ap)
+	}
+	prod, scores := p.chooseProduct(a, false)
+	if prod == nil {
+		return &intent{kind: kindUnknown, suggest: p.suggestions(scores)}
+	}
+	return p.data(a, prod)
+}
+
+// scored is a product and how strongly the question points at it.
+type scored struct {
+	product *catalog.Product
+	score   float64
+}
+
+// Mention weights: how much a phrase says about which product is meant.
+var kindWeight = map[int]float64{
+	mName: 8, mSynonym: 5, mNamePart: 2, mMetric: 3, mColumn: 1, mColumnPart: 0.5,
+	mValue: 2, mValuePart: 1, mExample: 3,
+}
+
+// minScore is the least evidence for a product: one value shared by several
+// products ("europe") is not enough to pick one.
+const minScore = 1.5
+
+// scoreProducts ranks products by the phrases of the question that name
+// them; each word counts once per product, at its strongest meaning, and
+// a phrase many products share counts less.
+func (p *Planner) scoreProducts(a *analysis) []scored {
+	type mw struct {
+		m mention
+		w float64
+	}
+	per := map[*catalog.Product][]mw{}
+	for _, m := range a.ms {
+		w := kindWeight[m.kind] / float64(max(1, p.lex.spread[spreadKey(m.kind, m.words)]))
+		// A one-word name that is also part of other products' names
+		// ("customers" of customer-acquisition) says less on its own:
+		// "customers we acquired" is about acquisition.
+		if m.kind == mName && len(m.words) == 1 && p.lex.spread[spreadKey(mNamePart, m.words)] > 1 {
+			w /= 2
+		}
+		per[m.product] = append(per[m.product], mw{m, w})
+	}
+	var out []scored
+	for _, prod := range p.lex.products {
+		ms := per[prod]
+		sort.SliceStable(ms, func(i, j int) bool { return ms[i].w > ms[j].w })
+		used := map[int]bool{}
+		total := 0.0
+		for _, x := range ms {
+			free := true
+			for k := x.m.i; k < x.m.j; k++ {
+				if used[k] {
+					free = false
+				}
+			}
+			if !free {
+				continue
+			}
+			for k := x.m.i; k < x.m.j; k++ {
+				used[k] = true
+			}
+			total += x.w
+		}
+		if total > 0 {
+			out = append(out, scored{prod, total})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out
+}
+
+// chooseProduct picks the product a question is about, or nil when the
+// evidence is too weak. Ties go to the catalog search's order.
+func (p *Planner) chooseProduct(a *analysis, exceptAudit bool) (*catalog.Product, []scored) {
+	scores := p.scoreProducts(a)
+	if exceptAudit {
+		ap := p.auditProduct()
+		scores = slices.DeleteFunc(scores, func(s scored) bool { return s.product == ap })
+	}
+	if len(scores) == 0 || scores[0].score < minScore {
+		return nil, scores
+	}
+	best := scores[0]
+	var tied []*catalog.Product
+	for _, s := range scores {
+		if math.Abs(s.score-best.score) < 1e-9 {
+			tied = append(tied, s.product)
+		}
+	}
+	if len(tied) > 1 {
+		for _, h := range p.cat.Search(a.q, 0) {
+			if slices.Contains(tied, h.Product) {
+				return h.Product, scores
+			}
+		}
+	}
+	return best.product, scores
+}
+
+// namedProduct is the product a question names by name, synonym or tag
+// (for describe: "describe X" must name X, not one of its values).
+func (p *Planner) namedProduct(a *analysis) *catalog.Product {
+	all := a.ms
+	defer func() { a.ms = all }()
+	a.ms = slices.DeleteFunc(slices.Clone(all), func(m mention) bool {
+		return m.kind != mName && m.kind != mNamePart && m.kind != mSynonym
+	})
+	prod, _ := p.chooseProduct(a, false)
+	return prod
+}
+
+// suggestions are 3-4 example questions from the descriptors: those of
+// the products the question touched first, then one per product.
+func (p *Planner) suggestions(scores []scored) []string {
+	var out []string
+	add := func(s string) {
+		if len(out) < 4 && s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, s := range scores {
+		for _, q := range s.product.ExampleQuestions {
+			if len(out) < 2 {
+				add(q)
+			}
+		}
+	}
+	for round := 0; len(out) < 4 && round < 3; round++ {
+		for _, prod := range p.lex.products {
+			if round < len(prod.ExampleQuestions) {
+				add(prod.ExampleQuestions[round])
+			}
+		}
+	}
+	return out
+}
+
+// discover is a catalog search, with the top hit described when the
+// question also asks who owns it or what it holds.
+func (p *Planner) discover(a *analysis) *intent {
+	query := ""
+	loc := discoverRe.FindStringIndex(a.low)
+	tail := a.low[loc[0]:]
+	if m := discoverTailRe.FindStringSubmatch(tail); m != nil {
+		query = m[1]
+	} else {
+		query = a.low[loc[1]:]
+	}
+	// Drop what is not topic: a trailing question about owners, time words.
+	if i := ownerRe.FindStringIndex(query); i != nil && i[0] > 0 {
+		query = query[:i[0]]
+	}
+	query = strings.Trim(strings.Join(strings.FieldsFunc(query, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-'
+	}), " "), " -")
+	var kept []string
+	for _, w := range strings.Fields(query) {
+		switch w {
+		case "data", "information", "info", "dataset", "datasets", "product", "products", "the", "any", "some", "and", "who", "we", "have", "do":
+			continue
+		}
+		kept = append(kept, w)
+	}
+	query = strings.Join(kept, " ")
+	if query == "" {
+		var ws []string
+		for _, t := range a.toks {
+			if t.kind == tokWord && !stopword[t.low] && !questionWord[t.low] && !t.used {
+				ws = append(ws, t.low)
+			}
+		}
+		query = strings.Join(ws, " ")
+	}
+	if query == "" {
+		return &intent{kind: kindUnknown, suggest: p.suggestions(nil)}
+	}
+	return &intent{kind: kindSearch, query: query, describe: a.has(ownerRe),
+		calls: []plannedCall{{tools.ToolSearch, tools.SearchArgs{Query: query}}}}
+}
+
+// getRecord handles questions naming a record by its key ("transaction
+// txn-0000042"). A question asking for particular columns of it becomes a
+// records query for those columns only, so policy can refuse exactly them.
+func (p *Planner) getRecord(a *analysis) *intent {
+	for k, t := range a.toks {
+		if t.kind != tokID {
+			continue
+		}
+		var cands []idPattern
+		for _, m := range p.lex.idMatches(t) {
+			if m.key && m.product.Has(catalog.CapGet) {
+				cands = append(cands, m)
+			}
+		}
+		if len(cands) == 0 {
+			continue
+		}
+		chosen := cands[0]
+		if len(cands) > 1 {
+			scores := p.scoreProducts(a)
+			best := -1.0
+			for _, s := range scores {
+				for _, c := range cands {
+					if c.product == s.product && s.score > best {
+						best, chosen = s.score, c
+					}
+				}
+			}
+			if best < 0 {
+				for _, h := range p.cat.Search(a.q, 0) {
+					if i := slices.IndexFunc(cands, func(c idPattern) bool { return c.product == h.Product }); i >= 0 {
+						chosen = cands[i]
+						break
+					}
+				}
+			}
+		}
+		// "transactions of customer cust-00042": records of another
+		// product that has the identifier as an ordinary column.
+		if best, _ := p.chooseProduct(a, false); best != nil && best != chosen.product {
+			for _, m := range p.lex.idMatches(t) {
+				if m.product == best && !m.key {
+					return nil
+				}
+			}
+		}
+		a.toks[k].used = true
+		prod := chosen.product
+		if cols := p.requestedColumns(a, prod); len(cols) > 0 && prod.Has(catalog.CapRecords) {
+			return &intent{kind: kindData, product: prod, calls: []plannedCall{{tools.ToolQueryRecords, tools.QueryRecordsArgs{
+				Product: prod.Name, Columns: cols,
+				Filters: []tools.Filter{{Column: prod.KeyColumn, Op: tools.OpEq, Value: t.raw}}}}}}
+		}
+		return &intent{kind: kindData, product: prod, calls: []plannedCall{{tools.ToolGetRecord, tools.GetRecordArgs{Product: prod.Name, ID: t.raw}}}}
+	}
+	return nil
+}
+
+// requestedColumns are columns the question asks to see ("the email and
+// ssn of ..."): column mentions followed by "of" or "for".
+func (p *Planner) requestedColumns(a *analysis, prod *catalog.Product) []string {
+	var cols []string
+	var pending []string
+	for k := 0; k < len(a.toks); k++ {
+		found := ""
+		for _, m := range a.ms {
+			if m.i == k && m.product == prod && (m.kind == mColumn) {
+				found = m.column
+				k = m.j - 1
+				break
+			}
+		}
+		if found != "" {
+			pending = append(pending, found)
+			continue
+		}
+		t := a.toks[k]
+		switch {
+		case t.low == "and" || t.low == "the" || t.low == "his" || t.low == "her" || t.low == "their":
+		case (t.low == "of" || t.low == "for") && len(pending) > 0:
+			for _, c := range pending {
+				if !slices.Contains(cols, c) && c != prod.KeyColumn {
+					cols = append(cols, c)
+				}
+			}
+			pending = nil
+		default:
+			pending = nil
+		}
+	}
+	return cols
+}
+
+// auditProduct is the product holding the access log: the one with
+// subject, decision and product columns.
+func (p *Planner) auditProduct() *catalog.Product {
+	for _, prod := range p.lex.products {
+		_, s := prod.Column("subject")
+		_, d := prod.Column("decision")
+		_, pr := prod.Column("product")
+		if s && d && pr {
+			return prod
+		}
+	}
+	return nil
+}
+
+// auditCue reports whether a question is about the access log: it names
+// the log or its metrics, a decision ("denied"), a person's activity
+// ("what did frank try"), or asks who accessed something.
+func (p *Planner) auditCue(a *analysis, ap *catalog.Product) bool {
+	if best, _ := p.chooseProduct(a, false); best == ap {
+		return true
+	}
+	for _, m := range a.ms {
+		if m.product == ap && m.kind == mValue && m.column == "decision" {
+			return true
+		}
+	}
+	for _, t := range a.toks {
+		if t.kind == tokEmail {
+			return true
+		}
+	}
+	if didRe.MatchString(a.free) {
+		return true
+	}
+	return regexp.MustCompile(`\b(?:who|which users?|which people)\b.*\b(?:accessed|read|viewed|queried|looked at|tried|asked|saw|downloaded|exported)\b`).MatchString(a.free)
+}
+
+// valueFilters are the filters the question states by value: declared
+// values, aliases, examples (campaign names), quoted or capitalised names,
+// identifiers and numbers after a column ("account 123456").
+func (p *Planner) valueFilters(a *analysis, prod *catalog.Product, skip map[int]bool) []tools.Filter {
+	type fv struct {
+		column string
+		values []string
+	}
+	var order []string
+	byCol := map[string]*fv{}
+	addVal := func(col, v string) {
+		f, ok := byCol[col]
+		if !ok {
+			f = &fv{column: col}
+			byCol[col] = f
+			order = append(order, col)
+		}
+		if !slices.Contains(f.values, v) {
+			f.values = append(f.values, v)
+		}
+	}
+	for _, m := range a.ms {
+		if m.product != prod || skip[m.i] {
+			continue
+		}
+		switch m.kind {
+		case mValue, mValuePart, mExample:
+			// "by email" groups when email is a dimension value of a column
+			// that is not itself named: still a filter (channel = email).
+			addVal(m.column, m.value)
+			for k := m.i; k < m.j; k++ {
+				a.toks[k].used = true
+			}
+		}
+	}
+	// Quoted and capitalised names go to the product's name column.
+	if nc := nameColumn(prod); nc != "" {
+		for _, name := range properNames(a) {
+			if _, ok := byCol[nc]; !ok || !slices.Contains(byCol[nc].values, name) {
+				addVal(nc, name)
+			}
+		}
+	}
+	var out []tools.Filter
+	for _, col := range order {
+		f := byCol[col]
+		if len(f.values) == 1 {
+			out = append(out, tools.Filter{Column: col, Op: tools.OpEq, Value: f.values[0]})
+		} else {
+			vals := make([]any, len(f.values))
+			for i, v := range f.values {
+				vals[i] = v
+			}
+			out = append(out, tools.Filter{Column: col, Op: tools.OpIn, Value: vals})
+		}
+	}
+	// Identifiers and numbers after a column word: account 123456, customer cust-00042.
+	for k, t := range a.toks {
+		if t.used || (t.kind != tokNumber && t.kind != tokID) {
+			continue
+		}
+		col := ""
+		for _, m := range a.ms {
+			if m.product == prod && (m.kind == mColumn || m.kind == mColumnPart) && m.j == k {
+				if c, ok := prod.Column(m.column); ok && c.Type == catalog.TypeString && !c.PrimaryKey {
+					col = c.Name
+				}
+			}
+		}
+		if col == "" && t.kind == tokID {
+			for _, m := range p.lex.idMatches(t) {
+				if m.product == prod && !m.key {
+					col = m.column
+				}
+			}
+		}
+		if col == "" {
+			continue
+		}
+		a.toks[k].used = true
+		v := t.raw
+		if t.kind == tokNumber {
+			v = strings.NewReplacer(",", "", "$", "", "€", "", "£", "").Replace(t.raw)
+		}
+		out = append(out, tools.Filter{Column: col, Op: tools.OpEq, Value: v})
+	}
+	// Booleans: "unresolved", "not resolved" -> false; "resolved complaints" -> true
+	// unless the word chose a metric (resolution rate).
+	for _, c := range prod.Columns {
+		if c.Type != catalog.TypeBoolean {
+			continue
+		}
+		neg := false
+		for _, m := range negBoolRe.FindAllStringSubmatch(a.free, -1) {
+			if stem(m[1]) == stem(c.Name) {
+				neg = true
+			}
+		}
+		if neg {
+			out = append(out, tools.Filter{Column: c.Name, Op: tools.OpEq, Value: false})
+		}
+	}
+	return out
+}
+
+// nameColumn is the product's text column holding names ("name",
+// "campaign_name"), not personal data.
+func nameColumn(prod *catalog.Product) string {
+	for _, c := range prod.Columns {
+		if c.Type != catalog.TypeString || c.PrimaryKey || c.Classification == catalog.ClassPII || c.Classification == catalog.ClassRestricted {
+			continue
+		}
+		if c.Name == "name" || strings.HasSuffix(c.Name, "_name") {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// properNames are names the question quotes, or writes as two or more
+// capitalised words that are not catalog words ("the Summer Special Offer").
+func properNames(a *analysis) []string {
+	var out []string
+	for k, t := range a.toks {
+		if t.kind == tokQuoted && !t.used {
+			out = append(out, t.raw)
+			a.toks[k].used = true
+		}
+	}
+	var run []int
+	flush := func() {
+		// A capitalised question word at the start is not part of a name.
+		for len(run) > 0 && run[0] == 0 && (questionWord[a.toks[0].low] || stopword[a.toks[0].low]) {
+			run = run[1:]
+		}
+		if len(run) >= 2 {
+			parts := make([]string, len(run))
+			for i, k := range run {
+				parts[i] = a.toks[k].raw
+				a.toks[k].used = true
+			}
+			out = append(out, strings.Join(parts, " "))
+		}
+		run = nil
+	}
+	for k, t := range a.toks {
+		if t.kind == tokWord && t.upper && !t.used && monthNum[t.low] == 0 {
+			run = append(run, k)
+			continue
+		}
+		flush()
+	}
+	flush()
+	return out
+}
+
+// numericFilters reads comparisons with numbers ("over 500000", "credit
+// score above 700", "between 1,000 and 5,000").
+func (p *Planner) numericFilters(a *analysis, prod *catalog.Product) []tools.Filter {
+	var out []tools.Filter
+	measure := func(k int) string {
+		// The numeric column named just before the comparison, else the product's measure.
+		for _, m := range a.ms {
+			if m.product == prod && (m.kind == mColumn || m.kind == mColumnPart) && m.j <= k && m.j >= k-4 {
+				if c, ok := prod.Column(m.column); ok && (c.Type == catalog.TypeNumber || c.Type == catalog.TypeInteger) {
+					return c.Name
+				}
+			}
+		}
+		return measureColumn(prod)
+	}
+	for k, t := range a.toks {
+		if t.kind != tokNumber || t.used {
+			continue
+		}
+		before := a.free[:t.start]
+		// between N and M
+		if k+2 < len(a.toks) && a.toks[k+1].low == "and" && a.toks[k+2].kind == tokNumber && strings.HasSuffix(strings.TrimSpace(before), "between") {
+			col := measure(k)
+			if col == "" {
+				continue
+			}
+			out = append(out, tools.Filter{Column: col, Op: tools.OpBetween, Value: []any{numValue(t.num), numValue(a.toks[k+2].num)}})
+			a.toks[k].used, a.toks[k+2].used = true, true
+			continue
+		}
+		m := cmpNumRe.FindStringSubmatch(before)
+		if m == nil {
+			continue
+		}
+		op := map[string]string{
+			"over": ">", "above": ">", "more than": ">", "greater than": ">", "larger than": ">", "bigger than": ">",
+			"higher than": ">", "exceeding": ">", "in excess of": ">", "at least": ">=", "no less than": ">=",
+			"under": "<", "below": "<", "less than": "<", "smaller than": "<", "lower than": "<", "at most": "<=",
+			"no more than": "<=", "up to": "<=", ">": ">", "<": "<", ">=": ">=", "<=": "<=",
+		}[m[1]+m[2]]
+		col := measure(k)
+		if col == "" {
+			continue
+		}
+		a.toks[k].used = true
+		out = append(out, tools.Filter{Column: col, Op: op, Value: numValue(t.num)})
+	}
+	return out
+}
+
+// numValue keeps whole numbers whole in the JSON arguments.
+func numValue(f float64) any {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return int64(f)
+	}
+	return f
+}
+
+// measureColumn is the product's main amount: its first decimal column.
+func measureColumn(prod *catalog.Product) string {
+	for _, c := range prod.Columns {
+		if c.Type == catalog.TypeNumber && !c.PrimaryKey {
+			return c.Name
+		}
+	}
+	for _, c := range prod.Columns {
+		if c.Type == catalog.TypeInteger && !c.PrimaryKey {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// metricsOf lists the product's metrics the question names, in order; a
+// metric named only by a word that also names the product ("transactions")
+// counts only when no other metric is named.
+func (p *Planner) metricsOf(a *analysis, prod *catalog.Product) (metrics []string, strongly bool, used map[int]bool) {
+	used = map[int]bool{}
+	var strong, weak []string
+	for _, m := range a.ms {
+		if m.product != prod || m.kind != mMetric {
+			continue
+		}
+		alsoName := false
+		for _, o := range a.ms {
+			if o.product == prod && (o.kind == mName || o.kind == mNamePart || o.kind == mSynonym) && o.i <= m.i && m.j <= o.j {
+				alsoName = true
+			}
+		}
+		if alsoName {
+			if !slices.Contains(weak, m.metric) {
+				weak = append(weak, m.metric)
+			}
+		} else if !slices.Contains(strong, m.metric) {
+			strong = append(strong, m.metric)
+		}
+		for k := m.i; k < m.j; k++ {
+			used[k] = true
+		}
+	}
+	if len(strong) > 0 {
+		return strong, true, used
+	}
+	return weak, false, used
+}
+
+// metricBy finds a metric by its expression's shape (count(*), sum(, avg().
+func metricBy(prod *catalog.Product, pred func(catalog.Metric) bool) string {
+	for _, name := range prod.HeadlineMetrics {
+		if m, ok := prod.Metric(name); ok && pred(m) {
+			return m.Name
+		}
+	}
+	for _, m := range prod.Metrics {
+		if pred(m) {
+			return m.Name
+		}
+	}
+	return ""
+}
+
+func isCount(m catalog.Metric) bool {
+	e := strings.ReplaceAll(strings.ToLower(m.Expression), " ", "")
+	return e == "count(*)"
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(s)), prefix)
+}
+
+// columnAt returns the product's column named by the phrase starting at
+// token k (a column name or synonym, or "user"/"people" for subject).
+func (p *Planner) columnAt(a *analysis, prod *catalog.Product, k int) (string, int, bool) {
+	best, end := "", 0
+	isValue := false
+	for _, m := range a.ms {
+		if m.product != prod || m.i != k {
+			continue
+		}
+		switch m.kind {
+		case mColumn, mColumnPart:
+			if best == "" || m.kind == mColumn {
+				best, end = m.column, m.j
+			}
+		case mValue, mValuePart:
+			isValue = true
+		}
+	}
+	if best == "" && k < len(a.toks) {
+		if _, ok := prod.Column("subject"); ok && slices.Contains([]string{"user", "person", "people", "asker", "subject", "who"}, a.toks[k].stem) {
+			return "subject", k + 1, false
+		}
+	}
+	return best, end, isValue && best == ""
+}
+
+// metricAt reports whether a metric of the product is named at token k.
+func (p *Planner) metricAt(a *analysis, prod *catalog.Product, k int) bool {
+	for _, m := range a.ms {
+		if m.product == prod && m.kind == mMetric && m.i == k {
+			return true
+		}
+	}
+	return false
+}
+
+// groupBy reads "by X", "per X", "for each X", "across X".
+func (p *Planner) groupBy(a *analysis, prod *catalog.Product, notes *[]string) []string {
+	var out []string
+	for _, loc := range groupRe.FindAllStringIndex(a.free, -1) {
+		k := tokenAt(a.toks, loc[1])
+		if k < 0 || a.toks[k].used {
+			continue
+		}
+		if p.metricAt(a, prod, k) {
+			continue // "by conversions": an ordering, not a grouping
+		}
+		col, end, _ := p.columnAt(a, prod, k)
+		if col == "" {
+			continue
+		}
+		if !prod.IsDimension(col) {
+			*notes = append(*notes, col+" is not a dimension of "+prod.Name+", so I did not group by it; it can be grouped by "+strings.Join(prod.Dimensions, ", ")+".")
+			continue
+		}
+		for j := k; j < end; j++ {
+			a.toks[j].used = true
+		}
+		if !slices.Contains(out, col) {
+			out = append(out, col)
+		}
+		// "by region and channel"
+		if end+1 < len(a.toks) && a.toks[end].low == "and" {
+			if c2, e2, _ := p.columnAt(a, prod, end+1); c2 != "" && prod.IsDimension(c2) && !slices.Contains(out, c2) {
+				out = append(out, c2)
+				for j := end + 1; j < e2; j++ {
+					a.toks[j].used = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// tokenAt is the index of the first token starting at or after byte offset off.
+func tokenAt(toks []token, off int) int {
+	for k, t := range toks {
+		if t.start >= off {
+			return k
+		}
+	}
+	return -1
+}
+
+// ranking reads "which X had the most ...", "top N X": a grouping column,
+// a direction and a limit.
+type ranking struct {
+	column string
+	desc   bool
+	limit  int
+	found  bool
+}
+
+func (p *Planner) rank(a *analysis, prod *catalog.Product, metric string) ranking {
+	var r ranking
+	dir := func() bool {
+		m := bestRe.FindStringSubmatch(a.free)
+		if m == nil {
+			return true
+		}
+		desc := !slices.Contains([]string{"worst", "least", "lowest", "fewest", "smallest", "min", "minimum", "poorest"}, m[1])
+		// For costs, the best is the lowest.
+		if strings.Contains(metric, "cost") && (m[1] == "best" || m[1] == "worst") {
+			desc = !desc
+		}
+		return desc
+	}
+	// which/what X ... best
+	for _, m := range whichRe.FindAllStringSubmatchIndex(a.free, -1) {
+		k := tokenAt(a.toks, m[4])
+		if k < 0 {
+			continue
+		}
+		col, end, _ := p.columnAt(a, prod, k)
+		if col == "" || !prod.IsDimension(col) {
+			continue
+		}
+		if !bestRe.MatchString(a.free[m[1]:]) {
+			continue
+		}
+		r = ranking{column: col, desc: dir(), limit: 1, found: true}
+		if m[2] >= 0 {
+			r.limit, _ = strconv.Atoi(a.free[m[2]:m[3]])
+		} else if k < len(a.toks) && a.toks[end-1].low != a.toks[end-1].stem && a.toks[end-1].low == a.toks[end-1].stem+"s" {
+			r.limit = 5 // "which channels ..." asks for several
+		}
+		for j := k; j < end; j++ {
+			a.toks[j].used = true
+		}
+		return r
+	}
+	// campaigns with the highest ...
+	for _, m := range regexp.MustCompile(`\b(\w+)\s+(?:with|that had|that have|that has|having|had|has|have)\s+(?:the\s+)?(?:best|most|highest|largest|biggest|greatest|worst|least|lowest|fewest|smallest)\b`).FindAllStringSubmatchIndex(a.free, -1) {
+		k := tokenAt(a.toks, m[2])
+		if k < 0 {
+			continue
+		}
+		col, end, _ := p.columnAt(a, prod, k)
+		if col == "" || !prod.IsDimension(col) || end != k+1 {
+			continue
+		}
+		r = ranking{column: col, desc: dir(), limit: 1, found: true}
+		if t := a.toks[k]; strings.HasSuffix(t.low, "s") && !strings.HasSuffix(t.low, "ss") {
+			r.limit = 5
+		}
+		a.toks[k].used = true
+		return r
+	}
+	// top N X / the N best X
+	for _, m := range regexp.MustCompile(`\b(?:top|best|worst|bottom)\s*(\d+)?\s+`).FindAllStringSubmatchIndex(a.free, -1) {
+		k := tokenAt(a.toks, m[1])
+		if k < 0 {
+			continue
+		}
+		col, end, _ := p.columnAt(a, prod, k)
+		if col == "" || !prod.IsDimension(col) {
+			continue
+		}
+		r = ranking{column: col, desc: !strings.HasPrefix(a.free[m[0]:], "worst") && !strings.HasPrefix(a.free[m[0]:], "bottom"), limit: 5, found: true}
+		if strings.Contains(metric, "cost") {
+			r.desc = !r.desc
+		}
+		if t := a.toks[end-1]; !strings.HasPrefix(a.free[m[0]:], "top") && (!strings.HasSuffix(t.low, "s") || strings.HasSuffix(t.low, "ss")) {
+			r.limit = 1 // "the best campaign"
+		}
+		if m[2] >= 0 {
+			r.limit, _ = strconv.Atoi(a.free[m[2]:m[3]])
+			a.toks[tokenAt(a.toks, m[2])].used = true
+		}
+		for j := k; j < end; j++ {
+			a.toks[j].used = true
+		}
+		return r
+	}
+	return r
+}
+
+// data plans records, metrics, get or anomaly calls for one product.
+func (p *Planner) data(a *analysis, prod *catalog.Product) *intent {
+	in := &intent{kind: kindData, product: prod}
+	metrics, strongMetric, metricToks := p.metricsOf(a, prod)
+	filters := p.valueFilters(a, prod, metricToks)
+	filters = append(filters, p.numericFilters(a, prod)...)
+	tr := a.w.rangeArg
+	if tr != "" && prod.TimeColumn == "" {
+		in.notes = append(in.notes, prod.Name+" has no time column, so I could not limit it to "+tr+".")
+		tr = ""
+	}
+
+	// Anomalies.
+	if a.has(anomalyRe) {
+		if !prod.Has(catalog.CapAnomalies) || prod.Anomalies == nil {
+			var with []string
+			for _, q := range p.lex.products {
+				if q.Has(catalog.CapAnomalies) && q.Anomalies != nil {
+					with = append(with, q.Name)
+				}
+			}
+			msg := prod.Name + " does not offer anomaly detection."
+			if len(with) > 0 {
+				msg += " Products that do: " + strings.Join(with, ", ") + "."
+			}
+			return &intent{kind: kindNote, product: prod, notes: []string{msg}}
+		}
+		args := tools.FindAnomaliesArgs{Product: prod.Name, Filters: filters, TimeRange: tr}
+		if n := countAsked(a); n > 0 {
+			args.Limit = n
+		}
+		in.calls = []plannedCall{{tools.ToolFindAnomalies, args}}
+		return in
+	}
+
+	timeSays := a.w.grain != "" || a.w.compare != "" || a.has(briefRe)
+	recordsCue := a.has(listRe) && !a.has(aggRe) && !strongMetric && !timeSays
+	sup := supRe.FindStringSubmatchIndex(a.free)
+	supWord := ""
+	if sup != nil {
+		supWord = a.free[sup[4]:sup[5]]
+	}
+	rk := p.rank(a, prod, firstOr(metrics, ""))
+	if supWord != "" && !rk.found && !strongMetric && !timeSays && !a.has(howManyRe) {
+		recordsCue = true
+	}
+	if !recordsCue && len(p.requestedColumns(a, prod)) > 0 && !strongMetric && !a.has(howManyRe) {
+		recordsCue = true // "the emails of customers in Europe"
+	}
+	if recordsCue && !prod.Has(catalog.CapRecords) {
+		recordsCue = false
+	}
+	if !recordsCue && !prod.Has(catalog.CapMetrics) {
+		recordsCue = prod.Has(catalog.CapRecords)
+	}
+	if recordsCue {
+		args := tools.QueryRecordsArgs{Product: prod.Name, Filters: filters, TimeRange: tr}
+		if cols := p.requestedColumns(a, prod); len(cols) > 0 {
+			args.Columns = cols
+		}
+		if supWord != "" {
+			field, desc := "", true
+			switch supWord {
+			case "latest", "most recent", "newest", "recent", "last":
+				field = prod.TimeColumn
+			case "oldest", "earliest", "first":
+				field, desc = prod.TimeColumn, false
+			case "smallest", "lowest", "cheapest":
+				field, desc = p.sortMeasure(a, prod), false
+			default:
+				field = p.sortMeasure(a, prod)
+			}
+			if field != "" {
+				args.OrderBy = []tools.OrderBy{{Field: field, Direction: dirName(desc)}}
+			}
+			switch {
+			case sup[2] >= 0:
+				args.Limit, _ = strconv.Atoi(a.free[sup[2]:sup[3]])
+			case sup[6] >= 0:
+				args.Limit, _ = strconv.Atoi(a.free[sup[6]:sup[7]])
+			case singularAfter(a, sup[5]):
+				args.Limit = 1
+			default:
+				args.Limit = 10
+			}
+		} else {
+			if n := countAsked(a); n > 0 {
+				args.Limit = n
+			}
+			if prod.TimeColumn != "" {
+				args.OrderBy = []tools.OrderBy{{Field: prod.TimeColumn, Direction: "desc"}}
+			}
+		}
+		in.calls = []plannedCall{{tools.ToolQueryRecords, args}}
+		return in
+	}
+
+	// Metrics.
+	if len(metrics) == 0 {
+		switch {
+		case a.has(howManyRe) || supWord != "" || rk.found && bestRe.MatchString(a.free) && regexp.MustCompile(`\b(?:most|fewest|least)\b`).MatchString(a.free):
+			metrics = nonEmpty(metricBy(prod, isCount))
+		case a.has(regexp.MustCompile(`\b(?:total|sum)\b`)):
+			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return hasPrefixFold(m.Expression, "sum(") }))
+		case a.has(regexp.MustCompile(`\b(?:average|avg|mean)\b`)):
+			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return hasPrefixFold(m.Expression, "avg(") }))
+		case a.has(regexp.MustCompile(`\b(?:rate|ratio|percentage|share)\b`)):
+			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return m.Unit == "ratio" }))
+		}
+	}
+	brief := a.has(briefRe)
+	if brief && !strongMetric {
+		metrics = nil // a brief leads with the product's headline metrics
+	}
+	if len(metrics) == 0 {
+		metrics = slices.Clone(prod.HeadlineMetrics)
+		if len(metrics) == 0 && len(prod.Metrics) > 0 {
+			metrics = []string{prod.Metrics[0].Name}
+		}
+		if !brief && !a.has(performRe) && len(metrics) > 1 && !a.has(regexp.MustCompile(`\b(?:how|what)\b`)) {
+			metrics = metrics[:1]
+		}
+	}
+	if len(metrics) == 0 {
+		return &intent{kind: kindNote, product: prod, notes: []string{prod.Name + " declares no metrics I could compute."}}
+	}
+	args := tools.QueryMetricsArgs{Product: prod.Name, Metrics: metrics, Filters: filters, TimeRange: tr, CompareTo: a.w.compare}
+	if prod.TimeColumn != "" {
+		args.TimeGrain = a.w.grain
+	}
+	if args.CompareTo != "" && args.TimeRange == "" {
+		args.CompareTo = ""
+		in.notes = append(in.notes, "A comparison needs a period, and none was given.")
+	}
+	args.GroupBy = p.groupBy(a, prod, &in.notes)
+	if rk.found {
+		if !slices.Contains(args.GroupBy, rk.column) {
+			args.GroupBy = append(args.GroupBy, rk.column)
+		}
+		args.OrderBy = []tools.OrderBy{{Field: metrics[0], Direction: dirName(rk.desc)}}
+		args.Limit = rk.limit
+		// "Which campaign brought the most" means a campaign, not "none".
+		if c, ok := prod.Column(rk.column); ok && c.Nullable {
+			args.Filters = append(args.Filters, tools.Filter{Column: rk.column, Op: tools.OpIsNotNull})
+		}
+	} else if len(args.GroupBy) > 0 && args.TimeGrain == "" {
+		args.OrderBy = []tools.OrderBy{{Field: metrics[0], Direction: "desc"}}
+	}
+	if brief {
+		in.form = formBrief
+		if args.TimeRange == "" {
+			args.TimeRange = "last_month"
+		}
+		if args.CompareTo == "" {
+			args.CompareTo = tools.ComparePreviousPeriod
+		}
+		in.calls = []plannedCall{{tools.ToolQueryMetrics, args}}
+		if dim := breakdownDimension(prod, args); dim != "" && len(args.GroupBy) == 0 {
+			by := tools.QueryMetricsArgs{Product: prod.Name, Metrics: metrics[:1], GroupBy: []string{dim}, Filters: args.Filters,
+				TimeRange: args.TimeRange, OrderBy: []tools.OrderBy{{Field: metrics[0], Direction: "desc"}}}
+			in.calls = append(in.calls, plannedCall{tools.ToolQueryMetrics, by})
+		}
+		return in
+	}
+	in.calls = []plannedCall{{tools.ToolQueryMetrics, args}}
+	return in
+}
+
+// breakdownDimension is the first dimension of a brief's breakdown: not an
+// identifier and not already filtered to one value.
+func breakdownDimension(prod *catalog.Product, args tools.QueryMetricsArgs) string {
+	for _, d := range prod.Dimensions {
+		if strings.HasSuffix(d, "_id") || d == prod.KeyColumn {
+			continue
+		}
+		filtered := false
+		for _, f := range args.Filters {
+			if f.Column == d {
+				filtered = true
+			}
+		}
+		if !filtered {
+			return d
+		}
+	}
+	return ""
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+func firstOr(ss []string, def string) string {
+	if len(ss) > 0 {
+		return ss[0]
+	}
+	return def
+}
+
+func dirName(desc bool) string {
+	if desc {
+		return "desc"
+	}
+	return "asc"
+}
+
+// sortMeasure is the numeric column "largest" refers to: one named in the
+// question, else the product's measure.
+func (p *Planner) sortMeasure(a *analysis, prod *catalog.Product) string {
+	for _, m := range a.ms {
+		if m.product == prod && m.kind == mColumn {
+			if c, ok := prod.Column(m.column); ok && (c.Type == catalog.TypeNumber || c.Type == catalog.TypeInteger) {
+				return c.Name
+			}
+		}
+	}
+	return measureColumn(prod)
+}
+
+// singularAfter reports whether the noun after a superlative is singular
+// ("the largest withdrawal" asks for one).
+func singularAfter(a *analysis, off int) bool {
+	k := tokenAt(a.toks, off)
+	for ; k >= 0 && k < len(a.toks); k++ {
+		t := a.toks[k]
+		if t.kind != tokWord || stopword[t.low] {
+			continue
+		}
+		if t.low == "one" {
+			return true
+		}
+		// A noun: singular when stemming left it whole or only dropped an e.
+		return !strings.HasSuffix(t.low, "s") || strings.HasSuffix(t.low, "ss")
+	}
+	return false
+}
+
+// countAsked is a number of rows asked for ("show me 10 transactions").
+func countAsked(a *analysis) int {
+	for k, t := range a.toks {
+		if t.kind != tokNumber || t.used || t.num != math.Trunc(t.num) || t.num < 1 || t.num > 1000 {
+			continue
+		}
+		if k+1 < len(a.toks) && a.toks[k+1].kind == tokWord && !stopword[a.toks[k+1].low] {
+			return int(t.num)
+		}
+	}
+	return 0
+}
+
+// asciiLower lower-cases ASCII letters only, so byte offsets stay those of
+// the question.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,228 @@
+// Package planner is askmesh's built-in offline model: a deterministic
+// parser that turns questions into tool calls and tool results into short
+// answers, with no network and no language model.
+//
+// It reads only catalog metadata (product names, synonyms, columns, declared
+// values, metrics, dimensions) to understand a question. Every number it
+// writes comes from a tool result, and every tool call goes through the
+// executor like any model's, so policy and audit apply in full: the planner
+// never decides access.
+package planner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/tools"
+)
+
+// Planner implements assistant.Model.
+type Planner struct {
+	cat   tools.Catalog
+	clock tools.Clock
+	lex   *lexicon
+}
+
+var _ assistant.Model = (*Planner)(nil)
+
+// New returns a planner over a catalog. The clock resolves relative dates
+// ("last month") the same way the executor does; nil means the system clock.
+func New(cat tools.Catalog, clock tools.Clock) *Planner {
+	if clock == nil {
+		clock = tools.SystemClock{}
+	}
+	return &Planner{cat: cat, clock: clock, lex: newLexicon(cat.List())}
+}
+
+// Name is the model name recorded in audit records.
+func (p *Planner) Name() string { return "offline" }
+
+// Generate reads the conversation: with no tool results after the last
+// question it plans the calls; with results it either plans the next calls
+// or writes the answer. Text is passed to onText in a few chunks.
+func (p *Planner) Generate(ctx context.Context, req assistant.ModelRequest, onText func(string)) (*assistant.Reply, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("planner: %w", err)
+	}
+	msgs := req.Messages
+	u := -1
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == assistant.RoleUser {
+			u = i
+			break
+		}
+	}
+	now := p.clock.Now()
+	if u < 0 {
+		return p.text(helpText(p.suggestions(nil)), onText), nil
+	}
+	var prev *previousTurn
+	if u > 0 {
+		prev = lastTurn(msgs[:u])
+	}
+	in := p.parse(msgs[u].Content, prev, now)
+	outs, steps := collect(msgs[u+1:])
+	canCall := len(req.Tools) > 0
+
+	if steps == 0 {
+		if len(in.calls) > 0 {
+			if !canCall {
+				return p.text("I could not query the data products needed to answer this.", onText), nil
+			}
+			return p.toolCalls(in.calls, steps), nil
+		}
+		return p.text(p.compose(in, nil), onText), nil
+	}
+	// A discovery question that also asks who owns the data: describe the
+	// top hit once the search is in.
+	if in.kind == kindSearch && in.describe && steps == 1 && canCall && len(outs) == 1 && outs[0].status == statusOK {
+		if v := outs[0].view; v != nil && len(v.Products) > 0 {
+			return p.toolCalls([]plannedCall{{tools.ToolDescribe, tools.DescribeArgs{Product: v.Products[0].Name}}}, steps), nil
+		}
+	}
+	return p.text(p.compose(in, outs), onText), nil
+}
+
+// toolCalls builds the reply asking for calls; ids are deterministic.
+func (p *Planner) toolCalls(calls []plannedCall, step int) *assistant.Reply {
+	msg := assistant.Message{Role: assistant.RoleAssistant}
+	for i, c := range calls {
+		msg.ToolCalls = append(msg.ToolCalls, assistant.ToolCall{ID: fmt.Sprintf("call_%d_%d", step, i), Name: c.tool, Arguments: marshalArgs(c.args)})
+	}
+	return &assistant.Reply{Message: msg, FinishReason: "tool_calls"}
+}
+
+// marshalArgs encodes arguments as compact JSON without HTML escaping, so
+// "amount > 500000" reads as written in audit records.
+func marshalArgs(v any) json.RawMessage {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Arguments are plain structs and cannot fail to encode; an empty
+		// object makes the executor reject the call rather than guess.
+		return json.RawMessage(`{}`)
+	}
+	return json.RawMessage(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// text builds a final answer and streams it in a few chunks.
+func (p *Planner) text(s string, onText func(string)) *assistant.Reply {
+	if onText != nil {
+		for _, chunk := range chunks(s, 3) {
+			onText(chunk)
+		}
+	}
+	return &assistant.Reply{Message: assistant.Message{Role: assistant.RoleAssistant, Content: s}, FinishReason: "stop"}
+}
+
+// chunks splits s at spaces into about n pieces that join back to s.
+func chunks(s string, n int) []string {
+	if len(s) < 40 || n <= 1 {
+		return []string{s}
+	}
+	var out []string
+	size := len(s)/n + 1
+	for len(s) > 0 {
+		if len(s) <= size {
+			out = append(out, s)
+			break
+		}
+		cut := strings.IndexByte(s[size:], ' ')
+		if cut < 0 {
+			out = append(out, s)
+			break
+		}
+		cut += size + 1
+		out = append(out, s[:cut])
+		s = s[cut:]
+	}
+	return out
+}
+
+// Statuses of a tool result.
+const (
+	statusOK     = "ok"
+	statusDenied = "denied"
+	statusError  = "error"
+)
+
+// outcome is one call of the current question and what came back.
+type outcome struct {
+	call   assistant.ToolCall
+	status string
+	msg    string // the denial reason or error
+	view   *toolView
+}
+
+// toolView is a tool result as assistant.ForModel renders it.
+type toolView struct {
+	Product      string                    `json:"product"`
+	Columns      []string                  `json:"columns"`
+	Rows         [][]any                   `json:"rows"`
+	RowCount     int                       `json:"row_count"`
+	TotalCount   *int64                    `json:"total_count"`
+	NextCursor   string                    `json:"next_cursor"`
+	TimeRange    string                    `json:"time_range"`
+	CompareRange string                    `json:"compare_range"`
+	Products     []tools.ProductSummary    `json:"products"`
+	Description  *tools.ProductDescription `json:"description"`
+	Masked       map[string]string         `json:"masked"`
+	Notes        []string                  `json:"notes"`
+	Truncated    string                    `json:"truncated"`
+}
+
+// collect pairs the calls made since the question with their results, and
+// counts the model turns so far.
+func collect(after []assistant.Message) ([]outcome, int) {
+	var outs []outcome
+	steps := 0
+	byID := map[string]int{}
+	for _, m := range after {
+		switch m.Role {
+		case assistant.RoleAssistant:
+			steps++
+			for _, c := range m.ToolCalls {
+				byID[c.ID] = len(outs)
+				outs = append(outs, outcome{call: c, status: statusError, msg: "no result"})
+			}
+		case assistant.RoleTool:
+			i, ok := byID[m.ToolCallID]
+			if !ok {
+				continue
+			}
+			outs[i] = readResult(outs[i].call, m.Content)
+		}
+	}
+	return outs, steps
+}
+
+func readResult(c assistant.ToolCall, content string) outcome {
+	o := outcome{call: c}
+	switch {
+	case strings.HasPrefix(content, "denied: "):
+		o.status, o.msg = statusDenied, strings.TrimPrefix(content, "denied: ")
+	case strings.HasPrefix(content, "error: "):
+		o.status, o.msg = statusError, strings.TrimPrefix(content, "error: ")
+	default:
+		var v toolView
+		dec := json.NewDecoder(strings.NewReader(content))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			o.status, o.msg = statusError, "the result could not be read"
+			return o
+		}
+		o.status, o.view = statusOK, &v
+	}
+	return o
+}
+
+// product returns a catalog product by name, or nil.
+func (p *Planner) product(name string) *catalog.Product {
+	prod, _ := p.cat.Get(name)
+	return prod
+}

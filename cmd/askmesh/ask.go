@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/askmesh/askmesh/adapters/app"
+	"github.com/askmesh/askmesh/assistant"
+)
+
+func (g *globals) modelFlag(cmd *cobra.Command, model *string) {
+	cmd.Flags().StringVar(model, "model", "", "offline (default), openai, azure, anthropic, ollama (see docs/models.md)")
+}
+
+func (g *globals) buildWithModel(cmd *cobra.Command, model string) (*app.App, error) {
+	cfg, err := g.appConfig(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if model != "" {
+		cfg.Model.Provider = model
+	}
+	return app.Build(cmd.Context(), cfg)
+}
+
+func (g *globals) askCmd() *cobra.Command {
+	var as, model string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "ask --as USER \"question\"",
+		Short:   "Ask one question and print the answer with its sources",
+		Example: `  askmesh ask --as carol "How many new customers did we acquire last month, compared with the month before?"`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := g.buildWithModel(cmd, model)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			c, err := caller(a, as, "cli")
+			if err != nil {
+				return err
+			}
+			ans, err := a.Agent.Answer(cmd.Context(), assistant.Request{Caller: c, Question: strings.Join(args, " ")})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), ans)
+			}
+			return printAnswer(cmd.OutOrStdout(), ans)
+		},
+	}
+	cmd.Flags().StringVar(&as, "as", "", "the directory user asking (demo and development only)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the answer, tables, sources and tool calls as JSON")
+	g.modelFlag(cmd, &model)
+	return cmd
+}
+
+func (g *globals) chatCmd() *cobra.Command {
+	var as, model string
+	cmd := &cobra.Command{
+		Use:   "chat --as USER",
+		Short: "An interactive session: ask, follow up, see each tool call as it happens",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := g.buildWithModel(cmd, model)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			c, err := caller(a, as, "cli")
+			if err != nil {
+				return err
+			}
+			return chatLoop(cmd, a, c.Subject.ID, func(q, conv string, w io.Writer) error {
+				c.ConversationID = conv
+				ans, err := a.Agent.Stream(cmd.Context(), assistant.Request{Caller: c, Question: q}, func(ev assistant.Event) {
+					if ev.Type == assistant.EventToolFinished && ev.ToolCall != nil {
+						tc := ev.ToolCall
+						fmt.Fprintf(w, "  · %s %s → %s", tc.Tool, tc.Product, tc.Decision)
+						if tc.Error != "" {
+							fmt.Fprintf(w, ": %s", tc.Error)
+						}
+						fmt.Fprintln(w)
+					}
+				})
+				if err != nil {
+					return err
+				}
+				return printAnswer(w, ans)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&as, "as", "", "the directory user asking (demo and development only)")
+	g.modelFlag(cmd, &model)
+	return cmd
+}
+
+func chatLoop(cmd *cobra.Command, a *app.App, who string, ask func(q, conv string, w io.Writer) error) error {
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "askmesh chat as %s (model %s). Ask a question; /new starts a new conversation, /quit ends.\n", who, a.Model.Name())
+	in := bufio.NewScanner(cmd.InOrStdin())
+	conv := uuid.NewString()
+	for {
+		fmt.Fprint(w, "\n> ")
+		if !in.Scan() {
+			fmt.Fprintln(w)
+			return in.Err()
+		}
+		q := strings.TrimSpace(in.Text())
+		switch q {
+		case "":
+			continue
+		case "/quit", "/exit":
+			return nil
+		case "/new":
+			conv = uuid.NewString()
+			fmt.Fprintln(w, "(new conversation)")
+			continue
+		}
+		if err := ask(q, conv, w); err != nil {
+			fmt.Fprintf(w, "error: %v\n", err)
+		}
+		if cmd.Context().Err() != nil {
+			return nil
+		}
+	}
+}
+
+// printAnswer prints an answer for a terminal: the text, then each table,
+// then the sources and denials with their audit records.
+func printAnswer(w io.Writer, ans *assistant.Answer) error {
+	fmt.Fprintln(w, ans.Text)
+	for _, t := range ans.Tables {
+		fmt.Fprintf(w, "\n%s\n", t.Title)
+		header := make([]string, len(t.Columns))
+		for i, c := range t.Columns {
+			header[i] = c.Name
+		}
+		rows := t.Rows
+		if len(rows) > 20 {
+			rows = rows[:20]
+		}
+		if err := printTable(w, header, rows); err != nil {
+			return err
+		}
+		if int64(len(rows)) < t.TotalRows {
+			fmt.Fprintf(w, "(%d of %d rows)\n", len(rows), t.TotalRows)
+		}
+	}
+	if len(ans.Sources) > 0 {
+		fmt.Fprintln(w, "\nSources:")
+		for _, s := range ans.Sources {
+			fmt.Fprintf(w, "  %s · %s %s · audit %s\n", s.Product, s.Tool, string(s.Arguments), s.AuditID)
+		}
+	}
+	for _, d := range ans.Denials {
+		fmt.Fprintf(w, "Denied: %s (%s) · audit %s\n", d.Reason, d.Product, d.AuditID)
+	}
+	for _, f := range ans.Flags {
+		fmt.Fprintf(w, "Warning: %s\n", f)
+	}
+	return nil
+}

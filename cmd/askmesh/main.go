@@ -1,0 +1,94 @@
+// Command askmesh asks questions of a data mesh in plain language, with every
+// tool call authorized on behalf of the asker and recorded in an audit log.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/askmesh/askmesh/tools"
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	dataDir  string
+	now      string
+	config   string
+	logLevel string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRoot().ExecuteContext(ctx); err != nil {
+		var exit exitError
+		if errors.As(err, &exit) {
+			os.Exit(exit.code)
+		}
+		fmt.Fprintln(os.Stderr, "askmesh:", err)
+		os.Exit(1)
+	}
+}
+
+// exitError ends the process with a code and no further message: the command
+// has already said what it had to (audit verify's broken record, say).
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "askmesh",
+		Short:         "Ask your data mesh questions in plain language, governed and audited",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return g.setupLogging()
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.dataDir, "data-dir", envOr("ASKMESH_DATA_DIR", "./askmesh-data"), "directory of the embedded stores (demo SQLite files, audit log)")
+	pf.StringVar(&g.now, "now", os.Getenv("ASKMESH_NOW"), "pin the clock to this RFC 3339 instant (env ASKMESH_NOW); named periods resolve against it")
+	pf.StringVar(&g.config, "config", os.Getenv("ASKMESH_CONFIG"), "configuration file (YAML); environment variables override it")
+	pf.StringVar(&g.logLevel, "log-level", envOr("ASKMESH_LOG_LEVEL", "warn"), "debug, info, warn or error")
+
+	root.AddCommand(g.demoCmd(), g.serveCmd(), g.mcpCmd(), g.catalogCmd(), g.queryCmd(), g.auditCmd(), g.policyCmd(), g.askCmd(), g.chatCmd())
+	return root
+}
+
+func (g *globals) setupLogging() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	return nil
+}
+
+// clock returns the clock every command uses: pinned by --now, else the system's.
+func (g *globals) clock() (tools.Clock, error) {
+	if g.now == "" {
+		return tools.SystemClock{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, g.now)
+	if err != nil {
+		return nil, fmt.Errorf("--now / ASKMESH_NOW %q: want RFC 3339, e.g. 2026-11-15T12:00:00Z: %w", g.now, err)
+	}
+	return tools.FixedClock(t), nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

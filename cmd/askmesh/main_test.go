@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
+)
+
+// run executes the askmesh command line in-process against a private copy
+// of the test mesh, with the clock pinned to the test as-of day.
+func run(t *testing.T, dataDir string, args ...string) (string, error) {
+	t.Helper()
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetIn(strings.NewReader(""))
+	root.SetArgs(append([]string{"--data-dir", dataDir, "--now", banktest.Now.Format(time.RFC3339)}, args...))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err := root.ExecuteContext(ctx)
+	return out.String(), err
+}
+
+func TestCatalogSearchRanksTheProductAskedFor(t *testing.T) {
+	dir := banktest.PrivateDir(t)
+	for query, want := range map[string]string{
+		"customer transactions": "customer-transactions",
+		"loans":                 "loan-applications",
+		"campaign performance":  "marketing-campaigns",
+	} {
+		out, err := run(t, dir, "catalog", "search", query)
+		if err != nil {
+			t.Fatalf("search %q: %v", query, err)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) < 2 || !strings.HasPrefix(lines[1], want+" ") {
+			t.Errorf("search %q ranks first:\n%s\nwant %s", query, out, want)
+		}
+	}
+}
+
+func TestAskPrintsTheComparisonWithItsSource(t *testing.T) {
+	dir := banktest.PrivateDir(t)
+	out, err := run(t, dir, "ask", "--as", "carol", "How many new customers did we acquire last month, compared with the month before?")
+	if err != nil {
+		t.Fatalf("ask: %v\n%s", err, out)
+	}
+	for _, want := range []string{"398", "297", "October 2026", "September 2026", "customer-acquisition", "query_metrics", "audit "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("answer lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestAskDeniedIsExplainedAndAudited(t *testing.T) {
+	dir := banktest.PrivateDir(t)
+	// dave (marketing) may not read lending data: the answer says so and the
+	// audit log holds the denial under his name.
+	out, err := run(t, dir, "ask", "--as", "dave", "What is the approval rate of loan applications last month?")
+	if err != nil {
+		t.Fatalf("ask: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "Denied:") || strings.Contains(out, "approval_rate\n") {
+		t.Fatalf("dave's answer does not report the denial:\n%s", out)
+	}
+	out, err = run(t, dir, "audit", "search", "--subject", "dave@bank.example", "--decision", "deny", "--json")
+	if err != nil {
+		t.Fatalf("audit search: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, `"loan-applications"`) {
+		t.Fatalf("no denial of loan-applications for dave in the audit log:\n%s", out)
+	}
+	out, err = run(t, dir, "audit", "verify")
+	if err != nil {
+		t.Fatalf("audit verify: %v\n%s", err, out)
+	}
+}
+
+func TestAskWithoutAKnownUserIsRefused(t *testing.T) {
+	dir := banktest.PrivateDir(t)
+	if _, err := run(t, dir, "ask", "How many customers?"); err == nil || !strings.Contains(err.Error(), "--as USER is required") {
+		t.Fatalf("ask without --as: %v", err)
+	}
+}
+
+func TestServeAnswersOverHTTPAndStops(t *testing.T) {
+	dir := banktest.PrivateDir(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	root := newRoot()
+	var out syncBuffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs([]string{"--data-dir", dir, "--now", banktest.Now.Format(time.RFC3339), "serve", "--addr", addr})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve ended with %v", err)
+			}
+		case <-time.After(90 * time.Second):
+			t.Error("serve did not stop after cancel")
+		}
+	}()
+
+	base := "http://" + addr
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server never became ready: %v\n%s", err, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Not demo mode: demo tokens are refused.
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/chat", strings.NewReader(`{"message":"How many new customers did we acquire last month?"}`))
+	req.Header.Set("Authorization", "Bearer demo-carol")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("demo token outside demo mode: %d, want 401", resp.StatusCode)
+	}
+	if !strings.Contains(out.String(), "askmesh is serving "+base) {
+		t.Errorf("serve did not print its address:\n%s", out.String())
+	}
+}
+
+func TestDemoGeneratesWhenMissingThenServes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates a mesh")
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	root := newRoot()
+	var out syncBuffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs([]string{"--data-dir", dir, "--now", banktest.Now.Format(time.RFC3339), "demo", "--addr", addr})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	base := "http://" + addr
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo never became ready: %v\n%s", err, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/chat",
+		strings.NewReader(`{"message":"How many new customers did we acquire last month, compared with the month before?"}`))
+	req.Header.Set("Authorization", "Bearer demo-carol")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Text    string `json:"text"`
+		Sources []struct {
+			Product string `json:"product"`
+			AuditID string `json:"audit_id"`
+		} `json:"sources"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	// The generated mesh is the same as the test fixture's: same seed, same as-of day.
+	if !strings.Contains(body.Text, "398") || !strings.Contains(body.Text, "297") {
+		t.Errorf("demo answer: %q", body.Text)
+	}
+	if len(body.Sources) == 0 || body.Sources[0].Product != "customer-acquisition" || body.Sources[0].AuditID == "" {
+		t.Errorf("demo answer sources: %+v", body.Sources)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "demo-manifest.json")); err != nil {
+		t.Errorf("demo did not generate its mesh: %v", err)
+	}
+	for _, want := range []string{"Bearer demo-carol", "/v1/chat"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a server goroutine and the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

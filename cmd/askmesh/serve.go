@@ -1,0 +1,231 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/askmesh/askmesh/adapters/app"
+	"github.com/askmesh/askmesh/adapters/mcp"
+	"github.com/askmesh/askmesh/adapters/slack"
+	"github.com/askmesh/askmesh/adapters/web"
+	"github.com/askmesh/askmesh/examples/bank/bankgen"
+)
+
+const defaultAddr = "127.0.0.1:8080"
+
+func (g *globals) serveCmd() *cobra.Command {
+	var addr, model string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the web chat, the HTTP API (/v1, OpenAI-compatible, MCP) and, when configured, Slack",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.serve(cmd, serveOptions{addr: addr, model: model})
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default: web.addr, ASKMESH_ADDR or "+defaultAddr+")")
+	g.modelFlag(cmd, &model)
+	return cmd
+}
+
+// demoCmd is `askmesh demo`: generate the demo mesh when it is missing or
+// stale, then serve it with the demo users' tokens.
+func (g *globals) demoCmd() *cobra.Command {
+	var addr, model string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Generate the demo bank mesh if needed, then serve the web chat and HTTP API in demo mode",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.ensureDemoData(cmd); err != nil {
+				return err
+			}
+			return g.serve(cmd, serveOptions{addr: addr, model: model, demo: true})
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default "+defaultAddr+")")
+	g.modelFlag(cmd, &model)
+	cmd.AddCommand(g.demoGenerateCmd())
+	return cmd
+}
+
+// ensureDemoData generates the demo mesh when there is none in the data
+// directory or it ends before today: "last month" should mean last month.
+func (g *globals) ensureDemoData(cmd *cobra.Command) error {
+	clock, err := g.clock()
+	if err != nil {
+		return err
+	}
+	now := clock.Now().UTC()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	m, err := bankgen.ReadManifest(g.dataDir)
+	switch {
+	case err == nil && m.AsOf == today.Format("2006-01-02"):
+		return nil
+	case err == nil:
+		fmt.Fprintf(cmd.ErrOrStderr(), "the demo data in %s ends on %s; regenerating it to end today\n", g.dataDir, m.AsOf)
+	case errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintf(cmd.ErrOrStderr(), "generating the demo bank mesh in %s ...\n", g.dataDir)
+	default:
+		return fmt.Errorf("demo data: %w", err)
+	}
+	start := time.Now()
+	if _, err := bankgen.GenerateSQLite(cmd.Context(), bankgen.Options{DataDir: g.dataDir, Seed: 42, Scale: 1, AsOf: today}); err != nil {
+		return fmt.Errorf("generate the demo mesh: %w", err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "generated in %s\n", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+type serveOptions struct {
+	addr, model string
+	demo        bool
+}
+
+func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
+	ctx := cmd.Context()
+	cfg, err := g.appConfig(cmd)
+	if err != nil {
+		return err
+	}
+	if o.model != "" {
+		cfg.Model.Provider = o.model
+	}
+	addr := firstNonEmpty(o.addr, cfg.Web.Addr, defaultAddr)
+	log := slog.Default()
+	metrics := web.NewMetrics()
+	a, err := app.Build(ctx, cfg, app.WithObserver(metrics), app.WithLogger(log), app.WithAuditWrapper(metrics.InstrumentAudit))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	opts := web.Options{Agent: a.Agent, Executor: a.Executor, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
+		Logger: log, Metrics: metrics, Demo: o.demo, Auth: cfg.Web.Auth, Limits: cfg.Web.Limits}
+	bot, err := newSlackBot(cfg, a, log)
+	if err != nil {
+		return err
+	}
+	if bot != nil && !bot.socketMode {
+		opts.Routes = map[string]http.Handler{
+			"POST /slack/events":   bot.EventsHandler(),
+			"POST /slack/commands": bot.CommandsHandler(),
+		}
+	}
+	srv, err := web.New(opts)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	printWelcome(cmd.OutOrStdout(), "http://"+ln.Addr().String(), a, o.demo, bot)
+
+	group, gctx := errgroup.WithContext(ctx)
+	group.Go(func() error { return srv.Serve(gctx, ln) })
+	if bot != nil {
+		if bot.socketMode {
+			group.Go(func() error { return bot.RunSocketMode(gctx) })
+		} else {
+			// Events API answers run after the HTTP reply; let them finish.
+			group.Go(func() error { <-gctx.Done(); bot.Wait(); return nil })
+		}
+	}
+	return group.Wait()
+}
+
+type slackBot struct {
+	*slack.Bot
+	socketMode bool
+}
+
+// newSlackBot starts Slack when its tokens are in the environment: Socket
+// Mode with an app token, else the Events API on /slack/events.
+func newSlackBot(cfg app.Config, a *app.App, log *slog.Logger) (*slackBot, error) {
+	sc := slack.ConfigFromEnv()
+	if !sc.Enabled() {
+		return nil, nil
+	}
+	if !sc.SocketMode() && !sc.EventsAPI() {
+		return nil, errors.New("slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (Events API) is; see docs/slack.md")
+	}
+	sc.Streaming = sc.Streaming || cfg.Slack.Streaming
+	sc.MaxConcurrent = cfg.Slack.MaxConcurrent
+	sc.SuggestedPrompts = cfg.Slack.SuggestedPrompts
+	b, err := slack.New(sc, a.Agent, a.Directory, slack.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	return &slackBot{Bot: b, socketMode: sc.SocketMode()}, nil
+}
+
+func printWelcome(w io.Writer, url string, a *app.App, demo bool, bot *slackBot) {
+	fmt.Fprintf(w, "askmesh is serving %s (model %s)\n", url, a.Model.Name())
+	fmt.Fprintf(w, "  web chat      %s/\n  HTTP API      %s/v1/chat  (docs/api.md)\n  OpenAI API    %s/v1/chat/completions\n  MCP           %s/mcp\n",
+		url, url, url, url)
+	switch {
+	case bot == nil:
+	case bot.socketMode:
+		fmt.Fprintln(w, "  Slack         Socket Mode")
+	default:
+		fmt.Fprintf(w, "  Slack         %s/slack/events and %s/slack/commands\n", url, url)
+	}
+	if !demo {
+		return
+	}
+	fmt.Fprintln(w, "\nDemo mode: these tokens are public; never serve real data this way.")
+	for _, u := range a.Directory.Users() {
+		fmt.Fprintf(w, "  %-28s Authorization: Bearer %s\n", u.ID, web.DemoToken(u.ID))
+	}
+	fmt.Fprintf(w, "\nTry:\n  curl -s %s/v1/chat -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n    -d '{\"message\":\"How many new customers did we acquire last month, compared with the month before?\"}'\n",
+		url, web.DemoToken("carol@bank.example"))
+	fmt.Fprintln(w, "\nPress Ctrl-C to stop.")
+}
+
+func (g *globals) mcpCmd() *cobra.Command {
+	var as string
+	cmd := &cobra.Command{
+		Use:   "mcp --as USER",
+		Short: "Serve the askmesh tools over MCP on stdin/stdout for one directory user (desktop MCP clients)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// stdout carries the protocol: logs go to stderr only.
+			log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			a, err := g.build(cmd, app.WithLogger(log))
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			c, err := caller(a, as, "mcp")
+			if err != nil {
+				return err
+			}
+			if !c.Subject.Known {
+				return fmt.Errorf("--as %s: not in the directory", as)
+			}
+			return mcp.ServeStdio(cmd.Context(), a.Executor, c.Subject, mcp.Options{Logger: log})
+		},
+	}
+	cmd.Flags().StringVar(&as, "as", "", "the directory user the tools act for")
+	return cmd
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

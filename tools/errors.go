@@ -1,0 +1,71 @@
+package tools
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ArgumentError is a call the executor could not accept as written: bad
+// JSON, a schema violation, an unknown product, column or metric. Its
+// message is written for the model, so it can correct the call.
+type ArgumentError struct {
+	Tool    string
+	Message string
+	AuditID string
+}
+
+func (e *ArgumentError) Error() string { return fmt.Sprintf("%s: %s", e.Tool, e.Message) }
+
+// DeniedError is a call policy refused. Reason is written for the person asking.
+type DeniedError struct {
+	Tool    string
+	Product string
+	Reason  string
+	AuditID string
+}
+
+func (e *DeniedError) Error() string { return "denied: " + e.Reason }
+
+// UnavailableError is a call that was allowed but could not be answered: the
+// product's store is down or timed out. No data was returned.
+type UnavailableError struct {
+	Tool    string
+	Product string
+	Err     error
+	AuditID string
+}
+
+func (e *UnavailableError) Error() string {
+	if e.Product == "" {
+		return fmt.Sprintf("%s failed: %v", e.Tool, e.Err)
+	}
+	msg := e.Err.Error()
+	// Backends often say the same thing; say it once.
+	if prefix := e.Product + " is unavailable: "; strings.HasPrefix(msg, prefix) {
+		return msg
+	}
+	return e.Product + " is unavailable: " + msg
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// ErrAuditUnavailable is returned, wrapped, when the audit record of a call
+// could not be committed. The call's data is withheld: askmesh fails closed.
+var ErrAuditUnavailable = errors.New("the audit log is unavailable, so no data was returned")
+
+// AuditIDOf returns the audit record id an executor error carries, if any.
+func AuditIDOf(err error) string {
+	var a *ArgumentError
+	var d *DeniedError
+	var u *UnavailableError
+	switch {
+	case errors.As(err, &d):
+		return d.AuditID
+	case errors.As(err, &a):
+		return a.AuditID
+	case errors.As(err, &u):
+		return u.AuditID
+	}
+	return ""
+}

@@ -1,0 +1,620 @@
+package tools
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/authz"
+	"github.com/askmesh/askmesh/catalog"
+)
+
+// Catalog is what the executor needs of the product registry.
+type Catalog interface {
+	Get(name string) (*catalog.Product, bool)
+	List() []*catalog.Product
+	Search(query string, limit int) []catalog.Hit
+}
+
+// Authorizer decides a call; authz.Engine implements it.
+type Authorizer interface {
+	Decide(ctx context.Context, in authz.Input) (authz.Decision, error)
+}
+
+// Caller is who makes a call, and where from. Every call carries it: the
+// executor decides and records on the caller's behalf, never the model's.
+type Caller struct {
+	Subject        authz.Subject
+	Channel        string // slack, web, api, openai, mcp, cli
+	ConversationID string
+	RequestID      string
+	Question       string
+	Model          string
+}
+
+// Call is one tool call as the model made it.
+type Call struct {
+	Tool      string          `json:"tool"`
+	Arguments json.RawMessage `json:"arguments"`
+}
+
+// Executor is the only path from a tool call to data: validate, decide,
+// (deny: record and refuse), apply obligations, run, mask, record, return.
+// Nothing leaves Call unless its audit record was committed.
+type Executor struct {
+	catalog  Catalog
+	authz    Authorizer
+	audit    audit.Store
+	backends map[string]Backend
+	clock    Clock
+	cursors  cursors
+	masker   masker
+	timeout  time.Duration
+	log      *slog.Logger
+}
+
+// ExecutorOptions configure an Executor. Catalog, Authorizer and Audit are
+// required; Backends maps a binding kind (sqlite, postgres, rest, audit) to
+// the backend that serves it.
+type ExecutorOptions struct {
+	Catalog    Catalog
+	Authorizer Authorizer
+	Audit      audit.Store
+	Backends   map[string]Backend
+	Clock      Clock
+	// CursorKey signs page cursors; replicas behind one load balancer must
+	// share it. A random key is used when empty (cursors then only work on
+	// the replica that issued them).
+	CursorKey []byte
+	// MaskKey keys hash masks, so pseudonyms are stable across replicas and
+	// restarts when set; a random key is used when empty.
+	MaskKey []byte
+	// CallTimeout bounds one backend call (default 30s).
+	CallTimeout time.Duration
+	Logger      *slog.Logger
+}
+
+// NewExecutor checks the options and builds an executor.
+func NewExecutor(o ExecutorOptions) (*Executor, error) {
+	if o.Catalog == nil || o.Authorizer == nil || o.Audit == nil {
+		return nil, errors.New("tools: an executor needs a catalog, an authorizer and an audit store")
+	}
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if len(o.CursorKey) == 0 {
+		o.CursorKey = make([]byte, 32)
+		if _, err := rand.Read(o.CursorKey); err != nil {
+			return nil, fmt.Errorf("tools: cursor key: %w", err)
+		}
+	}
+	if len(o.MaskKey) == 0 {
+		o.MaskKey = make([]byte, 32)
+		if _, err := rand.Read(o.MaskKey); err != nil {
+			return nil, fmt.Errorf("tools: mask key: %w", err)
+		}
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Executor{catalog: o.Catalog, authz: o.Authorizer, audit: o.Audit, backends: o.Backends,
+		clock: o.Clock, cursors: cursors{key: o.CursorKey}, masker: masker{key: o.MaskKey}, timeout: o.CallTimeout, log: o.Logger}, nil
+}
+
+// Clock is the executor's clock.
+func (e *Executor) Clock() Clock { return e.clock }
+
+// Catalog is the executor's catalog.
+func (e *Executor) Catalog() Catalog { return e.catalog }
+
+// call is the state of one call as it moves through the executor.
+type call struct {
+	caller   Caller
+	tool     string
+	action   string
+	args     json.RawMessage
+	product  *catalog.Product
+	columns  []string
+	filters  []authz.RowFilter
+	masks    map[string]string
+	decision authz.Decision
+	started  time.Time
+	notes    []string
+}
+
+// Call runs one tool call for the caller. It returns a Result, or one of
+// *ArgumentError, *DeniedError, *UnavailableError, or an error wrapping
+// ErrAuditUnavailable; in every error case no data is returned.
+func (e *Executor) Call(ctx context.Context, caller Caller, tc Call) (*Result, error) {
+	c := &call{caller: caller, tool: tc.Tool, args: tc.Arguments, started: time.Now()}
+	spec, ok := SpecFor(tc.Tool)
+	if !ok {
+		msg := fmt.Sprintf("unknown tool %q; tools are %s", tc.Tool, strings.Join(ToolNames(), ", "))
+		if s, ok := catalog.Closest(tc.Tool, ToolNames()); ok {
+			msg = fmt.Sprintf("unknown tool %q; did you mean %q?", tc.Tool, s)
+		}
+		return nil, e.reject(ctx, c, msg)
+	}
+	c.action = actionOf(tc.Tool)
+	var (
+		res *Result
+		err error
+	)
+	switch tc.Tool {
+	case ToolSearch:
+		res, err = e.search(ctx, c, spec)
+	case ToolDescribe:
+		res, err = e.describe(ctx, c, spec)
+	case ToolQueryRecords:
+		res, err = e.queryRecords(ctx, c, spec)
+	case ToolQueryMetrics:
+		res, err = e.queryMetrics(ctx, c, spec)
+	case ToolGetRecord:
+		res, err = e.getRecord(ctx, c, spec)
+	case ToolFindAnomalies:
+		res, err = e.findAnomalies(ctx, c, spec)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func actionOf(tool string) string {
+	switch tool {
+	case ToolSearch:
+		return authz.ActionSearch
+	case ToolDescribe:
+		return authz.ActionDescribe
+	case ToolQueryRecords:
+		return authz.ActionQueryRecords
+	case ToolQueryMetrics:
+		return authz.ActionQueryMetrics
+	case ToolGetRecord:
+		return authz.ActionGetRecord
+	case ToolFindAnomalies:
+		return authz.ActionFindAnomalies
+	}
+	return ""
+}
+
+// decode validates arguments against the tool's schema.
+func (e *Executor) decode(ctx context.Context, c *call, spec *Spec, dst any) error {
+	if err := spec.decodeArgs(c.args, dst); err != nil {
+		return e.reject(ctx, c, err.Error())
+	}
+	return nil
+}
+
+// reject records a call that could not be accepted as written and returns
+// the ArgumentError the model sees.
+func (e *Executor) reject(ctx context.Context, c *call, msg string) error {
+	id, err := e.record(ctx, c, audit.DecisionError, msg, 0)
+	if err != nil {
+		return err
+	}
+	return &ArgumentError{Tool: c.tool, Message: msg, AuditID: id}
+}
+
+// authorize asks policy and records a denial.
+func (e *Executor) authorize(ctx context.Context, c *call, res authz.Resource) error {
+	if c.product != nil {
+		res.Product, res.Domain, res.Owner = c.product.Name, c.product.Domain, c.product.Owner
+		res.Classification = c.product.Classifications()
+	}
+	in := authz.Input{Subject: c.caller.Subject, Action: c.action, Resource: res,
+		Context: authz.Context{Channel: c.caller.Channel, Conversation: c.caller.ConversationID, Time: e.clock.Now().Format(time.RFC3339)}}
+	d, err := e.authz.Decide(ctx, in)
+	if err != nil {
+		// Fail closed: an undecidable call is refused and recorded as an error.
+		e.log.ErrorContext(ctx, "authorization failed", "tool", c.tool, "subject", c.caller.Subject.ID, "err", err)
+		id, rerr := e.record(ctx, c, audit.DecisionError, "authorization failed: "+err.Error(), 0)
+		if rerr != nil {
+			return rerr
+		}
+		return &UnavailableError{Tool: c.tool, Product: productName(c), Err: errors.New("authorization is unavailable"), AuditID: id}
+	}
+	c.decision = d
+	if !d.Allow {
+		reason := strings.Join(d.Reasons, "; ")
+		if reason == "" {
+			reason = "policy does not allow this"
+		}
+		id, err := e.record(ctx, c, audit.DecisionDeny, reason, 0)
+		if err != nil {
+			return err
+		}
+		return &DeniedError{Tool: c.tool, Product: productName(c), Reason: reason, AuditID: id}
+	}
+	c.masks = d.ColumnMasks
+	for _, f := range d.RowFilters {
+		c.filters = append(c.filters, f)
+	}
+	// Defence in depth: whatever a policy module says, a column used to
+	// compute must be visible in clear, or aggregates would leak it.
+	for _, col := range res.Referenced {
+		if _, masked := d.ColumnMasks[col]; masked || slices.Contains(d.DeniedColumns, col) {
+			reason := fmt.Sprintf("%s is not visible to you in clear, so it cannot be used in metrics, filters, grouping or sorting", col)
+			id, err := e.record(ctx, c, audit.DecisionDeny, reason, 0)
+			if err != nil {
+				return err
+			}
+			return &DeniedError{Tool: c.tool, Product: productName(c), Reason: reason, AuditID: id}
+		}
+	}
+	return nil
+}
+
+func productName(c *call) string {
+	if c.product == nil {
+		return ""
+	}
+	return c.product.Name
+}
+
+// visibleColumns drops withheld columns, with a note; restricted columns are
+// never returned even if a policy module forgot to withhold them.
+func (c *call) visibleColumns(cols []string) []string {
+	out := make([]string, 0, len(cols))
+	var dropped []string
+	for _, col := range cols {
+		meta, _ := c.product.Column(col)
+		if slices.Contains(c.decision.DeniedColumns, col) || meta.Classification == catalog.ClassRestricted {
+			dropped = append(dropped, col)
+			continue
+		}
+		out = append(out, col)
+	}
+	if len(dropped) > 0 {
+		c.notes = append(c.notes, fmt.Sprintf("withheld by policy: %s", strings.Join(dropped, ", ")))
+	}
+	return out
+}
+
+// obligations converts policy row filters to typed conditions.
+func (c *call) obligations() ([]Condition, error) {
+	var out []Condition
+	for _, f := range c.filters {
+		cs, err := condition(c.product, f.Column, f.Op, f.Value)
+		if err != nil {
+			return nil, fmt.Errorf("policy row filter on %s: %w", f.Column, err)
+		}
+		out = append(out, cs...)
+		c.notes = append(c.notes, fmt.Sprintf("only rows where %s %s %v (policy)", f.Column, f.Op, f.Value))
+	}
+	return out, nil
+}
+
+// run calls the product's backend with a deadline and records a failure.
+func (e *Executor) run(ctx context.Context, c *call, fn func(context.Context, Backend) (*Result, error)) (*Result, error) {
+	b, ok := e.backends[c.product.Binding.Kind]
+	if !ok {
+		return nil, e.fail(ctx, c, fmt.Errorf("no backend serves %q bindings", c.product.Binding.Kind))
+	}
+	rctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	res, err := fn(rctx, b)
+	if err != nil {
+		e.log.WarnContext(ctx, "backend call failed", "tool", c.tool, "product", c.product.Name, "err", err)
+		return nil, e.fail(ctx, c, err)
+	}
+	return res, nil
+}
+
+func (e *Executor) fail(ctx context.Context, c *call, cause error) error {
+	id, err := e.record(ctx, c, audit.DecisionError, cause.Error(), 0)
+	if err != nil {
+		return err
+	}
+	return &UnavailableError{Tool: c.tool, Product: productName(c), Err: cause, AuditID: id}
+}
+
+// finish masks, records and releases a result.
+func (e *Executor) finish(ctx context.Context, c *call, res *Result) (*Result, error) {
+	res.Tool = c.tool
+	if c.product != nil {
+		res.Product = c.product.Name
+	}
+	e.masker.apply(res, c.masks)
+	c.columns = make([]string, 0, len(res.Columns))
+	for _, col := range res.Columns {
+		c.columns = append(c.columns, col.Name)
+	}
+	res.RowCount = len(res.Rows)
+	if res.Products != nil {
+		res.RowCount = len(res.Products)
+	}
+	res.Notes = append(c.notes, res.Notes...)
+	id, err := e.record(ctx, c, audit.DecisionAllow, "", res.RowCount)
+	if err != nil {
+		return nil, err // fail closed: the rows are dropped with res
+	}
+	res.AuditID = id
+	return res, nil
+}
+
+// record appends the call's audit record and returns its id. When the
+// append fails the caller gets an error wrapping ErrAuditUnavailable.
+func (e *Executor) record(ctx context.Context, c *call, decision, reason string, rows int) (string, error) {
+	args, err := audit.Canonicalize(c.args)
+	if err != nil {
+		// Arguments that are not JSON are kept verbatim as a JSON string.
+		args, _ = json.Marshal(string(c.args))
+	}
+	rec := &audit.Record{
+		At:             e.clock.Now(),
+		RequestID:      c.caller.RequestID,
+		ConversationID: c.caller.ConversationID,
+		Channel:        c.caller.Channel,
+		Subject:        c.caller.Subject.ID,
+		Groups:         c.caller.Subject.Groups,
+		Action:         c.action,
+		Tool:           c.tool,
+		Product:        productName(c),
+		Arguments:      args,
+		Columns:        c.columns,
+		Masks:          c.masks,
+		Decision:       decision,
+		Reason:         reason,
+		RowsReturned:   rows,
+		PolicyRevision: c.decision.PolicyRevision,
+		Model:          c.caller.Model,
+		Question:       c.caller.Question,
+		DurationMS:     time.Since(c.started).Milliseconds(),
+	}
+	for _, f := range c.filters {
+		rec.RowFilters = append(rec.RowFilters, audit.Filter{Column: f.Column, Op: f.Op, Value: f.Value})
+	}
+	// The record is written even if the caller has gone away: a call that
+	// reached policy must leave a trace. Its own deadline bounds the wait.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := e.audit.Append(actx, rec); err != nil {
+		e.log.ErrorContext(ctx, "audit append failed; withholding the result", "tool", c.tool, "subject", c.caller.Subject.ID, "err", err)
+		return "", fmt.Errorf("%s: %w: %v", c.tool, ErrAuditUnavailable, err)
+	}
+	return rec.ID, nil
+}
+
+func (e *Executor) search(ctx context.Context, c *call, spec *Spec) (*Result, error) {
+	var a SearchArgs
+	if err := e.decode(ctx, c, spec, &a); err != nil {
+		return nil, err
+	}
+	if err := e.authorize(ctx, c, authz.Resource{}); err != nil {
+		return nil, err
+	}
+	n := a.Limit
+	switch {
+	case n <= 0:
+		n = DefaultSearch
+	case n > MaxSearch:
+		n = MaxSearch
+	}
+	res := &Result{Products: []ProductSummary{}}
+	for _, h := range e.catalog.Search(a.Query, n) {
+		res.Products = append(res.Products, ProductSummary{Name: h.Product.Name, Domain: h.Product.Domain,
+			Description: oneLine(h.Product.Description), Score: roundTo(h.Score, 3)})
+	}
+	if len(res.Products) == 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("no product matches %q", a.Query))
+	}
+	return e.finish(ctx, c, res)
+}
+
+func (e *Executor) describe(ctx context.Context, c *call, spec *Spec) (*Result, error) {
+	var a DescribeArgs
+	if err := e.decode(ctx, c, spec, &a); err != nil {
+		return nil, err
+	}
+	p, err := lookupProduct(e.catalog, a.Product, "", c.tool)
+	if err != nil {
+		return nil, e.reject(ctx, c, err.Error())
+	}
+	c.product = p
+	if err := e.authorize(ctx, c, authz.Resource{Columns: p.ColumnNames()}); err != nil {
+		return nil, err
+	}
+	return e.finish(ctx, c, &Result{Description: describeProduct(p, c.decision)})
+}
+
+func (e *Executor) queryRecords(ctx context.Context, c *call, spec *Spec) (*Result, error) {
+	var a QueryRecordsArgs
+	if err := e.decode(ctx, c, spec, &a); err != nil {
+		return nil, err
+	}
+	p, err := lookupProduct(e.catalog, a.Product, catalog.CapRecords, c.tool)
+	if err != nil {
+		return nil, e.reject(ctx, c, err.Error())
+	}
+	c.product = p
+	plan, err := recordsPlan(p, a, e.clock.Now(), &c.notes)
+	if err == nil && a.Cursor != "" {
+		plan.Offset, err = e.cursors.decode(a.Cursor, cursorBinding(c.caller.Subject.ID, a))
+	}
+	if err != nil {
+		return nil, e.reject(ctx, c, err.Error())
+	}
+	ref := conditionColumns(plan.Filters)
+	for _, s := range plan.Order {
+		ref = append(ref, s.Field)
+	}
+	if !plan.Range.IsZero() {
+		ref = append(ref, p.TimeColumn)
+	}
+	if err := e.authorize(ctx, c, authz.Resource{Columns: plan.Columns, Referenced: uniq(ref)}); err != nil {
+		return nil, err
+	}
+	if plan.Columns = c.visibleColumns(plan.Columns); len(plan.Columns) == 0 {
+		return nil, e.denyAll(ctx, c)
+	}
+	extra, err := c.obligations()
+	if err != nil {
+		return nil, e.fail(ctx, c, err)
+	}
+	plan.Filters = append(plan.Filters, extra...)
+	res, err := e.run(ctx, c, func(ctx context.Context, b Backend) (*Result, error) { return b.QueryRecords(ctx, plan) })
+	if err != nil {
+		return nil, err
+	}
+	if res.TotalCount != nil && int64(plan.Offset+len(res.Rows)) < *res.TotalCount && len(res.Rows) > 0 {
+		res.NextCursor = e.cursors.encode(plan.Offset+len(res.Rows), cursorBinding(c.caller.Subject.ID, a))
+	}
+	if !plan.Range.IsZero() {
+		res.TimeRange = &plan.Range
+	}
+	return e.finish(ctx, c, res)
+}
+
+func (e *Executor) queryMetrics(ctx context.Context, c *call, spec *Spec) (*Result, error) {
+	var a QueryMetricsArgs
+	if err := e.decode(ctx, c, spec, &a); err != nil {
+		return nil, err
+	}
+	p, err := lookupProduct(e.catalog, a.Product, catalog.CapMetrics, c.tool)
+	if err != nil {
+		return nil, e.reject(ctx, c, err.Error())
+	}
+	c.product = p
+	plan, err := metricsPlan(p, a, e.clock.Now(), &c.notes)
+	if err != nil {
+		return nil, e.reject(ctx, c, err.Error())
+	}
+	ref := append(conditionColumns(plan.Filters), plan.GroupBy...)
+	for _, m := range plan.Metrics {
+		md, _ := p.Metric(m)
+		ref = append(ref, md.Columns...)
+	}
+	if !plan.Range.IsZero() || plan.Grain != "" {
+		ref = append(ref, p.TimeColumn)
+	}
+	if err := e.authorize(ctx, c, authz.Resource{Columns: plan.GroupBy, Referenced: uniq(ref)}); err != nil {
+		return nil, err
+	}
+	extra, err := c.obligations()
+	if err != nil {
+		return nil, e.fail(ctx, c, err)
+	}
+	plan.Filters = append(plan.Filters, extra...)
+	res, err := e.run(ctx, c, func(ctx context.Context, b Backend) (*Result, error) { return b.QueryMetrics(ctx, plan) })
+	if err != nil {
+		return nil, err
+	}
+	if !plan.Range.IsZero() {
+		res.TimeRange = &plan.Range
+	}
+	if plan.CompareTo != "" {
+		res.CompareRange = &plan.Compare
+	}
+	return e.finish(ctx, c, res)
+}
+
+func (e *Executor) getRecord(ctx context.Context, c *call, spec *Spec) (*Result, error) {
+	var a GetRecordArgs
+	if err := e.decode(ctx, c, spec, &a); err != nil {
+		return nil, err
+	}
+	p, err := lookupProduct(e.catalog, a.Product, catalog.CapGet, c.tool)
+	if err != nil {
+		return nil, e.reject(ctx, c, err.Error())
+	}
+	c.product = p
+	cols := p.ColumnNames()
+	if err := e.authorize(ctx, c, authz.Resource{Columns: cols, Referenced: []string{p.KeyColumn}}); err != nil {
+		return nil, err
+	}
+	plan := GetPlan{Product: p, ID: a.ID, Columns: c.visibleColumns(cols)}
+	if plan.Filters, err = c.obligations(); err != nil {
+		return nil, e.fail(ctx, c, err)
+	}
+	res, err := e.run(ctx, c, func(ctx context.Context, b Backend) (*Result, error) { return b.GetRecord(ctx, plan) })
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Rows) == 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("no %s record with %s = %q that you may see", p.Name, p.KeyColumn, a.ID))
+	}
+	return e.finish(ctx, c, res)
+}
+
+func (e *Executor) findAnomalies(ctx context.Context, c *call, spec *Spec) (*Result, error) {
+	var a FindAnomaliesArgs
+	if err := e.decode(ctx, c, spec, &a); err != nil {
+		return nil, err
+	}
+	p, err := lookupProduct(e.catalog, a.Product, catalog.CapAnomalies, c.tool)
+	if err != nil {
+		return nil, e.reject(ctx, c, err.Error())
+	}
+	c.product = p
+	plan, err := anomaliesPlan(p, a, e.clock.Now(), &c.notes)
+	if err != nil {
+		return nil, e.reject(ctx, c, err.Error())
+	}
+	ref := append(conditionColumns(plan.Filters), p.Anomalies.Column, p.Anomalies.GroupBy, p.TimeColumn)
+	if err := e.authorize(ctx, c, authz.Resource{Columns: plan.Columns, Referenced: uniq(ref)}); err != nil {
+		return nil, err
+	}
+	if plan.Columns = c.visibleColumns(plan.Columns); len(plan.Columns) == 0 {
+		return nil, e.denyAll(ctx, c)
+	}
+	extra, err := c.obligations()
+	if err != nil {
+		return nil, e.fail(ctx, c, err)
+	}
+	plan.Filters = append(plan.Filters, extra...)
+	res, err := e.run(ctx, c, func(ctx context.Context, b Backend) (*Result, error) { return b.FindAnomalies(ctx, plan) })
+	if err != nil {
+		return nil, err
+	}
+	if !plan.Range.IsZero() {
+		res.TimeRange = &plan.Range
+	}
+	return e.finish(ctx, c, res)
+}
+
+// denyAll refuses a call none of whose requested columns the asker may see.
+func (e *Executor) denyAll(ctx context.Context, c *call) error {
+	reason := fmt.Sprintf("none of the requested columns of %s are visible to you", c.product.Name)
+	id, err := e.record(ctx, c, audit.DecisionDeny, reason, 0)
+	if err != nil {
+		return err
+	}
+	return &DeniedError{Tool: c.tool, Product: c.product.Name, Reason: reason, AuditID: id}
+}
+
+func conditionColumns(cs []Condition) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.Column)
+	}
+	return out
+}
+
+func uniq(ss []string) []string {
+	out := slices.Clone(ss)
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if i := strings.Index(s, ". "); i > 0 {
+		s = s[:i+1]
+	}
+	if len(s) > 200 {
+		s = s[:197] + "..."
+	}
+	return s
+}
