@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -94,51 +93,8 @@ func TestAskWithoutAKnownUserIsRefused(t *testing.T) {
 	}
 }
 
-func TestServeAnswersOverHTTPAndStops(t *testing.T) {
-	dir := banktest.PrivateDir(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-
-	root := newRoot()
-	var out syncBuffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs([]string{"--data-dir", dir, "--now", banktest.Now.Format(time.RFC3339), "serve", "--addr", addr})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve ended with %v", err)
-			}
-		case <-time.After(90 * time.Second):
-			t.Error("serve did not stop after cancel")
-		}
-	}()
-
-	base := "http://" + addr
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server never became ready: %v\n%s", err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	// Not demo mode: demo tokens are refused.
+func TestServeRefusesDemoTokens(t *testing.T) {
+	base, out := startServing(t, banktest.PrivateDir(t), "serve")
 	req, _ := http.NewRequest(http.MethodPost, base+"/v1/chat", strings.NewReader(`{"message":"How many new customers did we acquire last month?"}`))
 	req.Header.Set("Authorization", "Bearer demo-carol")
 	req.Header.Set("Content-Type", "application/json")
@@ -156,43 +112,8 @@ func TestServeAnswersOverHTTPAndStops(t *testing.T) {
 }
 
 func TestDemoGeneratesWhenMissingThenServes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates a mesh")
-	}
 	dir := filepath.Join(t.TempDir(), "data")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	root := newRoot()
-	var out syncBuffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs([]string{"--data-dir", dir, "--now", banktest.Now.Format(time.RFC3339), "demo", "--addr", addr})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	base := "http://" + addr
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("demo never became ready: %v\n%s", err, out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	base, out := startServing(t, dir, "demo")
 	req, _ := http.NewRequest(http.MethodPost, base+"/v1/chat",
 		strings.NewReader(`{"message":"How many new customers did we acquire last month, compared with the month before?"}`))
 	req.Header.Set("Authorization", "Bearer demo-carol")
@@ -212,7 +133,7 @@ func TestDemoGeneratesWhenMissingThenServes(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		t.Fatal(err)
 	}
-	// The generated mesh is the same as the test fixture's: same seed, same as-of day.
+	// The generated mesh is the test fixture's: same seed, same as-of day.
 	if !strings.Contains(body.Text, "398") || !strings.Contains(body.Text, "297") {
 		t.Errorf("demo answer: %q", body.Text)
 	}

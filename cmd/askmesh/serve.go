@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -112,9 +114,12 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 
 	opts := web.Options{Agent: a.Agent, Executor: a.Executor, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
 		Logger: log, Metrics: metrics, Demo: o.demo, Auth: cfg.Web.Auth, Limits: cfg.Web.Limits}
-	bot, err := newSlackBot(cfg, a, log)
+	bot, err := newSlackBot(ctx, cfg, a, log)
 	if err != nil {
 		return err
+	}
+	if bot != nil {
+		defer bot.close()
 	}
 	if bot != nil && !bot.socketMode {
 		opts.Routes = map[string]http.Handler{
@@ -148,11 +153,18 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 type slackBot struct {
 	*slack.Bot
 	socketMode bool
+	close      func()
 }
 
 // newSlackBot starts Slack when its tokens are in the environment: Socket
 // Mode with an app token, else the Events API on /slack/events.
-func newSlackBot(cfg app.Config, a *app.App, log *slog.Logger) (*slackBot, error) {
+func newSlackBot(ctx context.Context, cfg app.Config, a *app.App, log *slog.Logger) (_ *slackBot, err error) {
+	closeFn := func() {}
+	defer func() {
+		if err != nil {
+			closeFn()
+		}
+	}()
 	sc := slack.ConfigFromEnv()
 	if !sc.Enabled() {
 		return nil, nil
@@ -163,11 +175,27 @@ func newSlackBot(cfg app.Config, a *app.App, log *slog.Logger) (*slackBot, error
 	sc.Streaming = sc.Streaming || cfg.Slack.Streaming
 	sc.MaxConcurrent = cfg.Slack.MaxConcurrent
 	sc.SuggestedPrompts = cfg.Slack.SuggestedPrompts
-	b, err := slack.New(sc, a.Agent, a.Directory, slack.WithLogger(log))
+	opts := []slack.Option{slack.WithLogger(log)}
+	if cfg.Memory.Postgres != "" {
+		// Replicas share conversations there; they share Slack's retried
+		// deliveries too, so only one replica answers an event.
+		pool, err := pgxpool.New(ctx, cfg.Memory.Postgres)
+		if err != nil {
+			return nil, fmt.Errorf("slack event de-duplication: %w", err)
+		}
+		d, err := slack.NewPostgresDeduper(ctx, pool, time.Hour)
+		if err != nil {
+			pool.Close()
+			return nil, err
+		}
+		opts = append(opts, slack.WithDeduper(d))
+		closeFn = pool.Close
+	}
+	b, err := slack.New(sc, a.Agent, a.Directory, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return &slackBot{Bot: b, socketMode: sc.SocketMode()}, nil
+	return &slackBot{Bot: b, socketMode: sc.SocketMode(), close: closeFn}, nil
 }
 
 func printWelcome(w io.Writer, url string, a *app.App, demo bool, bot *slackBot) {
