@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -72,24 +70,7 @@ func lastToolResults(req assistant.ModelRequest) []assistant.Message {
 // stack builds the real stack on a private copy of the demo data.
 func stack(t *testing.T, model assistant.Model) *app.App {
 	t.Helper()
-	dir := t.TempDir()
-	src := banktest.SQLiteDir(t)
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".db") || e.Name() == "governance.db" {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := banktest.PrivateDir(t)
 	a, err := app.Build(context.Background(), app.Config{DataDir: dir, Now: banktest.Now.Format("2006-01-02T15:04:05Z")}, app.WithModel(model))
 	if err != nil {
 		t.Fatal(err)
