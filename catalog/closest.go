@@ -48,8 +48,11 @@ func abs(n int) int {
 	return n
 }
 
-// editDistance is the optimal-string-alignment distance between a and b,
-// or a value >= bound once it is certain to reach bound.
+// EditDistance is the optimal-string-alignment distance between a and b
+// (insertions, deletions, substitutions, adjacent transpositions), or a
+// value >= bound once it is certain to reach bound.
+func EditDistance(a, b string, bound int) int { return editDistance([]rune(a), []rune(b), bound) }
+
 func editDistance(a, b []rune, bound int) int {
 	if abs(len(a)-len(b)) >= bound {
 		return bound

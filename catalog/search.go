@@ -126,17 +126,17 @@ func terms(s string) []string {
 	out := toks[:0]
 	for _, t := range toks {
 		if !stopwords[t] {
-			out = append(out, stem(t))
+			out = append(out, Stem(t))
 		}
 	}
 	return out
 }
 
-// stem is a light suffix stripper: plurals (s, es, ies), -ing, -ed, and a
+// Stem is a light suffix stripper: plurals (s, es, ies), -ing, -ed, and a
 // final e, so that "mortgages", "mortgage"; "acquired", "acquire",
 // "acquiring"; "denied", "deny" meet. It only has to be consistent, since
 // documents and queries go through the same function.
-func stem(w string) string {
+func Stem(w string) string {
 	n := len(w)
 	if n <= 3 {
 		return w
@@ -398,7 +398,7 @@ func (ix *searchIndex) search(query string, limit int) []Hit {
 		if stopwords[raw] {
 			continue
 		}
-		matches, best := ix.resolveWord(raw, stem(raw))
+		matches, best := ix.resolveWord(raw, Stem(raw))
 		for _, m := range matches {
 			addTerm(m)
 		}

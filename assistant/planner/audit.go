@@ -181,7 +181,7 @@ func (p *Planner) subjectFilter(a *analysis, ap *catalog.Product) *tools.Filter 
 // personName reports whether a word can be a person's name: not a word the
 // catalog or questions use.
 func (p *Planner) personName(w string) bool {
-	if len(w) < 2 || stopword[w] || questionWord[w] || p.lex.vocab[stem(w)] {
+	if len(w) < 2 || stopword[w] || questionWord[w] || p.lex.vocab[catalog.Stem(w)] {
 		return false
 	}
 	if _, isMonth := monthNum[w]; isMonth {

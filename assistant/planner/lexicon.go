@@ -299,7 +299,7 @@ func (lx *lexicon) correct(toks []token) {
 			}
 			// Compare the word as written with the stem and with the stem's
 			// likely spellings, so "transactons" meets "transaction".
-			d := min(editDistance(t.stem, w, bestD), editDistance(t.low, w, bestD))
+			d := min(catalog.EditDistance(t.stem, w, bestD), catalog.EditDistance(t.low, w, bestD))
 			if d < bestD {
 				best, bestD = w, d
 			}

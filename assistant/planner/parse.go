@@ -561,7 +561,7 @@ func (p *Planner) valueFilters(a *analysis, prod *catalog.Product, skip map[int]
 		}
 		neg := false
 		for _, m := range negBoolRe.FindAllStringSubmatch(a.free, -1) {
-			if stem(m[1]) == stem(c.Name) {
+			if catalog.Stem(m[1]) == catalog.Stem(c.Name) {
 				neg = true
 			}
 		}

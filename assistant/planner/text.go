@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/askmesh/askmesh/catalog"
 )
 
 // Token kinds.
@@ -68,7 +70,7 @@ func tokenize(q string) []token {
 	}
 	for k := range out {
 		if out[k].kind == tokWord {
-			out[k].stem = stem(out[k].low)
+			out[k].stem = catalog.Stem(out[k].low)
 			out[k].key = out[k].stem
 		}
 	}
@@ -261,49 +263,6 @@ func parseNumber(s string) (float64, bool) {
 	return v + frac, true
 }
 
-// stem is a light suffix stripper, the same rules as the catalog's search:
-// plurals, -ing, -ed and a final e, so "mortgages" meets "mortgage" and
-// "denied" meets "deny". Only consistency matters: lexicon and questions go
-// through the same function.
-func stem(w string) string {
-	n := len(w)
-	if n <= 3 {
-		return w
-	}
-	switch {
-	case strings.HasSuffix(w, "ies") && n > 4:
-		w = w[:n-3] + "y"
-	case strings.HasSuffix(w, "sses"):
-		w = w[:n-2]
-	case strings.HasSuffix(w, "ches") || strings.HasSuffix(w, "shes") || strings.HasSuffix(w, "xes"):
-		w = w[:n-2]
-	case strings.HasSuffix(w, "ss") || strings.HasSuffix(w, "us") || strings.HasSuffix(w, "is"):
-	case strings.HasSuffix(w, "s"):
-		w = w[:n-1]
-	}
-	n = len(w)
-	switch {
-	case strings.HasSuffix(w, "ing") && n >= 6:
-		w = undouble(w[:n-3])
-	case strings.HasSuffix(w, "ied") && n > 4:
-		w = w[:n-3] + "y"
-	case strings.HasSuffix(w, "ed") && n >= 5:
-		w = undouble(w[:n-2])
-	}
-	if n = len(w); n >= 4 && w[n-1] == 'e' {
-		w = w[:n-1]
-	}
-	return w
-}
-
-func undouble(w string) string {
-	n := len(w)
-	if n >= 3 && w[n-1] == w[n-2] && !strings.ContainsRune("aeioulsz", rune(w[n-1])) {
-		return w[:n-1]
-	}
-	return w
-}
-
 // words splits catalog text (names, synonyms, values) into stemmed words,
 // the way questions are split.
 func words(s string) []string {
@@ -318,42 +277,6 @@ func words(s string) []string {
 		}
 	}
 	return out
-}
-
-// editDistance is the optimal-string-alignment distance (insertions,
-// deletions, substitutions, adjacent transpositions), stopping at bound.
-func editDistance(a, b string, bound int) int {
-	ra, rb := []rune(a), []rune(b)
-	if d := len(ra) - len(rb); d >= bound || -d >= bound {
-		return bound
-	}
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		rowMin := i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				v = min(v, prev2[j-2]+1)
-			}
-			cur[j] = v
-			rowMin = min(rowMin, v)
-		}
-		if rowMin >= bound {
-			return bound
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // typoLimit is how many edits a misspelt word of n letters may be from the

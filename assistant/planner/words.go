@@ -1,6 +1,10 @@
 package planner
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/askmesh/askmesh/catalog"
+)
 
 // stopword holds function words (and their stems): they carry no topic, so
 // a catalog phrase made of one of them ("at", "other") is not matched, and
@@ -23,7 +27,7 @@ func init() {
 		such no nor not own same too very s t now let lets want need see look looking got bring brought
 		make made yes ok okay hi hello hey thanks thank one two three me am`) {
 		stopword[w] = true
-		stopword[stem(w)] = true
+		stopword[catalog.Stem(w)] = true
 	}
 	for _, w := range strings.Fields(`how many much total totals sum average avg mean median count number rate ratio
 		percentage share show list display fetch pull top largest biggest highest smallest lowest cheapest
@@ -39,6 +43,6 @@ func init() {
 		pii personal sensitive information info detail details record records row rows
 		help hello thanks please`) {
 		questionWord[w] = true
-		questionWord[stem(w)] = true
+		questionWord[catalog.Stem(w)] = true
 	}
 }
