@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -107,7 +109,12 @@ func formatNumber(f float64) string {
 	if f == float64(int64(f)) && f < 1e15 && f > -1e15 {
 		return fmt.Sprintf("%d", int64(f))
 	}
-	return fmt.Sprintf("%.4g", f)
+	// Amounts in cents, rates to four places; never exponent notation.
+	places := 2
+	if math.Abs(f) < 1 {
+		places = 4
+	}
+	return strconv.FormatFloat(f, 'f', places, 64)
 }
 
 // printResult prints a tool result for people.
