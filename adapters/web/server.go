@@ -184,6 +184,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/chat/completions", authed, s.completions)
 	s.handle("GET /v1/models", authed, s.models)
 	s.handle("GET /v1/models/{id}", authed, s.model)
+	s.auditRoutes() // audit review page and API: audit.go
 	if s.o.Executor != nil {
 		h := mcp.Handler(s.o.Executor, mcp.Options{Logger: s.log, Observer: s.metrics, MaxBodyBytes: s.lim.MaxBodyBytes,
 			Caller: func(r *http.Request) (mcp.Identity, bool) {

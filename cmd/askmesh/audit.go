@@ -243,7 +243,7 @@ func (g *globals) auditCmd() *cobra.Command {
 	}
 	keygen.Flags().StringVar(&keyOut, "out", "askmesh-checkpoint", "write OUT.key (private) and OUT.pub (public)")
 
-	cmd.AddCommand(search, tail, verify, export, checkpoint, keygen)
+	cmd.AddCommand(search, tail, verify, export, checkpoint, keygen, g.auditReportCmd())
 	return cmd
 }
 
