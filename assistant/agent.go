@@ -22,6 +22,14 @@ type ToolRunner interface {
 	Call(ctx context.Context, caller tools.Caller, call tools.Call) (*tools.Result, error)
 }
 
+// AnswerShaper is implemented by models that lay out some answers' tables
+// and charts themselves (the offline planner's executive briefs: one
+// headline table and one chart rather than one per call). It runs after
+// the tables, charts and sources are composed from the tool results.
+type AnswerShaper interface {
+	ShapeAnswer(question string, ans *Answer, results map[string]*tools.Result)
+}
+
 // Observer is told about model and tool calls, for metrics. Optional.
 type Observer interface {
 	ModelCall(model string, d time.Duration, usage Usage, err error)
@@ -194,6 +202,12 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (*Ans
 		msgs = append(msgs, Message{Role: RoleAssistant, Content: ans.Text})
 	}
 	compose(ans, results)
+	if s, ok := a.o.Model.(AnswerShaper); ok {
+		s.ShapeAnswer(req.Question, ans, results)
+	}
+	if final { // the agent's own step-budget text states no tool figures
+		ans.Flags = append(ans.Flags, numberFlags(a.o.Model, ans.Text, msgs, results)...)
+	}
 	if err := a.o.Memory.Save(ctx, caller.Subject.ID, caller.ConversationID, compactHistory(msgs, a.o.ResultBytes/4)); err != nil {
 		a.o.Logger.WarnContext(ctx, "could not save conversation", "conversation", caller.ConversationID, "err", err)
 	}

@@ -65,11 +65,21 @@ type Config struct {
 		Streaming        bool     `yaml:"streaming"`
 		MaxConcurrent    int      `yaml:"max_concurrent"`
 		SuggestedPrompts []string `yaml:"suggested_prompts"`
+		// Briefs post executive briefs to channels on a schedule.
+		Briefs []BriefSchedule `yaml:"briefs"`
 	} `yaml:"slack"`
 
 	// Secrets: page cursors and hash masks are keyed; replicas must share keys.
 	CursorKey string `yaml:"cursor_key"`
 	MaskKey   string `yaml:"mask_key"`
+}
+
+// BriefSchedule posts an executive brief to a Slack channel on a schedule.
+type BriefSchedule struct {
+	Cron    string `yaml:"cron"`    // standard five-field cron, in UTC: "0 8 1 * *" is 08:00 on the 1st
+	Channel string `yaml:"channel"` // channel id (or name the bot may post to)
+	As      string `yaml:"as"`      // the directory user the brief is built for: it shows what they may see
+	Period  string `yaml:"period"`  // a time_range; default last_month
 }
 
 // ModelConfig chooses the model.

@@ -60,8 +60,11 @@ func (p *Planner) Generate(ctx context.Context, req assistant.ModelRequest, onTe
 	if u < 0 {
 		return p.text(helpText(p.suggestions(nil)), onText), nil
 	}
+	if r, ok := p.executiveBrief(msgs, u, len(req.Tools) > 0, now, onText); ok {
+		return r, nil // executive briefs span products: see brief.go
+	}
 	var prev *previousTurn
-	if u > 0 {
+	if u > 0 && !p.afterBrief(msgs[:u]) {
 		prev = lastTurn(msgs[:u])
 	}
 	in := p.parse(msgs[u].Content, prev, now)

@@ -121,6 +121,11 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 	if bot != nil {
 		defer bot.close()
 	}
+	stopBriefs, err := startSlackBriefs(a, slack.ConfigFromEnv())
+	if err != nil {
+		return err
+	}
+	defer stopBriefs()
 	if bot != nil && !bot.socketMode {
 		opts.Routes = map[string]http.Handler{
 			"POST /slack/events":   bot.EventsHandler(),

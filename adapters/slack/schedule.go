@@ -1,0 +1,196 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/slack-go/slack"
+
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/tools"
+)
+
+// BriefJob is one scheduled executive brief: when (standard five-field
+// cron, e.g. "0 8 1 * *" for 08:00 on the first of the month), where (a
+// channel id or name), for whom (a directory user id: the brief is built on
+// their behalf, so it shows what they may see and every call is audited
+// under their name) and over which period (a time_range; default last_month).
+type BriefJob struct {
+	Cron    string
+	Channel string
+	As      string
+	Period  string
+}
+
+// Briefer builds a brief for a caller over a period.
+type Briefer interface {
+	Brief(ctx context.Context, caller tools.Caller, period string) (*assistant.Answer, error)
+}
+
+// BrieferFunc adapts a function to Briefer.
+type BrieferFunc func(ctx context.Context, caller tools.Caller, period string) (*assistant.Answer, error)
+
+// Brief calls f.
+func (f BrieferFunc) Brief(ctx context.Context, caller tools.Caller, period string) (*assistant.Answer, error) {
+	return f(ctx, caller, period)
+}
+
+// ScheduleOptions adjust a Scheduler.
+type ScheduleOptions struct {
+	Location *time.Location // cron times are in this zone (default UTC)
+	Timeout  time.Duration  // bounds building and posting one brief (default 5 minutes)
+	Logger   *slog.Logger
+}
+
+// Scheduler posts executive briefs to Slack channels on cron schedules.
+type Scheduler struct {
+	client  *slack.Client
+	cron    *cron.Cron
+	jobs    []BriefJob
+	briefer Briefer
+	dir     Directory
+	timeout time.Duration
+	log     *slog.Logger
+}
+
+// NewScheduler checks the jobs (cron syntax, channel, a user the directory
+// knows) and schedules them; nothing runs until Start. The Slack client is
+// built from cfg as the bot's is (BotToken, APIURL).
+func NewScheduler(cfg Config, jobs []BriefJob, b Briefer, dir Directory, o ScheduleOptions) (*Scheduler, error) {
+	if !cfg.Enabled() {
+		return nil, errors.New("slack briefs: SLACK_BOT_TOKEN is not set")
+	}
+	if b == nil || dir == nil {
+		return nil, errors.New("slack briefs: a briefer and a directory are required")
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	var copts []slack.Option
+	if cfg.APIURL != "" {
+		u := cfg.APIURL
+		if !strings.HasSuffix(u, "/") {
+			u += "/"
+		}
+		copts = append(copts, slack.OptionAPIURL(u))
+	}
+	s := &Scheduler{client: slack.New(cfg.BotToken, copts...), briefer: b, dir: dir, timeout: o.Timeout, log: o.Logger,
+		cron: cron.New(cron.WithLocation(o.Location), cron.WithChain(cron.Recover(cron.DiscardLogger)))}
+	var errs []error
+	for i, j := range jobs {
+		j.Cron, j.Channel, j.As = strings.TrimSpace(j.Cron), strings.TrimSpace(j.Channel), strings.TrimSpace(j.As)
+		if _, err := cron.ParseStandard(j.Cron); err != nil {
+			errs = append(errs, fmt.Errorf("slack briefs[%d]: cron %q: %w", i, j.Cron, err))
+			continue
+		}
+		if j.Channel == "" {
+			errs = append(errs, fmt.Errorf("slack briefs[%d]: channel is required", i))
+			continue
+		}
+		if !dir.Lookup(j.As).Known {
+			errs = append(errs, fmt.Errorf("slack briefs[%d]: as %q is not a user of the directory", i, j.As))
+			continue
+		}
+		s.jobs = append(s.jobs, j)
+		idx := len(s.jobs) - 1
+		if _, err := s.cron.AddFunc(j.Cron, func() {
+			if err := s.Run(context.Background(), idx); err != nil {
+				s.log.Error("scheduled slack brief failed", "channel", j.Channel, "as", j.As, "err", err)
+			}
+		}); err != nil {
+			errs = append(errs, fmt.Errorf("slack briefs[%d]: %w", i, err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return s, nil
+}
+
+// Jobs are the scheduled jobs, in configuration order.
+func (s *Scheduler) Jobs() []BriefJob { return append([]BriefJob(nil), s.jobs...) }
+
+// Start runs the schedules in the background.
+func (s *Scheduler) Start() { s.cron.Start() }
+
+// Stop stops scheduling and waits (up to ctx) for briefs being posted.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	done := s.cron.Stop()
+	select {
+	case <-done.Done():
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("slack briefs: stop: %w", ctx.Err())
+	}
+}
+
+// Run builds job i's brief now and posts it: the brief as the bot renders
+// answers (text, first table, withheld parts, sources), further tables in
+// its thread, and the chart and full tables as uploads.
+func (s *Scheduler) Run(ctx context.Context, i int) error {
+	if i < 0 || i >= len(s.jobs) {
+		return fmt.Errorf("slack briefs: no job %d", i)
+	}
+	j := s.jobs[i]
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	caller := tools.Caller{Subject: s.dir.Lookup(j.As), Channel: "slack"}
+	ans, err := s.briefer.Brief(ctx, caller, j.Period)
+	if err != nil {
+		return fmt.Errorf("slack briefs: build the brief for %s: %w", j.As, err)
+	}
+	r := render(ans)
+	label := "last month"
+	if j.Period != "" {
+		label = strings.ReplaceAll(j.Period, "_", " ")
+	}
+	header := fmt.Sprintf(":calendar: Scheduled executive brief (%s) for %s", mrkdwn(label), mrkdwn(caller.Subject.ID))
+	blocks := append([]slack.Block{slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, header, false, false))}, r.messages[0]...)
+	for _, f := range ans.Flags {
+		// A number the model wrote that no tool returned: say so next to it.
+		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, ":warning: "+mrkdwn(f), false, false)))
+	}
+	if len(blocks) > maxBlocks {
+		blocks = blocks[:maxBlocks]
+	}
+	var ts string
+	err = withRateLimit(ctx, func() error {
+		var err error
+		_, ts, err = s.client.PostMessageContext(ctx, j.Channel, slack.MsgOptionText(r.fallback, false), slack.MsgOptionBlocks(blocks...))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("slack briefs: post to %s: %w", j.Channel, err)
+	}
+	for _, more := range r.messages[1:] {
+		if err := withRateLimit(ctx, func() error {
+			_, _, err := s.client.PostMessageContext(ctx, j.Channel, slack.MsgOptionText("More results", false), slack.MsgOptionBlocks(more...), slack.MsgOptionTS(ts))
+			return err
+		}); err != nil {
+			s.log.WarnContext(ctx, "slack brief: thread reply failed", "channel", j.Channel, "err", err)
+		}
+	}
+	for _, f := range r.files {
+		if err := withRateLimit(ctx, func() error {
+			_, err := s.client.UploadFileContext(ctx, slack.UploadFileParameters{Channel: j.Channel, ThreadTimestamp: ts,
+				Filename: f.name, Title: f.title, Reader: bytes.NewReader(f.data), FileSize: len(f.data)})
+			return err
+		}); err != nil {
+			s.log.WarnContext(ctx, "slack brief: upload failed", "file", f.name, "err", err)
+		}
+	}
+	s.log.InfoContext(ctx, "posted scheduled brief", "channel", j.Channel, "as", j.As, "request", ans.RequestID)
+	return nil
+}

@@ -1,0 +1,433 @@
+package brief_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/askmesh/askmesh/adapters/app"
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/brief"
+	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
+	"github.com/askmesh/askmesh/tools"
+)
+
+func build(t *testing.T) (*app.App, string) {
+	t.Helper()
+	dir := banktest.PrivateDir(t)
+	a, err := app.Build(context.Background(), app.Config{DataDir: dir, Now: banktest.Now.Format(time.RFC3339)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a, dir
+}
+
+func briefFor(t *testing.T, a *app.App, user string, o brief.Options) *assistant.Answer {
+	t.Helper()
+	ans, err := brief.Build(context.Background(), a.Executor, nil, tools.Caller{Subject: a.Directory.Lookup(user), Channel: "cli"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ans
+}
+
+// oracle answers SQL over the demo's SQLite files, independently of askmesh.
+type oracle struct {
+	t   *testing.T
+	dir string
+	dbs map[string]*sql.DB
+}
+
+func (o *oracle) db(name string) *sql.DB {
+	if db, ok := o.dbs[name]; ok {
+		return db
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(o.dir, name+".db")+"?mode=ro")
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	o.t.Cleanup(func() { db.Close() })
+	o.dbs[name] = db
+	return db
+}
+
+func (o *oracle) float(db, q string, args ...any) float64 {
+	o.t.Helper()
+	var f sql.NullFloat64
+	if err := o.db(db).QueryRow(q, args...).Scan(&f); err != nil {
+		o.t.Fatalf("%s: %v", q, err)
+	}
+	return f.Float64
+}
+
+func (o *oracle) top(db, q string) (string, float64) {
+	o.t.Helper()
+	var name string
+	var n float64
+	if err := o.db(db).QueryRow(q).Scan(&name, &n); err != nil {
+		o.t.Fatalf("%s: %v", q, err)
+	}
+	return name, n
+}
+
+// Independent formatting: the way the brief promises to write numbers.
+func commas(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	ip, fp, frac := strings.Cut(s, ".")
+	var b strings.Builder
+	for i := range ip {
+		if i > 0 && (len(ip)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(ip[i])
+	}
+	out := b.String()
+	if frac {
+		out += "." + fp
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+func round(f float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(f*p) / p
+}
+
+func fixed(f float64, places int) string { return commas(strconv.FormatFloat(f, 'f', places, 64)) }
+
+// expect collects, per product line, the fragments the brief must state
+// and every number it may state.
+type expect struct {
+	lines   map[string][]string
+	numbers map[string]bool
+}
+
+func (e *expect) add(product string, fragment string, numbers ...string) {
+	e.lines[product] = append(e.lines[product], fragment)
+	for _, n := range numbers {
+		e.numbers[n] = true
+	}
+}
+
+// metric adds a headline metric: the value, previous value and change, from
+// values computed in SQL. A rate's values are compared as shown (four
+// decimals, as the descriptor's precision says), its change said in points
+// and in percent.
+func (e *expect) metric(product, label, unit string, cur, prev float64) {
+	switch unit {
+	case "ratio":
+		cur, prev = round(cur, 4), round(prev, 4)
+		pts := fixed(math.Abs(round((cur-prev)*100, 2)), 2)
+		pct := (cur - prev) / prev * 100
+		dir := "up"
+		if cur < prev {
+			dir = "down"
+		}
+		sign := "+"
+		if pct < 0 {
+			sign = "-"
+		}
+		pctText := fixed(math.Abs(round(pct, 1)), 1)
+		e.add(product, fmt.Sprintf("%s %s%%, %s %s points (%s%s%%) from %s%%", label, fixed(cur*100, 2), dir, pts, sign, pctText, fixed(prev*100, 2)),
+			fixed(cur*100, 2), fixed(prev*100, 2), pts, pctText)
+	default:
+		places := 0
+		if unit == "amount" {
+			places = 2
+			cur, prev = round(cur, 2), round(prev, 2)
+		}
+		pct := (cur - prev) / prev * 100
+		dir := "up"
+		if cur < prev {
+			dir = "down"
+		}
+		pctText := fixed(math.Abs(round(pct, 1)), 1)
+		e.add(product, fmt.Sprintf("%s %s, %s %s%% from %s", label, fixed(cur, places), dir, pctText, fixed(prev, places)),
+			fixed(cur, places), fixed(prev, places), pctText)
+	}
+}
+
+const (
+	oct = "'2026-10-01T00:00:00.000000Z' <= %[1]s AND %[1]s < '2026-11-01T00:00:00.000000Z'"
+	sep = "'2026-09-01T00:00:00.000000Z' <= %[1]s AND %[1]s < '2026-10-01T00:00:00.000000Z'"
+	// Date columns are stored as YYYY-MM-DD.
+	octDate = "'2026-10-01' <= %[1]s AND %[1]s < '2026-11-01'"
+	sepDate = "'2026-09-01' <= %[1]s AND %[1]s < '2026-10-01'"
+)
+
+func in(period, col string) string { return fmt.Sprintf(period, col) }
+
+// TestCarolsMonthlyBriefEqualsSQL: every number of carol's brief for last
+// month (October 2026 against September 2026) is the number independent SQL
+// over the demo's SQLite files gives: values, comparison values, changes,
+// top contributors and the top campaign's conversion rate. And no number
+// in the text goes unchecked.
+func TestCarolsMonthlyBriefEqualsSQL(t *testing.T) {
+	a, dir := build(t)
+	ans := briefFor(t, a, "carol@bank.example", brief.Options{})
+	t.Logf("brief:\n%s", ans.Text)
+	o := &oracle{t: t, dir: dir, dbs: map[string]*sql.DB{}}
+	e := &expect{lines: map[string][]string{}, numbers: map[string]bool{}}
+
+	// customer-acquisition
+	cur := o.float("growth", "SELECT count(*) FROM acquisitions WHERE "+in(oct, "acquired_at"))
+	prev := o.float("growth", "SELECT count(*) FROM acquisitions WHERE "+in(sep, "acquired_at"))
+	if cur != 398 || prev != 297 {
+		t.Fatalf("test data moved: new customers %v / %v, want 398 / 297", cur, prev)
+	}
+	e.metric("Customer acquisition", "new customers", "count", cur, prev)
+	camp, n := o.top("growth", "SELECT campaign_name, count(*) AS n FROM acquisitions WHERE campaign_name IS NOT NULL AND "+
+		in(oct, "acquired_at")+" GROUP BY campaign_name ORDER BY n DESC, campaign_name LIMIT 1")
+	rate := o.float("marketing", "SELECT CAST(sum(conversions) AS REAL) / sum(clicks) FROM campaigns WHERE name = ?", camp)
+	e.add("Customer acquisition", fmt.Sprintf("Top campaign: %s (new customers %s; its conversion rate is %s%%", camp, fixed(n, 0), fixed(round(rate, 4)*100, 2)),
+		fixed(n, 0), fixed(round(rate, 4)*100, 2))
+
+	// customer-interactions
+	e.metric("Customer interactions", "interaction count", "count",
+		o.float("customer-service", "SELECT count(*) FROM interactions WHERE "+in(oct, "occurred_at")),
+		o.float("customer-service", "SELECT count(*) FROM interactions WHERE "+in(sep, "occurred_at")))
+	e.metric("Customer interactions", "resolution rate", "ratio",
+		o.float("customer-service", "SELECT CAST(sum(resolved) AS REAL) / count(*) FROM interactions WHERE "+in(oct, "occurred_at")),
+		o.float("customer-service", "SELECT CAST(sum(resolved) AS REAL) / count(*) FROM interactions WHERE "+in(sep, "occurred_at")))
+	ch, n := o.top("customer-service", "SELECT channel, count(*) AS n FROM interactions WHERE "+in(oct, "occurred_at")+" GROUP BY channel ORDER BY n DESC, channel LIMIT 1")
+	e.add("Customer interactions", fmt.Sprintf("Top channel: %s (interaction count %s)", ch, fixed(n, 0)), fixed(n, 0))
+
+	// customer-transactions
+	e.metric("Customer transactions", "transaction count", "count",
+		o.float("retail-banking", "SELECT count(*) FROM transactions WHERE "+in(oct, "occurred_at")),
+		o.float("retail-banking", "SELECT count(*) FROM transactions WHERE "+in(sep, "occurred_at")))
+	e.metric("Customer transactions", "total amount", "amount",
+		o.float("retail-banking", "SELECT sum(amount) FROM transactions WHERE "+in(oct, "occurred_at")),
+		o.float("retail-banking", "SELECT sum(amount) FROM transactions WHERE "+in(sep, "occurred_at")))
+	typ, n := o.top("retail-banking", "SELECT type, count(*) AS n FROM transactions WHERE "+in(oct, "occurred_at")+" GROUP BY type ORDER BY n DESC, type LIMIT 1")
+	e.add("Customer transactions", fmt.Sprintf("Top type: %s (transaction count %s)", typ, fixed(n, 0)), fixed(n, 0))
+
+	// customers (joined_at is a date)
+	e.metric("Customers", "customer count", "count",
+		o.float("retail-banking", "SELECT count(*) FROM customers WHERE "+in(octDate, "joined_at")),
+		o.float("retail-banking", "SELECT count(*) FROM customers WHERE "+in(sepDate, "joined_at")))
+	reg, n := o.top("retail-banking", "SELECT region, count(*) AS n FROM customers WHERE "+in(octDate, "joined_at")+" GROUP BY region ORDER BY n DESC, region LIMIT 1")
+	e.add("Customers", fmt.Sprintf("Top region: %s (customer count %s)", reg, fixed(n, 0)), fixed(n, 0))
+
+	// loan-applications
+	approval := "SELECT CAST(sum(status IN ('approved','funded')) AS REAL) / sum(status IN ('approved','funded','rejected')) FROM loan_applications WHERE "
+	e.metric("Loan applications", "application count", "count",
+		o.float("lending", "SELECT count(*) FROM loan_applications WHERE "+in(oct, "applied_at")),
+		o.float("lending", "SELECT count(*) FROM loan_applications WHERE "+in(sep, "applied_at")))
+	e.metric("Loan applications", "approval rate", "ratio",
+		o.float("lending", approval+in(oct, "applied_at")), o.float("lending", approval+in(sep, "applied_at")))
+	lt, n := o.top("lending", "SELECT loan_type, count(*) AS n FROM loan_applications WHERE "+in(oct, "applied_at")+" GROUP BY loan_type ORDER BY n DESC, loan_type LIMIT 1")
+	e.add("Loan applications", fmt.Sprintf("Top loan type: %s (application count %s)", lt, fixed(n, 0)), fixed(n, 0))
+
+	// marketing-campaigns (start_date is a date)
+	e.metric("Marketing campaigns", "total conversions", "count",
+		o.float("marketing", "SELECT sum(conversions) FROM campaigns WHERE "+in(octDate, "start_date")),
+		o.float("marketing", "SELECT sum(conversions) FROM campaigns WHERE "+in(sepDate, "start_date")))
+	e.metric("Marketing campaigns", "conversion rate", "ratio",
+		o.float("marketing", "SELECT CAST(sum(conversions) AS REAL) / sum(clicks) FROM campaigns WHERE "+in(octDate, "start_date")),
+		o.float("marketing", "SELECT CAST(sum(conversions) AS REAL) / sum(clicks) FROM campaigns WHERE "+in(sepDate, "start_date")))
+	name, n := o.top("marketing", "SELECT name, sum(conversions) AS n FROM campaigns WHERE "+in(octDate, "start_date")+" GROUP BY name ORDER BY n DESC, name LIMIT 1")
+	e.add("Marketing campaigns", fmt.Sprintf("Top campaign: %s (total conversions %s)", name, fixed(n, 0)), fixed(n, 0))
+
+	lines := strings.Split(ans.Text, "\n")
+	if lines[0] != "Executive brief for October 2026, compared with September 2026." {
+		t.Errorf("headline: %q", lines[0])
+	}
+	// The largest change leads: campaigns' conversions fell most.
+	if !strings.HasPrefix(lines[1], "Biggest moves: total conversions (marketing-campaigns) -") {
+		t.Errorf("biggest moves: %q", lines[1])
+	}
+	for product, frags := range e.lines {
+		i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "- "+product+": ") })
+		if i < 0 {
+			t.Errorf("no line for %s", product)
+			continue
+		}
+		for _, f := range frags {
+			if !strings.Contains(lines[i], f) {
+				t.Errorf("%s: want %q in\n%s", product, f, lines[i])
+			}
+		}
+	}
+	// Every number stated is one SQL gave (2026 is the period's year).
+	for _, m := range regexp.MustCompile(`\d+(?:,\d{3})*(?:\.\d+)?`).FindAllString(ans.Text, -1) {
+		if m != "2026" && !e.numbers[m] {
+			t.Errorf("the brief states %s, which no SQL check covers", m)
+		}
+	}
+	// carol may see metrics, not records: anomalies and the audit log are withheld, by name.
+	if !strings.Contains(ans.Text, "Withheld from you: access-audit (") || !strings.Contains(ans.Text, "unusual records of customer-transactions (") {
+		t.Errorf("withheld parts not named: %s", ans.Text)
+	}
+	if len(ans.Charts) != 1 || len(ans.Charts[0].Series) != 1 || len(ans.Charts[0].Series[0].Points) != 10 {
+		t.Errorf("want one chart with the 10 headline changes: %+v", ans.Charts)
+	}
+	if len(ans.Tables) < 2 || ans.Tables[0].Rows[0][0] != "customer-acquisition" || ans.Tables[0].Rows[0][2] != int64(398) {
+		t.Errorf("headline table: %+v", ans.Tables)
+	}
+	// Sources name audit records that exist, written on carol's behalf.
+	recs, err := a.Audit.Search(context.Background(), audit.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]audit.Record{}
+	for _, r := range recs {
+		byID[r.ID] = r
+	}
+	if len(ans.Sources) != 13 {
+		t.Errorf("%d sources, want 13 (6 headline + 6 contributor calls + 1 conversion rate)", len(ans.Sources))
+	}
+	for _, s := range ans.Sources {
+		r, ok := byID[s.AuditID]
+		if !ok || r.Subject != "carol@bank.example" || r.Decision != audit.DecisionAllow || r.Product != s.Product {
+			t.Errorf("source %+v has no matching allow record: %+v", s, r)
+		}
+	}
+}
+
+// TestAlicesBriefNamesWithheldProducts: alice (marketing) sees acquisition,
+// campaigns and customer metrics; the other products are named as withheld
+// with policy's reason, each refusal audited.
+func TestAlicesBriefNamesWithheldProducts(t *testing.T) {
+	a, _ := build(t)
+	ans := briefFor(t, a, "alice@bank.example", brief.Options{})
+	t.Logf("brief:\n%s", ans.Text)
+	var withheld string
+	for _, l := range strings.Split(ans.Text, "\n") {
+		if strings.HasPrefix(l, "Withheld from you: ") {
+			withheld = l
+		}
+	}
+	for _, p := range []string{"access-audit", "customer-interactions", "customer-transactions", "loan-applications"} {
+		want := p + " (you are not in a group that may query " + p + ")"
+		if !strings.Contains(withheld, want) {
+			t.Errorf("withheld line lacks %q: %q", want, withheld)
+		}
+		if strings.Contains(ans.Text, "- "+capitalize(strings.ReplaceAll(p, "-", " "))+":") {
+			t.Errorf("%s has a line in alice's brief", p)
+		}
+	}
+	for _, p := range []string{"Customer acquisition", "Customers", "Marketing campaigns"} {
+		if !strings.Contains(ans.Text, "- "+p+": ") {
+			t.Errorf("no line for %s", p)
+		}
+	}
+	recs, err := a.Audit.Search(context.Background(), audit.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied := map[string]bool{}
+	for _, r := range recs {
+		if r.Decision == audit.DecisionDeny && r.Subject == "alice@bank.example" {
+			denied[r.ID] = true
+		}
+	}
+	if len(ans.Denials) < 4 {
+		t.Fatalf("denials: %+v", ans.Denials)
+	}
+	for _, d := range ans.Denials {
+		if !denied[d.AuditID] {
+			t.Errorf("denial %+v has no deny record", d)
+		}
+	}
+}
+
+// TestPlannerBriefEqualsBuild: asked in chat, the offline planner writes the
+// same brief `askmesh brief` builds, through the agent and the executor.
+func TestPlannerBriefEqualsBuild(t *testing.T) {
+	a, _ := build(t)
+	for _, user := range []string{"carol@bank.example", "alice@bank.example"} {
+		built := briefFor(t, a, user, brief.Options{})
+		want := built.Text
+		for _, q := range []string{"Give me an executive summary of last month", "brief me on October"} {
+			ans, err := a.Agent.Answer(context.Background(), assistant.Request{Question: q,
+				Caller: tools.Caller{Subject: a.Directory.Lookup(user), Channel: "web"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ans.Text != want {
+				t.Errorf("%s %q:\n%s\n--- want (brief.Build) ---\n%s", user, q, ans.Text, want)
+			}
+			if got, want := layout(ans), layout(built); got != want {
+				t.Errorf("%s %q: tables and charts differ from brief.Build's:\n%s\n--- want ---\n%s", user, q, got, want)
+			}
+			if ans.Steps != 3 {
+				t.Errorf("%s %q: %d model turns, want 3 (calls, the dependent call, the brief)", user, q, ans.Steps)
+			}
+		}
+	}
+}
+
+// layout is what a channel renders of an answer besides its text: table
+// titles and rows, chart titles and points (sources differ in audit ids).
+func layout(ans *assistant.Answer) string {
+	var b strings.Builder
+	for _, t := range ans.Tables {
+		rows, _ := json.Marshal(t.Rows)
+		fmt.Fprintf(&b, "table %s %d %s\n", t.Title, t.TotalRows, rows)
+	}
+	for _, c := range ans.Charts {
+		pts, _ := json.Marshal(c.Series)
+		fmt.Fprintf(&b, "chart %s %s %s\n", c.Kind, c.Title, pts)
+	}
+	return b.String()
+}
+
+func capitalize(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+// TestErinsBriefSaysItIsEuropeOnly: policy limits erin to European rows; her
+// brief's figures are Europe's (as SQL computes them) and it says so.
+func TestErinsBriefSaysItIsEuropeOnly(t *testing.T) {
+	a, dir := build(t)
+	ans := briefFor(t, a, "erin@bank.example", brief.Options{})
+	o := &oracle{t: t, dir: dir, dbs: map[string]*sql.DB{}}
+	cur := o.float("retail-banking", "SELECT count(*) FROM transactions WHERE region = 'europe' AND "+in(oct, "occurred_at"))
+	prev := o.float("retail-banking", "SELECT count(*) FROM transactions WHERE region = 'europe' AND "+in(sep, "occurred_at"))
+	want := fmt.Sprintf("transaction count %s, up %s%% from %s", fixed(cur, 0), fixed(round((cur-prev)/prev*100, 1), 1), fixed(prev, 0))
+	if !strings.Contains(ans.Text, want) || !strings.Contains(ans.Text, "Only rows where region = europe (policy).") {
+		t.Errorf("want %q and the policy's row filter stated in:\n%s", want, ans.Text)
+	}
+	if !strings.Contains(ans.Text, "unusual record") || len(ans.Tables) != 3 {
+		t.Errorf("erin may see records: her brief should list unusual transactions:\n%s", ans.Text)
+	}
+}
+
+// TestBriefFollowUpInChat: in one conversation, "and for the month
+// before?" after a brief is September's brief, as `askmesh brief --period
+// 2026-09` builds it, with its one chart.
+func TestBriefFollowUpInChat(t *testing.T) {
+	a, _ := build(t)
+	caller := tools.Caller{Subject: a.Directory.Lookup("carol@bank.example"), Channel: "web", ConversationID: "brief-follow-up"}
+	var last *assistant.Answer
+	for _, q := range []string{"Give me an executive summary of last month", "and for the month before?"} {
+		ans, err := a.Agent.Answer(context.Background(), assistant.Request{Question: q, Caller: caller})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = ans
+	}
+	want := briefFor(t, a, "carol@bank.example", brief.Options{Period: "2026-09"})
+	if !strings.HasPrefix(last.Text, "Executive brief for September 2026, compared with August 2026.") || last.Text != want.Text {
+		t.Errorf("follow-up brief:\n%s\n--- want ---\n%s", last.Text, want.Text)
+	}
+	if layout(last) != layout(want) || len(last.Charts) != 1 {
+		t.Errorf("follow-up layout:\n%s\n--- want ---\n%s", layout(last), layout(want))
+	}
+}

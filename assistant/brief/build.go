@@ -1,0 +1,127 @@
+package brief
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/tools"
+)
+
+// ModelName is recorded as the model on the audit records of a brief built
+// directly (not through a language model).
+const ModelName = "brief"
+
+// parallel bounds the calls of one brief run at once.
+const parallel = 4
+
+// Build gathers a brief for the caller through run (the tools executor,
+// so every call is authorized on the caller's behalf and audited) and
+// composes it. cat lists the products; when nil, run's own catalog is used
+// if it has one (*tools.Executor does). Only a cancelled context or a
+// missing catalog is an error: refused and failed calls become part of the
+// brief (withheld products, products that could not be read).
+func Build(ctx context.Context, run assistant.ToolRunner, cat tools.Catalog, caller tools.Caller, o Options) (*assistant.Answer, error) {
+	if cat == nil {
+		if c, ok := run.(interface{ Catalog() tools.Catalog }); ok {
+			cat = c.Catalog()
+		}
+	}
+	if cat == nil {
+		return nil, errors.New("brief: no catalog to list products from")
+	}
+	o = o.withDefaults()
+	if caller.RequestID == "" {
+		caller.RequestID = uuid.NewString()
+	}
+	if caller.ConversationID == "" {
+		caller.ConversationID = caller.RequestID
+	}
+	if caller.Question == "" {
+		caller.Question = fmt.Sprintf("executive brief: %s compared with %s", o.Period, o.Compare)
+	}
+	if caller.Model == "" {
+		caller.Model = ModelName
+	}
+	items := Plan(cat, o)
+	outs := runAll(ctx, run, caller, items)
+	more := FollowUps(cat, outs)
+	outs = append(outs, runAll(ctx, run, caller, more)...)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("brief: %w", err)
+	}
+	ans := Compose(cat, o, outs)
+	ans.ConversationID, ans.RequestID, ans.Model = caller.ConversationID, caller.RequestID, caller.Model
+	if g, grounded := o.Writer.(assistant.Grounded); o.Writer != nil && !(grounded && g.Grounded()) {
+		text, usage, flags, err := narrate(ctx, o.Writer, caller, ans.Text, outs)
+		if err != nil {
+			// The templated brief is still right; say why it is not prose.
+			ans.Flags = append(ans.Flags, err.Error()+"; this is the templated brief")
+		} else {
+			ans.Text, ans.Usage, ans.Model, ans.Steps = text, usage, o.Writer.Name(), 1
+			ans.Flags = append(ans.Flags, flags...)
+		}
+	}
+	for _, out := range outs {
+		ans.ToolCalls = append(ans.ToolCalls, record(out))
+	}
+	return ans, nil
+}
+
+// runAll runs items concurrently, returning outcomes in item order.
+func runAll(ctx context.Context, run assistant.ToolRunner, caller tools.Caller, items []Item) []Outcome {
+	outs := make([]Outcome, len(items))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, it := range items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			outs[i] = runOne(ctx, run, caller, it)
+		}()
+	}
+	wg.Wait()
+	return outs
+}
+
+// runOne runs a call and reads its result exactly as a model would see it,
+// so a brief built here and one written by the planner read the same data.
+func runOne(ctx context.Context, run assistant.ToolRunner, caller tools.Caller, it Item) Outcome {
+	res, err := run.Call(ctx, caller, it.Call)
+	var denied *tools.DeniedError
+	var out Outcome
+	switch {
+	case err == nil:
+		out = Read(it, assistant.ForModel(res, 1000, 1<<20))
+		out.Result, out.AuditID = res, res.AuditID
+	case errors.As(err, &denied):
+		out = Outcome{Item: it, Status: StatusDenied, Message: denied.Reason, AuditID: denied.AuditID}
+	default:
+		out = Outcome{Item: it, Status: StatusError, Message: err.Error(), AuditID: tools.AuditIDOf(err)}
+	}
+	return out
+}
+
+func record(o Outcome) assistant.ToolCallRecord {
+	r := assistant.ToolCallRecord{ID: o.Item.Kind + ":" + o.Item.Product, Tool: o.Item.Call.Tool, Product: productOf(o.Item.Call.Arguments),
+		Arguments: o.Item.Call.Arguments, AuditID: o.AuditID}
+	switch o.Status {
+	case StatusOK:
+		r.Decision = audit.DecisionAllow
+		if o.Result != nil {
+			r.RowCount = o.Result.RowCount
+		}
+	case StatusDenied:
+		r.Decision, r.Error = audit.DecisionDeny, o.Message
+	default:
+		r.Decision, r.Error = audit.DecisionError, o.Message
+	}
+	return r
+}

@@ -1,0 +1,57 @@
+package brief_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/brief"
+)
+
+// writer is a scripted language model: it answers with fixed prose and
+// keeps what it was asked.
+type writer struct {
+	text string
+	req  assistant.ModelRequest
+}
+
+func (w *writer) Name() string { return "scripted-writer" }
+
+func (w *writer) Generate(_ context.Context, req assistant.ModelRequest, _ func(string)) (*assistant.Reply, error) {
+	w.req = req
+	return &assistant.Reply{Message: assistant.Message{Role: assistant.RoleAssistant, Content: w.text}}, nil
+}
+
+// TestLLMWrittenBriefIsNumberChecked: with a language model writing the
+// prose, figures taken from the tools pass (rounded, as percentages, in
+// millions) and an invented one is flagged on the answer.
+func TestLLMWrittenBriefIsNumberChecked(t *testing.T) {
+	a, _ := build(t)
+	good := "October 2026 in brief: new customers rose 34.0% to 398 (from 297), led by Wealth Review Invitation with 138 and a 2.38% conversion rate. " +
+		"Transactions grew 13.6% to 9,698, worth about 7.4 million. Loan approval rate reached 70.65%, up 2.52 points. " +
+		"The access log is withheld from you."
+	for _, c := range []struct {
+		text  string
+		flags []string
+	}{
+		{good, nil},
+		{good + " Loan applications hit a record 812.", []string{"the number 812 in the answer is not in any tool result"}},
+	} {
+		w := &writer{text: c.text}
+		ans := briefFor(t, a, "carol@bank.example", brief.Options{Writer: w})
+		if ans.Text != c.text || ans.Model != "scripted-writer" {
+			t.Errorf("the brief is not the model's prose: %q (%s)", ans.Text, ans.Model)
+		}
+		if !slices.Equal(ans.Flags, c.flags) {
+			t.Errorf("flags %q, want %q", ans.Flags, c.flags)
+		}
+		if len(w.req.Tools) != 0 || !strings.Contains(w.req.Messages[1].Content, "new customers 398, up 34.0% from 297") {
+			t.Errorf("the writer should get the draft and no tools: %+v", w.req)
+		}
+		if len(ans.Tables) == 0 || len(ans.Charts) != 1 {
+			t.Errorf("tables and the chart come from the tools, whoever writes: %d tables, %d charts", len(ans.Tables), len(ans.Charts))
+		}
+	}
+}

@@ -1,0 +1,394 @@
+package assistant
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/askmesh/askmesh/tools"
+)
+
+// The number check: a language model writes the answer's prose, and a
+// number in it that no tool returned (and that cannot be derived from what
+// tools returned: a rounding, a percentage, a change between two returned
+// values, a column's total) is flagged on the answer, so channels can warn
+// and reviewers can see it. Tables, charts and sources are composed from the
+// tool results themselves and need no check.
+
+// Grounded is implemented by models that write only numbers they copied
+// from tool results (the offline planner); the agent skips the check for
+// them.
+type Grounded interface {
+	Grounded() bool
+}
+
+// numberFlags checks a final answer's text against everything the model
+// was told in this conversation: questions, tool arguments and results.
+func numberFlags(m Model, text string, msgs []Message, results map[string]*tools.Result) []string {
+	if g, ok := m.(Grounded); ok && g.Grounded() {
+		return nil
+	}
+	k := NewKnownNumbers()
+	for _, msg := range msgs {
+		switch msg.Role {
+		case RoleUser, RoleTool:
+			k.AddText(msg.Content)
+		case RoleAssistant:
+			for _, c := range msg.ToolCalls {
+				k.AddText(string(c.Arguments))
+			}
+		}
+	}
+	ids := make([]string, 0, len(results))
+	for id := range results {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		k.AddResult(results[id])
+	}
+	return CheckNumbers(text, k)
+}
+
+// KnownNumbers are the numbers an answer may state.
+type KnownNumbers struct {
+	vals   []float64 // absolute values; sorted by CheckNumbers
+	years  map[int]bool
+	sorted bool
+}
+
+// NewKnownNumbers returns an empty set.
+func NewKnownNumbers() *KnownNumbers { return &KnownNumbers{years: map[int]bool{}} }
+
+// Limits on derived values, so a large result cannot make the check slow:
+// pairwise changes are derived within the first rows, over their first
+// numeric cells.
+const (
+	derivedRows       = 100
+	derivedCells      = 10
+	derivedColumnRows = 25
+)
+
+func (k *KnownNumbers) add(f float64) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return
+	}
+	k.vals = append(k.vals, math.Abs(f))
+	k.sorted = false
+}
+
+var (
+	anyNumberRe = regexp.MustCompile(`\d+(?:,\d{3})*(?:\.\d+)?`)
+	yearInRe    = regexp.MustCompile(`(?:^|[^0-9])((?:19|20)\d{2})(?:[^0-9]|$)`)
+)
+
+// AddText adds every number written in s (a question, a tool message,
+// arguments), read leniently: digits anywhere count, and so do the years of
+// any dates in it.
+func (k *KnownNumbers) AddText(s string) {
+	for _, m := range anyNumberRe.FindAllString(s, -1) {
+		if f, err := strconv.ParseFloat(strings.ReplaceAll(m, ",", ""), 64); err == nil {
+			k.add(f)
+		}
+	}
+	for _, m := range yearInRe.FindAllStringSubmatch(s, -1) {
+		y, _ := strconv.Atoi(m[1])
+		k.years[y] = true
+	}
+}
+
+// AddResult adds a tool result's values, and what can be derived from
+// them: within a row, the difference, percent change and share of any two
+// numbers; per column, the total and the average.
+func (k *KnownNumbers) AddResult(res *tools.Result) {
+	if res == nil {
+		return
+	}
+	k.add(float64(res.RowCount))
+	if res.TotalCount != nil {
+		k.add(float64(*res.TotalCount))
+	}
+	for _, r := range []*tools.Range{res.TimeRange, res.CompareRange} {
+		if r != nil && !r.IsZero() {
+			k.AddText(r.From.Format("2006-01-02") + " " + r.To.Format("2006-01-02"))
+		}
+	}
+	for _, n := range res.Notes {
+		k.AddText(n)
+	}
+	if res.Description != nil || len(res.Products) > 0 {
+		b, _ := json.Marshal(struct {
+			D *tools.ProductDescription
+			P []tools.ProductSummary
+		}{res.Description, res.Products})
+		k.AddText(string(b))
+	}
+	sums := make([]float64, len(res.Columns))
+	counts := make([]int, len(res.Columns))
+	for i, row := range res.Rows {
+		var nums []float64
+		for j, v := range row {
+			f, ok := numberOf(v)
+			if !ok {
+				if s, isStr := v.(string); isStr {
+					k.AddText(s)
+				}
+				continue
+			}
+			k.add(f)
+			if j < len(sums) {
+				sums[j] += f
+				counts[j]++
+			}
+			if len(nums) < derivedCells {
+				nums = append(nums, f)
+			}
+		}
+		if i >= derivedRows {
+			continue
+		}
+		for a := range nums {
+			for b := range nums {
+				if a == b {
+					continue
+				}
+				k.derive(nums[a], nums[b])
+			}
+		}
+	}
+	// Across rows, within a column: "23.4% more than the runner-up".
+	for j := range res.Columns {
+		var col []float64
+		for _, row := range res.Rows[:min(len(res.Rows), derivedColumnRows)] {
+			if j < len(row) {
+				if f, ok := numberOf(row[j]); ok {
+					col = append(col, f)
+				}
+			}
+		}
+		for a := range col {
+			for b := range col {
+				if a != b {
+					k.derive(col[a], col[b])
+				}
+			}
+		}
+	}
+	for j := range sums {
+		if counts[j] < 2 {
+			continue
+		}
+		k.add(sums[j])
+		k.add(sums[j] / float64(counts[j]))
+		if sums[j] == 0 {
+			continue
+		}
+		// Each value's share of the column's total: "email brought 35%".
+		for _, row := range res.Rows[:min(len(res.Rows), derivedRows)] {
+			if j < len(row) {
+				if f, ok := numberOf(row[j]); ok {
+					k.add(f / sums[j] * 100)
+				}
+			}
+		}
+	}
+}
+
+// derive adds what a writer computes from two figures: the difference,
+// the percent change, the share and the multiple.
+func (k *KnownNumbers) derive(a, b float64) {
+	k.add(a - b)
+	if b != 0 {
+		k.add((a - b) / b * 100)
+		k.add(a / b * 100)
+		k.add(a / b)
+	}
+}
+
+// numberOf reads a result cell as a number.
+func numberOf(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return float64(n), true
+	case int:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case float64:
+		return n, true
+	case float32:
+		return float64(n), true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// has reports whether some known value is within tol of target.
+func (k *KnownNumbers) has(target, tol float64) bool {
+	if !k.sorted {
+		slices.Sort(k.vals)
+		k.sorted = true
+	}
+	i, _ := slices.BinarySearch(k.vals, target-tol)
+	return i < len(k.vals) && k.vals[i] <= target+tol
+}
+
+// statedNumber is a number as the answer writes it.
+type statedNumber struct {
+	raw      string  // as written, e.g. "1,234", "34.2%", "1.2k"
+	value    float64 // the digits' value, unscaled
+	decimals int
+	scale    float64 // 1, 1e3, 1e6, 1e9 from a suffix
+	percent  bool
+	hedged   bool // "about 400": a rounded figure
+}
+
+const monthNames = `jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?`
+
+var (
+	// Dates and periods are not figures: "1-15 November 2026", "October 5,
+	// 2026", "Q3 2026", "2026-10-01", "10:30", "H1".
+	dateRes = []*regexp.Regexp{
+		regexp.MustCompile(`(?i)\b\d{4}-\d{2}(?:-\d{2})?(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?\b`),
+		regexp.MustCompile(`(?i)\b\d{1,2}(?:st|nd|rd|th)?(?:\s*[-–]\s*\d{1,2}(?:st|nd|rd|th)?)?\s+(?:of\s+)?(?:` + monthNames + `)\b\.?(?:,?\s+\d{4})?`),
+		regexp.MustCompile(`(?i)\b(?:` + monthNames + `)\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:\s*[-–]\s*\d{1,2})?\b(?:,?\s+\d{4})?`),
+		regexp.MustCompile(`(?i)\b(?:` + monthNames + `)\.?,?\s+\d{4}\b`),
+		regexp.MustCompile(`(?i)\b(?:q[1-4]|h[12]|fy)\s*'?\d{2,4}\b|\b\d{4}\s*[-/ ]?\s*(?:q[1-4]|h[12])\b`),
+		regexp.MustCompile(`\b\d{1,2}:\d{2}(?::\d{2})?\b`),
+		regexp.MustCompile(`\b\d{1,2}/\d{1,2}/\d{2,4}\b`),
+	}
+	statedRe = regexp.MustCompile(`\d+(?:,\d{3})*(?:\.\d+)?|\.\d+`)
+	hedgeRe  = regexp.MustCompile(`(?i)(?:about|around|roughly|approximately|approx\.?|nearly|almost|over|under|more than|less than|some|~|≈)\s*[$€£]?$`)
+	suffixRe = regexp.MustCompile(`^(?:\s?(%|percent\b|per cent\b|pct\b|percentage points?\b|points?\b|pts?\b|pp\b|k\b|K\b|thousand\b|m\b|M\b|mn\b|million\b|bn\b|B\b|billion\b))?`)
+)
+
+// statedNumbers finds the figures in an answer's text, skipping dates,
+// identifiers (camp-001, txn-0000042, uuids), versions and list markers.
+func statedNumbers(text string) []statedNumber {
+	b := []byte(text)
+	for _, re := range dateRes {
+		for _, loc := range re.FindAllIndex(b, -1) {
+			for i := loc[0]; i < loc[1]; i++ {
+				b[i] = ' '
+			}
+		}
+	}
+	s := string(b)
+	var out []statedNumber
+	for _, loc := range statedRe.FindAllStringIndex(s, -1) {
+		start, end := loc[0], loc[1]
+		if start > 0 {
+			prev := rune(s[start-1])
+			if unicode.IsLetter(prev) || prev == '_' || prev == '#' {
+				continue // x2, v1, #3
+			}
+			if (prev == '-' || prev == '.' || prev == '/') && start > 1 {
+				if pp := rune(s[start-2]); unicode.IsLetter(pp) || unicode.IsDigit(pp) {
+					continue // camp-001, 1.2.3, a/2
+				}
+			}
+		}
+		if end < len(s) {
+			next := rune(s[end])
+			if (next == '-' || next == '.' || next == '/' || next == ':' || next == '_') && end+1 < len(s) {
+				if nn := rune(s[end+1]); unicode.IsLetter(nn) || unicode.IsDigit(nn) {
+					continue // 001-abc, 1.2.3, 3/4, ids
+				}
+			}
+		}
+		raw := s[start:end]
+		n := statedNumber{raw: raw, scale: 1}
+		digits := strings.ReplaceAll(raw, ",", "")
+		if _, frac, ok := strings.Cut(digits, "."); ok {
+			n.decimals = len(frac)
+		}
+		f, err := strconv.ParseFloat(digits, 64)
+		if err != nil {
+			continue
+		}
+		n.value = f
+		suffix := suffixRe.FindStringSubmatch(s[end:])
+		word := ""
+		if suffix != nil {
+			word = suffix[1]
+		}
+		switch word {
+		case "%", "percent", "per cent", "pct":
+			n.percent = true
+			n.raw += "%"
+		case "percentage point", "percentage points", "point", "points", "pt", "pts", "pp":
+			n.percent = true // points of a rate: compared as a percentage
+		case "k", "K", "thousand":
+			n.scale, n.raw = 1e3, n.raw+word
+		case "m", "M", "mn", "million":
+			n.scale, n.raw = 1e6, n.raw+word
+		case "bn", "B", "billion":
+			n.scale, n.raw = 1e9, n.raw+word
+		default:
+			if end < len(s) && unicode.IsLetter(rune(s[end])) {
+				continue // 3rd, 2x, 4th, 10am: not a figure
+			}
+		}
+		n.hedged = hedgeRe.MatchString(s[:start])
+		// A list marker at the start of a line ("1. ", "2) ").
+		lineStart := strings.LastIndexByte(s[:start], '\n') + 1
+		if strings.TrimSpace(s[lineStart:start]) == "" && end < len(s) && (s[end] == '.' || s[end] == ')') && n.decimals == 0 {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// CheckNumbers returns a flag for every figure in text that no known
+// number accounts for. Small whole numbers (0-10) are taken as counting
+// words ("2 products"), and years as periods when a known date has them.
+func CheckNumbers(text string, k *KnownNumbers) []string {
+	var flags []string
+	seen := map[string]bool{}
+	for _, n := range statedNumbers(text) {
+		if k.accounts(n) || seen[n.raw] {
+			continue
+		}
+		seen[n.raw] = true
+		flags = append(flags, fmt.Sprintf("the number %s in the answer is not in any tool result", n.raw))
+	}
+	return flags
+}
+
+func (k *KnownNumbers) accounts(n statedNumber) bool {
+	if n.decimals == 0 && n.scale == 1 && !n.percent {
+		if n.value <= 10 {
+			return true
+		}
+		if n.value >= 1900 && n.value <= 2100 && k.years[int(n.value)] {
+			return true
+		}
+	}
+	// The figure as written stands for any value that rounds to it.
+	tol := 0.5*math.Pow(10, -float64(n.decimals))*(1+1e-9) + 1e-12
+	targets := []float64{n.value * n.scale}
+	if n.percent {
+		targets = append(targets, n.value/100) // a ratio written as a percentage
+	}
+	for _, t := range targets {
+		tt := tol * n.scale
+		if n.percent && t != n.value*n.scale {
+			tt = tol / 100
+		}
+		if n.hedged {
+			tt = math.Max(tt, t*0.05)
+		}
+		if k.has(t, tt) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,272 @@
+package planner
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/brief"
+	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/tools"
+)
+
+// An executive brief ("Give me an executive summary of last month", "brief
+// me on October") spans every product the catalog gives headline metrics,
+// so it is planned by assistant/brief rather than by the one-product
+// parser: the first turn asks for all of its calls at once (they run in
+// parallel), a second turn asks for the calls that depend on them (the top
+// campaign's conversion rate), and the last turn writes the brief from the
+// results with brief.Compose, the same text `askmesh brief` prints.
+//
+// A brief about one named product ("Summarize customer acquisition last
+// month vs the month before") stays with the parser's one-product brief,
+// unless the question asks for an executive brief of it.
+
+var execRe = regexp.MustCompile(`\b(?:executive|exec|c-suite|board|leadership|everything|all (?:the )?(?:data )?products|across (?:the )?(?:business|bank|company|mesh|board))\b`)
+
+// Grounded reports that the planner writes only numbers it copied from
+// tool results, so the agent's number check has nothing to catch.
+func (p *Planner) Grounded() bool { return true }
+
+// briefOptions reads a question as an executive brief, or reports it is not one.
+func (p *Planner) briefOptions(q string, now time.Time) (brief.Options, bool) {
+	a := p.analyze(q, now)
+	exec := a.has(execRe)
+	if !a.has(briefRe) && !(exec && a.has(regexp.MustCompile(`\b(?:brief|summary|overview|update|report|recap|highlights)\b`))) {
+		return brief.Options{}, false
+	}
+	if a.has(discoverRe) || a.has(anomalyRe) {
+		return brief.Options{}, false
+	}
+	if ap := p.auditProduct(); ap != nil && p.auditCue(a, ap) {
+		return brief.Options{}, false
+	}
+	o := brief.Options{Period: a.w.rangeArg, Compare: a.w.compare}
+	if prod, _ := p.chooseProduct(a, false); prod != nil {
+		if !exec {
+			return brief.Options{}, false // the one-product brief
+		}
+		o.Products = []string{prod.Name}
+	}
+	return o, true
+}
+
+// executiveBrief answers an executive brief turn by turn; ok is false when
+// the question (msgs[u]) is not one. A question right after a brief that
+// only changes its period ("and the month before?") is a brief too.
+func (p *Planner) executiveBrief(msgs []assistant.Message, u int, canCall bool, now time.Time, onText func(string)) (*assistant.Reply, bool) {
+	q, after := msgs[u].Content, msgs[u+1:]
+	o, ok := p.briefOptions(q, now)
+	if !ok {
+		o, ok = p.briefFollowUp(q, msgs[:u], now)
+	}
+	if !ok {
+		return nil, false
+	}
+	items := brief.Plan(p.cat, o)
+	if len(items) == 0 {
+		return p.text("There is nothing to brief on: no data product declares headline metrics.", onText), true
+	}
+	type made struct {
+		call    assistant.ToolCall
+		content string
+		done    bool
+	}
+	var calls []*made
+	byID := map[string]*made{}
+	steps := 0
+	for _, m := range after {
+		switch m.Role {
+		case assistant.RoleAssistant:
+			steps++
+			for _, c := range m.ToolCalls {
+				mc := &made{call: c}
+				calls = append(calls, mc)
+				byID[c.ID] = mc
+			}
+		case assistant.RoleTool:
+			if mc, ok := byID[m.ToolCallID]; ok {
+				mc.content, mc.done = m.Content, true
+			}
+		}
+	}
+	if steps == 0 {
+		if !canCall {
+			return p.text("I could not query the data products needed for a brief.", onText), true
+		}
+		return briefCalls(items, steps), true
+	}
+	outcomes := func(planned []brief.Item) []brief.Outcome {
+		var outs []brief.Outcome
+		for _, mc := range calls {
+			it, ok := brief.Match(planned, mc.call.Name, mc.call.Arguments)
+			if !ok {
+				continue
+			}
+			if !mc.done {
+				outs = append(outs, brief.Outcome{Item: it, Status: brief.StatusError, Message: "no result"})
+				continue
+			}
+			outs = append(outs, brief.Read(it, mc.content))
+		}
+		return outs
+	}
+	first := outcomes(items)
+	more := brief.FollowUps(p.cat, first)
+	if steps == 1 && len(more) > 0 && canCall {
+		return briefCalls(more, steps), true
+	}
+	outs := append(first, outcomes(more)...)
+	return p.text(brief.Compose(p.cat, o, outs).Text, onText), true
+}
+
+// briefCalls asks for the items' calls in one turn; ids are deterministic.
+func briefCalls(items []brief.Item, step int) *assistant.Reply {
+	msg := assistant.Message{Role: assistant.RoleAssistant}
+	for i, it := range items {
+		msg.ToolCalls = append(msg.ToolCalls, assistant.ToolCall{ID: fmt.Sprintf("call_%d_%d", step, i), Name: it.Call.Tool,
+			Arguments: slices.Clone(it.Call.Arguments)})
+	}
+	return &assistant.Reply{Message: msg, FinishReason: "tool_calls"}
+}
+
+// ShapeAnswer gives an executive brief answered through the agent the
+// tables and the one chart `askmesh brief` shows, in place of one table and
+// chart per call; other answers are left as composed.
+func (p *Planner) ShapeAnswer(question string, ans *assistant.Answer, results map[string]*tools.Result) {
+	var calls []assistant.ToolCall
+	for _, rec := range ans.ToolCalls {
+		calls = append(calls, assistant.ToolCall{ID: rec.ID, Name: rec.Tool, Arguments: rec.Arguments})
+	}
+	o, ok := p.briefOf(calls)
+	if !ok {
+		return
+	}
+	read := func(planned []brief.Item) []brief.Outcome {
+		var outs []brief.Outcome
+		for _, rec := range ans.ToolCalls {
+			it, ok := brief.Match(planned, rec.Tool, rec.Arguments)
+			if !ok {
+				continue
+			}
+			out := brief.Outcome{Item: it, Status: brief.StatusError, Message: rec.Error, AuditID: rec.AuditID}
+			switch res := results[rec.ID]; {
+			case rec.Decision == audit.DecisionAllow && res != nil:
+				out = brief.Read(it, assistant.ForModel(res, 1000, 1<<20))
+				out.Result, out.AuditID = res, rec.AuditID
+			case rec.Decision == audit.DecisionDeny:
+				out.Status = brief.StatusDenied
+			}
+			outs = append(outs, out)
+		}
+		return outs
+	}
+	first := read(brief.Plan(p.cat, o))
+	if len(first) == 0 {
+		return
+	}
+	outs := append(first, read(brief.FollowUps(p.cat, first))...)
+	b := brief.Compose(p.cat, o, outs)
+	ans.Tables, ans.Charts = b.Tables, b.Charts
+}
+
+// briefOf recognises an executive brief by the calls made for it: the
+// plan of the period, comparison and products its headline calls name must
+// all have been called. It works from calls, not words, so a brief asked
+// as a follow-up is recognised too.
+func (p *Planner) briefOf(calls []assistant.ToolCall) (brief.Options, bool) {
+	var o brief.Options
+	var products []string
+	for _, c := range calls {
+		if c.Name != tools.ToolQueryMetrics {
+			continue
+		}
+		var a tools.QueryMetricsArgs
+		if json.Unmarshal(c.Arguments, &a) != nil || a.CompareTo == "" || len(a.GroupBy) > 0 {
+			continue
+		}
+		if o.Period == "" {
+			o.Period, o.Compare = a.TimeRange, a.CompareTo
+		}
+		if !slices.Contains(products, a.Product) {
+			products = append(products, a.Product)
+		}
+	}
+	if o.Period == "" {
+		return o, false
+	}
+	if all := brief.Products(p.cat, brief.Options{}); len(all) != len(products) {
+		o.Products = products
+	}
+	items := brief.Plan(p.cat, o)
+	for _, it := range items {
+		if !slices.ContainsFunc(calls, func(c assistant.ToolCall) bool {
+			return c.Name == it.Call.Tool && string(c.Arguments) == string(it.Call.Arguments)
+		}) {
+			return o, false
+		}
+	}
+	return o, len(items) > 0
+}
+
+// briefHistory returns the brief the question before this one got, if it
+// got one: every call made after the last question of history.
+func (p *Planner) briefHistory(history []assistant.Message) (brief.Options, bool) {
+	u := -1
+	for i := len(history) - 1; i >= 0; i-- {
+		if history[i].Role == assistant.RoleUser {
+			u = i
+			break
+		}
+	}
+	if u < 0 {
+		return brief.Options{}, false
+	}
+	var calls []assistant.ToolCall
+	for _, m := range history[u+1:] {
+		if m.Role == assistant.RoleAssistant {
+			calls = append(calls, m.ToolCalls...)
+		}
+	}
+	return p.briefOf(calls)
+}
+
+// afterBrief reports whether the previous question got a brief: its calls
+// are not a one-product query for the parser's follow-ups to modify.
+func (p *Planner) afterBrief(history []assistant.Message) bool {
+	_, ok := p.briefHistory(history)
+	return ok
+}
+
+// briefFollowUp reads a question after a brief that changes only its
+// period or comparison ("and the month before?", "what about September?").
+func (p *Planner) briefFollowUp(q string, history []assistant.Message, now time.Time) (brief.Options, bool) {
+	prev, ok := p.briefHistory(history)
+	if !ok {
+		return brief.Options{}, false
+	}
+	a := p.analyze(q, now)
+	if prod, _ := p.chooseProduct(a, false); prod != nil || a.has(anomalyRe) || a.has(discoverRe) || a.has(helpRe) {
+		return brief.Options{}, false // a question of its own
+	}
+	o := prev
+	switch {
+	case a.w.rangeArg != "" && !a.w.defaulted:
+		o.Period = a.w.rangeArg
+	case a.w.shift != "":
+		s, err := shiftRange(prev.Period, a.w.shift, now)
+		if err != nil {
+			return brief.Options{}, false
+		}
+		o.Period = s
+	case a.w.compare == "":
+		return brief.Options{}, false
+	}
+	if a.w.compare != "" {
+		o.Compare = a.w.compare
+	}
+	return o, true
+}

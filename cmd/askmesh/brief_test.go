@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/askmesh/askmesh/adapters/app"
+	"github.com/askmesh/askmesh/adapters/slack"
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
+)
+
+func TestBriefPrintsCarolsMonth(t *testing.T) {
+	dir := banktest.PrivateDir(t)
+	out, err := run(t, dir, "brief", "--as", "carol")
+	if err != nil {
+		t.Fatalf("brief: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"Executive brief for October 2026, compared with September 2026.",
+		"- Customer acquisition: new customers 398, up 34.0% from 297.",
+		"Withheld from you: access-audit (",
+		"Headline metrics · October 2026 vs September 2026",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("brief lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBriefJSONNamesWhatIsWithheld(t *testing.T) {
+	dir := banktest.PrivateDir(t)
+	out, err := run(t, dir, "brief", "--as", "alice", "--period", "2026-10", "--json")
+	if err != nil {
+		t.Fatalf("brief: %v\n%s", err, out)
+	}
+	var ans assistant.Answer
+	if err := json.Unmarshal([]byte(out), &ans); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	denied := map[string]bool{}
+	for _, d := range ans.Denials {
+		if d.AuditID == "" {
+			t.Errorf("denial without audit record: %+v", d)
+		}
+		denied[d.Product] = true
+	}
+	for _, p := range []string{"access-audit", "customer-interactions", "customer-transactions", "loan-applications"} {
+		if !denied[p] || !strings.Contains(ans.Text, p+" (you are not in a group that may query "+p+")") {
+			t.Errorf("%s is not named as withheld: %v\n%s", p, ans.Denials, ans.Text)
+		}
+	}
+	if len(ans.Charts) != 1 || len(ans.Sources) == 0 {
+		t.Errorf("want one chart and sources: %d charts, %d sources", len(ans.Charts), len(ans.Sources))
+	}
+}
+
+func TestBriefNeedsAUser(t *testing.T) {
+	if out, err := run(t, banktest.PrivateDir(t), "brief"); err == nil || !strings.Contains(err.Error(), "--as USER is required") {
+		t.Fatalf("brief without --as: %v\n%s", err, out)
+	}
+}
+
+// startSlackBriefs is serve's hook: a no-op without briefs; with briefs and
+// no Slack app it refuses to start rather than silently never post.
+func TestStartSlackBriefs(t *testing.T) {
+	a := &app.App{}
+	stop, err := startSlackBriefs(a, slack.Config{})
+	if err != nil || stop == nil {
+		t.Fatalf("no briefs: %v", err)
+	}
+	stop()
+	a.Config.Slack.Briefs = []app.BriefSchedule{{Cron: "0 8 1 * *", Channel: "C1", As: "carol@bank.example"}}
+	if _, err := startSlackBriefs(a, slack.Config{}); err == nil || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN") {
+		t.Fatalf("briefs without Slack: %v", err)
+	}
+}
+
+func TestBriefScheduleConfig(t *testing.T) {
+	path := t.TempDir() + "/askmesh.yaml"
+	if err := os.WriteFile(path, []byte("slack:\n  briefs:\n    - cron: \"0 8 1 * *\"\n      channel: C0EXEC\n      as: carol@bank.example\n      period: last_month\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := app.LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := app.BriefSchedule{Cron: "0 8 1 * *", Channel: "C0EXEC", As: "carol@bank.example", Period: "last_month"}
+	if len(cfg.Slack.Briefs) != 1 || cfg.Slack.Briefs[0] != want {
+		t.Fatalf("briefs %+v, want %+v", cfg.Slack.Briefs, want)
+	}
+}
