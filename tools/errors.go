@@ -3,7 +3,6 @@ package tools
 import (
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // ArgumentError is a call the executor could not accept as written: bad
@@ -36,16 +35,19 @@ type UnavailableError struct {
 	AuditID string
 }
 
+// Error is what the person asking (and the model) sees: which product and
+// the audit record, never the infrastructure's own message (hosts, paths),
+// which goes to the logs and the audit record instead.
 func (e *UnavailableError) Error() string {
-	if e.Product == "" {
-		return fmt.Sprintf("%s failed: %v", e.Tool, e.Err)
+	what := e.Product
+	if what == "" {
+		what = e.Tool
 	}
-	msg := e.Err.Error()
-	// Backends often say the same thing; say it once.
-	if prefix := e.Product + " is unavailable: "; strings.HasPrefix(msg, prefix) {
-		return msg
+	msg := what + " is unavailable right now; try again later"
+	if e.AuditID != "" {
+		msg += " (audit record " + e.AuditID + ")"
 	}
-	return e.Product + " is unavailable: " + msg
+	return msg
 }
 
 func (e *UnavailableError) Unwrap() error { return e.Err }

@@ -302,7 +302,7 @@ func (e *Executor) run(ctx context.Context, c *call, fn func(context.Context, Ba
 	if !ok {
 		return nil, e.fail(ctx, c, fmt.Errorf("no backend serves %q bindings", c.product.Binding.Kind))
 	}
-	rctx, cancel := context.WithTimeout(ctx, e.timeout)
+	rctx, cancel := context.WithTimeout(WithCaller(ctx, c.caller), e.timeout)
 	defer cancel()
 	res, err := fn(rctx, b)
 	if err != nil {
@@ -382,7 +382,7 @@ func (e *Executor) record(ctx context.Context, c *call, decision, reason string,
 	defer cancel()
 	if err := e.audit.Append(actx, rec); err != nil {
 		e.log.ErrorContext(ctx, "audit append failed; withholding the result", "tool", c.tool, "subject", c.caller.Subject.ID, "err", err)
-		return "", fmt.Errorf("%s: %w: %v", c.tool, ErrAuditUnavailable, err)
+		return "", fmt.Errorf("%s: %w", c.tool, ErrAuditUnavailable)
 	}
 	return rec.ID, nil
 }

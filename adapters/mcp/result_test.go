@@ -22,7 +22,7 @@ func TestErrorResultsSayWhatHappened(t *testing.T) {
 			"denied", "you are not in a group that may query loan-applications", "a1"},
 		{"bad arguments", &tools.ArgumentError{Tool: "query_metrics", Message: `unknown metric "x"`, AuditID: "a2"}, "invalid_arguments", `unknown metric "x"`, "a2"},
 		{"audit down", fmt.Errorf("query_metrics: %w: connection refused", tools.ErrAuditUnavailable), "audit_unavailable", tools.ErrAuditUnavailable.Error(), ""},
-		{"store down", &tools.UnavailableError{Tool: "query_records", Product: "customers", Err: errors.New("timeout"), AuditID: "a3"}, "unavailable", "customers is unavailable: timeout", "a3"},
+		{"store down", &tools.UnavailableError{Tool: "query_records", Product: "customers", Err: errors.New("timeout"), AuditID: "a3"}, "unavailable", "customers is unavailable right now; try again later (audit record a3)", "a3"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
