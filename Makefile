@@ -22,9 +22,14 @@ test: lint
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
-## bench: Go benchmarks and askmesh bench; writes docs/benchmarks.md
+## bench: Go benchmarks and askmesh bench; writes docs/benchmarks.md (needs PostgreSQL, DATABASE_URL)
+BENCHTIME ?= 300ms
 bench: build
-	./$(BIN) bench --out docs/benchmarks.md
+	@echo "== go test -bench (catalog, authz, sqlstore, audit)"
+	@$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./catalog ./authz ./adapters/sqlstore > bin/gobench.txt 2>&1 || { cat bin/gobench.txt; exit 1; }
+	@$(GO) test -run '^$$' -bench . -benchtime 2000x ./audit >> bin/gobench.txt 2>&1 || { cat bin/gobench.txt; exit 1; }
+	@cat bin/gobench.txt
+	./$(BIN) bench --go-bench bin/gobench.txt --out docs/benchmarks.md
 
 ## fuzz: the Go fuzz targets, each for FUZZTIME
 fuzz:

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/authz"
+	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/examples/bank"
+	"github.com/askmesh/askmesh/tools"
+)
+
+// recordingModel keeps every request and answers each with a short text.
+type recordingModel struct {
+	mu       sync.Mutex
+	requests []assistant.ModelRequest
+}
+
+func (m *recordingModel) Name() string { return "recording" }
+
+func (m *recordingModel) Generate(_ context.Context, req assistant.ModelRequest, _ func(string)) (*assistant.Reply, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.requests = append(m.requests, req)
+	return &assistant.Reply{Message: assistant.Message{Role: assistant.RoleAssistant, Content: "I have not looked anything up."}, FinishReason: "stop"}, nil
+}
+
+// tokensOf estimates tokens as bytes/4, rounded up: the encoding data of
+// tiktoken-go is downloaded at run time, which a benchmark must not do.
+func tokensOf(b int) int { return (b + 3) / 4 }
+
+type promptSize struct {
+	system, tools, request, listing int // bytes
+}
+
+// firstRequest captures what the agent sends the model on a question's
+// first turn when the catalog holds n synthetic products.
+func (e *benchEnv) firstRequest(n int) (promptSize, error) {
+	var ps promptSize
+	products := catalog.Synthetic(n, 7)
+	reg, err := catalog.NewRegistry(products...)
+	if err != nil {
+		return ps, err
+	}
+	dirYAML, err := bank.Files.ReadFile(bank.DirectoryFile)
+	if err != nil {
+		return ps, err
+	}
+	dir, err := authz.LoadDirectory(bytes.NewReader(dirYAML))
+	if err != nil {
+		return ps, err
+	}
+	engine, err := authz.New(e.ctx, authz.Options{Products: products, Directory: dir})
+	if err != nil {
+		return ps, err
+	}
+	store, err := audit.OpenSQLite(e.ctx, filepath.Join(e.tmp, fmt.Sprintf("prompt-%d.db", n)))
+	if err != nil {
+		return ps, err
+	}
+	defer store.Close()
+	exec, err := tools.NewExecutor(tools.ExecutorOptions{Catalog: reg, Authorizer: engine, Audit: store, Clock: tools.FixedClock(benchNow), Logger: discardLogger()})
+	if err != nil {
+		return ps, err
+	}
+	model := &recordingModel{}
+	agent, err := assistant.New(assistant.Options{Model: model, Tools: exec, Clock: tools.FixedClock(benchNow), Logger: discardLogger()})
+	if err != nil {
+		return ps, err
+	}
+	caller := tools.Caller{Subject: dir.Lookup("carol@bank.example"), Channel: "cli"}
+	if _, err := agent.Answer(e.ctx, assistant.Request{Caller: caller, Question: "What data do we have about customers?"}); err != nil {
+		return ps, err
+	}
+	if len(model.requests) == 0 || len(model.requests[0].Messages) == 0 {
+		return ps, errors.New("the model was never asked")
+	}
+	req := model.requests[0]
+	ps.system = len(req.Messages[0].Content)
+	specs, err := json.Marshal(req.Tools)
+	if err != nil {
+		return ps, err
+	}
+	ps.tools = len(specs)
+	whole, err := json.Marshal(req)
+	if err != nil {
+		return ps, err
+	}
+	ps.request = len(whole)
+	var list strings.Builder
+	for _, p := range reg.List() {
+		fmt.Fprintf(&list, "- %s (%s): %s\n", p.Name, p.Domain, firstLine(p.Description))
+	}
+	ps.listing = list.Len()
+	return ps, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexAny(s, "\n"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func (e *benchEnv) benchPrompt() *benchSection {
+	sec := &benchSection{Title: "Prompt size",
+		What: "What the agent actually sends the model on the first turn of a question (captured from the first `assistant.ModelRequest` by a recording model): the system prompt plus the tool specs, with catalogs of 10 and 10,000 synthetic products. Baseline: the same prompt with the catalog listed in it (one line per product: name, domain, first line of the description), the design askmesh avoids by letting the model search the catalog through a tool. Tokens are estimated as bytes/4: tiktoken-go (in go.sum through langchaingo) downloads its encoding files at run time, which this benchmark must not do, so it is not used."}
+	small, err := e.firstRequest(10)
+	if err != nil {
+		sec.Err = err
+		return sec
+	}
+	large, err := e.firstRequest(10000)
+	if err != nil {
+		sec.Err = err
+		return sec
+	}
+	for _, c := range []struct {
+		n  int
+		ps promptSize
+	}{{10, small}, {10000, large}} {
+		own := tokensOf(c.ps.system + c.ps.tools)
+		listed := tokensOf(c.ps.system + c.ps.tools + c.ps.listing)
+		sec.Rows = append(sec.Rows, benchRow{Case: fmt.Sprintf("%s products", fmtCount(int64(c.n))),
+			Value:    fmt.Sprintf("%s tokens (system %s + tools %s)", fmtCount(int64(own)), fmtCount(int64(tokensOf(c.ps.system))), fmtCount(int64(tokensOf(c.ps.tools)))),
+			Baseline: fmt.Sprintf("%s tokens (catalog listed)", fmtCount(int64(listed))),
+			Ratio:    fmtRatio(ratio(float64(own), float64(listed)))})
+	}
+	s, l := small.system+small.tools, large.system+large.tools
+	sec.Rows = append(sec.Rows, benchRow{Case: "growth from 10 to 10,000 products",
+		Value:    fmt.Sprintf("%+d tokens", tokensOf(l)-tokensOf(s)),
+		Baseline: fmt.Sprintf("%s tokens at 10 products", fmtCount(int64(tokensOf(s)))),
+		Ratio:    fmtRatio(ratio(float64(l), float64(s))),
+		Target:   "flat (1.00x)", Met: met(l == s)})
+	sec.Notes = append(sec.Notes, fmt.Sprintf("Whole first request as JSON (with the question): %s bytes at 10 products, %s bytes at 10,000.",
+		fmtCount(int64(small.request)), fmtCount(int64(large.request))))
+	return sec
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
+)
+
+// bench load against a demo server: every question answered, every tool
+// call the answers cite recorded exactly once, the chain intact; the audit
+// log, read with plain SQL, agrees with the report.
+func TestBenchLoadChecksTheAuditLog(t *testing.T) {
+	dir := banktest.PrivateDir(t)
+	// The per-user rate limit would turn a load test into a test of 429s.
+	cfg := filepath.Join(t.TempDir(), "askmesh.yaml")
+	if err := os.WriteFile(cfg, []byte("web:\n  limits:\n    rate_per_minute: -1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ASKMESH_CONFIG", cfg)
+	base, _ := startServing(t, dir, "demo")
+
+	out, err := run(t, dir, "bench", "load", "--url", base, "--concurrency", "3", "--duration", "1500ms", "--json")
+	if err != nil {
+		t.Fatalf("bench load: %v\n%s", err, out)
+	}
+	// run mixes stderr (one progress line) into out; the report is the JSON.
+	var rep loadReport
+	if err := json.Unmarshal([]byte(out[max(0, strings.Index(out, "{\n")):]), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out)
+	}
+	if rep.Requests == 0 || rep.OK != rep.Requests || rep.Errors != 0 {
+		t.Errorf("requests %d, ok %d, errors %d (%v); want all answered", rep.Requests, rep.OK, rep.Errors, rep.ErrorsByKind)
+	}
+	if len(rep.Users) != len(defaultLoadUsers) || rep.Concurrency != 3 {
+		t.Errorf("report users %v, concurrency %d", rep.Users, rep.Concurrency)
+	}
+	if rep.Latency.P50 <= 0 || rep.Latency.P99 < rep.Latency.P50 || rep.Latency.Max < rep.Latency.P99 {
+		t.Errorf("latency percentiles out of order: %+v", rep.Latency)
+	}
+	// frank (intern) is denied every data query: denials are tool calls too.
+	if rep.ToolCalls == 0 || rep.Denials == 0 {
+		t.Errorf("tool calls %d, denials %d; want both", rep.ToolCalls, rep.Denials)
+	}
+	a := rep.Audit
+	if !a.Passed || !a.ChainOK || a.Missing != 0 || a.Duplicates != 0 || a.Unreported != 0 || a.FromFailed != 0 {
+		t.Errorf("audit check: %+v", a)
+	}
+	if a.Reported != rep.ToolCalls || a.RunRecords != rep.ToolCalls {
+		t.Errorf("audit: %d records of the run, %d reported, %d tool calls; want all equal", a.RunRecords, a.Reported, rep.ToolCalls)
+	}
+
+	// Independently: the run's records, counted in the SQLite file itself.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "governance.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n, distinct, denied int
+	err = db.QueryRow(`SELECT count(*), count(DISTINCT id), count(*) FILTER (WHERE decision = 'deny')
+		FROM access_audit WHERE request_id LIKE 'load-%'`).Scan(&n, &distinct, &denied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != rep.ToolCalls || distinct != n {
+		t.Errorf("governance.db holds %d records (%d distinct ids) of the run; the answers cite %d tool calls", n, distinct, rep.ToolCalls)
+	}
+	if denied < rep.Denials {
+		t.Errorf("governance.db holds %d denials of the run; the answers report %d", denied, rep.Denials)
+	}
+
+	// The text report names every figure.
+	out, err = run(t, dir, "bench", "load", "--url", base, "--concurrency", "2", "--duration", "300ms", "--token-for", "carol,frank")
+	if err != nil {
+		t.Fatalf("bench load (text): %v\n%s", err, out)
+	}
+	for _, want := range []string{"p50", "p90", "p99", "errors", "tool calls", "missing 0, duplicates 0, unreported 0", "chain   intact", "audit check passed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBenchLoadRefusesRemoteServers(t *testing.T) {
+	for _, u := range []string{"http://example.com:8080", "http://10.0.0.5:8080", "ftp://127.0.0.1/"} {
+		out, err := run(t, t.TempDir(), "bench", "load", "--url", u, "--duration", "1s")
+		if err == nil {
+			t.Errorf("bench load --url %s ran:\n%s", u, out)
+		}
+	}
+	if _, err := loopbackOnly("http://[::1]:8080"); err != nil {
+		t.Errorf("::1 refused: %v", err)
+	}
+}
+
+// The report names machine, reproduction, every row's value, baseline,
+// ratio and target, and says plainly which targets were missed.
+func TestBenchReportMarkdown(t *testing.T) {
+	rep := &benchReport{CPU: "Test CPU", Cores: 2, LoadBefore: "0.10 0.20 0.30", LoadAfter: "0.40 0.50 0.60", Sections: []*benchSection{
+		{Title: "Audit", What: "appends", Rows: []benchRow{{Case: "64 writers", Value: "9,000/s", Baseline: "40,000/s", Ratio: "0.23x", Target: "≥ 20,000/s", Met: met(false)}},
+			Profile: "CPU by package: Go runtime 70%"},
+		{Title: "Search", What: "search", Rows: []benchRow{{Case: "10,000 products", Value: "100 µs", Baseline: "1 ms", Ratio: "0.10x", Target: "< 2 ms", Met: met(true)}}},
+	}}
+	var b strings.Builder
+	if err := rep.write(&b); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{"Test CPU", "go1.", "make bench", "| Audit: 64 writers | ≥ 20,000/s | **not met** |",
+		"| Search: 10,000 products | < 2 ms | met |", "| 64 writers | 9,000/s | 40,000/s | 0.23x | ≥ 20,000/s | **not met** |",
+		"CPU by package: Go runtime 70%", "0.10 0.20 0.30 at the start"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "machine was busy") {
+		t.Error("a quiet machine reported busy")
+	}
+}
+
+func TestByPackage(t *testing.T) {
+	top := `      flat  flat%   sum%        cum   cum%
+     0.63s 15.71% 15.71%      1.79s 44.64%  modernc.org/sqlite/lib._sqlite3VdbeExec
+     0.26s  6.48% 22.19%      0.26s  6.48%  runtime.futex
+     0.20s  5.00% 27.19%      0.30s  7.00%  github.com/askmesh/askmesh/audit.(*chain).Append
+     0.10s  2.50% 29.69%      0.10s  2.50%  modernc.org/libc.X
+`
+	if got, want := byPackage(top), "SQLite (modernc) 18%, Go runtime (GC, allocation, scheduler) 6%, askmesh/audit 5%"; got != want {
+		t.Errorf("byPackage = %q, want %q", got, want)
+	}
+}
