@@ -49,6 +49,13 @@ type buildOptions struct {
 	observer assistant.Observer
 	backends map[string]tools.Backend
 	wrap     func(audit.Store) audit.Store
+	restURLs map[string]string
+}
+
+// WithProductAPIs binds the named products to their own APIs (product ->
+// base URL) instead of their stores; a "rest" backend must serve them.
+func WithProductAPIs(urls map[string]string) Option {
+	return func(o *buildOptions) { o.restURLs = urls }
 }
 
 // WithModel uses m instead of the configured model (tests, benchmarks).
@@ -105,6 +112,13 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 		return nil, err
 	}
 	products = a.bind(products)
+	for i, p := range products {
+		if u, ok := bo.restURLs[p.Name]; ok {
+			q := *p
+			q.Binding = catalog.Binding{Kind: catalog.BackendREST, URL: u}
+			products[i] = &q
+		}
+	}
 	if a.Catalog, err = catalog.NewRegistry(products...); err != nil {
 		return nil, err
 	}

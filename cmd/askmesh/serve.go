@@ -44,6 +44,7 @@ func (g *globals) serveCmd() *cobra.Command {
 // stale, then serve it with the demo users' tokens.
 func (g *globals) demoCmd() *cobra.Command {
 	var addr, model string
+	var mesh bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Generate the demo bank mesh if needed, then serve the web chat and HTTP API in demo mode",
@@ -52,10 +53,11 @@ func (g *globals) demoCmd() *cobra.Command {
 			if err := g.ensureDemoData(cmd); err != nil {
 				return err
 			}
-			return g.serve(cmd, serveOptions{addr: addr, model: model, demo: true})
+			return g.serve(cmd, serveOptions{addr: addr, model: model, demo: true, mesh: mesh})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default "+defaultAddr+")")
+	cmd.Flags().BoolVar(&mesh, "mesh", false, "serve each domain's products as its own API on its own port, and answer through those APIs")
 	g.modelFlag(cmd, &model)
 	cmd.AddCommand(g.demoGenerateCmd())
 	return cmd
@@ -91,7 +93,7 @@ func (g *globals) ensureDemoData(cmd *cobra.Command) error {
 
 type serveOptions struct {
 	addr, model string
-	demo        bool
+	demo, mesh  bool
 }
 
 func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
@@ -106,7 +108,16 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 	addr := firstNonEmpty(o.addr, cfg.Web.Addr, defaultAddr)
 	log := slog.Default()
 	metrics := web.NewMetrics()
-	a, err := app.Build(ctx, cfg, app.WithObserver(metrics), app.WithLogger(log), app.WithAuditWrapper(metrics.InstrumentAudit))
+	buildOpts := []app.Option{app.WithObserver(metrics), app.WithLogger(log), app.WithAuditWrapper(metrics.InstrumentAudit)}
+	if o.mesh {
+		meshOpts, stopMesh, err := g.startMesh(cmd, cfg, o.demo)
+		if err != nil {
+			return err
+		}
+		defer stopMesh()
+		buildOpts = append(buildOpts, meshOpts...)
+	}
+	a, err := app.Build(ctx, cfg, buildOpts...)
 	if err != nil {
 		return err
 	}
