@@ -18,20 +18,16 @@ type Spec struct {
 	Description string             `json:"description"`
 	Parameters  *jsonschema.Schema `json:"parameters"`
 
-	resolved *jsonschema.Resolved
-	argType  reflect.Type
+	resolved   *jsonschema.Resolved
+	argType    reflect.Type
+	paramsJSON json.RawMessage
 }
 
 // ParametersJSON is the schema as JSON, for model APIs that take raw JSON.
-func (s *Spec) ParametersJSON() json.RawMessage {
-	b, err := json.Marshal(s.Parameters)
-	if err != nil {
-		// The schema is built from Go types at start-up; failing to marshal it
-		// is a programming error caught by the package tests.
-		panic(fmt.Sprintf("tools: marshal schema of %s: %v", s.Name, err))
-	}
-	return b
-}
+// It is encoded once at start-up: every model request carries it, and
+// encoding it per request was a quarter of the CPU of a question
+// (docs/benchmarks.md). Callers must not modify it.
+func (s *Spec) ParametersJSON() json.RawMessage { return s.paramsJSON }
 
 var specs = mustSpecs()
 
@@ -80,7 +76,11 @@ func mustSpecs() []*Spec {
 		if err != nil {
 			panic(fmt.Sprintf("tools: resolve schema of %s: %v", d.name, err))
 		}
-		out = append(out, &Spec{Name: d.name, Description: d.desc, Parameters: s, resolved: r, argType: d.typ})
+		params, err := json.Marshal(s)
+		if err != nil {
+			panic(fmt.Sprintf("tools: marshal schema of %s: %v", d.name, err))
+		}
+		out = append(out, &Spec{Name: d.name, Description: d.desc, Parameters: s, resolved: r, argType: d.typ, paramsJSON: params})
 	}
 	return out
 }
