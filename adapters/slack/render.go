@@ -271,6 +271,10 @@ func render(ans *assistant.Answer) rendered {
 		tables = tables[1:]
 	}
 	first = append(first, denialBlocks(ans.Denials)...)
+	for _, f := range ans.Flags {
+		// A number the model wrote that no tool returned: say so next to it.
+		first = append(first, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, ":warning: "+mrkdwn(f), false, false)))
+	}
 	if len(ans.Sources) > 0 {
 		first = append(first, sourcesBlock(ans.Sources))
 	}

@@ -158,10 +158,6 @@ func (s *Scheduler) Run(ctx context.Context, i int) error {
 	}
 	header := fmt.Sprintf(":calendar: Scheduled executive brief (%s) for %s", mrkdwn(label), mrkdwn(caller.Subject.ID))
 	blocks := append([]slack.Block{slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, header, false, false))}, r.messages[0]...)
-	for _, f := range ans.Flags {
-		// A number the model wrote that no tool returned: say so next to it.
-		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, ":warning: "+mrkdwn(f), false, false)))
-	}
 	if len(blocks) > maxBlocks {
 		blocks = blocks[:maxBlocks]
 	}

@@ -315,6 +315,12 @@ function renderAnswer(answer, text, ans) {
     box.append(el("p", { class: "muted", text: "Policy decides on your behalf; ask the product's owner if you need this access." }));
     answer.append(box);
   }
+  if ((ans.flags || []).length) {
+    // Numbers in the text that no tool returned: the reader should know.
+    const box = el("div", { class: "flags", role: "note" }, el("h3", { text: "Check these" }));
+    for (const f of ans.flags) box.append(el("p", { text: f }));
+    answer.append(box);
+  }
   if ((ans.sources || []).length) {
     const list = el("ul");
     for (const s of ans.sources) {
