@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
 )
 
@@ -275,10 +277,17 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 }
 
 // examples offers example questions from the catalog's descriptors.
-func (s *Server) examples(w http.ResponseWriter, _ *http.Request) {
+// examples suggests questions about the products the asker's groups hold
+// grants on: carol is not offered an auditor's question she would be
+// refused. Suggestions only; policy still decides every call.
+func (s *Server) examples(w http.ResponseWriter, r *http.Request) {
 	out := []map[string]string{}
+	subj := subjectOf(r)
 	if s.o.Catalog != nil {
 		for _, p := range s.o.Catalog.List() {
+			if !granted(p, subj.Groups) {
+				continue
+			}
 			for i, q := range p.ExampleQuestions {
 				if i == 2 {
 					break
@@ -287,7 +296,22 @@ func (s *Server) examples(w http.ResponseWriter, _ *http.Request) {
 			}
 		}
 	}
+	if len(out) == 0 {
+		// Everyone may discover what the catalog holds.
+		out = append(out, map[string]string{"question": "What data do we have about customers?"})
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"examples": out})
+}
+
+func granted(p *catalog.Product, groups []string) bool {
+	for _, g := range p.Access {
+		for _, want := range g.Groups {
+			if slices.Contains(groups, want) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // demoUser is one entry of GET /v1/demo/users.
