@@ -185,6 +185,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/models", authed, s.models)
 	s.handle("GET /v1/models/{id}", authed, s.model)
 	s.auditRoutes() // audit review page and API: audit.go
+	s.handle("GET /v1/watch/{product}", authed, s.watchHandler())
 	if s.o.Executor != nil {
 		h := mcp.Handler(s.o.Executor, mcp.Options{Logger: s.log, Observer: s.metrics, MaxBodyBytes: s.lim.MaxBodyBytes,
 			Caller: func(r *http.Request) (mcp.Identity, bool) {

@@ -18,8 +18,11 @@ import (
 
 	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/adapters/mcp"
+	"github.com/askmesh/askmesh/adapters/productapi"
 	"github.com/askmesh/askmesh/adapters/slack"
 	"github.com/askmesh/askmesh/adapters/web"
+	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/examples/bank"
 	"github.com/askmesh/askmesh/examples/bank/bankgen"
 )
 
@@ -45,6 +48,7 @@ func (g *globals) serveCmd() *cobra.Command {
 func (g *globals) demoCmd() *cobra.Command {
 	var addr, model string
 	var mesh bool
+	var simulate float64
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Generate the demo bank mesh if needed, then serve the web chat and HTTP API in demo mode",
@@ -53,11 +57,12 @@ func (g *globals) demoCmd() *cobra.Command {
 			if err := g.ensureDemoData(cmd); err != nil {
 				return err
 			}
-			return g.serve(cmd, serveOptions{addr: addr, model: model, demo: true, mesh: mesh})
+			return g.serve(cmd, serveOptions{addr: addr, model: model, demo: true, mesh: mesh, simulate: simulate})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default "+defaultAddr+")")
 	cmd.Flags().BoolVar(&mesh, "mesh", false, "serve each domain's products as its own API on its own port, and answer through those APIs")
+	cmd.Flags().Float64Var(&simulate, "simulate-rate", 0, "insert this many synthetic transactions per second into customer-transactions (watch them in the web chat)")
 	g.modelFlag(cmd, &model)
 	cmd.AddCommand(g.demoGenerateCmd())
 	return cmd
@@ -94,6 +99,7 @@ func (g *globals) ensureDemoData(cmd *cobra.Command) error {
 type serveOptions struct {
 	addr, model string
 	demo, mesh  bool
+	simulate    float64 // synthetic new transactions per second
 }
 
 func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
@@ -122,6 +128,13 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	defer a.Close()
+	if o.simulate > 0 {
+		stopSim, err := startSimulator(ctx, cfg, a.Clock.Now, o.simulate)
+		if err != nil {
+			return err
+		}
+		defer stopSim()
+	}
 
 	opts := web.Options{Agent: a.Agent, Executor: a.Executor, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
 		Logger: log, Metrics: metrics, Demo: o.demo, Auth: cfg.Web.Auth, Limits: cfg.Web.Limits}
@@ -272,4 +285,39 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// startSimulator adds rate synthetic transactions per second to the demo's
+// customer-transactions SQLite file, read from the descriptor as written
+// (in mesh mode askmesh's own catalog binds it to its API instead).
+func startSimulator(ctx context.Context, cfg app.Config, now func() time.Time, rate float64) (stop func(), err error) {
+	if cfg.Products.Postgres != "" {
+		return nil, errors.New("--simulate-rate writes the SQLite demo data; products are served from PostgreSQL here")
+	}
+	var reg *catalog.Registry
+	if cfg.CatalogDir != "" {
+		reg, err = catalog.LoadDir(cfg.CatalogDir)
+	} else {
+		reg, err = catalog.LoadFS(bank.Files, bank.ProductsDir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("simulator: catalog: %w", err)
+	}
+	p, ok := reg.Get(productapi.SimulatedProduct)
+	if !ok {
+		return nil, fmt.Errorf("--simulate-rate needs the %s product", productapi.SimulatedProduct)
+	}
+	sim, err := productapi.NewSimulator(ctx, p, cfg.DataDir, now, nil)
+	if err != nil {
+		return nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := sim.Run(sctx, rate); err != nil {
+			slog.Warn("the transaction simulator stopped", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done; _ = sim.Close() }, nil
 }
