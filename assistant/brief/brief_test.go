@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/askmesh/askmesh/assistant/internal/textfmt"
 	"math"
 	"path/filepath"
 	"regexp"
@@ -320,7 +321,7 @@ func TestAlicesBriefNamesWithheldProducts(t *testing.T) {
 		if !strings.Contains(withheld, want) {
 			t.Errorf("withheld line lacks %q: %q", want, withheld)
 		}
-		if strings.Contains(ans.Text, "- "+capitalize(strings.ReplaceAll(p, "-", " "))+":") {
+		if strings.Contains(ans.Text, "- "+textfmt.Capitalize(strings.ReplaceAll(p, "-", " "))+":") {
 			t.Errorf("%s has a line in alice's brief", p)
 		}
 	}
@@ -389,8 +390,6 @@ func layout(ans *assistant.Answer) string {
 	}
 	return b.String()
 }
-
-func capitalize(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 // TestErinsBriefSaysItIsEuropeOnly: policy limits erin to European rows; her
 // brief's figures are Europe's (as SQL computes them) and it says so.

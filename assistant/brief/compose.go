@@ -3,6 +3,7 @@ package brief
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/askmesh/askmesh/assistant/internal/textfmt"
 	"slices"
 	"strings"
 
@@ -73,7 +74,7 @@ func Compose(cat tools.Catalog, o Options, outs []Outcome) *assistant.Answer {
 		if pp == nil || pp.headline == nil {
 			continue
 		}
-		name := capitalize(humanize(p.Name))
+		name := textfmt.Capitalize(humanize(p.Name))
 		h := pp.headline
 		switch h.Status {
 		case StatusDenied:
@@ -96,12 +97,12 @@ func Compose(cat tools.Catalog, o Options, outs []Outcome) *assistant.Answer {
 					continue
 				}
 				md, _ := p.Metric(m)
-				parts = append(parts, humanize(m)+" "+formatMetric(row[mi], md.Unit, md.Precision)+changeText(v, row, m, md))
+				parts = append(parts, humanize(m)+" "+textfmt.Metric(row[mi], md.Unit, md.Precision)+changeText(v, row, m, md))
 				headTable.Rows = append(headTable.Rows, []any{p.Name, m, cell(row[mi]), cellAt(v, row, m+"_previous"),
 					cellAt(v, row, m+"_change"), cellAt(v, row, m+"_change_pct")})
 				if pct, ok := float(at(v, row, m+"_change_pct")); ok {
 					changes.Points = append(changes.Points, assistant.Point{X: p.Name + " · " + m, Y: pct})
-					moves = append(moves, move{what: humanize(m) + " (" + p.Name + ")", pct: pct, text: formatPct(at(v, row, m+"_change_pct"))})
+					moves = append(moves, move{what: humanize(m) + " (" + p.Name + ")", pct: pct, text: textfmt.Pct(at(v, row, m+"_change_pct"))})
 				}
 			}
 		}
@@ -164,7 +165,7 @@ func Compose(cat tools.Catalog, o Options, outs []Outcome) *assistant.Answer {
 		text = append(text, "There is nothing to brief on: no data product declares headline metrics.")
 	}
 	if n := len(candidates(cat, o)); n > o.MaxProducts {
-		text = append(text, fmt.Sprintf("This brief covers the first %d of the %s products with headline metrics; name a product for a brief of it.", o.MaxProducts, groupThousands(fmt.Sprint(n))))
+		text = append(text, fmt.Sprintf("This brief covers the first %d of the %s products with headline metrics; name a product for a brief of it.", o.MaxProducts, textfmt.GroupThousands(fmt.Sprint(n))))
 	}
 	if len(withheld) > 0 {
 		text = append(text, "Withheld from you: "+strings.Join(withheld, "; ")+".")
@@ -263,8 +264,8 @@ func contributorText(p *catalog.Product, c, rel *Outcome, cat tools.Catalog, wit
 		t.Rows = append(t.Rows, []any{p.Name, c.Item.Dimension, cell(r[di]), c.Item.Metric, cell(r[mi])})
 	}
 	top := v.Rows[0]
-	s := fmt.Sprintf(" Top %s: %s (%s %s", dimLabel(p.Name, c.Item.Dimension), formatCell(top[di]),
-		humanize(c.Item.Metric), formatMetric(top[mi], md.Unit, md.Precision))
+	s := fmt.Sprintf(" Top %s: %s (%s %s", dimLabel(p.Name, c.Item.Dimension), textfmt.Cell(top[di]),
+		humanize(c.Item.Metric), textfmt.Metric(top[mi], md.Unit, md.Precision))
 	if rel != nil {
 		rp := productOf(rel.Item.Call.Arguments)
 		switch rel.Status {
@@ -278,7 +279,7 @@ func contributorText(p *catalog.Product, c, rel *Outcome, cat tools.Catalog, wit
 						unit, prec = m.Unit, m.Precision
 					}
 				}
-				s += fmt.Sprintf("; its %s is %s over all its data, per %s", humanize(rel.Item.Metric), formatMetric(rel.View.Rows[0][ri], unit, prec), rp)
+				s += fmt.Sprintf("; its %s is %s over all its data, per %s", humanize(rel.Item.Metric), textfmt.Metric(rel.View.Rows[0][ri], unit, prec), rp)
 				addSource(sources, rp)
 			}
 		}
@@ -297,16 +298,16 @@ func changeText(v *View, row []any, m string, md catalog.Metric) string {
 	if prev == nil {
 		return ", with no earlier value to compare with"
 	}
-	pv := formatMetric(prev, md.Unit, md.Precision)
+	pv := textfmt.Metric(prev, md.Unit, md.Precision)
 	if md.Unit == "ratio" {
-		d, ok := decimalText(at(v, row, m+"_change"))
+		d, ok := textfmt.DecimalText(at(v, row, m+"_change"))
 		if !ok {
 			return ", compared with " + pv
 		}
-		pts := roundDecimal(shiftPoint(d, 2), max(md.Precision-2, 0))
+		pts := textfmt.RoundDecimal(textfmt.ShiftPoint(d, 2), max(md.Precision-2, 0))
 		rel := ""
 		if pct != nil {
-			rel = " (" + formatPct(pct) + ")"
+			rel = " (" + textfmt.Pct(pct) + ")"
 		}
 		switch {
 		case strings.Trim(pts, "-0.") == "":
@@ -319,7 +320,7 @@ func changeText(v *View, row []any, m string, md catalog.Metric) string {
 	if pct == nil {
 		return ", compared with " + pv
 	}
-	s := formatPct(pct)
+	s := textfmt.Pct(pct)
 	switch {
 	case s == "0.0%":
 		return ", about the same as " + pv
@@ -344,23 +345,23 @@ func anomaliesText(p *catalog.Product, v *View) string {
 	var detail []string
 	if p.Anomalies != nil {
 		if i := v.col(p.Anomalies.Column); i >= 0 {
-			val := formatCell(row[i])
+			val := textfmt.Cell(row[i])
 			if c, ok := p.Column(p.Anomalies.Column); ok && c.Type == catalog.TypeNumber {
-				if d, ok := decimalText(row[i]); ok {
-					val = groupThousands(roundDecimal(d, 2)) // an amount, as the stores keep it
+				if d, ok := textfmt.DecimalText(row[i]); ok {
+					val = textfmt.GroupThousands(textfmt.RoundDecimal(d, 2)) // an amount, as the stores keep it
 				}
 			}
 			detail = append(detail, humanize(p.Anomalies.Column)+" "+val)
 		}
 		if i := v.col("std_devs_above"); i >= 0 {
-			if sd, ok := decimalText(row[i]); ok {
-				detail = append(detail, roundDecimal(sd, 1)+" standard deviations above its "+humanize(p.Anomalies.GroupBy)+"'s mean")
+			if sd, ok := textfmt.DecimalText(row[i]); ok {
+				detail = append(detail, textfmt.RoundDecimal(sd, 1)+" standard deviations above its "+humanize(p.Anomalies.GroupBy)+"'s mean")
 			}
 		}
 	}
 	key := ""
 	if i := v.col(p.KeyColumn); i >= 0 {
-		key = formatCell(row[i])
+		key = textfmt.Cell(row[i])
 	}
 	if key != "" || len(detail) > 0 {
 		s += "; the most unusual: " + strings.TrimSpace(key+" ("+strings.Join(detail, ", ")+")")
@@ -382,7 +383,7 @@ func policyNotes(pp *perProduct) []string {
 			if !strings.HasSuffix(n, "(policy)") && !strings.HasPrefix(n, "withheld by policy") {
 				continue
 			}
-			n = capitalize(strings.TrimSuffix(n, ".")) + "."
+			n = textfmt.Capitalize(strings.TrimSuffix(n, ".")) + "."
 			if !slices.Contains(out, n) {
 				out = append(out, n)
 			}
@@ -398,9 +399,9 @@ func periodsOf(outs []Outcome) (string, string) {
 		if o.Item.Kind == KindHeadline && o.Status == StatusOK && o.View.TimeRange != "" {
 			cmp := ""
 			if o.View.CompareRange != "" {
-				cmp = periodText(o.View.CompareRange)
+				cmp = textfmt.Period(o.View.CompareRange)
 			}
-			return periodText(o.View.TimeRange), cmp
+			return textfmt.Period(o.View.TimeRange), cmp
 		}
 	}
 	return "", ""

@@ -3,6 +3,7 @@ package planner
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/askmesh/askmesh/assistant/internal/textfmt"
 	"slices"
 	"strings"
 
@@ -195,7 +196,7 @@ func noteText(n string) string {
 	if n == "" || strings.HasPrefix(n, "records whose ") {
 		return ""
 	}
-	return capitalize(strings.TrimSuffix(n, ".")) + "."
+	return textfmt.Capitalize(strings.TrimSuffix(n, ".")) + "."
 }
 
 func maskedText(m map[string]string) string {
@@ -212,7 +213,7 @@ func source(product string) string { return " (source: " + product + ")" }
 // inPeriod phrases a range for a sentence: "in October 2026", "since 1
 // March 2026", or "over all the data" when no range applied.
 func inPeriod(r string) string {
-	t := periodText(r)
+	t := textfmt.Period(r)
 	switch {
 	case t == "":
 		return "over all the data"
@@ -226,7 +227,7 @@ func inPeriod(r string) string {
 func filterText(fs []tools.Filter) string {
 	var parts []string
 	for _, f := range fs {
-		col := humanize(f.Column)
+		col := textfmt.Humanize(f.Column)
 		switch f.Op {
 		case tools.OpEq:
 			parts = append(parts, col+" "+valueText(f.Value))
@@ -263,9 +264,9 @@ func filterText(fs []tools.Filter) string {
 func valueText(v any) string {
 	switch x := v.(type) {
 	case float64:
-		return groupThousands(strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%f", x), "0"), "."))
+		return textfmt.GroupThousands(strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%f", x), "0"), "."))
 	case json.Number:
-		return formatCell(x)
+		return textfmt.Cell(x)
 	case bool:
 		if x {
 			return "yes"
@@ -379,8 +380,8 @@ func cmpText(row []any, v *toolView, metric, unit string, precision int, cmpPeri
 	// A rate's change is said in percentage points: 67.90% -> 70.52% is
 	// up 2.62 points, which a relative +3.9% would obscure.
 	if di := col(v, metric+"_change"); unit == "ratio" && di >= 0 && row[di] != nil {
-		d, _ := decimalText(row[di])
-		pts := roundDecimal(shiftPoint(d, 2), max(precision-2, 0))
+		d, _ := textfmt.DecimalText(row[di])
+		pts := textfmt.RoundDecimal(textfmt.ShiftPoint(d, 2), max(precision-2, 0))
 		up := !strings.HasPrefix(pts, "-")
 		pts = strings.TrimPrefix(pts, "-")
 		if short {
@@ -394,7 +395,7 @@ func cmpText(row []any, v *toolView, metric, unit string, precision int, cmpPeri
 		if cmpPeriod != "" {
 			when = " in " + cmpPeriod
 		}
-		pv := formatMetric(prev, unit, precision)
+		pv := textfmt.Metric(prev, unit, precision)
 		switch {
 		case strings.Trim(pts, "0.") == "":
 			return ", about the same as " + pv + when
@@ -407,7 +408,7 @@ func cmpText(row []any, v *toolView, metric, unit string, precision int, cmpPeri
 		if pct == nil {
 			return ""
 		}
-		return " (" + formatPct(pct) + ")"
+		return " (" + textfmt.Pct(pct) + ")"
 	}
 	when := ""
 	if cmpPeriod != "" {
@@ -416,11 +417,11 @@ func cmpText(row []any, v *toolView, metric, unit string, precision int, cmpPeri
 	if prev == nil {
 		return ", with no value" + when + " to compare with"
 	}
-	pv := formatMetric(prev, unit, precision)
+	pv := textfmt.Metric(prev, unit, precision)
 	if pct == nil {
 		return ", compared with " + pv + when
 	}
-	s := formatPct(pct)
+	s := textfmt.Pct(pct)
 	switch {
 	case s == "0.0%":
 		return ", about the same as " + pv + when
@@ -436,7 +437,7 @@ func (p *Planner) metricsText(args tools.QueryMetricsArgs, v *toolView) string {
 	}
 	prodName := firstNonEmpty(v.Product, args.Product)
 	period := inPeriod(v.TimeRange)
-	cmpPeriod := periodText(v.CompareRange)
+	cmpPeriod := textfmt.Period(v.CompareRange)
 	// "campaign_name set" is implied by grouping by it.
 	filters := filterText(slices.DeleteFunc(slices.Clone(args.Filters), func(f tools.Filter) bool {
 		return f.Op == tools.OpIsNotNull && slices.Contains(args.GroupBy, f.Column)
@@ -452,7 +453,7 @@ func (p *Planner) metricsText(args tools.QueryMetricsArgs, v *toolView) string {
 	}
 	m0 := metrics[0]
 	unit0, prec0 := p.metricInfo(prodName, m0)
-	label0 := humanize(m0)
+	label0 := textfmt.Humanize(m0)
 	var dims []int
 	for _, g := range args.GroupBy {
 		if i := col(v, g); i >= 0 {
@@ -469,35 +470,35 @@ func (p *Planner) metricsText(args tools.QueryMetricsArgs, v *toolView) string {
 			if row[i] == nil {
 				ss = append(ss, "(none)")
 			} else {
-				ss = append(ss, formatCell(row[i]))
+				ss = append(ss, textfmt.Cell(row[i]))
 			}
 		}
 		return strings.Join(ss, " / ")
 	}
 	val := func(row []any, m string) string {
 		u, pr := p.metricInfo(prodName, m)
-		return formatMetric(row[col(v, m)], u, pr)
+		return textfmt.Metric(row[col(v, m)], u, pr)
 	}
 	switch {
 	case pcol < 0 && len(dims) == 0:
 		row := v.Rows[0]
 		if len(metrics) == 1 {
-			return fmt.Sprintf("%s%s %s: %s%s%s.", capitalize(label0), filters, period, val(row, m0),
+			return fmt.Sprintf("%s%s %s: %s%s%s.", textfmt.Capitalize(label0), filters, period, val(row, m0),
 				cmpText(row, v, m0, unit0, prec0, cmpPeriod, false), source(prodName))
 		}
 		var ss []string
 		for _, m := range metrics {
 			u, pr := p.metricInfo(prodName, m)
-			ss = append(ss, humanize(m)+" "+val(row, m)+cmpText(row, v, m, u, pr, cmpPeriod, false))
+			ss = append(ss, textfmt.Humanize(m)+" "+val(row, m)+cmpText(row, v, m, u, pr, cmpPeriod, false))
 		}
 		if name := namedSubject(p.product(prodName), args.Filters); name != "" {
 			// "Summer Special Offer, over all the data: ..."
 			rest := filterText(withoutColumn(slices.Clone(args.Filters), nameColumn(p.product(prodName))))
 			return fmt.Sprintf("%s%s, %s: %s%s.", name, rest, period, strings.Join(ss, "; "), source(prodName))
 		}
-		return fmt.Sprintf("%s%s %s: %s%s.", capitalize(prodName), filters, period, strings.Join(ss, "; "), source(prodName))
+		return fmt.Sprintf("%s%s %s: %s%s.", textfmt.Capitalize(prodName), filters, period, strings.Join(ss, "; "), source(prodName))
 	case pcol < 0:
-		dimNames := humanize(strings.Join(args.GroupBy, " and "))
+		dimNames := textfmt.Humanize(strings.Join(args.GroupBy, " and "))
 		if args.Limit == 1 && len(args.OrderBy) > 0 {
 			word := "highest"
 			if args.OrderBy[0].Direction != "desc" {
@@ -519,12 +520,12 @@ func (p *Planner) metricsText(args tools.QueryMetricsArgs, v *toolView) string {
 		if n := v.RowCount - shown; n > 0 {
 			more = fmt.Sprintf("; %d more in the table", n)
 		}
-		return fmt.Sprintf("%s by %s%s %s: %s%s%s.", capitalize(label0), dimNames, filters, period, strings.Join(ss, ", "), more, source(prodName))
+		return fmt.Sprintf("%s by %s%s %s: %s%s%s.", textfmt.Capitalize(label0), dimNames, filters, period, strings.Join(ss, ", "), more, source(prodName))
 	default:
 		grain := args.TimeGrain
 		if len(dims) > 0 {
-			return fmt.Sprintf("%s per %s by %s%s %s: %d rows, shown in the table and chart%s.", capitalize(label0), grain,
-				humanize(strings.Join(args.GroupBy, " and ")), filters, period, v.RowCount, source(prodName))
+			return fmt.Sprintf("%s per %s by %s%s %s: %d rows, shown in the table and chart%s.", textfmt.Capitalize(label0), grain,
+				textfmt.Humanize(strings.Join(args.GroupBy, " and ")), filters, period, v.RowCount, source(prodName))
 		}
 		rows := v.Rows
 		first, last := rows[0], rows[len(rows)-1]
@@ -535,9 +536,9 @@ func (p *Planner) metricsText(args tools.QueryMetricsArgs, v *toolView) string {
 				hi = row
 			}
 		}
-		s := fmt.Sprintf("%s per %s%s %s: %d %s, from %s in %s to %s in %s; highest %s in %s", capitalize(label0), grain, filters, period,
-			len(rows), plural(len(rows), grain, grain+"s"), val(first, m0), bucketText(first[pcol], grain), val(last, m0), bucketText(last[pcol], grain),
-			val(hi, m0), bucketText(hi[pcol], grain))
+		s := fmt.Sprintf("%s per %s%s %s: %d %s, from %s in %s to %s in %s; highest %s in %s", textfmt.Capitalize(label0), grain, filters, period,
+			len(rows), plural(len(rows), grain, grain+"s"), val(first, m0), textfmt.Bucket(first[pcol], grain), val(last, m0), textfmt.Bucket(last[pcol], grain),
+			val(hi, m0), textfmt.Bucket(hi[pcol], grain))
 		return s + source(prodName) + "."
 	}
 }
@@ -561,8 +562,8 @@ func namedSubject(prod *catalog.Product, fs []tools.Filter) string {
 
 // greater compares two JSON numbers.
 func greater(a, b any) bool {
-	x, ok1 := decimalText(a)
-	y, ok2 := decimalText(b)
+	x, ok1 := textfmt.DecimalText(a)
+	y, ok2 := textfmt.DecimalText(b)
 	if !ok1 || !ok2 {
 		return ok1 && !ok2
 	}
@@ -588,7 +589,7 @@ func rowSummary(prod *catalog.Product, v *toolView, row []any, lead []string) st
 	key := ""
 	if prod != nil && prod.KeyColumn != "" {
 		if i := col(v, prod.KeyColumn); i >= 0 {
-			key = formatCell(row[i])
+			key = textfmt.Cell(row[i])
 		}
 	}
 	var fields []string
@@ -602,7 +603,7 @@ func rowSummary(prod *catalog.Product, v *toolView, row []any, lead []string) st
 			return
 		}
 		seen[c] = true
-		fields = append(fields, humanize(c)+" "+formatField(prod, c, row[i]))
+		fields = append(fields, textfmt.Humanize(c)+" "+formatField(prod, c, row[i]))
 	}
 	for _, c := range lead {
 		add(c)
@@ -622,10 +623,10 @@ func rowSummary(prod *catalog.Product, v *toolView, row []any, lead []string) st
 
 // twoPlaces formats a number with two decimals.
 func twoPlaces(v any) string {
-	if s, ok := decimalText(v); ok {
-		return groupThousands(roundDecimal(s, 2))
+	if s, ok := textfmt.DecimalText(v); ok {
+		return textfmt.GroupThousands(textfmt.RoundDecimal(s, 2))
 	}
-	return formatCell(v)
+	return textfmt.Cell(v)
 }
 
 // formatField formats a record field by its column's type: decimals with
@@ -633,12 +634,12 @@ func twoPlaces(v any) string {
 func formatField(prod *catalog.Product, column string, v any) string {
 	if prod != nil {
 		if c, ok := prod.Column(column); ok && c.Type == catalog.TypeNumber {
-			if s, ok := decimalText(v); ok {
-				return groupThousands(roundDecimal(s, 2))
+			if s, ok := textfmt.DecimalText(v); ok {
+				return textfmt.GroupThousands(textfmt.RoundDecimal(s, 2))
 			}
 		}
 	}
-	return formatCell(v)
+	return textfmt.Cell(v)
 }
 
 // auditRowSummary writes an access-log record as a reviewer reads it:
@@ -657,7 +658,7 @@ func auditRowSummary(v *toolView, row []any) (string, bool) {
 		s += " (" + fmt.Sprint(row[r]) + ")"
 	}
 	if at >= 0 {
-		s = formatCell(row[at]) + " " + s
+		s = textfmt.Cell(row[at]) + " " + s
 	}
 	return s, true
 }
@@ -675,9 +676,9 @@ func orderText(prod *catalog.Product, order []tools.OrderBy) string {
 		return ", oldest first"
 	}
 	if desc {
-		return ", largest " + humanize(o.Field) + " first"
+		return ", largest " + textfmt.Humanize(o.Field) + " first"
 	}
-	return ", smallest " + humanize(o.Field) + " first"
+	return ", smallest " + textfmt.Humanize(o.Field) + " first"
 }
 
 func (p *Planner) recordsText(args tools.QueryRecordsArgs, v *toolView) string {
@@ -690,7 +691,7 @@ func (p *Planner) recordsText(args tools.QueryRecordsArgs, v *toolView) string {
 	}
 	total := ""
 	if v.TotalCount != nil && *v.TotalCount > int64(v.RowCount) {
-		total = fmt.Sprintf(" (of %s matching)", groupThousands(fmt.Sprint(*v.TotalCount)))
+		total = fmt.Sprintf(" (of %s matching)", textfmt.GroupThousands(fmt.Sprint(*v.TotalCount)))
 	}
 	var lead []string
 	for _, o := range args.OrderBy {
@@ -718,7 +719,7 @@ func (p *Planner) recordsText(args tools.QueryRecordsArgs, v *toolView) string {
 	if shown < len(v.Rows) {
 		sep = fmt.Sprintf(". The first %d: ", shown)
 	}
-	return fmt.Sprintf("%s %s %s%s %s%s%s%s%s%s.", groupThousands(fmt.Sprint(n)), prodName, plural(n, "record", "records"),
+	return fmt.Sprintf("%s %s %s%s %s%s%s%s%s%s.", textfmt.GroupThousands(fmt.Sprint(n)), prodName, plural(n, "record", "records"),
 		filters, period, total, orderText(prod, args.OrderBy), sep, strings.Join(rows, "; "), source(prodName))
 }
 
@@ -734,7 +735,7 @@ func (p *Planner) getText(args tools.GetRecordArgs, v *toolView) string {
 		if prod != nil && c == prod.KeyColumn {
 			continue
 		}
-		fields = append(fields, humanize(c)+": "+formatField(prod, c, row[i]))
+		fields = append(fields, textfmt.Humanize(c)+": "+formatField(prod, c, row[i]))
 	}
 	return fmt.Sprintf("%s record %s: %s%s.", prodName, args.ID, strings.Join(fields, "; "), source(prodName))
 }
@@ -751,7 +752,7 @@ func (p *Planner) anomaliesText(args tools.FindAnomaliesArgs, v *toolView) strin
 	measure, group := "", ""
 	if prod != nil && prod.Anomalies != nil {
 		measure, group = prod.Anomalies.Column, prod.Anomalies.GroupBy
-		rule = fmt.Sprintf(" (%s more than %g standard deviations above the mean of its %s)", humanize(measure), prod.Anomalies.StdDevs, humanize(group))
+		rule = fmt.Sprintf(" (%s more than %g standard deviations above the mean of its %s)", textfmt.Humanize(measure), prod.Anomalies.StdDevs, textfmt.Humanize(group))
 	}
 	shown := min(len(v.Rows), 3)
 	var rows []string
@@ -760,15 +761,15 @@ func (p *Planner) anomaliesText(args tools.FindAnomaliesArgs, v *toolView) strin
 		key := ""
 		if prod != nil {
 			if i := col(v, prod.KeyColumn); i >= 0 {
-				key = formatCell(row[i]) + " "
+				key = textfmt.Cell(row[i]) + " "
 			}
 		}
 		s := key
 		if mi >= 0 {
-			s += humanize(measure) + " " + formatField(prod, measure, row[mi])
+			s += textfmt.Humanize(measure) + " " + formatField(prod, measure, row[mi])
 		}
 		if si >= 0 && gi >= 0 {
-			s += fmt.Sprintf(" (%s standard deviations above its %s's mean of %s)", twoPlaces(row[si]), humanize(group), twoPlaces(row[gi]))
+			s += fmt.Sprintf(" (%s standard deviations above its %s's mean of %s)", twoPlaces(row[si]), textfmt.Humanize(group), twoPlaces(row[gi]))
 		}
 		rows = append(rows, strings.TrimSpace(s))
 	}
@@ -814,7 +815,7 @@ func (p *Planner) piiText(outs []outcome) string {
 			if si < 0 || mi < 0 {
 				break
 			}
-			who = append(who, fmt.Sprintf("%s (%s %s)", formatCell(row[si]), formatCell(row[mi]), plural(countOf(row[mi]), "call", "calls")))
+			who = append(who, fmt.Sprintf("%s (%s %s)", textfmt.Cell(row[si]), textfmt.Cell(row[mi]), plural(countOf(row[mi]), "call", "calls")))
 		}
 		if len(who) == 0 {
 			lines = append(lines, fmt.Sprintf("- %s of %s: nobody", column, product))
@@ -833,7 +834,7 @@ func (p *Planner) piiText(outs []outcome) string {
 }
 
 func countOf(v any) int {
-	s, _ := decimalText(v)
+	s, _ := textfmt.DecimalText(v)
 	if s == "1" {
 		return 1
 	}

@@ -1,4 +1,7 @@
-package planner
+// Package textfmt writes numbers, periods and names the way askmesh's
+// answers say them, for the offline planner and the brief alike. Numbers
+// are formatted from their decimal text, never through float arithmetic.
+package textfmt
 
 import (
 	"encoding/json"
@@ -8,11 +11,10 @@ import (
 	"time"
 )
 
-// Numbers are formatted from their decimal text, never through float
-// arithmetic, so the digits people read are the digits the tool returned.
+// The digits people read are the digits the tool returned.
 
-// decimalText returns a JSON number as plain decimal text.
-func decimalText(v any) (string, bool) {
+// DecimalText returns a JSON number as plain decimal text.
+func DecimalText(v any) (string, bool) {
 	var s string
 	switch n := v.(type) {
 	case json.Number:
@@ -36,9 +38,9 @@ func decimalText(v any) (string, bool) {
 	return s, true
 }
 
-// roundDecimal rounds decimal text to places digits after the point, half
+// RoundDecimal rounds decimal text to places digits after the point, half
 // away from zero, and pads it to exactly that many.
-func roundDecimal(s string, places int) string {
+func RoundDecimal(s string, places int) string {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
 	ip, fp, _ := strings.Cut(s, ".")
@@ -79,8 +81,8 @@ func roundDecimal(s string, places int) string {
 	return out
 }
 
-// groupThousands puts commas in the integer part: 1234567.5 -> 1,234,567.5.
-func groupThousands(s string) string {
+// GroupThousands puts commas in the integer part: 1234567.5 -> 1,234,567.5.
+func GroupThousands(s string) string {
 	sign := ""
 	if strings.HasPrefix(s, "-") {
 		sign, s = "-", s[1:]
@@ -100,8 +102,8 @@ func groupThousands(s string) string {
 	return out
 }
 
-// shiftPoint multiplies decimal text by 10^n (n >= 0) by moving the point.
-func shiftPoint(s string, n int) string {
+// ShiftPoint multiplies decimal text by 10^n (n >= 0) by moving the point.
+func ShiftPoint(s string, n int) string {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	ip, fp, _ := strings.Cut(s, ".")
@@ -123,63 +125,63 @@ func shiftPoint(s string, n int) string {
 	return out
 }
 
-// formatMetric formats a metric value with its unit and precision: counts
+// Metric formats a metric value with its unit and precision: counts
 // as whole numbers, amounts with their decimals, ratios as percentages.
-func formatMetric(v any, unit string, precision int) string {
+func Metric(v any, unit string, precision int) string {
 	if v == nil {
 		return "no value"
 	}
-	s, ok := decimalText(v)
+	s, ok := DecimalText(v)
 	if !ok {
 		return fmt.Sprint(v)
 	}
 	if unit == "ratio" {
 		places := max(precision-2, 0)
-		return groupThousands(roundDecimal(shiftPoint(s, 2), places)) + "%"
+		return GroupThousands(RoundDecimal(ShiftPoint(s, 2), places)) + "%"
 	}
 	if unit == "count" && !strings.Contains(s, ".") {
-		return groupThousands(s)
+		return GroupThousands(s)
 	}
-	return groupThousands(roundDecimal(s, precision))
+	return GroupThousands(RoundDecimal(s, precision))
 }
 
-// formatPct formats a percent change with a sign and one decimal: +16.7%.
-func formatPct(v any) string {
-	s, ok := decimalText(v)
+// Pct formats a percent change with a sign and one decimal: +16.7%.
+func Pct(v any) string {
+	s, ok := DecimalText(v)
 	if !ok {
 		return ""
 	}
-	r := roundDecimal(s, 1)
+	r := RoundDecimal(s, 1)
 	switch {
 	case strings.Trim(r, "-0.") == "":
 		r = "0.0" // no sign on a change that rounds to nothing
 	case !strings.HasPrefix(r, "-"):
 		r = "+" + r
 	}
-	return groupThousands(r) + "%"
+	return GroupThousands(r) + "%"
 }
 
-// formatCell formats a record field: numbers with separators (decimals as
+// Cell formats a record field: numbers with separators (decimals as
 // returned, to two places), timestamps readable, the rest as is.
-func formatCell(v any) string {
+func Cell(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "(none)"
 	case json.Number:
 		s := x.String()
 		if strings.Contains(s, ".") {
-			return groupThousands(roundDecimal(s, 2))
+			return GroupThousands(RoundDecimal(s, 2))
 		}
-		return groupThousands(s)
+		return GroupThousands(s)
 	case string:
 		if t, err := time.Parse(time.RFC3339, x); err == nil {
 			if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
-				return dayText(t)
+				return Day(t)
 			}
-			return dayText(t) + " " + t.UTC().Format("15:04") + " UTC"
+			return Day(t) + " " + t.UTC().Format("15:04") + " UTC"
 		}
 		if t, err := time.Parse("2006-01-02", x); err == nil {
-			return dayText(t)
+			return Day(t)
 		}
 		return x
 	case bool:
@@ -191,30 +193,30 @@ func formatCell(v any) string {
 	return fmt.Sprint(v)
 }
 
-func dayText(t time.Time) string { return fmt.Sprintf("%d %s %d", t.Day(), t.Month(), t.Year()) }
+func Day(t time.Time) string { return fmt.Sprintf("%d %s %d", t.Day(), t.Month(), t.Year()) }
 
-// periodText writes a range as people say it: "October 2026", "Q3 2026",
+// Period writes a range as people say it: "October 2026", "Q3 2026",
 // "2025", "1-15 November 2026", "28 September-4 October 2026", "since 1
 // March 2026". The range is the tools' inclusive "FROM..TO" text.
-func periodText(r string) string {
+func Period(r string) string {
 	if r == "" {
 		return ""
 	}
 	fs, ts, _ := strings.Cut(r, "..")
-	from, fok := parseDay(fs)
-	to, tok := parseDay(ts)
+	from, fok := ParseDay(fs)
+	to, tok := ParseDay(ts)
 	switch {
 	case !fok && !tok:
 		return r
 	case !tok:
-		return "since " + dayText(from)
+		return "since " + Day(from)
 	case !fok:
-		return "until " + dayText(to)
+		return "until " + Day(to)
 	}
 	end := to.AddDate(0, 0, 1) // exclusive
 	switch {
 	case from.Equal(to):
-		return dayText(from)
+		return Day(from)
 	case from.Day() == 1 && end.Day() == 1:
 		months := (end.Year()-from.Year())*12 + int(end.Month()-from.Month())
 		switch {
@@ -234,10 +236,10 @@ func periodText(r string) string {
 	case from.Year() == to.Year():
 		return fmt.Sprintf("%d %s-%d %s %d", from.Day(), from.Month(), to.Day(), to.Month(), to.Year())
 	}
-	return dayText(from) + "-" + dayText(to)
+	return Day(from) + "-" + Day(to)
 }
 
-func parseDay(s string) (time.Time, bool) {
+func ParseDay(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, false
@@ -252,8 +254,8 @@ func parseDay(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// bucketText names a period bucket (its first day) at a grain.
-func bucketText(v any, grain string) string {
+// Bucket names a period bucket (its first day) at a grain.
+func Bucket(v any, grain string) string {
 	s, _ := v.(string)
 	t, err := time.Parse("2006-01-02", s)
 	if err != nil {
@@ -261,7 +263,7 @@ func bucketText(v any, grain string) string {
 	}
 	switch grain {
 	case "week":
-		return "week of " + dayText(t)
+		return "week of " + Day(t)
 	case "month":
 		return fmt.Sprintf("%s %d", t.Month(), t.Year())
 	case "quarter":
@@ -269,13 +271,13 @@ func bucketText(v any, grain string) string {
 	case "year":
 		return fmt.Sprint(t.Year())
 	}
-	return dayText(t)
+	return Day(t)
 }
 
-// humanize turns a metric or column name into words: new_customers -> new customers.
-func humanize(name string) string { return strings.ReplaceAll(name, "_", " ") }
+// Humanize turns a metric or column name into words: new_customers -> new customers.
+func Humanize(name string) string { return strings.ReplaceAll(name, "_", " ") }
 
-func capitalize(s string) string {
+func Capitalize(s string) string {
 	if s == "" {
 		return s
 	}

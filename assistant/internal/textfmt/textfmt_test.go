@@ -1,4 +1,4 @@
-package planner
+package textfmt
 
 import (
 	"encoding/json"
@@ -27,16 +27,16 @@ func TestFormatMetric(t *testing.T) {
 		{nil, "count", 0, "no value"},
 	}
 	for _, c := range cases {
-		if got := formatMetric(c.v, c.unit, c.precision); got != c.want {
-			t.Errorf("formatMetric(%v, %s, %d) = %q, want %q", c.v, c.unit, c.precision, got, c.want)
+		if got := Metric(c.v, c.unit, c.precision); got != c.want {
+			t.Errorf("Metric(%v, %s, %d) = %q, want %q", c.v, c.unit, c.precision, got, c.want)
 		}
 	}
 }
 
 func TestFormatPct(t *testing.T) {
 	for in, want := range map[string]string{"16.67": "+16.7%", "-25": "-25.0%", "0": "0.0%", "1234.44": "+1,234.4%", "-0.04": "0.0%", "0.05": "+0.1%"} {
-		if got := formatPct(json.Number(in)); got != want {
-			t.Errorf("formatPct(%s) = %q, want %q", in, got, want)
+		if got := Pct(json.Number(in)); got != want {
+			t.Errorf("Pct(%s) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -56,28 +56,8 @@ func TestPeriodText(t *testing.T) {
 		"..2025-12-31":           "until 31 December 2025",
 		"":                       "",
 	} {
-		if got := periodText(in); got != want {
-			t.Errorf("periodText(%q) = %q, want %q", in, got, want)
+		if got := Period(in); got != want {
+			t.Errorf("Period(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-func TestTokenize(t *testing.T) {
-	toks := tokenize(`Show txn-0000042, frank@bank.example's $1.5m "Summer Special Offer" 500,000 2026-10-05 3rd loan-applications`)
-	want := []struct {
-		kind int
-		raw  string
-	}{{tokWord, "Show"}, {tokID, "txn-0000042"}, {tokEmail, "frank@bank.example"}, {tokNumber, "$1.5m"}, {tokQuoted, "Summer Special Offer"},
-		{tokNumber, "500,000"}, {tokDate, "2026-10-05"}, {tokWord, "3rd"}, {tokWord, "loan"}, {tokWord, "applications"}}
-	if len(toks) != len(want) {
-		t.Fatalf("%d tokens: %+v", len(toks), toks)
-	}
-	for i, w := range want {
-		if toks[i].kind != w.kind || toks[i].raw != w.raw {
-			t.Errorf("token %d = %d %q, want %d %q", i, toks[i].kind, toks[i].raw, w.kind, w.raw)
-		}
-	}
-	if toks[3].num != 1.5e6 || toks[5].num != 500000 {
-		t.Errorf("numbers %v %v", toks[3].num, toks[5].num)
 	}
 }
