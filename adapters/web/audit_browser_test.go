@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,57 +22,16 @@ import (
 // auditor, is refused with a message and the refusal is recorded. It saves
 // docs/audit-screenshot.png.
 func TestAuditPageInABrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		msg := fmt.Sprintf("SKIPPING THE AUDIT BROWSER TEST: no Chromium at %s (apt-get install -y chromium)", chromiumPath)
-		fmt.Fprintln(os.Stderr, "\n*** "+msg+" ***")
-		t.Skip(msg)
-	}
 	h, dir := historyHarness(t)
 	db := auditDB(t, dir)
 	downloads := t.TempDir()
 
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 1000))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-
-	var mu sync.Mutex
-	var problems []string
-	expect403 := false // once erin signs in, the browser logs the refused fetch
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("chromium did not start: %v", err)
-	}
+	br := startChromium(t, 1400, 1000)
+	ctx := br.ctx
 	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
 		t.Fatalf("allow downloads: %v", err)
 	}
-	cctx, stopConsole := context.WithCancel(ctx)
-	messages := chromedp.Console(cctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleError {
-				mu.Lock()
-				if !expect403 || !strings.Contains(m.Text, "status of 403") {
-					problems = append(problems, string(m.Type)+": "+m.Text)
-				}
-				mu.Unlock()
-			}
-		}
-	}()
 
 	step, stepCancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer stepCancel()
@@ -197,9 +155,7 @@ func TestAuditPageInABrowser(t *testing.T) {
 
 	// erin is no auditor: the page says so, and the log holds the refusal.
 	before := sqlCount(t, dir, "governance", `SELECT count(*) FROM access_audit WHERE subject = 'erin@bank.example' AND product = 'access-audit' AND decision = 'deny'`)
-	mu.Lock()
-	expect403 = true
-	mu.Unlock()
+	br.expect("status of 403") // erin's refused fetch is logged by the browser
 	erin := `#demo-users button[data-user="erin@bank.example"]`
 	if err := chromedp.Do(step,
 		chromedp.Click(chromedp.CSS(`#sign-out`)),
@@ -221,11 +177,7 @@ func TestAuditPageInABrowser(t *testing.T) {
 		t.Errorf("erin's refusal: %d denials recorded, want %d", after, before+1)
 	}
 
-	stopConsole()
-	wg.Wait()
-	if len(problems) > 0 {
-		t.Errorf("the page reported errors: %q", problems)
-	}
+	br.checkConsole(t)
 	if !t.Failed() {
 		out := filepath.Join("..", "..", "docs", "audit-screenshot.png")
 		if err := os.WriteFile(out, png, 0o644); err != nil {

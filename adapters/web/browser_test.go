@@ -2,11 +2,9 @@ package web_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,51 +17,11 @@ const chromiumPath = "/usr/bin/chromium"
 // acquisition question, and checks the streamed answer against SQL run on
 // the demo data, the chart and the sources; it saves docs/screenshot.png.
 func TestWebChatInABrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		msg := fmt.Sprintf("SKIPPING THE BROWSER TEST: no Chromium at %s (apt-get install -y chromium)", chromiumPath)
-		fmt.Fprintln(os.Stderr, "\n*** "+msg+" ***")
-		t.Skip(msg)
-	}
 	h := newHarness(t, setup{})
 	oct, sep := octSep(t, h.dir)
 
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-
-	// Collect the page's uncaught exceptions and console errors: a page that
-	// throws is broken even if the test's selectors happen to match.
-	var mu sync.Mutex
-	var problems []string
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("chromium did not start: %v", err)
-	}
-	cctx, stopConsole := context.WithCancel(ctx)
-	messages := chromedp.Console(cctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleError {
-				mu.Lock()
-				problems = append(problems, string(m.Type)+": "+m.Text)
-				mu.Unlock()
-			}
-		}
-	}()
+	br := startChromium(t, 1280, 1000)
+	ctx := br.ctx
 
 	step, stepCancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer stepCancel()
@@ -127,11 +85,7 @@ func TestWebChatInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stopConsole()
-	wg.Wait()
-	if len(problems) > 0 {
-		t.Errorf("the page reported errors: %q", problems)
-	}
+	br.checkConsole(t)
 	if !t.Failed() {
 		out := filepath.Join("..", "..", "docs", "screenshot.png")
 		if err := os.WriteFile(out, png, 0o644); err != nil {

@@ -3,10 +3,8 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,48 +17,12 @@ import (
 // each with its batch's audit id; then stops the watch. frank's attempt
 // shows the denial.
 func TestWatchInABrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		msg := fmt.Sprintf("SKIPPING THE BROWSER TEST: no Chromium at %s (apt-get install -y chromium)", chromiumPath)
-		fmt.Fprintln(os.Stderr, "\n*** "+msg+" ***")
-		t.Skip(msg)
-	}
 	h := newHarness(t, setup{})
 	x := openTxnDB(t, h.dir)
 
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("chromium did not start: %v", err)
-	}
-	var mu sync.Mutex
-	var problems []string
-	cctx, stopConsole := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for m, err := range chromedp.Console(cctx) {
-			if err != nil {
-				return
-			}
-			// frank's refusal is a 403 the browser logs; that one is expected.
-			if (m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleError) && !strings.Contains(m.Text, "403") {
-				mu.Lock()
-				problems = append(problems, string(m.Type)+": "+m.Text)
-				mu.Unlock()
-			}
-		}
-	}()
+	br := startChromium(t, 1280, 1000)
+	br.expect("403") // frank's refusal is a 403 the browser logs
+	ctx := br.ctx
 
 	step, stepCancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer stepCancel()
@@ -135,9 +97,5 @@ func TestWatchInABrowser(t *testing.T) {
 	if err != nil || !strings.Contains(strings.ToLower(denial), "not allowed") || !strings.Contains(denial, "(audit ") {
 		t.Errorf("frank's denial shown as %q (%v)", denial, err)
 	}
-	stopConsole()
-	wg.Wait()
-	if len(problems) > 0 {
-		t.Errorf("the page reported errors: %q", problems)
-	}
+	br.checkConsole(t)
 }
