@@ -3,29 +3,10 @@
 // from a fetch body (EventSource cannot POST). No framework, no build step.
 "use strict";
 
-const TOKEN_KEY = "askmesh.token";
 const CONV_KEY = "askmesh.conversation";
 const SVG_NS = "http://www.w3.org/2000/svg";
 const PALETTE = ["#1f6fb2", "#e07b39", "#2a9d8f", "#8e5ea2", "#c44e52", "#6b8e23", "#b8860b", "#4c72b0"];
 const numberFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
-
-const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else if (k === "color") node.style.background = v; // CSSOM: allowed by the CSP, unlike style=""
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) {
-    if (c === null || c === undefined) continue;
-    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return node;
-}
 
 function svg(tag, attrs, text) {
   const node = document.createElementNS(SVG_NS, tag);
@@ -38,23 +19,6 @@ function formatValue(v) {
   if (v === null || v === undefined) return "—";
   if (typeof v === "number") return numberFormat.format(v);
   return String(v);
-}
-
-// ---------- API ----------
-
-async function api(path, options = {}) {
-  const headers = Object.assign({}, options.headers || {});
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token) headers["Authorization"] = "Bearer " + token;
-  return fetch(path, Object.assign({}, options, { headers }));
-}
-
-async function errorMessage(res) {
-  try {
-    const body = await res.json();
-    if (body && body.error && body.error.message) return body.error.message;
-  } catch (_) { /* not JSON */ }
-  return "request failed with status " + res.status;
 }
 
 // ---------- sign in ----------
@@ -70,17 +34,7 @@ async function showSignIn(message) {
   if (!res || !res.ok) { $("demo").hidden = true; return; }
   const body = await res.json();
   $("demo-warning").textContent = "Pick a person to see the mesh with their permissions. " + capitalize(body.warning || "") + ".";
-  const list = $("demo-users");
-  list.replaceChildren();
-  for (const u of body.users) {
-    const button = el("button", { type: "button", "data-user": u.id },
-      el("span", { class: "u-name", text: u.name || u.id }),
-      u.title ? el("span", { class: "u-title", text: u.title }) : null,
-      el("span", { class: "u-id", text: u.id }),
-      el("span", { class: "u-groups", text: (u.groups || []).join(", ") }));
-    button.addEventListener("click", () => signIn(u.token));
-    list.append(el("li", {}, button));
-  }
+  showDemoUsers(body.users, signIn);
   $("demo").hidden = false;
 }
 
