@@ -318,37 +318,34 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, p *catalog.Produ
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request, p *catalog.Product, c tools.Caller) {
-	q, err := parseQuery(r.URL.Query())
-	if err == nil {
-		var a tools.QueryMetricsArgs
-		if a, err = q.metricsArgs(p); err == nil {
-			res, err := s.call(r.Context(), c, tools.ToolQueryMetrics, a)
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			s.respond(w, r, res, nil)
-			return
-		}
-	}
-	writeProblem(w, r, http.StatusBadRequest, "bad-request", "Bad request", err.Error())
+	serveTool(s, w, r, p, c, tools.ToolQueryMetrics, (*query).metricsArgs)
 }
 
 func (s *Server) anomalies(w http.ResponseWriter, r *http.Request, p *catalog.Product, c tools.Caller) {
+	serveTool(s, w, r, p, c, tools.ToolFindAnomalies, (*query).anomaliesArgs)
+}
+
+// serveTool turns the query string into a tool's arguments and answers with
+// the executor's result: a bad query is the client's 400, the rest is the
+// executor's (403 denied, 503 unavailable, ...).
+func serveTool[A any](s *Server, w http.ResponseWriter, r *http.Request, p *catalog.Product, c tools.Caller, tool string,
+	args func(*query, *catalog.Product) (A, error)) {
 	q, err := parseQuery(r.URL.Query())
-	if err == nil {
-		var a tools.FindAnomaliesArgs
-		if a, err = q.anomaliesArgs(p); err == nil {
-			res, err := s.call(r.Context(), c, tools.ToolFindAnomalies, a)
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			s.respond(w, r, res, nil)
-			return
-		}
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, "bad-request", "Bad request", err.Error())
+		return
 	}
-	writeProblem(w, r, http.StatusBadRequest, "bad-request", "Bad request", err.Error())
+	a, err := args(q, p)
+	if err != nil {
+		writeProblem(w, r, http.StatusBadRequest, "bad-request", "Bad request", err.Error())
+		return
+	}
+	res, err := s.call(r.Context(), c, tool, a)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respond(w, r, res, nil)
 }
 
 // fail maps an executor error to a problem.
