@@ -10,6 +10,7 @@ import (
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/assistant/brief"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
 )
 
@@ -21,9 +22,9 @@ import (
 // campaign's conversion rate), and the last turn writes the brief from the
 // results with brief.Compose, the same text `askmesh brief` prints.
 //
-// A brief about one named product ("Summarize customer acquisition last
-// month vs the month before") stays with the parser's one-product brief,
-// unless the question asks for an executive brief of it.
+// A summary of one named product ("Summarize customer acquisition last
+// month vs the month before") is the same brief restricted to that product;
+// see productBrief.
 
 var execRe = regexp.MustCompile(`\b(?:executive|exec|c-suite|board|leadership|everything|all (?:the )?(?:data )?products|across (?:the )?(?:business|bank|company|mesh|board))\b`)
 
@@ -47,11 +48,61 @@ func (p *Planner) briefOptions(q string, now time.Time) (brief.Options, bool) {
 	o := brief.Options{Period: a.w.rangeArg, Compare: a.w.compare}
 	if prod, _ := p.chooseProduct(a, false); prod != nil {
 		if !exec {
-			return brief.Options{}, false // the one-product brief
+			return p.productBrief(a, prod, now)
 		}
 		o.Products = []string{prod.Name}
 	}
 	return o, true
+}
+
+// productBrief reads "Summarize customer acquisition last month vs the
+// month before" (or "recap of", "overview of", "brief on" a product) as the
+// executive brief restricted to that product, so it gets the same layout,
+// top contributor and anomalies. Only a summary of the product as a whole
+// qualifies: one that names a metric other than the headline ones, a
+// filter, a grouping or a grain stays the parser's one-product brief, which
+// can express those. A summary naming several products by name ("customer
+// acquisition and marketing campaigns") covers them all.
+func (p *Planner) productBrief(a *analysis, prod *catalog.Product, now time.Time) (brief.Options, bool) {
+	o := brief.Options{Products: []string{prod.Name}}
+	if len(brief.Products(p.cat, o)) == 0 {
+		return brief.Options{}, false // no headline metrics to brief on
+	}
+	in := p.parse(a.q, nil, now)
+	if in.kind != kindData || in.form != formBrief || in.product != prod || len(in.notes) > 0 || len(in.calls) == 0 {
+		return brief.Options{}, false
+	}
+	args, ok := in.calls[0].args.(tools.QueryMetricsArgs)
+	if !ok || len(args.Filters) > 0 || len(args.GroupBy) > 0 || args.TimeGrain != "" || !slices.Equal(args.Metrics, prod.HeadlineMetrics) {
+		return brief.Options{}, false
+	}
+	o.Period, o.Compare = args.TimeRange, args.CompareTo
+	if named := p.namedProducts(a); len(named) > 1 && slices.Contains(named, prod.Name) {
+		if len(brief.Products(p.cat, brief.Options{Products: named})) == len(named) {
+			o.Products = named
+		}
+	}
+	return o, true
+}
+
+// namedProducts are the products a question names by their full names,
+// sorted; a name inside a longer one ("customer" in "customer
+// acquisition") does not count.
+func (p *Planner) namedProducts(a *analysis) []string {
+	var out []string
+	for _, m := range a.ms {
+		if m.kind != mName {
+			continue
+		}
+		inner := slices.ContainsFunc(a.ms, func(n mention) bool {
+			return n.kind == mName && n.product != m.product && n.i <= m.i && n.j >= m.j && n.j-n.i > m.j-m.i
+		})
+		if !inner && !slices.Contains(out, m.product.Name) {
+			out = append(out, m.product.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // executiveBrief answers an executive brief turn by turn; ok is false when

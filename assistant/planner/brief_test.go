@@ -7,8 +7,10 @@ import (
 
 // TestExecutiveBriefRouting: questions asking for a brief across the
 // business are planned as one turn of parallel calls over every product
-// with headline metrics; a brief about one named product stays the
-// parser's one-product brief.
+// with headline metrics; a summary of one named product is the same brief
+// restricted to it, unless it narrows the product (a filter, a grouping),
+// which the parser's one-product brief expresses. Plain metric questions
+// are not briefs.
 func TestExecutiveBriefRouting(t *testing.T) {
 	p := testPlanner(t)
 	for _, c := range []struct {
@@ -21,8 +23,15 @@ func TestExecutiveBriefRouting(t *testing.T) {
 		{"Executive brief for Q3 vs last year", `"time_range":"2026-Q3","compare_to":"previous_year"`, true},
 		{"How are we doing?", `"time_range":"last_month","compare_to":"previous_period"`, true},
 		{"executive summary of customer acquisition last month", `"time_range":"last_month","compare_to":"previous_period"`, true},
-		{"Summarize customer acquisition last month vs the month before", "", false},
+		{"Summarize customer acquisition last month vs the month before", `"time_range":"last_month","compare_to":"previous_period"`, true},
+		{"Give me a summary of customer acquisition in October", `"time_range":"2026-10","compare_to":"previous_period"`, true},
+		{"summary of customer acquisition last month vs last year", `"time_range":"last_month","compare_to":"previous_year"`, true},
+		{"recap customer acquisition last month compared with a year ago", `"time_range":"last_month","compare_to":"previous_year"`, true},
+		{"overview of customer acquisition last quarter", `"time_range":"last_quarter","compare_to":"previous_period"`, true},
 		{"How many new customers did we get last month?", "", false},
+		{"How many new customers did we acquire last month, compared with the month before?", "", false},
+		{"Summarize customer acquisition in Europe last month", "", false},
+		{"Summarize new customers by channel last month", "", false},
 		{"Who was denied access to loan-applications this week?", "", false},
 	} {
 		calls, text := plan(t, p, nil, c.q)
@@ -67,5 +76,39 @@ func TestBriefFollowUps(t *testing.T) {
 	calls, text := plan(t, p, hist, "how many new customers by region?")
 	if len(calls) != 1 || !strings.HasPrefix(calls[0], `query_metrics {"product":"customer-acquisition","metrics":["new_customers"],"group_by":["region"]`) {
 		t.Errorf("a question of its own after a brief: %v %q", calls, text)
+	}
+}
+
+// TestSummaryFollowUps: after a summary of one product, a question that
+// changes only the period moves that product's brief; a question of its
+// own about the product stands alone.
+func TestSummaryFollowUps(t *testing.T) {
+	p := testPlanner(t)
+	hist := converse(t, p, "Summarize customer acquisition last month vs the month before")
+	calls, text := plan(t, p, hist, "and for the month before?")
+	if len(calls) != 2 || !strings.Contains(calls[0], `"product":"customer-acquisition","metrics":["new_customers"],"time_range":"2026-09","compare_to":"previous_period"`) ||
+		!strings.Contains(calls[1], `"group_by":["campaign_name"]`) {
+		t.Errorf("the month before, after a summary: want the brief of customer-acquisition for September, got %v %q", calls, text)
+	}
+	calls, text = plan(t, p, hist, "how many new customers by region?")
+	if len(calls) != 1 || !strings.HasPrefix(calls[0], `query_metrics {"product":"customer-acquisition","metrics":["new_customers"],"group_by":["region"]`) {
+		t.Errorf("a question of its own after a summary: %v %q", calls, text)
+	}
+}
+
+// TestSummaryOfSeveralProducts: a summary naming several products is the
+// brief of exactly those.
+func TestSummaryOfSeveralProducts(t *testing.T) {
+	p := testPlanner(t)
+	calls, text := plan(t, p, nil, "recap of loan applications and customer acquisition in October vs last year")
+	var heads []string
+	for _, c := range calls {
+		if strings.Contains(c, `"compare_to":"previous_year"`) && strings.Contains(c, `"time_range":"2026-10"`) {
+			heads = append(heads, c[:strings.Index(c, `","metrics"`)])
+		}
+	}
+	want := []string{`query_metrics {"product":"customer-acquisition`, `query_metrics {"product":"loan-applications`}
+	if strings.Join(heads, "\n") != strings.Join(want, "\n") {
+		t.Errorf("headline calls %v, want those of customer-acquisition and loan-applications: %v %q", heads, calls, text)
 	}
 }
