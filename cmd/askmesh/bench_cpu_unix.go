@@ -15,3 +15,8 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// flushDisks writes out the page cache's dirty data (sync(2)), so that
+// writeback left by earlier steps (the generated mesh, PostgreSQL's
+// checkpoints) does not stall the fsyncs of the step timed next.
+func flushDisks() { syscall.Sync() }

@@ -19,8 +19,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -203,7 +205,27 @@ type Server struct {
 	requests  []Request
 	latency   time.Duration
 	responder func(Request) Step
+	onServed  func(Served)
 	n         int
+}
+
+// Served is one request as the server handled it, for benchmarks that
+// subtract the model's own time from a latency: Duration runs from the
+// handler's start (headers read) to the last byte of the answer handed to
+// the connection, so it includes reading and decoding the body, the
+// configured latency and any Delay, and encoding the answer.
+type Served struct {
+	Request  Request // zero but for Method, Path and Header if unreadable
+	Status   int
+	Duration time.Duration
+}
+
+// SetOnServed calls f after each request is answered (concurrently, from
+// the request's goroutine).
+func (s *Server) SetOnServed(f func(Served)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onServed = f
 }
 
 // NewServer starts a server that answers with script, one step per
@@ -246,7 +268,52 @@ func (s *Server) Pending() int {
 	return len(s.script)
 }
 
+// statusWriter remembers the status written, for Served.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	onServed := s.onServed
+	s.mu.Unlock()
+	if onServed == nil {
+		s.answer(w, r, &Request{})
+		return
+	}
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	req := &Request{Method: r.Method, Path: r.URL.Path, Header: r.Header}
+	s.answer(sw, r, req)
+	// Hand what is buffered to the connection, so Duration ends at the
+	// last byte written, not before the server's final flush.
+	sw.Flush()
+	onServed(Served{Request: *req, Status: sw.status, Duration: time.Since(start)})
+}
+
+// answer serves one request; it fills *out with the request once read.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, out *Request) {
 	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/chat/completions") {
 		writeError(w, http.StatusNotFound, "invalid_request_error", fmt.Sprintf("Unknown request URL: %s %s", r.Method, r.URL.Path))
 		return
@@ -258,6 +325,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
 	decodeErr := json.Unmarshal(body, &req)
+	*out = req
 
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
@@ -345,11 +413,16 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if len(step.ToolCalls) > 0 {
 		msg["tool_calls"] = step.ToolCalls
 	}
-	_ = json.NewEncoder(w).Encode(map[string]any{
+	// Encoded whole, with its length, as the real API answers; a flush
+	// then sends it without switching to chunked encoding.
+	b, _ := json.Marshal(map[string]any{
 		"id": id, "object": "chat.completion", "created": created, "model": req.Model, "system_fingerprint": fingerprint,
 		"choices": []any{map[string]any{"index": 0, "message": msg, "logprobs": nil, "finish_reason": step.FinishReason}},
 		"usage":   usageJSON(*step.Usage),
 	})
+	b = append(b, '\n')
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	_, _ = w.Write(b)
 }
 
 const (
@@ -500,6 +573,30 @@ func writeError(w http.ResponseWriter, status int, typ, msg string) {
 
 var toolName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 
+// schemaOK remembers which tool schemas (by their exact bytes) are objects.
+// Clients send the same few schemas with every request, and decoding each
+// again made this server's CPU a large share of a benchmark's that runs it
+// in the process it measures.
+var (
+	schemaOK    sync.Map // string -> bool
+	schemaCount atomic.Int64
+)
+
+func objectSchema(raw json.RawMessage) bool {
+	if ok, found := schemaOK.Load(string(raw)); found {
+		return ok.(bool)
+	}
+	var schema struct {
+		Type string `json:"type"`
+	}
+	ok := json.Unmarshal(raw, &schema) == nil && schema.Type == "object"
+	// Bounded, so a fuzz test sending endless new schemas cannot grow it.
+	if len(raw) <= 64<<10 && schemaCount.Add(1) <= 1024 {
+		schemaOK.Store(string(raw), ok)
+	}
+	return ok
+}
+
 // validate applies the checks the real API makes that a client could get
 // wrong; it returns the API's complaint, or "".
 func validate(req Request) string {
@@ -516,13 +613,8 @@ func validate(req Request) string {
 		if !toolName.MatchString(t.Function.Name) {
 			return fmt.Sprintf("Invalid 'tools[%d].function.name': string does not match pattern '^[a-zA-Z0-9_-]+$'", i)
 		}
-		if len(t.Function.Parameters) > 0 {
-			var schema struct {
-				Type string `json:"type"`
-			}
-			if err := json.Unmarshal(t.Function.Parameters, &schema); err != nil || schema.Type != "object" {
-				return fmt.Sprintf("Invalid schema for function '%s': schema must be a JSON Schema of 'type: \"object\"'", t.Function.Name)
-			}
+		if len(t.Function.Parameters) > 0 && !objectSchema(t.Function.Parameters) {
+			return fmt.Sprintf("Invalid schema for function '%s': schema must be a JSON Schema of 'type: \"object\"'", t.Function.Name)
 		}
 	}
 	pending := map[string]bool{} // tool calls of the last assistant message not yet answered

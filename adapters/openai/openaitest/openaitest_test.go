@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/askmesh/askmesh/adapters/openai/openaitest"
 )
@@ -137,5 +139,41 @@ func TestErrorStep(t *testing.T) {
 	want := `{"error":{"code":null,"message":"Rate limit reached","param":null,"type":"rate_limit_exceeded"}}` + "\n"
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "2" || string(b) != want {
 		t.Fatalf("%d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	}
+}
+
+// OnServed reports each request with its status and the server's own time,
+// which includes the configured latency; the answer carries its length.
+func TestOnServed(t *testing.T) {
+	srv := openaitest.NewServer(t, openaitest.Step{Text: "hello"}, openaitest.Step{Status: http.StatusTooManyRequests})
+	srv.SetLatency(20 * time.Millisecond)
+	var mu sync.Mutex
+	var served []openaitest.Served
+	srv.SetOnServed(func(s openaitest.Served) { mu.Lock(); served = append(served, s); mu.Unlock() })
+	body := `{"model":"m","messages":[{"role":"user","content":"hi"}]}`
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(body))
+	req.Header.Set("X-Question", "q1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.ContentLength != int64(len(b)) || !strings.Contains(string(b), `"content":"hello"`) {
+		t.Fatalf("Content-Length %d for %d bytes: %s", resp.ContentLength, len(b), b)
+	}
+	if status, _ := post(t, srv.URL, body); status != http.StatusTooManyRequests {
+		t.Fatalf("second request: status %d", status)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(served) != 2 {
+		t.Fatalf("served %d requests, want 2", len(served))
+	}
+	if s := served[0]; s.Status != http.StatusOK || s.Duration < 20*time.Millisecond || s.Request.Header.Get("X-Question") != "q1" || s.Request.Model != "m" {
+		t.Fatalf("first: %+v", s)
+	}
+	if s := served[1]; s.Status != http.StatusTooManyRequests || s.Duration < 20*time.Millisecond {
+		t.Fatalf("second: status %d, %s", s.Status, s.Duration)
 	}
 }
