@@ -143,7 +143,7 @@ func TestDemoGeneratesWhenMissingThenServes(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "demo-manifest.json")); err != nil {
 		t.Errorf("demo did not generate its mesh: %v", err)
 	}
-	for _, want := range []string{"Bearer demo-carol", "/v1/chat"} {
+	for _, want := range []string{"Bearer demo-carol", "/v1/chat", "Give me an executive summary of last month"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

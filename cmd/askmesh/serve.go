@@ -247,7 +247,21 @@ func printWelcome(w io.Writer, url string, a *app.App, demo bool, bot *slackBot)
 	}
 	fmt.Fprintf(w, "\nTry:\n  curl -s %s/v1/chat -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n    -d '{\"message\":\"How many new customers did we acquire last month, compared with the month before?\"}'\n",
 		url, web.DemoToken("carol@bank.example"))
+	fmt.Fprintln(w, "\nQuestions to try in the web chat (sign in as the person named):")
+	for _, q := range demoQuestions {
+		fmt.Fprintf(w, "  %-6s %s\n", q[0], q[1])
+	}
 	fmt.Fprintln(w, "\nPress Ctrl-C to stop.")
+}
+
+// demoQuestions show each demo user's view of the mesh, a refusal included.
+var demoQuestions = [][2]string{
+	{"carol", "How many new customers did we acquire last month, compared with the month before?"},
+	{"carol", "Give me an executive summary of last month"},
+	{"erin", "Total deposits in Europe last week, by channel"},
+	{"bob", "Show me the 5 largest loan applications last month"},
+	{"dave", "Who was denied access to loan-applications this week?"},
+	{"frank", "How many customers do we have?   (an intern: refused, and the refusal is audited)"},
 }
 
 func (g *globals) mcpCmd() *cobra.Command {
