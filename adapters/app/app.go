@@ -13,6 +13,8 @@ import (
 
 	"github.com/askmesh/askmesh/adapters/langchain"
 	"github.com/askmesh/askmesh/adapters/openai"
+	"github.com/askmesh/askmesh/adapters/productapi"
+	"github.com/askmesh/askmesh/adapters/rest"
 	"github.com/askmesh/askmesh/adapters/sqlstore"
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/assistant/planner"
@@ -134,7 +136,12 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	}
 	a.Products = sqlstore.New(sqlstore.Options{SQLiteDir: cfg.DataDir, PostgresDSN: cfg.Products.Postgres})
 	a.closers = append(a.closers, func() error { a.Products.Close(); return nil })
-	backends := map[string]tools.Backend{catalog.BackendSQLite: a.Products, catalog.BackendPostgres: a.Products}
+	restBackend, err := newRESTBackend(cfg, bo.logger)
+	if err != nil {
+		return nil, err
+	}
+	backends := map[string]tools.Backend{catalog.BackendSQLite: a.Products, catalog.BackendPostgres: a.Products,
+		catalog.BackendREST: restBackend}
 	for k, b := range bo.backends {
 		backends[k] = b
 	}
@@ -232,6 +239,23 @@ func (a *App) bind(products []*catalog.Product) []*catalog.Product {
 		out[i] = &q
 	}
 	return out
+}
+
+// newRESTBackend serves products bound to their own APIs (rest bindings in
+// their descriptors), signing each call with the asker's identity when a
+// mesh key is configured.
+func newRESTBackend(cfg Config, log *slog.Logger) (*rest.Backend, error) {
+	var signer *productapi.Signer
+	if cfg.MeshKey != "" {
+		key, err := productapi.KeyFromSeed(cfg.MeshKey)
+		if err != nil {
+			return nil, fmt.Errorf("mesh_key / ASKMESH_MESH_KEY: %w", err)
+		}
+		if signer, err = productapi.NewSigner(key, 0); err != nil {
+			return nil, fmt.Errorf("mesh key: %w", err)
+		}
+	}
+	return rest.New(rest.Options{Signer: signer, Logger: log}), nil
 }
 
 // AuditPath is where the embedded audit store lives.

@@ -72,6 +72,10 @@ type Config struct {
 	// Secrets: page cursors and hash masks are keyed; replicas must share keys.
 	CursorKey string `yaml:"cursor_key"`
 	MaskKey   string `yaml:"mask_key"`
+	// MeshKey (a base64 Ed25519 seed) signs the per-call tokens that carry
+	// the asker's identity to product APIs (rest bindings); the product
+	// servers verify with its public half. Unset: rest bindings need tokenEnv.
+	MeshKey string `yaml:"mesh_key"`
 }
 
 // BriefSchedule posts an executive brief to a Slack channel on a schedule.
@@ -130,6 +134,7 @@ func (c *Config) applyEnv() error {
 		"ASKMESH_ADDR":              &c.Web.Addr,
 		"ASKMESH_CURSOR_KEY":        &c.CursorKey,
 		"ASKMESH_MASK_KEY":          &c.MaskKey,
+		"ASKMESH_MESH_KEY":          &c.MeshKey,
 	}
 	for k, p := range str {
 		if v, ok := os.LookupEnv(k); ok && v != "" {

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -34,11 +33,12 @@ func productSide(cmd *cobra.Command, cfg app.Config) (*app.App, *sqlstore.Store,
 	return a, store, nil
 }
 
-// meshKey is the key askmesh signs per-call tokens with: ASKMESH_MESH_KEY
-// (a base64 Ed25519 seed) when set, else a fresh key for this process.
-func meshKey() (ed25519.PrivateKey, error) {
-	if s := os.Getenv("ASKMESH_MESH_KEY"); s != "" {
-		return productapi.KeyFromSeed(s)
+// meshKey is the key askmesh signs per-call tokens with: mesh_key /
+// ASKMESH_MESH_KEY (a base64 Ed25519 seed) when set, else a fresh key for
+// this process (the demo's servers and askmesh share it in memory).
+func meshKey(seed string) (ed25519.PrivateKey, error) {
+	if seed != "" {
+		return productapi.KeyFromSeed(seed)
 	}
 	_, k, err := ed25519.GenerateKey(rand.Reader)
 	return k, err
@@ -61,7 +61,7 @@ func (g *globals) startMesh(cmd *cobra.Command, cfg app.Config, demo bool) (opts
 		return nil, nil, err
 	}
 	closeSide := func() { store.Close(); side.Close() }
-	key, err := meshKey()
+	key, err := meshKey(cfg.MeshKey)
 	if err != nil {
 		closeSide()
 		return nil, nil, fmt.Errorf("mesh key: %w", err)

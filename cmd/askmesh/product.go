@@ -73,7 +73,7 @@ func (g *globals) productServe(cmd *cobra.Command, names []string, addr string, 
 		products = append(products, p)
 	}
 	var verifier *productapi.Verifier
-	switch pub, seed := os.Getenv("ASKMESH_MESH_PUBLIC_KEY"), os.Getenv("ASKMESH_MESH_KEY"); {
+	switch pub, seed := os.Getenv("ASKMESH_MESH_PUBLIC_KEY"), cfg.MeshKey; {
 	case pub != "":
 		k, err := productapi.PublicKeyFromText(pub)
 		if err != nil {
