@@ -65,6 +65,9 @@ type Config struct {
 		Streaming        bool     `yaml:"streaming"`
 		MaxConcurrent    int      `yaml:"max_concurrent"`
 		SuggestedPrompts []string `yaml:"suggested_prompts"`
+		// Users maps Slack user ids to directory ids where Slack's email
+		// differs from the directory's; everyone else is matched by email.
+		Users map[string]string `yaml:"users"`
 		// Briefs post executive briefs to channels on a schedule.
 		Briefs []BriefSchedule `yaml:"briefs"`
 	} `yaml:"slack"`

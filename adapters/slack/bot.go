@@ -39,6 +39,10 @@ type Config struct {
 	IdentityTTL time.Duration
 	// SuggestedPrompts are offered when an assistant thread starts.
 	SuggestedPrompts []string
+	// Users maps Slack user ids to directory ids for people whose Slack
+	// email is not the one the directory knows them by (an alias domain, a
+	// shared workspace). Everyone else is matched by email.
+	Users map[string]string
 }
 
 // ConfigFromEnv reads Slack's usual variables.
@@ -119,7 +123,7 @@ func New(cfg Config, agent Answerer, dir Directory, opts ...Option) (*Bot, error
 	}
 	client := slack.New(cfg.BotToken, copts...)
 	b := &Bot{cfg: cfg, client: client, agent: agent, log: slog.Default(),
-		ids:    &identities{client: client, dir: dir, ttl: cfg.IdentityTTL, now: time.Now, cache: map[string]cachedIdentity{}},
+		ids:    &identities{client: client, dir: dir, mapped: cfg.Users, ttl: cfg.IdentityTTL, now: time.Now, cache: map[string]cachedIdentity{}},
 		dedup:  newMemoryDeduper(time.Hour),
 		slots:  make(chan struct{}, cfg.MaxConcurrent),
 		queued: make(chan struct{}, cfg.MaxConcurrent+cfg.MaxQueued)}

@@ -289,6 +289,21 @@ func TestSlashCommandAnswersInChannelAndDenialsPrivately(t *testing.T) {
 	}
 }
 
+// A person whose Slack email the directory does not know can be mapped by
+// Slack user id in configuration; the mapping decides who is asking.
+func TestConfiguredSlackUserMapping(t *testing.T) {
+	h := newHarness(t, nil, Config{Users: map[string]string{"UOTHER": "erin@bank.example"}})
+	h.event("EvM", mention("UOTHER", "Total deposits in Europe last week, by channel", "1763200009.000100", ""), nil)
+	h.fake.waitFor(t, "answer", isAnswer(""))
+	recs, err := h.app.Audit.Search(context.Background(), audit.Query{Subject: "erin@bank.example"})
+	if err != nil || len(recs) == 0 || recs[0].Channel != "slack" || recs[0].Decision != audit.DecisionAllow {
+		t.Fatalf("the mapped user's call is not erin's: %+v %v", recs, err)
+	}
+	if n := len(h.fake.callsOf("users.info")); n != 0 {
+		t.Errorf("users.info called %d times for a mapped user", n)
+	}
+}
+
 func TestUnknownSlackUserGetsClearMessage(t *testing.T) {
 	h := newHarness(t, nil, Config{})
 	h.event("EvU", mention("UOTHER", "How many new customers did we acquire last month?", "1763200008.000100", ""), nil)

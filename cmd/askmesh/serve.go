@@ -204,6 +204,7 @@ func newSlackBot(ctx context.Context, cfg app.Config, a *app.App, log *slog.Logg
 	sc.Streaming = sc.Streaming || cfg.Slack.Streaming
 	sc.MaxConcurrent = cfg.Slack.MaxConcurrent
 	sc.SuggestedPrompts = cfg.Slack.SuggestedPrompts
+	sc.Users = cfg.Slack.Users
 	opts := []slack.Option{slack.WithLogger(log)}
 	if cfg.Memory.Postgres != "" {
 		// Replicas share conversations there; they share Slack's retried
