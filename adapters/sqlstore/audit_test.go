@@ -156,12 +156,7 @@ func TestAccessAuditMetrics(t *testing.T) {
 	for _, c := range cases {
 		for _, b := range backends {
 			t.Run(c.name+"/"+b.name, func(t *testing.T) {
-				plan := c.plan
-				plan.Product = b.bind(p)
-				res, err := b.store.QueryMetrics(ctx(t), plan)
-				if err != nil {
-					t.Fatal(err)
-				}
+				res := b.metrics(t, p, c.plan)
 				assertRows(t, res, c.want)
 			})
 		}
@@ -172,12 +167,9 @@ func TestAccessAuditRecords(t *testing.T) {
 	backends, p := auditBackends(t)
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			plan := tools.RecordsPlan{Product: b.bind(p), Columns: []string{"id", "at", "subject", "product", "rows_returned"},
+			plan := tools.RecordsPlan{Columns: []string{"id", "at", "subject", "product", "rows_returned"},
 				Filters: []tools.Condition{{Column: "decision", Op: "=", Value: "deny"}}}
-			res, err := b.store.QueryRecords(ctx(t), plan)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := b.records(t, p, plan)
 			assertRows(t, res, [][]any{
 				{"a10", "2026-11-12T11:11:11Z", "frank@bank.example", "loan-applications", int64(0)},
 				{"a09", "2026-11-10T16:20:00Z", "frank@bank.example", "customers", int64(0)},
@@ -187,10 +179,7 @@ func TestAccessAuditRecords(t *testing.T) {
 			})
 			// The second page of two.
 			plan.Limit, plan.Offset = 2, 2
-			res, err = b.store.QueryRecords(ctx(t), plan)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res = b.records(t, p, plan)
 			assertRows(t, res, [][]any{
 				{"a06", "2026-11-08T00:00:00Z", "frank@bank.example", "loan-applications", int64(0)},
 				{"a03", "2026-11-03T08:15:00Z", "frank@bank.example", "customers", int64(0)},
@@ -199,24 +188,15 @@ func TestAccessAuditRecords(t *testing.T) {
 				t.Errorf("TotalCount = %d, want 5", *res.TotalCount)
 			}
 			// The question, searched case-insensitively and with % taken literally.
-			res, err = b.store.QueryRecords(ctx(t), tools.RecordsPlan{Product: b.bind(p), Columns: []string{"id", "question"},
+			res = b.records(t, p, tools.RecordsPlan{Columns: []string{"id", "question"},
 				Filters: []tools.Condition{{Column: "question", Op: "contains", Value: "100%"}}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			assertRows(t, res, [][]any{{"a10", "loan applications over 100% of income"}})
-			res, err = b.store.QueryRecords(ctx(t), tools.RecordsPlan{Product: b.bind(p), Columns: []string{"id"},
+			res = b.records(t, p, tools.RecordsPlan{Columns: []string{"id"},
 				Filters: []tools.Condition{{Column: "question", Op: "contains", Value: "LOAN"}, {Column: "model", Op: "is not null"}},
 				Range:   tools.Range{From: instant("2026-11-02T10:30:00.000001Z"), To: instant("2026-11-14T23:59:59.999999Z")}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			assertRows(t, res, [][]any{{"a10"}, {"a06"}})
-			res, err = b.store.QueryRecords(ctx(t), tools.RecordsPlan{Product: b.bind(p), Columns: []string{"id", "at"},
+			res = b.records(t, p, tools.RecordsPlan{Columns: []string{"id", "at"},
 				Range: tools.Range{From: instant("2026-11-14T23:59:59.999999Z"), To: instant("2026-11-15T00:00:00.000001Z")}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			assertRows(t, res, [][]any{{"a13", "2026-11-15T00:00:00Z"}, {"a12", "2026-11-14T23:59:59Z"}})
 		})
 	}
@@ -227,16 +207,10 @@ func TestAccessAuditGetRecord(t *testing.T) {
 	frankOnly := []tools.Condition{{Column: "subject", Op: "=", Value: "frank@bank.example"}}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			res, err := b.store.GetRecord(ctx(t), tools.GetPlan{Product: b.bind(p), ID: "a09", Columns: []string{"id", "seq", "at", "subject", "decision", "model"}, Filters: frankOnly})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := b.get(t, p, tools.GetPlan{ID: "a09", Columns: []string{"id", "seq", "at", "subject", "decision", "model"}, Filters: frankOnly})
 			assertRows(t, res, [][]any{{"a09", int64(9), "2026-11-10T16:20:00Z", "frank@bank.example", "deny", "gpt-4o"}})
 			for _, id := range []string{"a07", "nope", ""} {
-				res, err := b.store.GetRecord(ctx(t), tools.GetPlan{Product: b.bind(p), ID: id, Columns: []string{"id"}, Filters: frankOnly})
-				if err != nil {
-					t.Fatal(err)
-				}
+				res := b.get(t, p, tools.GetPlan{ID: id, Columns: []string{"id"}, Filters: frankOnly})
 				assertRows(t, res, nil)
 			}
 		})
@@ -274,10 +248,7 @@ func TestLiveAuditLog(t *testing.T) {
 	b := sqliteBackend(t, dir)
 	count := func() int64 {
 		t.Helper()
-		res, err := b.store.QueryMetrics(ctx(t), tools.MetricsPlan{Product: b.bind(p), Metrics: []string{"access_count"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := b.metrics(t, p, tools.MetricsPlan{Metrics: []string{"access_count"}})
 		return res.Rows[0][0].(int64)
 	}
 	if n := count(); n != 3 {

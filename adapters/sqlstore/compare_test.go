@@ -79,12 +79,7 @@ func TestFixtureCompare(t *testing.T) {
 	for _, c := range cases {
 		for _, b := range backends {
 			t.Run(c.name+"/"+b.name, func(t *testing.T) {
-				plan := c.plan
-				plan.Product = b.bind(p)
-				res, err := b.store.QueryMetrics(ctx(t), plan)
-				if err != nil {
-					t.Fatal(err)
-				}
+				res := b.metrics(t, p, c.plan)
 				assertRows(t, res, c.want)
 			})
 		}
@@ -107,12 +102,9 @@ func TestCompareColumns(t *testing.T) {
 		{Name: "avg_amount_change_pct", Type: "number", Role: tools.RoleChangePct, Metric: "avg_amount", Unit: "percent"},
 	}
 	for _, b := range backends {
-		res, err := b.store.QueryMetrics(ctx(t), tools.MetricsPlan{Product: b.bind(p), Metrics: []string{"event_count", "avg_amount"},
+		res := b.metrics(t, p, tools.MetricsPlan{Metrics: []string{"event_count", "avg_amount"},
 			GroupBy: []string{"kind"}, Grain: tools.GrainQuarter, Range: span("2026-01-01", "2027-01-01"),
 			CompareTo: tools.ComparePreviousYear, Compare: span("2025-01-01", "2026-01-01")})
-		if err != nil {
-			t.Fatal(err)
-		}
 		if !reflect.DeepEqual(res.Columns, want) {
 			t.Errorf("%s: columns\n got %+v\nwant %+v", b.name, res.Columns, want)
 		}

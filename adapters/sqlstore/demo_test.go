@@ -270,12 +270,7 @@ func TestDemoMetrics(t *testing.T) {
 				if len(want) == 0 {
 					t.Fatalf("the hand-written SQL returns no rows: the case tests nothing")
 				}
-				plan := c.plan
-				plan.Product = b.bind(p)
-				res, err := b.store.QueryMetrics(ctx(t), plan)
-				if err != nil {
-					t.Fatal(err)
-				}
+				res := b.metrics(t, p, c.plan)
 				assertRows(t, res, want)
 			})
 		}
@@ -426,12 +421,7 @@ func TestDemoCompare(t *testing.T) {
 				if paired == 0 {
 					t.Fatal("no current row has a comparison row: the case tests nothing")
 				}
-				plan := c.plan
-				plan.Product = b.bind(p)
-				res, err := b.store.QueryMetrics(ctx(t), plan)
-				if err != nil {
-					t.Fatal(err)
-				}
+				res := b.metrics(t, p, c.plan)
 				assertRows(t, res, wantRows)
 			})
 		}
@@ -564,12 +554,7 @@ func TestDemoRecords(t *testing.T) {
 					t.Fatal("the hand-written SQL returns no rows: the case tests nothing")
 				}
 				count := want(t, b.raw(t, p, c.count), "int")[0][0].(int64)
-				plan := c.plan
-				plan.Product = b.bind(p)
-				res, err := b.store.QueryRecords(ctx(t), plan)
-				if err != nil {
-					t.Fatal(err)
-				}
+				res := b.records(t, p, c.plan)
 				assertRows(t, res, rows)
 				if res.TotalCount == nil || *res.TotalCount != count {
 					t.Errorf("TotalCount = %v, want %d", res.TotalCount, count)
@@ -605,11 +590,8 @@ func TestDemoPagination(t *testing.T) {
 				seen := map[string]bool{}
 				const size = 137
 				for offset := 0; ; offset += size {
-					res, err := b.store.QueryRecords(ctx(t), tools.RecordsPlan{Product: b.bind(p), Columns: []string{"transaction_id"},
+					res := b.records(t, p, tools.RecordsPlan{Columns: []string{"transaction_id"},
 						Filters: []tools.Condition{{Column: "region", Op: "=", Value: "europe"}}, Range: october, Order: c.order, Limit: size, Offset: offset})
-					if err != nil {
-						t.Fatal(err)
-					}
 					if *res.TotalCount != int64(len(all)) {
 						t.Fatalf("TotalCount = %d, want %d", *res.TotalCount, len(all))
 					}
@@ -637,17 +619,11 @@ func TestDemoMaxLimit(t *testing.T) {
 	backends := demoBackends(t)
 	p := demoProduct(t, "customer-transactions")
 	for _, b := range backends {
-		res, err := b.store.QueryRecords(ctx(t), tools.RecordsPlan{Product: b.bind(p), Columns: []string{"transaction_id"}, Limit: 1_000_000})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := b.records(t, p, tools.RecordsPlan{Columns: []string{"transaction_id"}, Limit: 1_000_000})
 		if len(res.Rows) != tools.MaxLimit || *res.TotalCount <= int64(tools.MaxLimit) {
 			t.Errorf("%s: %d rows of %d, want exactly %d", b.name, len(res.Rows), *res.TotalCount, tools.MaxLimit)
 		}
-		m, err := b.store.QueryMetrics(ctx(t), tools.MetricsPlan{Product: b.bind(p), Metrics: []string{"transaction_count"}, GroupBy: []string{"customer_id"}, Limit: 1_000_000})
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := b.metrics(t, p, tools.MetricsPlan{Metrics: []string{"transaction_count"}, GroupBy: []string{"customer_id"}, Limit: 1_000_000})
 		if len(m.Rows) != tools.MaxLimit || len(m.Notes) != 1 {
 			t.Errorf("%s: %d metric rows with notes %q, want %d and a note", b.name, len(m.Rows), m.Notes, tools.MaxLimit)
 		}
@@ -664,24 +640,15 @@ func TestDemoGetRecord(t *testing.T) {
 			if len(row) != 1 {
 				t.Fatalf("txn-0000001: %d rows", len(row))
 			}
-			res, err := b.store.GetRecord(ctx(t), tools.GetPlan{Product: b.bind(p), ID: "txn-0000001", Columns: p.ColumnNames()})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := b.get(t, p, tools.GetPlan{ID: "txn-0000001", Columns: p.ColumnNames()})
 			assertColumns(t, res, p.ColumnNames()...)
 			assertRows(t, res, row)
 			region := row[0][8].(string)
-			res, err = b.store.GetRecord(ctx(t), tools.GetPlan{Product: b.bind(p), ID: "txn-0000001", Columns: []string{"transaction_id"},
+			res = b.get(t, p, tools.GetPlan{ID: "txn-0000001", Columns: []string{"transaction_id"},
 				Filters: []tools.Condition{{Column: "region", Op: "=", Value: region}}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			assertRows(t, res, [][]any{{"txn-0000001"}})
-			res, err = b.store.GetRecord(ctx(t), tools.GetPlan{Product: b.bind(p), ID: "txn-0000001", Columns: []string{"transaction_id"},
+			res = b.get(t, p, tools.GetPlan{ID: "txn-0000001", Columns: []string{"transaction_id"},
 				Filters: []tools.Condition{{Column: "region", Op: "!=", Value: region}}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			assertRows(t, res, nil)
 		})
 	}
@@ -744,11 +711,8 @@ func TestDemoAnomalies(t *testing.T) {
 				if len(hits) == 0 {
 					t.Fatal("no anomalies in the case's data: it tests nothing")
 				}
-				res, err := b.store.FindAnomalies(ctx(t), tools.AnomaliesPlan{Product: b.bind(p), Columns: []string{"transaction_id"},
+				res := b.anomalies(t, p, tools.AnomaliesPlan{Columns: []string{"transaction_id"},
 					Filters: c.filters, Range: c.rng, Limit: tools.MaxLimit})
-				if err != nil {
-					t.Fatal(err)
-				}
 				if len(res.Rows) != len(hits) {
 					t.Fatalf("found %d anomalies, the independent computation %d", len(res.Rows), len(hits))
 				}

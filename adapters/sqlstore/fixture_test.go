@@ -376,10 +376,7 @@ func TestFixtureMetricsEveryGrainAndGroup(t *testing.T) {
 			want := refGroups(events, grain, dims, metrics)
 			for _, b := range backends {
 				t.Run(name+"/"+b.name, func(t *testing.T) {
-					res, err := b.store.QueryMetrics(ctx(t), tools.MetricsPlan{Product: b.bind(all), Metrics: metrics, GroupBy: dims, Grain: grain, Limit: tools.MaxLimit})
-					if err != nil {
-						t.Fatal(err)
-					}
+					res := b.metrics(t, all, tools.MetricsPlan{Metrics: metrics, GroupBy: dims, Grain: grain, Limit: tools.MaxLimit})
 					assertRows(t, res, want)
 				})
 			}
@@ -417,11 +414,8 @@ func TestFixtureBuckets(t *testing.T) {
 					t.Fatalf("reference bucket %s of %s = %s, want %s", grain, c.at, got, want)
 				}
 				at := instant(c.at)
-				res, err := b.store.QueryMetrics(ctx(t), tools.MetricsPlan{Product: b.bind(p), Metrics: []string{"event_count"}, Grain: grain,
+				res := b.metrics(t, p, tools.MetricsPlan{Metrics: []string{"event_count"}, Grain: grain,
 					Range: tools.Range{From: at, To: at.Add(time.Microsecond)}})
-				if err != nil {
-					t.Fatal(err)
-				}
 				assertRows(t, res, [][]any{{want, int64(1)}})
 			}
 		}
@@ -474,10 +468,7 @@ func TestFixtureDateTimeColumn(t *testing.T) {
 			}
 			for _, b := range backends {
 				t.Run(c.name+"/"+grain+"/"+b.name, func(t *testing.T) {
-					res, err := b.store.QueryMetrics(ctx(t), tools.MetricsPlan{Product: b.bind(p), Metrics: []string{"event_count"}, Grain: grain, Range: c.rng})
-					if err != nil {
-						t.Fatal(err)
-					}
+					res := b.metrics(t, p, tools.MetricsPlan{Metrics: []string{"event_count"}, Grain: grain, Range: c.rng})
 					assertRows(t, res, want)
 				})
 			}
@@ -567,11 +558,8 @@ func TestFixtureFilters(t *testing.T) {
 		}
 		for _, b := range backends {
 			t.Run(c.name+"/"+b.name, func(t *testing.T) {
-				res, err := b.store.QueryRecords(ctx(t), tools.RecordsPlan{Product: b.bind(p), Columns: []string{"event_id"},
+				res := b.records(t, p, tools.RecordsPlan{Columns: []string{"event_id"},
 					Filters: []tools.Condition{c.cond}, Order: []tools.Sort{{Field: "event_id"}}, Limit: 100})
-				if err != nil {
-					t.Fatal(err)
-				}
 				assertRows(t, res, want)
 				if *res.TotalCount != int64(len(want)) {
 					t.Errorf("TotalCount = %d, want %d", *res.TotalCount, len(want))
@@ -593,10 +581,7 @@ func TestFixtureRecordValues(t *testing.T) {
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			res, err := b.store.QueryRecords(ctx(t), tools.RecordsPlan{Product: b.bind(p), Columns: p.ColumnNames(), Limit: 4})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := b.records(t, p, tools.RecordsPlan{Columns: p.ColumnNames(), Limit: 4})
 			assertColumns(t, res, "event_id", "at", "day", "flag", "amount", "n", "label", "kind")
 			assertRows(t, res, want)
 			if *res.TotalCount != int64(len(events)) {
@@ -608,11 +593,8 @@ func TestFixtureRecordValues(t *testing.T) {
 				}
 			}
 			// e07's NULL amount and label, e04's sub-second instant.
-			got, err := b.store.QueryRecords(ctx(t), tools.RecordsPlan{Product: b.bind(p), Columns: []string{"event_id", "at", "amount", "label"},
+			got := b.records(t, p, tools.RecordsPlan{Columns: []string{"event_id", "at", "amount", "label"},
 				Filters: []tools.Condition{{Column: "event_id", Op: "in", Value: []any{"e04", "e07"}}}, Order: []tools.Sort{{Field: "event_id"}}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			assertRows(t, got, [][]any{{"e04", "2026-01-04T23:59:59Z", 40.0, "Alpha"}, {"e07", "2026-02-28T10:00:00Z", nil, nil}})
 		})
 	}
@@ -663,15 +645,9 @@ func TestFixtureOrderNullsAndTies(t *testing.T) {
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			res, err := b.store.QueryRecords(ctx(t), tools.RecordsPlan{Product: b.bind(p), Columns: []string{"event_id"}, Order: []tools.Sort{{Field: "label"}}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := b.records(t, p, tools.RecordsPlan{Columns: []string{"event_id"}, Order: []tools.Sort{{Field: "label"}}})
 			assertRows(t, res, want)
-			res, err = b.store.QueryRecords(ctx(t), tools.RecordsPlan{Product: b.bind(p), Columns: []string{"event_id"}, Order: []tools.Sort{{Field: "amount", Desc: true}}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res = b.records(t, p, tools.RecordsPlan{Columns: []string{"event_id"}, Order: []tools.Sort{{Field: "amount", Desc: true}}})
 			assertRows(t, res, wantDesc)
 		})
 	}
@@ -697,20 +673,14 @@ func TestFixtureMetricOrderAndTopN(t *testing.T) {
 	top := rows[:3]
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			res, err := b.store.QueryMetrics(ctx(t), tools.MetricsPlan{Product: b.bind(p), Metrics: []string{"total_amount", "event_count"},
+			res := b.metrics(t, p, tools.MetricsPlan{Metrics: []string{"total_amount", "event_count"},
 				GroupBy: []string{"label"}, Order: []tools.Sort{{Field: "total_amount", Desc: true}}, Limit: 3})
-			if err != nil {
-				t.Fatal(err)
-			}
 			assertRows(t, res, top)
 			if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "first 3") {
 				t.Errorf("notes = %q, want one saying only the first 3 rows are shown", res.Notes)
 			}
-			all, err := b.store.QueryMetrics(ctx(t), tools.MetricsPlan{Product: b.bind(p), Metrics: []string{"total_amount", "event_count"},
+			all := b.metrics(t, p, tools.MetricsPlan{Metrics: []string{"total_amount", "event_count"},
 				GroupBy: []string{"label"}, Order: []tools.Sort{{Field: "total_amount", Desc: true}}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			assertRows(t, all, rows)
 			if len(all.Notes) != 0 {
 				t.Errorf("notes = %q, want none when every group is shown", all.Notes)
@@ -725,11 +695,8 @@ func TestFixtureEmptyAggregate(t *testing.T) {
 	backends := fixtureBackends(t)
 	p := fixtureProduct(t, "fixture-events", "at")
 	for _, b := range backends {
-		res, err := b.store.QueryMetrics(ctx(t), tools.MetricsPlan{Product: b.bind(p), Metrics: []string{"event_count", "flagged", "total_amount", "flag_rate", "half"},
+		res := b.metrics(t, p, tools.MetricsPlan{Metrics: []string{"event_count", "flagged", "total_amount", "flag_rate", "half"},
 			Range: span("2030-01-01", "2030-02-01")})
-		if err != nil {
-			t.Fatal(err)
-		}
 		assertRows(t, res, [][]any{{int64(0), int64(0), nil, nil, 0.0}})
 	}
 }
@@ -748,22 +715,13 @@ func TestFixtureAnomalies(t *testing.T) {
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			res, err := b.store.FindAnomalies(ctx(t), tools.AnomaliesPlan{Product: b.bind(p), Columns: []string{"event_id", "at", "kind", "amount"}, Limit: 10})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := b.anomalies(t, p, tools.AnomaliesPlan{Columns: []string{"event_id", "at", "kind", "amount"}, Limit: 10})
 			assertColumns(t, res, "event_id", "at", "kind", "amount", "group_mean", "std_devs_above")
 			assertRows(t, res, want)
 			// The range limits the rows flagged, not the baseline.
-			res, err = b.store.FindAnomalies(ctx(t), tools.AnomaliesPlan{Product: b.bind(p), Columns: []string{"event_id"}, Range: span("2026-10-01", "2026-11-01")})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res = b.anomalies(t, p, tools.AnomaliesPlan{Columns: []string{"event_id"}, Range: span("2026-10-01", "2026-11-01")})
 			assertRows(t, res, [][]any{{"e14", 188.27, 2.43}})
-			res, err = b.store.FindAnomalies(ctx(t), tools.AnomaliesPlan{Product: b.bind(p), Columns: []string{"event_id"}, Range: span("2026-11-01", "2026-12-01")})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res = b.anomalies(t, p, tools.AnomaliesPlan{Columns: []string{"event_id"}, Range: span("2026-11-01", "2026-12-01")})
 			assertRows(t, res, nil)
 		})
 	}
@@ -774,23 +732,14 @@ func TestFixtureGetRecord(t *testing.T) {
 	p := fixtureProduct(t, "fixture-events", "at")
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			res, err := b.store.GetRecord(ctx(t), tools.GetPlan{Product: b.bind(p), ID: "e05", Columns: []string{"event_id", "label", "flag"}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := b.get(t, p, tools.GetPlan{ID: "e05", Columns: []string{"event_id", "label", "flag"}})
 			assertRows(t, res, [][]any{{"e05", "al%ha", true}})
 			// A record outside the filters is not found.
-			res, err = b.store.GetRecord(ctx(t), tools.GetPlan{Product: b.bind(p), ID: "e05", Columns: []string{"event_id"},
+			res = b.get(t, p, tools.GetPlan{ID: "e05", Columns: []string{"event_id"},
 				Filters: []tools.Condition{{Column: "kind", Op: "=", Value: "b"}}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			assertRows(t, res, nil)
 			assertColumns(t, res, "event_id")
-			res, err = b.store.GetRecord(ctx(t), tools.GetPlan{Product: b.bind(p), ID: "e0%", Columns: []string{"event_id"}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res = b.get(t, p, tools.GetPlan{ID: "e0%", Columns: []string{"event_id"}})
 			assertRows(t, res, nil)
 		})
 	}

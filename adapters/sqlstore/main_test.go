@@ -19,6 +19,7 @@ import (
 
 	"github.com/askmesh/askmesh/adapters/pgtest"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 	"github.com/askmesh/askmesh/tools"
 )
 
@@ -36,16 +37,48 @@ type backend struct {
 	raw func(t testing.TB, p *catalog.Product, query string, args ...any) [][]any
 }
 
+// metrics runs plan against p bound to b; t fails on an error. The
+// records, get and anomalies methods do the same for the other tools.
+func (b *backend) metrics(t testing.TB, p *catalog.Product, plan tools.MetricsPlan) *tools.Result {
+	t.Helper()
+	plan.Product = b.bind(p)
+	return ok(t)(b.store.QueryMetrics(ctx(t), plan))
+}
+
+func (b *backend) records(t testing.TB, p *catalog.Product, plan tools.RecordsPlan) *tools.Result {
+	t.Helper()
+	plan.Product = b.bind(p)
+	return ok(t)(b.store.QueryRecords(ctx(t), plan))
+}
+
+func (b *backend) get(t testing.TB, p *catalog.Product, plan tools.GetPlan) *tools.Result {
+	t.Helper()
+	plan.Product = b.bind(p)
+	return ok(t)(b.store.GetRecord(ctx(t), plan))
+}
+
+func (b *backend) anomalies(t testing.TB, p *catalog.Product, plan tools.AnomaliesPlan) *tools.Result {
+	t.Helper()
+	plan.Product = b.bind(p)
+	return ok(t)(b.store.FindAnomalies(ctx(t), plan))
+}
+
+// ok returns a tool's result, failing t on its error.
+func ok(t testing.TB) func(*tools.Result, error) *tools.Result {
+	return func(res *tools.Result, err error) *tools.Result {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+}
+
 // sqliteBackend serves the products' data from <dir>/<database>.db.
 func sqliteBackend(t testing.TB, dir string) *backend {
 	s := New(Options{SQLiteDir: dir})
 	t.Cleanup(s.Close)
-	dbs := map[string]*sql.DB{}
-	t.Cleanup(func() {
-		for _, db := range dbs {
-			db.Close()
-		}
-	})
+	files := banktest.OpenFiles(t, dir)
 	return &backend{
 		name:  "sqlite",
 		store: s,
@@ -56,38 +89,7 @@ func sqliteBackend(t testing.TB, dir string) *backend {
 		},
 		raw: func(t testing.TB, p *catalog.Product, query string, args ...any) [][]any {
 			t.Helper()
-			db := dbs[p.Binding.Database]
-			if db == nil {
-				var err error
-				// Read-only: the data may be a fixture other tests share.
-				db, err = sql.Open("sqlite", "file:"+filepath.Join(dir, p.Binding.Database+".db")+"?mode=ro")
-				if err != nil {
-					t.Fatal(err)
-				}
-				dbs[p.Binding.Database] = db
-			}
-			rows, err := db.Query(query, args...)
-			if err != nil {
-				t.Fatalf("raw sqlite query %s: %v", query, err)
-			}
-			defer rows.Close()
-			cols, _ := rows.Columns()
-			var out [][]any
-			for rows.Next() {
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, vals)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			return out
+			return files.Query(t, p.Binding.Database, query, args...)
 		},
 	}
 }

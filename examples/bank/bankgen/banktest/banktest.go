@@ -11,6 +11,7 @@ package banktest
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -19,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite" // driver "sqlite"
 
 	"github.com/askmesh/askmesh/adapters/pgtest"
 	"github.com/askmesh/askmesh/examples/bank/bankgen"
@@ -118,6 +121,84 @@ func Postgres(t testing.TB) string {
 		t.Fatalf("banktest: %v", err)
 	}
 	return dsn
+}
+
+// Files are the SQLite files of a data directory, <database>.db, opened
+// read-only (each once, on first use) for tests to check results with SQL
+// of their own, independently of the store. Safe for concurrent use.
+type Files struct {
+	dir string
+	mu  sync.Mutex
+	dbs map[string]*sql.DB
+}
+
+// OpenFiles returns the SQLite files of dir (SQLiteDir, PrivateDir or a
+// test's own fixture directory); their handles are closed when t ends.
+func OpenFiles(t testing.TB, dir string) *Files {
+	t.Helper()
+	f := &Files{dir: dir, dbs: map[string]*sql.DB{}}
+	t.Cleanup(func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, db := range f.dbs {
+			db.Close()
+		}
+	})
+	return f
+}
+
+// DB returns the read-only handle of <dir>/<database>.db; t fails when the
+// file does not exist.
+func (f *Files) DB(t testing.TB, database string) *sql.DB {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if db, ok := f.dbs[database]; ok {
+		return db
+	}
+	path := filepath.Join(f.dir, database+".db")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("banktest: no database %s: %v", path, err)
+	}
+	// Read-only: the files may be the cache every test shares. The busy
+	// timeout waits out a test writing next to them.
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.dbs[database] = db
+	return db
+}
+
+// Query runs query against <dir>/<database>.db and returns every row as
+// database/sql scans it into []any; t fails on any error.
+func (f *Files) Query(t testing.TB, database, query string, args ...any) [][]any {
+	t.Helper()
+	rows, err := f.DB(t, database).Query(query, args...)
+	if err != nil {
+		t.Fatalf("banktest: query on %s: %v\n  %s", database, err, query)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // cacheDir is where the test data of this generator version is cached.

@@ -112,3 +112,14 @@ func TestPrivateDir(t *testing.T) {
 		t.Error("no injected anomalies")
 	}
 }
+
+func TestFilesQuery(t *testing.T) {
+	f := OpenFiles(t, SQLiteDir(t))
+	rows := f.Query(t, "retail-banking", "SELECT count(*), ? FROM customers", "x")
+	if len(rows) != 1 || rows[0][0] != int64(5000) || rows[0][1] != "x" {
+		t.Fatalf("rows = %v, want [[5000 x]]", rows)
+	}
+	if f.DB(t, "retail-banking") != f.DB(t, "retail-banking") {
+		t.Error("a database is opened more than once")
+	}
+}
