@@ -1,9 +1,11 @@
 package audit
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path"
 	"slices"
 	"strconv"
@@ -51,4 +53,43 @@ func loadMigrations(dir string) ([]migration, error) {
 		}
 	}
 	return ms, nil
+}
+
+// countPending counts migrations not applied yet, and warns about versions this
+// binary does not know (a newer askmesh migrated; rolling upgrades keep going).
+func countPending(ms []migration, applied map[int]bool) int {
+	known := map[int]bool{}
+	n := 0
+	for _, m := range ms {
+		known[m.version] = true
+		if !applied[m.version] {
+			n++
+		}
+	}
+	for v := range applied {
+		if !known[v] {
+			slog.Warn("audit: the audit schema has a migration this askmesh does not know; a newer version applied it", "version", v)
+		}
+	}
+	return n
+}
+
+// applyMigrations runs, in one transaction that exec speaks to, the
+// migrations not yet applied, recording each with record (a statement
+// taking the version and the name).
+func applyMigrations(ctx context.Context, store string, ms []migration, applied map[int]bool,
+	exec func(ctx context.Context, sql string, args ...any) error, record string) error {
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
+		if err := exec(ctx, m.sql); err != nil {
+			return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
+		}
+		if err := exec(ctx, record, m.version, m.name); err != nil {
+			return fmt.Errorf("migration %04d_%s: record version: %w", m.version, m.name, err)
+		}
+		slog.Info("audit: applied migration", "store", store, "version", m.version, "name", m.name)
+	}
+	return nil
 }

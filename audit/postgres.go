@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -92,17 +91,13 @@ func migratePostgres(ctx context.Context, pool pgMigrator) error {
 	if err != nil {
 		return fmt.Errorf("migrate: read schema version: %w", err)
 	}
-	for _, m := range ms {
-		if applied[m.version] {
-			continue
-		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
-		}
-		if _, err := tx.Exec(ctx, "INSERT INTO governance.schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
-			return fmt.Errorf("migration %04d_%s: record version: %w", m.version, m.name, err)
-		}
-		slog.Info("audit: applied migration", "store", "postgres", "version", m.version, "name", m.name)
+	exec := func(ctx context.Context, sql string, args ...any) error {
+		_, err := tx.Exec(ctx, sql, args...)
+		return err
+	}
+	if err := applyMigrations(ctx, "postgres", ms, applied, exec,
+		"INSERT INTO governance.schema_migrations (version, name) VALUES ($1, $2)"); err != nil {
+		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("migrate: commit: %w", err)
@@ -142,25 +137,6 @@ func pgApplied(ctx context.Context, q pgQuerier) (map[int]bool, error) {
 		applied[v] = true
 	}
 	return applied, rows.Err()
-}
-
-// countPending counts migrations not applied yet, and warns about versions this
-// binary does not know (a newer askmesh migrated; rolling upgrades keep going).
-func countPending(ms []migration, applied map[int]bool) int {
-	known := map[int]bool{}
-	n := 0
-	for _, m := range ms {
-		known[m.version] = true
-		if !applied[m.version] {
-			n++
-		}
-	}
-	for v := range applied {
-		if !known[v] {
-			slog.Warn("audit: the audit schema has a migration this askmesh does not know; a newer version applied it", "version", v)
-		}
-	}
-	return n
 }
 
 type pgStorage struct {
@@ -378,7 +354,11 @@ func (s *pgStorage) recordError(err error) bool {
 	return pgErr.Code[:2] == "22" || pgErr.Code[:2] == "23"
 }
 
-func (s *pgStorage) scan(rows pgx.Rows, fn func(*row) error) error {
+func (s *pgStorage) query(ctx context.Context, sql string, args []any, fn func(*row) error) error {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return err
+	}
 	defer rows.Close()
 	for rows.Next() {
 		var rw row
@@ -397,20 +377,12 @@ func (s *pgStorage) scan(rows pgx.Rows, fn func(*row) error) error {
 
 func (s *pgStorage) search(ctx context.Context, q Query, fn func(*row) error) error {
 	sql, args := postgresDialect.searchSQL(pgTable, q)
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return err
-	}
-	return s.scan(rows, fn)
+	return s.query(ctx, sql, args, fn)
 }
 
 func (s *pgStorage) walk(ctx context.Context, upTo int64, fn func(*row) error) error {
 	sql, args := postgresDialect.walkSQL(pgTable, upTo)
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return err
-	}
-	return s.scan(rows, fn)
+	return s.query(ctx, sql, args, fn)
 }
 
 func (s *pgStorage) ping(ctx context.Context) error {

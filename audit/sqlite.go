@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,17 +103,13 @@ func migrateSQLite(ctx context.Context, db *sql.DB) error {
 	if countPending(ms, applied) == 0 {
 		return nil
 	}
-	for _, m := range ms {
-		if applied[m.version] {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", m.version, m.name); err != nil {
-			return fmt.Errorf("migration %04d_%s: record version: %w", m.version, m.name, err)
-		}
-		slog.Info("audit: applied migration", "store", "sqlite", "version", m.version, "name", m.name)
+	exec := func(ctx context.Context, sql string, args ...any) error {
+		_, err := tx.ExecContext(ctx, sql, args...)
+		return err
+	}
+	if err := applyMigrations(ctx, "sqlite", ms, applied, exec,
+		"INSERT INTO schema_migrations (version, name) VALUES (?, ?)"); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate: commit: %w", err)

@@ -77,3 +77,9 @@ type FindAnomaliesArgs struct {
 	TimeRange string   `json:"time_range,omitempty" jsonschema:"as in query_records"`
 	Limit     int      `json:"limit,omitempty" jsonschema:"maximum anomalies to return (default 20, at most 1000)"`
 }
+
+func (a *DescribeArgs) productName() string      { return a.Product }
+func (a *QueryRecordsArgs) productName() string  { return a.Product }
+func (a *QueryMetricsArgs) productName() string  { return a.Product }
+func (a *GetRecordArgs) productName() string     { return a.Product }
+func (a *FindAnomaliesArgs) productName() string { return a.Product }

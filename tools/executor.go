@@ -197,6 +197,24 @@ func (e *Executor) decode(ctx context.Context, c *call, spec *Spec, dst any) err
 	return nil
 }
 
+// productArgs are the arguments of a tool that works on one product.
+type productArgs interface{ productName() string }
+
+// decodeProduct decodes a call's arguments into a and looks up the product
+// they name, which must offer capability ("" for any); it sets c.product. A
+// failure is recorded and returned as an ArgumentError.
+func (e *Executor) decodeProduct(ctx context.Context, c *call, spec *Spec, a productArgs, capability string) (*catalog.Product, error) {
+	if err := e.decode(ctx, c, spec, a); err != nil {
+		return nil, err
+	}
+	p, err := lookupProduct(e.catalog, a.productName(), capability, c.tool)
+	if err != nil {
+		return nil, e.reject(ctx, c, err.Error())
+	}
+	c.product = p
+	return p, nil
+}
+
 // reject records a call that could not be accepted as written and returns
 // the ArgumentError the model sees.
 func (e *Executor) reject(ctx context.Context, c *call, msg string) error {
@@ -238,9 +256,7 @@ func (e *Executor) authorize(ctx context.Context, c *call, res authz.Resource) e
 		return &DeniedError{Tool: c.tool, Product: productName(c), Reason: reason, AuditID: id}
 	}
 	c.masks = d.ColumnMasks
-	for _, f := range d.RowFilters {
-		c.filters = append(c.filters, f)
-	}
+	c.filters = append(c.filters, d.RowFilters...)
 	// Defence in depth: whatever a policy module says, a column used to
 	// compute must be visible in clear, or aggregates would leak it.
 	for _, col := range res.Referenced {
@@ -282,18 +298,17 @@ func (c *call) visibleColumns(cols []string) []string {
 	return out
 }
 
-// obligations converts policy row filters to typed conditions.
-func (c *call) obligations() ([]Condition, error) {
-	var out []Condition
+// obligations appends the policy's row filters to conds as typed conditions.
+func (c *call) obligations(conds []Condition) ([]Condition, error) {
 	for _, f := range c.filters {
 		cs, err := condition(c.product, f.Column, f.Op, f.Value)
 		if err != nil {
 			return nil, fmt.Errorf("policy row filter on %s: %w", f.Column, err)
 		}
-		out = append(out, cs...)
+		conds = append(conds, cs...)
 		c.notes = append(c.notes, fmt.Sprintf("only rows where %s %s %v (policy)", f.Column, f.Op, f.Value))
 	}
-	return out, nil
+	return conds, nil
 }
 
 // run calls the product's backend with a deadline and records a failure.
@@ -347,9 +362,10 @@ func (e *Executor) finish(ctx context.Context, c *call, res *Result) (*Result, e
 // record appends the call's audit record and returns its id. When the
 // append fails the caller gets an error wrapping ErrAuditUnavailable.
 func (e *Executor) record(ctx context.Context, c *call, decision, reason string, rows int) (string, error) {
-	args, err := audit.Canonicalize(c.args)
-	if err != nil {
-		// Arguments that are not JSON are kept verbatim as a JSON string.
+	// Append canonicalizes the arguments; arguments that are not JSON are
+	// kept verbatim as a JSON string.
+	args := c.args
+	if !json.Valid(args) {
 		args, _ = json.Marshal(string(c.args))
 	}
 	rec := &audit.Record{
@@ -415,14 +431,10 @@ func (e *Executor) search(ctx context.Context, c *call, spec *Spec) (*Result, er
 
 func (e *Executor) describe(ctx context.Context, c *call, spec *Spec) (*Result, error) {
 	var a DescribeArgs
-	if err := e.decode(ctx, c, spec, &a); err != nil {
+	p, err := e.decodeProduct(ctx, c, spec, &a, "")
+	if err != nil {
 		return nil, err
 	}
-	p, err := lookupProduct(e.catalog, a.Product, "", c.tool)
-	if err != nil {
-		return nil, e.reject(ctx, c, err.Error())
-	}
-	c.product = p
 	if err := e.authorize(ctx, c, authz.Resource{Columns: p.ColumnNames()}); err != nil {
 		return nil, err
 	}
@@ -431,14 +443,10 @@ func (e *Executor) describe(ctx context.Context, c *call, spec *Spec) (*Result, 
 
 func (e *Executor) queryRecords(ctx context.Context, c *call, spec *Spec) (*Result, error) {
 	var a QueryRecordsArgs
-	if err := e.decode(ctx, c, spec, &a); err != nil {
+	p, err := e.decodeProduct(ctx, c, spec, &a, catalog.CapRecords)
+	if err != nil {
 		return nil, err
 	}
-	p, err := lookupProduct(e.catalog, a.Product, catalog.CapRecords, c.tool)
-	if err != nil {
-		return nil, e.reject(ctx, c, err.Error())
-	}
-	c.product = p
 	plan, err := recordsPlan(p, a, e.clock.Now(), &c.notes)
 	if err == nil && a.Cursor != "" {
 		plan.Offset, err = e.cursors.decode(a.Cursor, cursorBinding(c.caller.Subject.ID, a))
@@ -459,11 +467,9 @@ func (e *Executor) queryRecords(ctx context.Context, c *call, spec *Spec) (*Resu
 	if plan.Columns = c.visibleColumns(plan.Columns); len(plan.Columns) == 0 {
 		return nil, e.denyAll(ctx, c)
 	}
-	extra, err := c.obligations()
-	if err != nil {
+	if plan.Filters, err = c.obligations(plan.Filters); err != nil {
 		return nil, e.fail(ctx, c, err)
 	}
-	plan.Filters = append(plan.Filters, extra...)
 	res, err := e.run(ctx, c, func(ctx context.Context, b Backend) (*Result, error) { return b.QueryRecords(ctx, plan) })
 	if err != nil {
 		return nil, err
@@ -479,14 +485,10 @@ func (e *Executor) queryRecords(ctx context.Context, c *call, spec *Spec) (*Resu
 
 func (e *Executor) queryMetrics(ctx context.Context, c *call, spec *Spec) (*Result, error) {
 	var a QueryMetricsArgs
-	if err := e.decode(ctx, c, spec, &a); err != nil {
+	p, err := e.decodeProduct(ctx, c, spec, &a, catalog.CapMetrics)
+	if err != nil {
 		return nil, err
 	}
-	p, err := lookupProduct(e.catalog, a.Product, catalog.CapMetrics, c.tool)
-	if err != nil {
-		return nil, e.reject(ctx, c, err.Error())
-	}
-	c.product = p
 	plan, err := metricsPlan(p, a, e.clock.Now(), &c.notes)
 	if err != nil {
 		return nil, e.reject(ctx, c, err.Error())
@@ -502,11 +504,9 @@ func (e *Executor) queryMetrics(ctx context.Context, c *call, spec *Spec) (*Resu
 	if err := e.authorize(ctx, c, authz.Resource{Columns: plan.GroupBy, Referenced: uniq(ref)}); err != nil {
 		return nil, err
 	}
-	extra, err := c.obligations()
-	if err != nil {
+	if plan.Filters, err = c.obligations(plan.Filters); err != nil {
 		return nil, e.fail(ctx, c, err)
 	}
-	plan.Filters = append(plan.Filters, extra...)
 	res, err := e.run(ctx, c, func(ctx context.Context, b Backend) (*Result, error) { return b.QueryMetrics(ctx, plan) })
 	if err != nil {
 		return nil, err
@@ -522,20 +522,16 @@ func (e *Executor) queryMetrics(ctx context.Context, c *call, spec *Spec) (*Resu
 
 func (e *Executor) getRecord(ctx context.Context, c *call, spec *Spec) (*Result, error) {
 	var a GetRecordArgs
-	if err := e.decode(ctx, c, spec, &a); err != nil {
+	p, err := e.decodeProduct(ctx, c, spec, &a, catalog.CapGet)
+	if err != nil {
 		return nil, err
 	}
-	p, err := lookupProduct(e.catalog, a.Product, catalog.CapGet, c.tool)
-	if err != nil {
-		return nil, e.reject(ctx, c, err.Error())
-	}
-	c.product = p
 	cols := p.ColumnNames()
 	if err := e.authorize(ctx, c, authz.Resource{Columns: cols, Referenced: []string{p.KeyColumn}}); err != nil {
 		return nil, err
 	}
 	plan := GetPlan{Product: p, ID: a.ID, Columns: c.visibleColumns(cols)}
-	if plan.Filters, err = c.obligations(); err != nil {
+	if plan.Filters, err = c.obligations(nil); err != nil {
 		return nil, e.fail(ctx, c, err)
 	}
 	res, err := e.run(ctx, c, func(ctx context.Context, b Backend) (*Result, error) { return b.GetRecord(ctx, plan) })
@@ -550,14 +546,10 @@ func (e *Executor) getRecord(ctx context.Context, c *call, spec *Spec) (*Result,
 
 func (e *Executor) findAnomalies(ctx context.Context, c *call, spec *Spec) (*Result, error) {
 	var a FindAnomaliesArgs
-	if err := e.decode(ctx, c, spec, &a); err != nil {
+	p, err := e.decodeProduct(ctx, c, spec, &a, catalog.CapAnomalies)
+	if err != nil {
 		return nil, err
 	}
-	p, err := lookupProduct(e.catalog, a.Product, catalog.CapAnomalies, c.tool)
-	if err != nil {
-		return nil, e.reject(ctx, c, err.Error())
-	}
-	c.product = p
 	plan, err := anomaliesPlan(p, a, e.clock.Now(), &c.notes)
 	if err != nil {
 		return nil, e.reject(ctx, c, err.Error())
@@ -569,11 +561,9 @@ func (e *Executor) findAnomalies(ctx context.Context, c *call, spec *Spec) (*Res
 	if plan.Columns = c.visibleColumns(plan.Columns); len(plan.Columns) == 0 {
 		return nil, e.denyAll(ctx, c)
 	}
-	extra, err := c.obligations()
-	if err != nil {
+	if plan.Filters, err = c.obligations(plan.Filters); err != nil {
 		return nil, e.fail(ctx, c, err)
 	}
-	plan.Filters = append(plan.Filters, extra...)
 	res, err := e.run(ctx, c, func(ctx context.Context, b Backend) (*Result, error) { return b.FindAnomalies(ctx, plan) })
 	if err != nil {
 		return nil, err
