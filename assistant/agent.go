@@ -236,7 +236,7 @@ func (a *Agent) runTools(ctx context.Context, caller tools.Caller, calls []ToolC
 	sem := make(chan struct{}, a.o.ParallelTools)
 	var wg sync.WaitGroup
 	for i, tc := range calls {
-		rec := &ToolCallRecord{ID: tc.ID, Tool: tc.Name, Arguments: safeJSON(tc.Arguments), Product: productArg(tc.Arguments)}
+		rec := &ToolCallRecord{ID: tc.ID, Tool: tc.Name, Arguments: safeJSON(tc.Arguments), Product: ProductArg(tc.Arguments)}
 		send(Event{Type: EventToolStarted, ToolCall: copyRec(rec)})
 		wg.Add(1)
 		go func(i int, tc ToolCall, rec *ToolCallRecord) {
@@ -256,14 +256,14 @@ func (a *Agent) runTools(ctx context.Context, caller tools.Caller, calls []ToolC
 				content = ForModel(res, a.o.ResultRows, a.o.ResultBytes)
 			case errors.As(err, &denied):
 				rec.Decision, rec.AuditID, rec.Error = audit.DecisionDeny, denied.AuditID, denied.Reason
-				content = "denied: " + denied.Reason
+				content = DeniedPrefix + denied.Reason
 			case errors.As(err, &argErr):
 				rec.Decision, rec.AuditID, rec.Error = audit.DecisionError, argErr.AuditID, argErr.Message
-				content = "error: " + argErr.Message
+				content = ErrorPrefix + argErr.Message
 				out.bad = true
 			default:
 				rec.Decision, rec.AuditID, rec.Error = audit.DecisionError, tools.AuditIDOf(err), err.Error()
-				content = "error: " + err.Error()
+				content = ErrorPrefix + err.Error()
 				out.bad = true
 			}
 			if a.o.Observer != nil {
@@ -293,6 +293,14 @@ func (a *Agent) runTools(ctx context.Context, caller tools.Caller, calls []ToolC
 	return msgs, bad
 }
 
+// A tool message's content is a ForModel view, or, when policy refused the
+// call or it failed, one of these prefixes and the reason. Models that read
+// results back (the offline planner, briefs) go by them.
+const (
+	DeniedPrefix = "denied: "
+	ErrorPrefix  = "error: "
+)
+
 func copyRec(r *ToolCallRecord) *ToolCallRecord { c := *r; return &c }
 
 // safeJSON returns raw if it is valid JSON, else raw as a JSON string, so
@@ -305,7 +313,8 @@ func safeJSON(raw json.RawMessage) json.RawMessage {
 	return b
 }
 
-func productArg(raw json.RawMessage) string {
+// ProductArg is the "product" argument of a tool call, or "".
+func ProductArg(raw json.RawMessage) string {
 	var a struct {
 		Product string `json:"product"`
 	}

@@ -32,17 +32,6 @@ type Answer struct {
 	Flags []string `json:"flags,omitempty"`
 }
 
-// AuditIDs lists the audit records behind the answer, in call order.
-func (a *Answer) AuditIDs() []string {
-	var ids []string
-	for _, c := range a.ToolCalls {
-		if c.AuditID != "" {
-			ids = append(ids, c.AuditID)
-		}
-	}
-	return ids
-}
-
 // Table is a tool result shown as a table.
 type Table struct {
 	Title     string               `json:"title"`

@@ -9,26 +9,29 @@ import (
 	"github.com/askmesh/askmesh/tools"
 )
 
+// ModelView is a tool result as ForModel renders it for a model; a model
+// that reads results back (the offline planner) decodes this.
+type ModelView struct {
+	Product      string                    `json:"product,omitempty"`
+	Columns      []string                  `json:"columns,omitempty"`
+	Rows         [][]any                   `json:"rows,omitempty"`
+	RowCount     int                       `json:"row_count"`
+	TotalCount   *int64                    `json:"total_count,omitempty"`
+	NextCursor   string                    `json:"next_cursor,omitempty"`
+	TimeRange    string                    `json:"time_range,omitempty"`
+	CompareRange string                    `json:"compare_range,omitempty"`
+	Products     []tools.ProductSummary    `json:"products,omitempty"`
+	Description  *tools.ProductDescription `json:"description,omitempty"`
+	Masked       map[string]string         `json:"masked,omitempty"`
+	Notes        []string                  `json:"notes,omitempty"`
+	Truncated    string                    `json:"truncated,omitempty"`
+}
+
 // ForModel renders a tool result as the model sees it: compact JSON, at most
 // maxRows rows and maxBytes bytes, with a note when it was cut, so a large
 // result can neither blow the context window nor silently look complete.
 func ForModel(res *tools.Result, maxRows, maxBytes int) string {
-	type view struct {
-		Product      string                    `json:"product,omitempty"`
-		Columns      []string                  `json:"columns,omitempty"`
-		Rows         [][]any                   `json:"rows,omitempty"`
-		RowCount     int                       `json:"row_count"`
-		TotalCount   *int64                    `json:"total_count,omitempty"`
-		NextCursor   string                    `json:"next_cursor,omitempty"`
-		TimeRange    string                    `json:"time_range,omitempty"`
-		CompareRange string                    `json:"compare_range,omitempty"`
-		Products     []tools.ProductSummary    `json:"products,omitempty"`
-		Description  *tools.ProductDescription `json:"description,omitempty"`
-		Masked       map[string]string         `json:"masked,omitempty"`
-		Notes        []string                  `json:"notes,omitempty"`
-		Truncated    string                    `json:"truncated,omitempty"`
-	}
-	v := view{Product: res.Product, RowCount: res.RowCount, TotalCount: res.TotalCount, NextCursor: res.NextCursor,
+	v := ModelView{Product: res.Product, RowCount: res.RowCount, TotalCount: res.TotalCount, NextCursor: res.NextCursor,
 		Products: res.Products, Description: res.Description, Masked: res.Masked, Notes: res.Notes,
 		TimeRange: rangeText(res.TimeRange), CompareRange: rangeText(res.CompareRange)}
 	for _, c := range res.Columns {
@@ -153,7 +156,7 @@ func chartFor(res *tools.Result, src Source) (Chart, bool) {
 				series[name] = s
 				order = append(order, name)
 			}
-			if y, ok := number(row[metric]); ok {
+			if y, ok := numberOf(row[metric]); ok {
 				s.Points = append(s.Points, Point{X: fmt.Sprint(row[period]), Y: y})
 			}
 		}
@@ -165,7 +168,7 @@ func chartFor(res *tools.Result, src Source) (Chart, bool) {
 		ch.Kind, ch.XLabel = ChartBar, res.Columns[dims[0]].Name
 		s := Series{Name: m.Name}
 		for _, row := range res.Rows {
-			if y, ok := number(row[metric]); ok {
+			if y, ok := numberOf(row[metric]); ok {
 				s.Points = append(s.Points, Point{X: fmt.Sprint(row[dims[0]]), Y: y})
 			}
 		}
@@ -173,10 +176,10 @@ func chartFor(res *tools.Result, src Source) (Chart, bool) {
 	case len(dims) == 0 && previous >= 0 && len(res.Rows) == 1 && res.CompareRange != nil:
 		ch.Kind, ch.XLabel = ChartBar, "period"
 		s := Series{Name: m.Name}
-		if y, ok := number(res.Rows[0][previous]); ok {
+		if y, ok := numberOf(res.Rows[0][previous]); ok {
 			s.Points = append(s.Points, Point{X: rangeText(res.CompareRange), Y: y})
 		}
-		if y, ok := number(res.Rows[0][metric]); ok {
+		if y, ok := numberOf(res.Rows[0][metric]); ok {
 			s.Points = append(s.Points, Point{X: rangeText(res.TimeRange), Y: y})
 		}
 		ch.Series = []Series{s}
@@ -184,19 +187,4 @@ func chartFor(res *tools.Result, src Source) (Chart, bool) {
 		return Chart{}, false
 	}
 	return ch, len(ch.Series) > 0
-}
-
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	case float64:
-		return n, true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
 }

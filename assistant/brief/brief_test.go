@@ -7,15 +7,12 @@ import (
 	"fmt"
 	"github.com/askmesh/askmesh/assistant/internal/textfmt"
 	"math"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	_ "modernc.org/sqlite"
 
 	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/assistant"
@@ -47,23 +44,15 @@ func briefFor(t *testing.T, a *app.App, user string, o brief.Options) *assistant
 
 // oracle answers SQL over the demo's SQLite files, independently of askmesh.
 type oracle struct {
-	t   *testing.T
-	dir string
-	dbs map[string]*sql.DB
+	t     *testing.T
+	files *banktest.Files
 }
 
-func (o *oracle) db(name string) *sql.DB {
-	if db, ok := o.dbs[name]; ok {
-		return db
-	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(o.dir, name+".db")+"?mode=ro")
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	o.t.Cleanup(func() { db.Close() })
-	o.dbs[name] = db
-	return db
+func newOracle(t *testing.T, dir string) *oracle {
+	return &oracle{t: t, files: banktest.OpenFiles(t, dir)}
 }
+
+func (o *oracle) db(name string) *sql.DB { return o.files.DB(o.t, name) }
 
 func (o *oracle) float(db, q string, args ...any) float64 {
 	o.t.Helper()
@@ -131,7 +120,8 @@ func (e *expect) add(product string, fragment string, numbers ...string) {
 // values computed in SQL. A rate's values are compared as shown (four
 // decimals, as the descriptor's precision says), its change said in points
 // and in percent.
-func (e *expect) metric(product, label, unit string, cur, prev float64) {
+func (e *expect) metric(product, label, unit string, v [2]float64) {
+	cur, prev := v[0], v[1]
 	switch unit {
 	case "ratio":
 		cur, prev = round(cur, 4), round(prev, 4)
@@ -175,6 +165,27 @@ const (
 
 func in(period, col string) string { return fmt.Sprintf(period, col) }
 
+// Last month and the month before, on a timestamp column and on a date column.
+var (
+	stamps = [2]string{oct, sep}
+	dates  = [2]string{octDate, sepDate}
+)
+
+// months is a query's value for each of the periods: where ends where the
+// period's condition on col goes ("... WHERE ", "... AND ").
+func (o *oracle) months(db, where, col string, periods [2]string) [2]float64 {
+	o.t.Helper()
+	return [2]float64{o.float(db, where+in(periods[0], col)), o.float(db, where+in(periods[1], col))}
+}
+
+// top adds the line "Top <label>: <group> (<metric> <n>)" for the group q
+// (selecting a group and its n) ranks first.
+func (e *expect) top(o *oracle, product, label, metric, db, q string) {
+	o.t.Helper()
+	g, n := o.top(db, q)
+	e.add(product, fmt.Sprintf("Top %s: %s (%s %s)", label, g, metric, fixed(n, 0)), fixed(n, 0))
+}
+
 // TestCarolsMonthlyBriefEqualsSQL: every number of carol's brief for last
 // month (October 2026 against September 2026) is the number independent SQL
 // over the demo's SQLite files gives: values, comparison values, changes,
@@ -184,16 +195,15 @@ func TestCarolsMonthlyBriefEqualsSQL(t *testing.T) {
 	a, dir := build(t)
 	ans := briefFor(t, a, "carol@bank.example", brief.Options{})
 	t.Logf("brief:\n%s", ans.Text)
-	o := &oracle{t: t, dir: dir, dbs: map[string]*sql.DB{}}
+	o := newOracle(t, dir)
 	e := &expect{lines: map[string][]string{}, numbers: map[string]bool{}}
 
 	// customer-acquisition
-	cur := o.float("growth", "SELECT count(*) FROM acquisitions WHERE "+in(oct, "acquired_at"))
-	prev := o.float("growth", "SELECT count(*) FROM acquisitions WHERE "+in(sep, "acquired_at"))
-	if cur != 398 || prev != 297 {
-		t.Fatalf("test data moved: new customers %v / %v, want 398 / 297", cur, prev)
+	acq := o.months("growth", "SELECT count(*) FROM acquisitions WHERE ", "acquired_at", stamps)
+	if acq != [2]float64{398, 297} {
+		t.Fatalf("test data moved: new customers %v / %v, want 398 / 297", acq[0], acq[1])
 	}
-	e.metric("Customer acquisition", "new customers", "count", cur, prev)
+	e.metric("Customer acquisition", "new customers", "count", acq)
 	camp, n := o.top("growth", "SELECT campaign_name, count(*) AS n FROM acquisitions WHERE campaign_name IS NOT NULL AND "+
 		in(oct, "acquired_at")+" GROUP BY campaign_name ORDER BY n DESC, campaign_name LIMIT 1")
 	rate := o.float("marketing", "SELECT CAST(sum(conversions) AS REAL) / sum(clicks) FROM campaigns WHERE name = ?", camp)
@@ -202,50 +212,41 @@ func TestCarolsMonthlyBriefEqualsSQL(t *testing.T) {
 
 	// customer-interactions
 	e.metric("Customer interactions", "interaction count", "count",
-		o.float("customer-service", "SELECT count(*) FROM interactions WHERE "+in(oct, "occurred_at")),
-		o.float("customer-service", "SELECT count(*) FROM interactions WHERE "+in(sep, "occurred_at")))
+		o.months("customer-service", "SELECT count(*) FROM interactions WHERE ", "occurred_at", stamps))
 	e.metric("Customer interactions", "resolution rate", "ratio",
-		o.float("customer-service", "SELECT CAST(sum(resolved) AS REAL) / count(*) FROM interactions WHERE "+in(oct, "occurred_at")),
-		o.float("customer-service", "SELECT CAST(sum(resolved) AS REAL) / count(*) FROM interactions WHERE "+in(sep, "occurred_at")))
-	ch, n := o.top("customer-service", "SELECT channel, count(*) AS n FROM interactions WHERE "+in(oct, "occurred_at")+" GROUP BY channel ORDER BY n DESC, channel LIMIT 1")
-	e.add("Customer interactions", fmt.Sprintf("Top channel: %s (interaction count %s)", ch, fixed(n, 0)), fixed(n, 0))
+		o.months("customer-service", "SELECT CAST(sum(resolved) AS REAL) / count(*) FROM interactions WHERE ", "occurred_at", stamps))
+	e.top(o, "Customer interactions", "channel", "interaction count", "customer-service",
+		"SELECT channel, count(*) AS n FROM interactions WHERE "+in(oct, "occurred_at")+" GROUP BY channel ORDER BY n DESC, channel LIMIT 1")
 
 	// customer-transactions
 	e.metric("Customer transactions", "transaction count", "count",
-		o.float("retail-banking", "SELECT count(*) FROM transactions WHERE "+in(oct, "occurred_at")),
-		o.float("retail-banking", "SELECT count(*) FROM transactions WHERE "+in(sep, "occurred_at")))
+		o.months("retail-banking", "SELECT count(*) FROM transactions WHERE ", "occurred_at", stamps))
 	e.metric("Customer transactions", "total amount", "amount",
-		o.float("retail-banking", "SELECT sum(amount) FROM transactions WHERE "+in(oct, "occurred_at")),
-		o.float("retail-banking", "SELECT sum(amount) FROM transactions WHERE "+in(sep, "occurred_at")))
-	typ, n := o.top("retail-banking", "SELECT type, count(*) AS n FROM transactions WHERE "+in(oct, "occurred_at")+" GROUP BY type ORDER BY n DESC, type LIMIT 1")
-	e.add("Customer transactions", fmt.Sprintf("Top type: %s (transaction count %s)", typ, fixed(n, 0)), fixed(n, 0))
+		o.months("retail-banking", "SELECT sum(amount) FROM transactions WHERE ", "occurred_at", stamps))
+	e.top(o, "Customer transactions", "type", "transaction count", "retail-banking",
+		"SELECT type, count(*) AS n FROM transactions WHERE "+in(oct, "occurred_at")+" GROUP BY type ORDER BY n DESC, type LIMIT 1")
 
 	// customers (joined_at is a date)
 	e.metric("Customers", "customer count", "count",
-		o.float("retail-banking", "SELECT count(*) FROM customers WHERE "+in(octDate, "joined_at")),
-		o.float("retail-banking", "SELECT count(*) FROM customers WHERE "+in(sepDate, "joined_at")))
-	reg, n := o.top("retail-banking", "SELECT region, count(*) AS n FROM customers WHERE "+in(octDate, "joined_at")+" GROUP BY region ORDER BY n DESC, region LIMIT 1")
-	e.add("Customers", fmt.Sprintf("Top region: %s (customer count %s)", reg, fixed(n, 0)), fixed(n, 0))
+		o.months("retail-banking", "SELECT count(*) FROM customers WHERE ", "joined_at", dates))
+	e.top(o, "Customers", "region", "customer count", "retail-banking",
+		"SELECT region, count(*) AS n FROM customers WHERE "+in(octDate, "joined_at")+" GROUP BY region ORDER BY n DESC, region LIMIT 1")
 
 	// loan-applications
-	approval := "SELECT CAST(sum(status IN ('approved','funded')) AS REAL) / sum(status IN ('approved','funded','rejected')) FROM loan_applications WHERE "
 	e.metric("Loan applications", "application count", "count",
-		o.float("lending", "SELECT count(*) FROM loan_applications WHERE "+in(oct, "applied_at")),
-		o.float("lending", "SELECT count(*) FROM loan_applications WHERE "+in(sep, "applied_at")))
+		o.months("lending", "SELECT count(*) FROM loan_applications WHERE ", "applied_at", stamps))
 	e.metric("Loan applications", "approval rate", "ratio",
-		o.float("lending", approval+in(oct, "applied_at")), o.float("lending", approval+in(sep, "applied_at")))
-	lt, n := o.top("lending", "SELECT loan_type, count(*) AS n FROM loan_applications WHERE "+in(oct, "applied_at")+" GROUP BY loan_type ORDER BY n DESC, loan_type LIMIT 1")
-	e.add("Loan applications", fmt.Sprintf("Top loan type: %s (application count %s)", lt, fixed(n, 0)), fixed(n, 0))
+		o.months("lending", "SELECT CAST(sum(status IN ('approved','funded')) AS REAL) / sum(status IN ('approved','funded','rejected')) FROM loan_applications WHERE ", "applied_at", stamps))
+	e.top(o, "Loan applications", "loan type", "application count", "lending",
+		"SELECT loan_type, count(*) AS n FROM loan_applications WHERE "+in(oct, "applied_at")+" GROUP BY loan_type ORDER BY n DESC, loan_type LIMIT 1")
 
 	// marketing-campaigns (start_date is a date)
 	e.metric("Marketing campaigns", "total conversions", "count",
-		o.float("marketing", "SELECT sum(conversions) FROM campaigns WHERE "+in(octDate, "start_date")),
-		o.float("marketing", "SELECT sum(conversions) FROM campaigns WHERE "+in(sepDate, "start_date")))
+		o.months("marketing", "SELECT sum(conversions) FROM campaigns WHERE ", "start_date", dates))
 	e.metric("Marketing campaigns", "conversion rate", "ratio",
-		o.float("marketing", "SELECT CAST(sum(conversions) AS REAL) / sum(clicks) FROM campaigns WHERE "+in(octDate, "start_date")),
-		o.float("marketing", "SELECT CAST(sum(conversions) AS REAL) / sum(clicks) FROM campaigns WHERE "+in(sepDate, "start_date")))
-	name, n := o.top("marketing", "SELECT name, sum(conversions) AS n FROM campaigns WHERE "+in(octDate, "start_date")+" GROUP BY name ORDER BY n DESC, name LIMIT 1")
-	e.add("Marketing campaigns", fmt.Sprintf("Top campaign: %s (total conversions %s)", name, fixed(n, 0)), fixed(n, 0))
+		o.months("marketing", "SELECT CAST(sum(conversions) AS REAL) / sum(clicks) FROM campaigns WHERE ", "start_date", dates))
+	e.top(o, "Marketing campaigns", "campaign", "total conversions", "marketing",
+		"SELECT name, sum(conversions) AS n FROM campaigns WHERE "+in(octDate, "start_date")+" GROUP BY name ORDER BY n DESC, name LIMIT 1")
 
 	lines := strings.Split(ans.Text, "\n")
 	if lines[0] != "Executive brief for October 2026, compared with September 2026." {
@@ -396,9 +397,9 @@ func layout(ans *assistant.Answer) string {
 func TestErinsBriefSaysItIsEuropeOnly(t *testing.T) {
 	a, dir := build(t)
 	ans := briefFor(t, a, "erin@bank.example", brief.Options{})
-	o := &oracle{t: t, dir: dir, dbs: map[string]*sql.DB{}}
-	cur := o.float("retail-banking", "SELECT count(*) FROM transactions WHERE region = 'europe' AND "+in(oct, "occurred_at"))
-	prev := o.float("retail-banking", "SELECT count(*) FROM transactions WHERE region = 'europe' AND "+in(sep, "occurred_at"))
+	o := newOracle(t, dir)
+	v := o.months("retail-banking", "SELECT count(*) FROM transactions WHERE region = 'europe' AND ", "occurred_at", stamps)
+	cur, prev := v[0], v[1]
 	want := fmt.Sprintf("transaction count %s, up %s%% from %s", fixed(cur, 0), fixed(round((cur-prev)/prev*100, 1), 1), fixed(prev, 0))
 	if !strings.Contains(ans.Text, want) || !strings.Contains(ans.Text, "Only rows where region = europe (policy).") {
 		t.Errorf("want %q and the policy's row filter stated in:\n%s", want, ans.Text)

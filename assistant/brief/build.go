@@ -91,16 +91,14 @@ func runAll(ctx context.Context, run assistant.ToolRunner, caller tools.Caller, 
 	return outs
 }
 
-// runOne runs a call and reads its result exactly as a model would see it,
-// so a brief built here and one written by the planner read the same data.
+// runOne runs a call and reads its result (ReadResult).
 func runOne(ctx context.Context, run assistant.ToolRunner, caller tools.Caller, it Item) Outcome {
 	res, err := run.Call(ctx, caller, it.Call)
 	var denied *tools.DeniedError
 	var out Outcome
 	switch {
 	case err == nil:
-		out = Read(it, assistant.ForModel(res, 1000, 1<<20))
-		out.Result, out.AuditID = res, res.AuditID
+		out = ReadResult(it, res)
 	case errors.As(err, &denied):
 		out = Outcome{Item: it, Status: StatusDenied, Message: denied.Reason, AuditID: denied.AuditID}
 	default:
@@ -109,8 +107,17 @@ func runOne(ctx context.Context, run assistant.ToolRunner, caller tools.Caller, 
 	return out
 }
 
+// ReadResult reads an executor's result of the item exactly as a model
+// would see it, so a brief built here and one the planner writes from an
+// agent's results read the same data.
+func ReadResult(it Item, res *tools.Result) Outcome {
+	out := Read(it, assistant.ForModel(res, 1000, 1<<20))
+	out.Result, out.AuditID = res, res.AuditID
+	return out
+}
+
 func record(o Outcome) assistant.ToolCallRecord {
-	r := assistant.ToolCallRecord{ID: o.Item.Kind + ":" + o.Item.Product, Tool: o.Item.Call.Tool, Product: productOf(o.Item.Call.Arguments),
+	r := assistant.ToolCallRecord{ID: o.Item.Kind + ":" + o.Item.Product, Tool: o.Item.Call.Tool, Product: assistant.ProductArg(o.Item.Call.Arguments),
 		Arguments: o.Item.Call.Arguments, AuditID: o.AuditID}
 	switch o.Status {
 	case StatusOK:

@@ -205,7 +205,7 @@ func Compose(cat tools.Catalog, o Options, outs []Outcome) *assistant.Answer {
 		case out.Status == StatusOK:
 			ans.Sources = append(ans.Sources, sourceOf(out))
 		case out.Status == StatusDenied:
-			ans.Denials = append(ans.Denials, assistant.Denial{Product: productOf(out.Item.Call.Arguments), Tool: out.Item.Call.Tool,
+			ans.Denials = append(ans.Denials, assistant.Denial{Product: assistant.ProductArg(out.Item.Call.Arguments), Tool: out.Item.Call.Tool,
 				Reason: out.Message, AuditID: out.AuditID})
 		}
 	}
@@ -267,7 +267,7 @@ func contributorText(p *catalog.Product, c, rel *Outcome, cat tools.Catalog, wit
 	s := fmt.Sprintf(" Top %s: %s (%s %s", dimLabel(p.Name, c.Item.Dimension), textfmt.Cell(top[di]),
 		humanize(c.Item.Metric), textfmt.Metric(top[mi], md.Unit, md.Precision))
 	if rel != nil {
-		rp := productOf(rel.Item.Call.Arguments)
+		rp := assistant.ProductArg(rel.Item.Call.Arguments)
 		switch rel.Status {
 		case StatusDenied:
 			*withheld = append(*withheld, fmt.Sprintf("the %s of %s (%s)", humanize(rel.Item.Metric), rel.Item.Value, reason(rel.Message)))
@@ -340,7 +340,7 @@ func anomaliesText(p *catalog.Product, v *View) string {
 	if n >= anomalyLimit {
 		count = "At least " + count
 	}
-	s := fmt.Sprintf("%s unusual %s", count, plural(n, "record", "records"))
+	s := fmt.Sprintf("%s unusual %s", count, textfmt.Plural(n, "record", "records"))
 	row := v.Rows[0]
 	var detail []string
 	if p.Anomalies != nil {
@@ -417,7 +417,7 @@ func at(v *View, row []any, name string) any {
 func cellAt(v *View, row []any, name string) any { return cell(at(v, row, name)) }
 
 func sourceOf(o *Outcome) assistant.Source {
-	s := assistant.Source{Product: productOf(o.Item.Call.Arguments), Tool: o.Item.Call.Tool, Arguments: o.Item.Call.Arguments, AuditID: o.AuditID}
+	s := assistant.Source{Product: assistant.ProductArg(o.Item.Call.Arguments), Tool: o.Item.Call.Tool, Arguments: o.Item.Call.Arguments, AuditID: o.AuditID}
 	if o.Result != nil {
 		s.TimeRange = o.Result.TimeRange
 	}
@@ -431,14 +431,6 @@ func firstSource(outs []Outcome, kind string) assistant.Source {
 		}
 	}
 	return assistant.Source{}
-}
-
-func productOf(raw json.RawMessage) string {
-	var a struct {
-		Product string `json:"product"`
-	}
-	_ = json.Unmarshal(raw, &a)
-	return a.Product
 }
 
 func addSource(list *[]string, product string) {

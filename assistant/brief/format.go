@@ -12,13 +12,6 @@ func humanize(name string) string {
 	return strings.NewReplacer("_", " ", "-", " ").Replace(name)
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 // cell converts a decoded JSON number to what tables and charts hold.
 func cell(v any) any {
 	n, ok := v.(json.Number)

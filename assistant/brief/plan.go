@@ -216,14 +216,15 @@ func relatedOf(cat tools.Catalog, product, dim string) (*catalog.Product, string
 	return nil, "", ""
 }
 
-// call encodes arguments as compact JSON without HTML escaping, as the
-// planner does, so a planned call and the planner's emitted call are
-// byte-identical and can be matched by their arguments.
+// call encodes arguments with Marshal, as the planner encodes its calls, so
+// a planned call and the planner's emitted call are byte-identical and can
+// be matched by their arguments.
 func call(tool string, args any) tools.Call {
 	return tools.Call{Tool: tool, Arguments: Marshal(args)}
 }
 
-// Marshal encodes tool arguments compactly without HTML escaping.
+// Marshal encodes tool arguments compactly without HTML escaping, so
+// "amount > 500000" reads as written in audit records.
 func Marshal(v any) json.RawMessage {
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
@@ -273,10 +274,10 @@ func (v *View) col(name string) int { return slices.Index(v.Columns, name) }
 func Read(it Item, content string) Outcome {
 	o := Outcome{Item: it}
 	switch {
-	case strings.HasPrefix(content, "denied: "):
-		o.Status, o.Message = StatusDenied, strings.TrimPrefix(content, "denied: ")
-	case strings.HasPrefix(content, "error: "):
-		o.Status, o.Message = StatusError, strings.TrimPrefix(content, "error: ")
+	case strings.HasPrefix(content, assistant.DeniedPrefix):
+		o.Status, o.Message = StatusDenied, strings.TrimPrefix(content, assistant.DeniedPrefix)
+	case strings.HasPrefix(content, assistant.ErrorPrefix):
+		o.Status, o.Message = StatusError, strings.TrimPrefix(content, assistant.ErrorPrefix)
 	default:
 		var v View
 		dec := json.NewDecoder(strings.NewReader(content))

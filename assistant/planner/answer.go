@@ -294,7 +294,7 @@ func searchText(args tools.SearchArgs, v *toolView) string {
 	}
 	var b strings.Builder
 	n := len(v.Products)
-	fmt.Fprintf(&b, "I found %d data %s about %q:", n, plural(n, "product", "products"), args.Query)
+	fmt.Fprintf(&b, "I found %d data %s about %q:", n, textfmt.Plural(n, "product", "products"), args.Query)
 	for _, ps := range v.Products {
 		fmt.Fprintf(&b, "\n- %s (%s): %s", ps.Name, ps.Domain, ps.Description)
 	}
@@ -344,13 +344,6 @@ func describeText(v *toolView) string {
 		fmt.Fprintf(&b, " Freshness: %s.", d.Freshness)
 	}
 	return b.String()
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // col returns the index of a named result column, or -1.
@@ -537,7 +530,7 @@ func (p *Planner) metricsText(args tools.QueryMetricsArgs, v *toolView) string {
 			}
 		}
 		s := fmt.Sprintf("%s per %s%s %s: %d %s, from %s in %s to %s in %s; highest %s in %s", textfmt.Capitalize(label0), grain, filters, period,
-			len(rows), plural(len(rows), grain, grain+"s"), val(first, m0), textfmt.Bucket(first[pcol], grain), val(last, m0), textfmt.Bucket(last[pcol], grain),
+			len(rows), textfmt.Plural(len(rows), grain, grain+"s"), val(first, m0), textfmt.Bucket(first[pcol], grain), val(last, m0), textfmt.Bucket(last[pcol], grain),
 			val(hi, m0), textfmt.Bucket(hi[pcol], grain))
 		return s + source(prodName) + "."
 	}
@@ -719,7 +712,7 @@ func (p *Planner) recordsText(args tools.QueryRecordsArgs, v *toolView) string {
 	if shown < len(v.Rows) {
 		sep = fmt.Sprintf(". The first %d: ", shown)
 	}
-	return fmt.Sprintf("%s %s %s%s %s%s%s%s%s%s.", textfmt.GroupThousands(fmt.Sprint(n)), prodName, plural(n, "record", "records"),
+	return fmt.Sprintf("%s %s %s%s %s%s%s%s%s%s.", textfmt.GroupThousands(fmt.Sprint(n)), prodName, textfmt.Plural(n, "record", "records"),
 		filters, period, total, orderText(prod, args.OrderBy), sep, strings.Join(rows, "; "), source(prodName))
 }
 
@@ -778,7 +771,7 @@ func (p *Planner) anomaliesText(args tools.FindAnomaliesArgs, v *toolView) strin
 		more = "; the table lists all of them"
 	}
 	n := max(v.RowCount, len(v.Rows))
-	return fmt.Sprintf("%d unusual %s %s%s %s%s, the most unusual first: %s%s%s.", n, prodName, plural(n, "record", "records"),
+	return fmt.Sprintf("%d unusual %s %s%s %s%s, the most unusual first: %s%s%s.", n, prodName, textfmt.Plural(n, "record", "records"),
 		filters, period, rule, strings.Join(rows, "; "), more, source(prodName))
 }
 
@@ -815,7 +808,7 @@ func (p *Planner) piiText(outs []outcome) string {
 			if si < 0 || mi < 0 {
 				break
 			}
-			who = append(who, fmt.Sprintf("%s (%s %s)", textfmt.Cell(row[si]), textfmt.Cell(row[mi]), plural(countOf(row[mi]), "call", "calls")))
+			who = append(who, fmt.Sprintf("%s (%s %s)", textfmt.Cell(row[si]), textfmt.Cell(row[mi]), textfmt.Plural(countOf(row[mi]), "call", "calls")))
 		}
 		if len(who) == 0 {
 			lines = append(lines, fmt.Sprintf("- %s of %s: nobody", column, product))

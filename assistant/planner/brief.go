@@ -26,7 +26,11 @@ import (
 // month vs the month before") is the same brief restricted to that product;
 // see productBrief.
 
-var execRe = regexp.MustCompile(`\b(?:executive|exec|c-suite|board|leadership|everything|all (?:the )?(?:data )?products|across (?:the )?(?:business|bank|company|mesh|board))\b`)
+var (
+	execRe = regexp.MustCompile(`\b(?:executive|exec|c-suite|board|leadership|everything|all (?:the )?(?:data )?products|across (?:the )?(?:business|bank|company|mesh|board))\b`)
+	// briefWordRe: what an executive question asks for to be a brief.
+	briefWordRe = regexp.MustCompile(`\b(?:brief|summary|overview|update|report|recap|highlights)\b`)
+)
 
 // Grounded reports that the planner writes only numbers it copied from
 // tool results, so the agent's number check has nothing to catch.
@@ -36,7 +40,7 @@ func (p *Planner) Grounded() bool { return true }
 func (p *Planner) briefOptions(q string, now time.Time) (brief.Options, bool) {
 	a := p.analyze(q, now)
 	exec := a.has(execRe)
-	if !a.has(briefRe) && !(exec && a.has(regexp.MustCompile(`\b(?:brief|summary|overview|update|report|recap|highlights)\b`))) {
+	if !a.has(briefRe) && !(exec && a.has(briefWordRe)) {
 		return brief.Options{}, false
 	}
 	if a.has(discoverRe) || a.has(anomalyRe) {
@@ -106,13 +110,14 @@ func (p *Planner) namedProducts(a *analysis) []string {
 }
 
 // executiveBrief answers an executive brief turn by turn; ok is false when
-// the question (msgs[u]) is not one. A question right after a brief that
-// only changes its period ("and the month before?") is a brief too.
-func (p *Planner) executiveBrief(msgs []assistant.Message, u int, canCall bool, now time.Time, onText func(string)) (*assistant.Reply, bool) {
+// the question (msgs[u]) is not one. A question right after a brief (prev,
+// from briefHistory; nil when there was none) that only changes its period
+// ("and the month before?") is a brief too.
+func (p *Planner) executiveBrief(msgs []assistant.Message, u int, prev *brief.Options, canCall bool, now time.Time, onText func(string)) (*assistant.Reply, bool) {
 	q, after := msgs[u].Content, msgs[u+1:]
 	o, ok := p.briefOptions(q, now)
-	if !ok {
-		o, ok = p.briefFollowUp(q, msgs[:u], now)
+	if !ok && prev != nil {
+		o, ok = p.briefFollowUp(q, *prev, now)
 	}
 	if !ok {
 		return nil, false
@@ -206,8 +211,7 @@ func (p *Planner) ShapeAnswer(question string, ans *assistant.Answer, results ma
 			out := brief.Outcome{Item: it, Status: brief.StatusError, Message: rec.Error, AuditID: rec.AuditID}
 			switch res := results[rec.ID]; {
 			case rec.Decision == audit.DecisionAllow && res != nil:
-				out = brief.Read(it, assistant.ForModel(res, 1000, 1<<20))
-				out.Result, out.AuditID = res, rec.AuditID
+				out = brief.ReadResult(it, res)
 			case rec.Decision == audit.DecisionDeny:
 				out.Status = brief.StatusDenied
 			}
@@ -263,9 +267,10 @@ func (p *Planner) briefOf(calls []assistant.ToolCall) (brief.Options, bool) {
 	return o, len(items) > 0
 }
 
-// briefHistory returns the brief the question before this one got, if it
-// got one: every call made after the last question of history.
-func (p *Planner) briefHistory(history []assistant.Message) (brief.Options, bool) {
+// briefHistory returns the brief the question before this one got, or nil
+// when it got none: every call made after the last question of history.
+// After a brief, the parser's follow-ups have no one-product query to modify.
+func (p *Planner) briefHistory(history []assistant.Message) *brief.Options {
 	u := -1
 	for i := len(history) - 1; i >= 0; i-- {
 		if history[i].Role == assistant.RoleUser {
@@ -274,7 +279,7 @@ func (p *Planner) briefHistory(history []assistant.Message) (brief.Options, bool
 		}
 	}
 	if u < 0 {
-		return brief.Options{}, false
+		return nil
 	}
 	var calls []assistant.ToolCall
 	for _, m := range history[u+1:] {
@@ -282,23 +287,15 @@ func (p *Planner) briefHistory(history []assistant.Message) (brief.Options, bool
 			calls = append(calls, m.ToolCalls...)
 		}
 	}
-	return p.briefOf(calls)
-}
-
-// afterBrief reports whether the previous question got a brief: its calls
-// are not a one-product query for the parser's follow-ups to modify.
-func (p *Planner) afterBrief(history []assistant.Message) bool {
-	_, ok := p.briefHistory(history)
-	return ok
-}
-
-// briefFollowUp reads a question after a brief that changes only its
-// period or comparison ("and the month before?", "what about September?").
-func (p *Planner) briefFollowUp(q string, history []assistant.Message, now time.Time) (brief.Options, bool) {
-	prev, ok := p.briefHistory(history)
-	if !ok {
-		return brief.Options{}, false
+	if o, ok := p.briefOf(calls); ok {
+		return &o
 	}
+	return nil
+}
+
+// briefFollowUp reads a question after a brief (prev) that changes only its
+// period or comparison ("and the month before?", "what about September?").
+func (p *Planner) briefFollowUp(q string, prev brief.Options, now time.Time) (brief.Options, bool) {
 	a := p.analyze(q, now)
 	if prod, _ := p.chooseProduct(a, false); prod != nil || a.has(anomalyRe) || a.has(discoverRe) || a.has(helpRe) {
 		return brief.Options{}, false // a question of its own

@@ -124,6 +124,16 @@ var (
 	}
 	cmpNumRe  = regexp.MustCompile(`(?:\b(over|above|more than|greater than|larger than|bigger than|higher than|exceeding|in excess of|at least|no less than|under|below|less than|smaller than|lower than|at most|no more than|up to)|(>=|<=|>|<))\s*$`)
 	negBoolRe = regexp.MustCompile(`\b(?:un|not |non-?)(\w+)`)
+
+	describeLeadRe    = regexp.MustCompile(`^\W*describe\b`)
+	whoAccessedRe     = regexp.MustCompile(`\b(?:who|which users?|which people)\b.*\b(?:accessed|read|viewed|queried|looked at|tried|asked|saw|downloaded|exported)\b`)
+	withSuperlativeRe = regexp.MustCompile(`\b(\w+)\s+(?:with|that had|that have|that has|having|had|has|have)\s+(?:the\s+)?(?:best|most|highest|largest|biggest|greatest|worst|least|lowest|fewest|smallest)\b`)
+	topNRe            = regexp.MustCompile(`\b(?:top|best|worst|bottom)\s*(\d+)?\s+`)
+	mostRe            = regexp.MustCompile(`\b(?:most|fewest|least)\b`)
+	totalRe           = regexp.MustCompile(`\b(?:total|sum)\b`)
+	averageRe         = regexp.MustCompile(`\b(?:average|avg|mean)\b`)
+	rateRe            = regexp.MustCompile(`\b(?:rate|ratio|percentage|share)\b`)
+	howWhatRe         = regexp.MustCompile(`\b(?:how|what)\b`)
 )
 
 // parse turns a question into an intent. history is the conversation
@@ -143,14 +153,14 @@ func (p *Planner) parse(q string, prev *previousTurn, now time.Time) *intent {
 	if in := p.getRecord(a); in != nil {
 		return in
 	}
-	if a.has(discoverRe) && !a.has(regexp.MustCompile(`^\W*describe\b`)) {
+	if a.has(discoverRe) && !a.has(describeLeadRe) {
 		return p.discover(a)
 	}
-	if a.has(regexp.MustCompile(`^\W*describe\b`)) || a.has(describeRe) && !a.has(howManyRe) {
+	if a.has(describeLeadRe) || a.has(describeRe) && !a.has(howManyRe) {
 		if prod := p.namedProduct(a); prod != nil {
 			return &intent{kind: kindDescribe, product: prod, calls: []plannedCall{{tools.ToolDescribe, tools.DescribeArgs{Product: prod.Name}}}}
 		}
-		if a.has(regexp.MustCompile(`^\W*describe\b`)) {
+		if a.has(describeLeadRe) {
 			return &intent{kind: kindUnknown, suggest: p.suggestions(nil)}
 		}
 	}
@@ -464,7 +474,7 @@ func (p *Planner) auditCue(a *analysis, ap *catalog.Product) bool {
 	if didRe.MatchString(a.free) {
 		return true
 	}
-	return regexp.MustCompile(`\b(?:who|which users?|which people)\b.*\b(?:accessed|read|viewed|queried|looked at|tried|asked|saw|downloaded|exported)\b`).MatchString(a.free)
+	return whoAccessedRe.MatchString(a.free)
 }
 
 // valueFilters are the filters the question states by value: declared
@@ -885,7 +895,7 @@ func (p *Planner) rank(a *analysis, prod *catalog.Product, metric string) rankin
 		return r
 	}
 	// campaigns with the highest ...
-	for _, m := range regexp.MustCompile(`\b(\w+)\s+(?:with|that had|that have|that has|having|had|has|have)\s+(?:the\s+)?(?:best|most|highest|largest|biggest|greatest|worst|least|lowest|fewest|smallest)\b`).FindAllStringSubmatchIndex(a.free, -1) {
+	for _, m := range withSuperlativeRe.FindAllStringSubmatchIndex(a.free, -1) {
 		k := tokenAt(a.toks, m[2])
 		if k < 0 {
 			continue
@@ -902,7 +912,7 @@ func (p *Planner) rank(a *analysis, prod *catalog.Product, metric string) rankin
 		return r
 	}
 	// top N X / the N best X
-	for _, m := range regexp.MustCompile(`\b(?:top|best|worst|bottom)\s*(\d+)?\s+`).FindAllStringSubmatchIndex(a.free, -1) {
+	for _, m := range topNRe.FindAllStringSubmatchIndex(a.free, -1) {
 		k := tokenAt(a.toks, m[1])
 		if k < 0 {
 			continue
@@ -1030,13 +1040,13 @@ func (p *Planner) data(a *analysis, prod *catalog.Product) *intent {
 	// Metrics.
 	if len(metrics) == 0 {
 		switch {
-		case a.has(howManyRe) || supWord != "" || rk.found && bestRe.MatchString(a.free) && regexp.MustCompile(`\b(?:most|fewest|least)\b`).MatchString(a.free):
+		case a.has(howManyRe) || supWord != "" || rk.found && bestRe.MatchString(a.free) && mostRe.MatchString(a.free):
 			metrics = nonEmpty(metricBy(prod, isCount))
-		case a.has(regexp.MustCompile(`\b(?:total|sum)\b`)):
+		case a.has(totalRe):
 			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return hasPrefixFold(m.Expression, "sum(") }))
-		case a.has(regexp.MustCompile(`\b(?:average|avg|mean)\b`)):
+		case a.has(averageRe):
 			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return hasPrefixFold(m.Expression, "avg(") }))
-		case a.has(regexp.MustCompile(`\b(?:rate|ratio|percentage|share)\b`)):
+		case a.has(rateRe):
 			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return m.Unit == "ratio" }))
 		}
 	}
@@ -1049,7 +1059,7 @@ func (p *Planner) data(a *analysis, prod *catalog.Product) *intent {
 		if len(metrics) == 0 && len(prod.Metrics) > 0 {
 			metrics = []string{prod.Metrics[0].Name}
 		}
-		if !brief && !a.has(performRe) && len(metrics) > 1 && !a.has(regexp.MustCompile(`\b(?:how|what)\b`)) {
+		if !brief && !a.has(performRe) && len(metrics) > 1 && !a.has(howWhatRe) {
 			metrics = metrics[:1]
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/brief"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -60,11 +61,12 @@ func (p *Planner) Generate(ctx context.Context, req assistant.ModelRequest, onTe
 	if u < 0 {
 		return p.text(helpText(p.suggestions(nil)), onText), nil
 	}
-	if r, ok := p.executiveBrief(msgs, u, len(req.Tools) > 0, now, onText); ok {
+	prevBrief := p.briefHistory(msgs[:u])
+	if r, ok := p.executiveBrief(msgs, u, prevBrief, len(req.Tools) > 0, now, onText); ok {
 		return r, nil // executive briefs span products: see brief.go
 	}
 	var prev *previousTurn
-	if u > 0 && !p.afterBrief(msgs[:u]) {
+	if u > 0 && prevBrief == nil {
 		prev = lastTurn(msgs[:u])
 	}
 	in := p.parse(msgs[u].Content, prev, now)
@@ -94,23 +96,9 @@ func (p *Planner) Generate(ctx context.Context, req assistant.ModelRequest, onTe
 func (p *Planner) toolCalls(calls []plannedCall, step int) *assistant.Reply {
 	msg := assistant.Message{Role: assistant.RoleAssistant}
 	for i, c := range calls {
-		msg.ToolCalls = append(msg.ToolCalls, assistant.ToolCall{ID: fmt.Sprintf("call_%d_%d", step, i), Name: c.tool, Arguments: marshalArgs(c.args)})
+		msg.ToolCalls = append(msg.ToolCalls, assistant.ToolCall{ID: fmt.Sprintf("call_%d_%d", step, i), Name: c.tool, Arguments: brief.Marshal(c.args)})
 	}
 	return &assistant.Reply{Message: msg, FinishReason: "tool_calls"}
-}
-
-// marshalArgs encodes arguments as compact JSON without HTML escaping, so
-// "amount > 500000" reads as written in audit records.
-func marshalArgs(v any) json.RawMessage {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		// Arguments are plain structs and cannot fail to encode; an empty
-		// object makes the executor reject the call rather than guess.
-		return json.RawMessage(`{}`)
-	}
-	return json.RawMessage(strings.TrimSuffix(b.String(), "\n"))
 }
 
 // text builds a final answer and streams it in a few chunks.
@@ -163,21 +151,7 @@ type outcome struct {
 }
 
 // toolView is a tool result as assistant.ForModel renders it.
-type toolView struct {
-	Product      string                    `json:"product"`
-	Columns      []string                  `json:"columns"`
-	Rows         [][]any                   `json:"rows"`
-	RowCount     int                       `json:"row_count"`
-	TotalCount   *int64                    `json:"total_count"`
-	NextCursor   string                    `json:"next_cursor"`
-	TimeRange    string                    `json:"time_range"`
-	CompareRange string                    `json:"compare_range"`
-	Products     []tools.ProductSummary    `json:"products"`
-	Description  *tools.ProductDescription `json:"description"`
-	Masked       map[string]string         `json:"masked"`
-	Notes        []string                  `json:"notes"`
-	Truncated    string                    `json:"truncated"`
-}
+type toolView = assistant.ModelView
 
 // collect pairs the calls made since the question with their results, and
 // counts the model turns so far.
@@ -207,10 +181,10 @@ func collect(after []assistant.Message) ([]outcome, int) {
 func readResult(c assistant.ToolCall, content string) outcome {
 	o := outcome{call: c}
 	switch {
-	case strings.HasPrefix(content, "denied: "):
-		o.status, o.msg = statusDenied, strings.TrimPrefix(content, "denied: ")
-	case strings.HasPrefix(content, "error: "):
-		o.status, o.msg = statusError, strings.TrimPrefix(content, "error: ")
+	case strings.HasPrefix(content, assistant.DeniedPrefix):
+		o.status, o.msg = statusDenied, strings.TrimPrefix(content, assistant.DeniedPrefix)
+	case strings.HasPrefix(content, assistant.ErrorPrefix):
+		o.status, o.msg = statusError, strings.TrimPrefix(content, assistant.ErrorPrefix)
 	default:
 		var v toolView
 		dec := json.NewDecoder(strings.NewReader(content))

@@ -8,7 +8,6 @@ package planner_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
 	"math/big"
@@ -20,7 +19,6 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
-	_ "modernc.org/sqlite"
 
 	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/assistant"
@@ -103,23 +101,7 @@ func TestSuite(t *testing.T) {
 		t.Fatalf("the suite has %d questions; it should have at least 60", len(cases))
 	}
 	a, dir := stack(t)
-	dbs := map[string]*sql.DB{}
-	db := func(name string) *sql.DB {
-		if d, ok := dbs[name]; ok {
-			return d
-		}
-		path := filepath.Join(dir, name+".db")
-		if _, err := os.Stat(path); err != nil {
-			t.Fatalf("no database %s: %v", path, err)
-		}
-		d, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { d.Close() })
-		dbs[name] = d
-		return d
-	}
+	files := banktest.OpenFiles(t, dir)
 	passed := 0
 	for i, c := range cases {
 		ok := t.Run(fmt.Sprintf("%02d %s", i+1, c.Name), func(t *testing.T) {
@@ -131,7 +113,7 @@ func TestSuite(t *testing.T) {
 			}
 			var wants []want
 			for _, e := range c.Expect.Numbers {
-				rows := query(t, db(e.DB), e.SQL)
+				rows := files.Query(t, e.DB, e.SQL)
 				if e.Min != nil && len(rows) < *e.Min {
 					t.Fatalf("expectation query returned %d rows, want at least %d: %s", len(rows), *e.Min, e.SQL)
 				}
@@ -233,32 +215,6 @@ func check(t *testing.T, c suiteCase, ans *assistant.Answer) {
 			t.Errorf("answer has %q: %s", s, ans.Text)
 		}
 	}
-}
-
-func query(t *testing.T, db *sql.DB, q string) [][]any {
-	t.Helper()
-	rows, err := db.Query(q)
-	if err != nil {
-		t.Fatalf("expectation query: %v\n  %s", err, q)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out [][]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, vals)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // findValue looks for one expected value in the answer and says what is

@@ -370,7 +370,7 @@ func combineAtoms(s string, atoms []atom, now time.Time, w *when) string {
 				return from + ".." + to
 			}
 		}
-		if regexp.MustCompile(`(?:^|\s)(?:vs\.?|versus|compared (?:with|to)|against|and)(?:\s|$)`).MatchString(between) {
+		if versusRe.MatchString(between) {
 			for _, cmp := range []string{tools.ComparePreviousPeriod, tools.ComparePreviousYear} {
 				if r, err := tools.CompareRange(a.iso, now, cmp); err == nil {
 					if rb, err := tools.ResolveTimeRange(b.iso, now); err == nil && r.From.Equal(rb.From) && r.To.Equal(rb.To) {
@@ -427,6 +427,9 @@ func isoEnd(p string, now time.Time) (string, bool) {
 }
 
 var isoPeriodRe = regexp.MustCompile(`^\d{4}(?:-(?:Q[1-4]|\d{2}(?:-\d{2})?))?$`)
+
+// versusRe joins a period to the one it is compared with: "October vs September".
+var versusRe = regexp.MustCompile(`(?:^|\s)(?:vs\.?|versus|compared (?:with|to)|against|and)(?:\s|$)`)
 
 // lastN is "the last N units": days count back from today; weeks as 7N
 // days; months, quarters and years as that many whole ones before the

@@ -274,6 +274,14 @@ func Bucket(v any, grain string) string {
 	return Day(t)
 }
 
+// Plural is one when n is 1, else many.
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // Humanize turns a metric or column name into words: new_customers -> new customers.
 func Humanize(name string) string { return strings.ReplaceAll(name, "_", " ") }
 
