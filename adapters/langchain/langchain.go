@@ -197,7 +197,7 @@ func (m *Model) Generate(ctx context.Context, req assistant.ModelRequest, onText
 	msgs := toMessages(req)
 	opts := []llms.CallOption{llms.WithMaxTokens(m.maxTokens)}
 	if len(req.Tools) > 0 {
-		opts = append(opts, llms.WithTools(toTools(req.Tools)))
+		opts = append(opts, llms.WithTools(requestTools(req.Tools)))
 	}
 	// langchaingo calls the streaming function from its reader goroutine.
 	var emitted atomic.Bool
@@ -291,15 +291,26 @@ func objectArgs(raw json.RawMessage) string {
 	return "{}"
 }
 
+// allTools is tools.Specs() as langchaingo takes them, built once: the
+// agent offers that same list on every step but its last. Requests only
+// read it.
+var allTools = toTools(tools.Specs())
+
+// requestTools converts specs, or returns allTools when specs is
+// tools.Specs() itself.
+func requestTools(specs []*tools.Spec) []llms.Tool {
+	if all := tools.Specs(); len(specs) > 0 && len(specs) == len(all) && &specs[0] == &all[0] {
+		return allTools
+	}
+	return toTools(specs)
+}
+
+// toTools passes each schema as the JSON encoded at start-up: langchaingo
+// sends Parameters as the tool's input_schema without reading it.
 func toTools(specs []*tools.Spec) []llms.Tool {
 	out := make([]llms.Tool, len(specs))
 	for i, s := range specs {
-		var params map[string]any
-		if err := json.Unmarshal(s.ParametersJSON(), &params); err != nil {
-			// The schemas are built from Go types at start-up.
-			panic(fmt.Sprintf("langchain: schema of %s: %v", s.Name, err))
-		}
-		out[i] = llms.Tool{Type: "function", Function: &llms.FunctionDefinition{Name: s.Name, Description: s.Description, Parameters: params}}
+		out[i] = llms.Tool{Type: "function", Function: &llms.FunctionDefinition{Name: s.Name, Description: s.Description, Parameters: s.ParametersJSON()}}
 	}
 	return out
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/askmesh/askmesh/adapters/openai/retry"
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/tools"
 )
 
 // DefaultModel is used when neither Config.Model nor OPENAI_MODEL says.
@@ -225,11 +226,30 @@ func (m *Model) request(req assistant.ModelRequest) goopenai.ChatCompletionReque
 		}
 		creq.Messages = append(creq.Messages, out)
 	}
-	for _, s := range req.Tools {
-		creq.Tools = append(creq.Tools, goopenai.Tool{Type: goopenai.ToolTypeFunction, Function: &goopenai.FunctionDefinition{
+	creq.Tools = requestTools(req.Tools)
+	return creq
+}
+
+// allTools is tools.Specs() as the API takes them, built once: the agent
+// offers that same list on every step but its last. Requests only read it.
+var allTools = toTools(tools.Specs())
+
+// requestTools converts specs, or returns allTools when specs is
+// tools.Specs() itself.
+func requestTools(specs []*tools.Spec) []goopenai.Tool {
+	if all := tools.Specs(); len(specs) > 0 && len(specs) == len(all) && &specs[0] == &all[0] {
+		return allTools
+	}
+	return toTools(specs)
+}
+
+func toTools(specs []*tools.Spec) []goopenai.Tool {
+	var out []goopenai.Tool
+	for _, s := range specs {
+		out = append(out, goopenai.Tool{Type: goopenai.ToolTypeFunction, Function: &goopenai.FunctionDefinition{
 			Name: s.Name, Description: s.Description, Parameters: s.ParametersJSON()}})
 	}
-	return creq
+	return out
 }
 
 func (m *Model) complete(ctx context.Context, creq goopenai.ChatCompletionRequest) (*assistant.Reply, error) {

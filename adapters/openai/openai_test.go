@@ -634,3 +634,28 @@ func BenchmarkGenerate(b *testing.B) {
 		})
 	}
 }
+
+func TestRequestOffersTheToolsGiven(t *testing.T) {
+	srv := openaitest.NewServer(t, openaitest.Step{Text: "a"}, openaitest.Step{Text: "b"})
+	m := newModel(t, srv, func(c *openai.Config) { c.Stream = false })
+	all := tools.Specs()
+	for _, specs := range [][]*tools.Spec{all[1:3], all} {
+		req := question("q")
+		req.Tools = specs
+		if _, err := m.Generate(context.Background(), req, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs := srv.Requests()
+	for i, want := range [][]*tools.Spec{all[1:3], all} {
+		got := reqs[i].ToolNames()
+		if len(got) != len(want) {
+			t.Fatalf("request %d offers %v, want %d tools", i, got, len(want))
+		}
+		for j, s := range want {
+			if got[j] != s.Name || !jsonEqual(t, reqs[i].Tools[j].Function.Parameters, s.ParametersJSON()) {
+				t.Fatalf("request %d tool %d = %s, want %s", i, j, got[j], s.Name)
+			}
+		}
+	}
+}

@@ -110,18 +110,7 @@ func New(cfg Config, agent Answerer, dir Directory, opts ...Option) (*Bot, error
 	if cfg.IdentityTTL <= 0 {
 		cfg.IdentityTTL = 10 * time.Minute
 	}
-	var copts []slack.Option
-	if cfg.APIURL != "" {
-		u := cfg.APIURL
-		if !strings.HasSuffix(u, "/") {
-			u += "/"
-		}
-		copts = append(copts, slack.OptionAPIURL(u))
-	}
-	if cfg.AppToken != "" {
-		copts = append(copts, slack.OptionAppLevelToken(cfg.AppToken))
-	}
-	client := slack.New(cfg.BotToken, copts...)
+	client := newClient(cfg)
 	b := &Bot{cfg: cfg, client: client, agent: agent, log: slog.Default(),
 		ids:    &identities{client: client, dir: dir, mapped: cfg.Users, ttl: cfg.IdentityTTL, now: time.Now, cache: map[string]cachedIdentity{}},
 		dedup:  newMemoryDeduper(time.Hour),
@@ -131,6 +120,23 @@ func New(cfg Config, agent Answerer, dir Directory, opts ...Option) (*Bot, error
 		o(b)
 	}
 	return b, nil
+}
+
+// newClient is the Slack Web API client for cfg's bot token, API URL and
+// app-level token.
+func newClient(cfg Config) *slack.Client {
+	var opts []slack.Option
+	if cfg.APIURL != "" {
+		u := cfg.APIURL
+		if !strings.HasSuffix(u, "/") {
+			u += "/"
+		}
+		opts = append(opts, slack.OptionAPIURL(u))
+	}
+	if cfg.AppToken != "" {
+		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
+	}
+	return slack.New(cfg.BotToken, opts...)
 }
 
 // Wait blocks until every accepted question has been answered (shutdown).
@@ -395,10 +401,12 @@ func (p *progress) finish(ctx context.Context, ans *assistant.Answer) {
 	switch {
 	case in.kind == kindCommand && len(ans.Tables) == 0 && len(ans.Denials) > 0:
 		// A refusal is said privately to the person who asked.
-		err = withRateLimit(ctx, func() error {
+		if err := withRateLimit(ctx, func() error {
 			_, err := b.client.PostEphemeralContext(ctx, in.channel, in.user, first...)
 			return err
-		})
+		}); err != nil {
+			b.log.ErrorContext(ctx, "slack answer post failed", "err", err)
+		}
 		return
 	case in.kind == kindCommand:
 		question := fmt.Sprintf("<@%s> asked: _%s_", in.user, mrkdwn(in.text))
@@ -431,21 +439,28 @@ func (p *progress) finish(ctx context.Context, ans *assistant.Answer) {
 	if in.kind == kindAssistant {
 		p.setStatus(ctx, "")
 	}
+	postFollowUps(ctx, b.client, b.log, in.channel, in.thread(), r)
+}
+
+// postFollowUps posts what follows an answer's first message in its thread
+// ts: further tables, then the charts and CSVs as uploads. Failures are
+// logged: the answer itself is already posted.
+func postFollowUps(ctx context.Context, client *slack.Client, log *slog.Logger, channel, ts string, r rendered) {
 	for _, blocks := range r.messages[1:] {
-		_ = withRateLimit(ctx, func() error {
-			_, _, err := b.client.PostMessageContext(ctx, in.channel, slack.MsgOptionText("More results", false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionTS(in.thread()))
+		if err := withRateLimit(ctx, func() error {
+			_, _, err := client.PostMessageContext(ctx, channel, slack.MsgOptionText("More results", false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionTS(ts))
 			return err
-		})
+		}); err != nil {
+			log.WarnContext(ctx, "slack thread reply failed", "channel", channel, "err", err)
+		}
 	}
 	for _, f := range r.files {
-		err := withRateLimit(ctx, func() error {
-			_, err := b.client.UploadFileContext(ctx, slack.UploadFileParameters{
-				Channel: in.channel, ThreadTimestamp: in.thread(), Filename: f.name, Title: f.title,
-				Reader: bytes.NewReader(f.data), FileSize: len(f.data)})
+		if err := withRateLimit(ctx, func() error {
+			_, err := client.UploadFileContext(ctx, slack.UploadFileParameters{Channel: channel, ThreadTimestamp: ts,
+				Filename: f.name, Title: f.title, Reader: bytes.NewReader(f.data), FileSize: len(f.data)})
 			return err
-		})
-		if err != nil {
-			b.log.WarnContext(ctx, "slack file upload failed", "file", f.name, "err", err)
+		}); err != nil {
+			log.WarnContext(ctx, "slack file upload failed", "file", f.name, "err", err)
 		}
 	}
 }

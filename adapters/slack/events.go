@@ -16,9 +16,14 @@ import (
 // maxBody caps a request from Slack; real events are a few kilobytes.
 const maxBody = 1 << 20
 
-// verified reads a request's body and checks Slack's v0 signature and its
-// five-minute replay window. Forged or stale requests get 401 and no work.
+// verified accepts only POST, reads the request's body and checks Slack's
+// v0 signature and its five-minute replay window. Forged or stale requests
+// get 401 and no work.
 func (b *Bot) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return nil, false
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -46,10 +51,6 @@ func (b *Bot) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 // acknowledged at once, the work running afterwards.
 func (b *Bot) EventsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			http.Error(w, "POST only", http.StatusMethodNotAllowed)
-			return
-		}
 		body, ok := b.verified(w, r)
 		if !ok {
 			return
@@ -80,10 +81,6 @@ func (b *Bot) EventsHandler() http.Handler {
 // CommandsHandler serves /slack/commands: /askmesh <question>.
 func (b *Bot) CommandsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			http.Error(w, "POST only", http.StatusMethodNotAllowed)
-			return
-		}
 		body, ok := b.verified(w, r)
 		if !ok {
 			return

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -27,12 +28,13 @@ var (
 	mdBold   = regexp.MustCompile(`\*\*(.+?)\*\*`)
 	mdLink   = regexp.MustCompile(`\[([^\]]+)\]\((https?://[^)\s]+)\)`)
 	mdHeader = regexp.MustCompile(`(?m)^#{1,6}\s+(.+)$`)
+	mdEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 )
 
 // mrkdwn converts the Markdown models write to Slack's mrkdwn, and escapes
 // the three characters Slack treats as control sequences.
 func mrkdwn(s string) string {
-	s = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	s = mdEscape.Replace(s)
 	s = mdLink.ReplaceAllString(s, "<$2|$1>")
 	s = mdBold.ReplaceAllString(s, "*$1*")
 	s = mdHeader.ReplaceAllString(s, "*$1*")
@@ -242,7 +244,12 @@ func render(ans *assistant.Answer) rendered {
 	var r rendered
 	r.fallback = ans.Text
 	if len(r.fallback) > 300 {
-		r.fallback = r.fallback[:297] + "..."
+		// Cut on a character boundary: a split rune is invalid UTF-8.
+		cut := 297
+		for cut > 0 && !utf8.RuneStart(r.fallback[cut]) {
+			cut--
+		}
+		r.fallback = r.fallback[:cut] + "..."
 	}
 	first := textBlocks(ans.Text)
 	var tables [][]slack.Block

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/askmesh/askmesh/assistant"
 )
@@ -18,5 +19,14 @@ func TestRenderShowsFlags(t *testing.T) {
 	}
 	if !strings.Contains(string(b), ":warning: the number 512 in the answer is not in any tool result") {
 		t.Fatalf("flag not rendered: %s", b)
+	}
+}
+
+// The notification text is cut to 300 bytes without splitting a character.
+func TestRenderFallbackKeepsUTF8(t *testing.T) {
+	text := strings.Repeat("a", 296) + "€€€€"
+	r := render(&assistant.Answer{Text: text})
+	if !utf8.ValidString(r.fallback) || !strings.HasSuffix(r.fallback, "...") || len(r.fallback) > 300 {
+		t.Fatalf("fallback %q", r.fallback)
 	}
 }

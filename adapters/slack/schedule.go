@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -61,7 +60,7 @@ type Scheduler struct {
 
 // NewScheduler checks the jobs (cron syntax, channel, a user the directory
 // knows) and schedules them; nothing runs until Start. The Slack client is
-// built from cfg as the bot's is (BotToken, APIURL).
+// built from cfg as the bot's is.
 func NewScheduler(cfg Config, jobs []BriefJob, b Briefer, dir Directory, o ScheduleOptions) (*Scheduler, error) {
 	if !cfg.Enabled() {
 		return nil, errors.New("slack briefs: SLACK_BOT_TOKEN is not set")
@@ -78,15 +77,7 @@ func NewScheduler(cfg Config, jobs []BriefJob, b Briefer, dir Directory, o Sched
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	var copts []slack.Option
-	if cfg.APIURL != "" {
-		u := cfg.APIURL
-		if !strings.HasSuffix(u, "/") {
-			u += "/"
-		}
-		copts = append(copts, slack.OptionAPIURL(u))
-	}
-	s := &Scheduler{client: slack.New(cfg.BotToken, copts...), briefer: b, dir: dir, timeout: o.Timeout, log: o.Logger,
+	s := &Scheduler{client: newClient(cfg), briefer: b, dir: dir, timeout: o.Timeout, log: o.Logger,
 		cron: cron.New(cron.WithLocation(o.Location), cron.WithChain(cron.Recover(cron.DiscardLogger)))}
 	var errs []error
 	for i, j := range jobs {
@@ -170,23 +161,7 @@ func (s *Scheduler) Run(ctx context.Context, i int) error {
 	if err != nil {
 		return fmt.Errorf("slack briefs: post to %s: %w", j.Channel, err)
 	}
-	for _, more := range r.messages[1:] {
-		if err := withRateLimit(ctx, func() error {
-			_, _, err := s.client.PostMessageContext(ctx, j.Channel, slack.MsgOptionText("More results", false), slack.MsgOptionBlocks(more...), slack.MsgOptionTS(ts))
-			return err
-		}); err != nil {
-			s.log.WarnContext(ctx, "slack brief: thread reply failed", "channel", j.Channel, "err", err)
-		}
-	}
-	for _, f := range r.files {
-		if err := withRateLimit(ctx, func() error {
-			_, err := s.client.UploadFileContext(ctx, slack.UploadFileParameters{Channel: j.Channel, ThreadTimestamp: ts,
-				Filename: f.name, Title: f.title, Reader: bytes.NewReader(f.data), FileSize: len(f.data)})
-			return err
-		}); err != nil {
-			s.log.WarnContext(ctx, "slack brief: upload failed", "file", f.name, "err", err)
-		}
-	}
+	postFollowUps(ctx, s.client, s.log, j.Channel, ts, r)
 	s.log.InfoContext(ctx, "posted scheduled brief", "channel", j.Channel, "as", j.As, "request", ans.RequestID)
 	return nil
 }

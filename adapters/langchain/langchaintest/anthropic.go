@@ -11,17 +11,17 @@ package langchaintest
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/askmesh/askmesh/adapters/openai/openaitest"
 )
 
 // ToolUse is a tool call the scripted model makes.
@@ -216,7 +216,7 @@ func (s *AnthropicServer) handle(w http.ResponseWriter, r *http.Request) {
 	for step.Respond != nil {
 		step = step.Respond(req)
 	}
-	if !sleep(r.Context(), step.Delay) {
+	if !openaitest.Sleep(r.Context(), step.Delay) {
 		return
 	}
 	if step.Status != 0 && step.Status != http.StatusOK {
@@ -311,7 +311,7 @@ func streamAnthropic(w http.ResponseWriter, r *http.Request, req AnthropicReques
 			if !send("content_block_start", map[string]any{"index": i, "content_block": map[string]any{"type": "text", "text": ""}}) {
 				return
 			}
-			for _, piece := range chunks(block["text"].(string), 6) {
+			for _, piece := range openaitest.Split(block["text"].(string), 6) {
 				if !send("content_block_delta", map[string]any{"index": i, "delta": map[string]any{"type": "text_delta", "text": piece}}) {
 					return
 				}
@@ -321,7 +321,7 @@ func streamAnthropic(w http.ResponseWriter, r *http.Request, req AnthropicReques
 				"type": "tool_use", "id": block["id"], "name": block["name"], "input": map[string]any{}}}) {
 				return
 			}
-			for _, piece := range chunks(string(block["input"].(json.RawMessage)), 9) {
+			for _, piece := range openaitest.Split(string(block["input"].(json.RawMessage)), 9) {
 				if !send("content_block_delta", map[string]any{"index": i, "delta": map[string]any{"type": "input_json_delta", "partial_json": piece}}) {
 					return
 				}
@@ -338,40 +338,11 @@ func streamAnthropic(w http.ResponseWriter, r *http.Request, req AnthropicReques
 	send("message_stop", map[string]any{})
 }
 
-func chunks(s string, size int) []string {
-	var out []string
-	for len(s) > 0 {
-		n := min(size, len(s))
-		for n < len(s) && s[n]&0xC0 == 0x80 { // do not split a UTF-8 sequence
-			n++
-		}
-		out = append(out, s[:n])
-		s = s[n:]
-	}
-	return out
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
 func anthropicError(w http.ResponseWriter, status int, typ, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"type": "error", "error": map[string]any{"type": typ, "message": msg}})
 }
-
-var anthropicToolName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 
 // validateAnthropic applies the Messages API's checks on the conversation;
 // it returns the API's complaint, or "".
@@ -386,13 +357,10 @@ func validateAnthropic(req AnthropicRequest) string {
 		return "messages: at least one message is required"
 	}
 	for i, t := range req.Tools {
-		if !anthropicToolName.MatchString(t.Name) {
+		if !openaitest.ValidToolName(t.Name) {
 			return fmt.Sprintf("tools.%d.name: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'", i)
 		}
-		var schema struct {
-			Type string `json:"type"`
-		}
-		if json.Unmarshal(t.InputSchema, &schema) != nil || schema.Type != "object" {
+		if !openaitest.ObjectSchema(t.InputSchema) {
 			return fmt.Sprintf("tools.%d.input_schema.type: Input should be 'object'", i)
 		}
 	}

@@ -357,7 +357,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, out *Request) {
 	for step.Respond != nil {
 		step = step.Respond(req)
 	}
-	if !sleep(r.Context(), latency+step.Delay) {
+	if !Sleep(r.Context(), latency+step.Delay) {
 		return
 	}
 	if step.Status != 0 && step.Status != http.StatusOK {
@@ -475,7 +475,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, ste
 	if !delta(map[string]any{"role": "assistant", "content": "", "refusal": nil}) {
 		return
 	}
-	for _, piece := range split(step.Text, size) {
+	for _, piece := range Split(step.Text, size) {
 		if !delta(map[string]any{"content": piece}) {
 			return
 		}
@@ -488,7 +488,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, ste
 	var perCall [][]callDelta
 	for i, c := range step.ToolCalls {
 		ds := []callDelta{{index: i, first: true}}
-		for _, p := range split(c.Arguments, size) {
+		for _, p := range Split(c.Arguments, size) {
 			ds = append(ds, callDelta{index: i, args: p})
 		}
 		perCall = append(perCall, ds)
@@ -537,8 +537,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, ste
 	}
 }
 
-// split cuts s into pieces of at most size bytes without splitting a rune.
-func split(s string, size int) []string {
+// The helpers below are shared with the scripted servers of other APIs
+// (adapters/langchain/langchaintest).
+
+// Split cuts s into pieces of at most size bytes without splitting a rune,
+// for streamed deltas.
+func Split(s string, size int) []string {
 	var out []string
 	for len(s) > 0 {
 		n := min(size, len(s))
@@ -551,7 +555,8 @@ func split(s string, size int) []string {
 	return out
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d, or less if ctx ends first; it reports whether d passed.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return true
 	}
@@ -573,6 +578,10 @@ func writeError(w http.ResponseWriter, status int, typ, msg string) {
 
 var toolName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 
+// ValidToolName reports whether name is a tool name the model APIs accept:
+// 1 to 64 letters, digits, '_' or '-'.
+func ValidToolName(name string) bool { return toolName.MatchString(name) }
+
 // schemaOK remembers which tool schemas (by their exact bytes) are objects.
 // Clients send the same few schemas with every request, and decoding each
 // again made this server's CPU a large share of a benchmark's that runs it
@@ -582,7 +591,9 @@ var (
 	schemaCount atomic.Int64
 )
 
-func objectSchema(raw json.RawMessage) bool {
+// ObjectSchema reports whether raw is a JSON Schema of type "object", as
+// the APIs require of a tool's parameters.
+func ObjectSchema(raw json.RawMessage) bool {
 	if ok, found := schemaOK.Load(string(raw)); found {
 		return ok.(bool)
 	}
@@ -610,10 +621,10 @@ func validate(req Request) string {
 		if t.Type != "function" {
 			return fmt.Sprintf("Invalid value for 'tools[%d].type': %q", i, t.Type)
 		}
-		if !toolName.MatchString(t.Function.Name) {
+		if !ValidToolName(t.Function.Name) {
 			return fmt.Sprintf("Invalid 'tools[%d].function.name': string does not match pattern '^[a-zA-Z0-9_-]+$'", i)
 		}
-		if len(t.Function.Parameters) > 0 && !objectSchema(t.Function.Parameters) {
+		if len(t.Function.Parameters) > 0 && !ObjectSchema(t.Function.Parameters) {
 			return fmt.Sprintf("Invalid schema for function '%s': schema must be a JSON Schema of 'type: \"object\"'", t.Function.Name)
 		}
 	}
