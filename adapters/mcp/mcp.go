@@ -171,9 +171,6 @@ func toolResult(res *tools.Result, err error) *sdk.CallToolResult {
 // (Options.Caller); the identity reaches tool handlers through the SDK's
 // token info for that request only.
 func Handler(exec assistant.ToolRunner, o Options) http.Handler {
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}

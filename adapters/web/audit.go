@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,22 +43,11 @@ const (
 var auditListColumns = []string{"id", "seq", "at", "subject", "tool", "product", "decision", "reason", "rows_returned", "question"}
 
 func (s *Server) auditRoutes() {
-	s.handle("GET /audit", public, s.auditPage)
+	s.handle("GET /audit", public, page("audit.html", "the audit page"))
 	s.handle("GET /v1/audit/records", authed, s.auditRecords)
 	s.handle("GET /v1/audit/records/{id}", authed, s.auditRecord)
 	s.handle("POST /v1/audit/verify", authed, s.auditVerify)
 	s.handle("GET /v1/audit/export", authed, s.auditExport)
-}
-
-func (s *Server) auditPage(w http.ResponseWriter, _ *http.Request) {
-	b, err := fs.ReadFile(staticFS(), "audit.html")
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", "the audit page is missing from this build")
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	_, _ = w.Write(b)
 }
 
 // auditFilter is the review's filter, from the query string.
@@ -179,13 +167,9 @@ func head(ctx context.Context, st auditReader) (int64, error) {
 // auditCall runs one call on the access-audit product for the caller; what
 // is recorded as the question says what the page did.
 func (s *Server) auditCall(r *http.Request, tool string, args any, what string) (*tools.Result, error) {
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return nil, fmt.Errorf("audit review: encode %s arguments: %w", tool, err)
-	}
-	st := stateOf(r.Context())
-	caller := tools.Caller{Subject: subjectOf(r), Channel: ChannelWeb, RequestID: st.id, Question: "audit review: " + what}
-	return s.o.Executor.Call(r.Context(), caller, tools.Call{Tool: tool, Arguments: raw})
+	c := callerOf(r, ChannelWeb)
+	c.Question = "audit review: " + what
+	return s.call(r.Context(), c, tool, args)
 }
 
 // auditError answers an executor error: a denial is 403 and names the audit

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/askmesh/askmesh/adapters/mcp"
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
@@ -28,7 +30,7 @@ const (
 	ChannelAPI    = "api"
 	ChannelWeb    = "web"
 	ChannelOpenAI = "openai"
-	ChannelMCP    = "mcp"
+	ChannelMCP    = mcp.Channel
 )
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
@@ -44,11 +46,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request", "conversation_id must be 1 to 128 letters, digits or . _ : @ -")
 		return
 	}
-	channel := ChannelAPI
-	if r.Header.Get("X-Askmesh-Client") == "web" {
-		channel = ChannelWeb // the web chat says so; the channel is recorded, it grants nothing
-	}
-	areq := s.request(r, channel, req.ConversationID, question)
+	areq := s.request(r, channelOf(r), req.ConversationID, question)
 	if wantsStream(r) {
 		s.streamChat(w, r, areq)
 		return
@@ -76,13 +74,36 @@ func (s *Server) checkMessage(w http.ResponseWriter, msg string) (string, bool) 
 	return q, true
 }
 
-// request builds the agent's request: the caller is the authenticated
-// subject, and the HTTP request id is the audit records' request id.
+// channelOf is the API channel, or the web chat's when it says so with
+// X-Askmesh-Client: the channel is recorded, it grants nothing.
+func channelOf(r *http.Request) string {
+	if r.Header.Get("X-Askmesh-Client") == "web" {
+		return ChannelWeb
+	}
+	return ChannelAPI
+}
+
+// callerOf is who makes r's tool calls: the authenticated subject, with the
+// HTTP request id as the audit records' request id.
+func callerOf(r *http.Request, channel string) tools.Caller {
+	return tools.Caller{Subject: subjectOf(r), Channel: channel, RequestID: RequestID(r.Context())}
+}
+
+// request builds the agent's request for a question asked through r.
 func (s *Server) request(r *http.Request, channel, conversation, question string) assistant.Request {
-	st := stateOf(r.Context())
 	s.metrics.Question(channel)
-	return assistant.Request{Question: question, Caller: tools.Caller{Subject: *st.subject, Channel: channel,
-		ConversationID: conversation, RequestID: st.id}}
+	c := callerOf(r, channel)
+	c.ConversationID = conversation
+	return assistant.Request{Question: question, Caller: c}
+}
+
+// call runs one tool call with typed arguments through the executor.
+func (s *Server) call(ctx context.Context, c tools.Caller, tool string, args any) (*tools.Result, error) {
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s arguments: %w", tool, err)
+	}
+	return s.o.Executor.Call(ctx, c, tools.Call{Tool: tool, Arguments: raw})
 }
 
 func wantsStream(r *http.Request) bool {
@@ -97,11 +118,17 @@ func wantsStream(r *http.Request) bool {
 // answerError maps an agent failure to a status. The agent has already
 // recorded every tool call; what is left is why no answer came.
 func (s *Server) answerError(w http.ResponseWriter, r *http.Request, err error) {
-	status, code, msg := classify(r.Context(), err)
+	status, code, msg := s.noAnswer(r, err)
+	writeError(w, status, code, msg)
+}
+
+// noAnswer classifies an agent failure and logs the server's own.
+func (s *Server) noAnswer(r *http.Request, err error) (status int, code, msg string) {
+	status, code, msg = classify(r.Context(), err)
 	if status >= 500 {
 		s.log.ErrorContext(r.Context(), "no answer", "request_id", RequestID(r.Context()), "err", err)
 	}
-	writeError(w, status, code, msg)
+	return status, code, msg
 }
 
 func classify(ctx context.Context, err error) (int, string, string) {
@@ -140,11 +167,6 @@ func startSSE(w http.ResponseWriter) *sse {
 // send writes one event (event may be "" for data-only events, as OpenAI
 // streams are) and flushes it.
 func (s *sse) send(event string, data []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return
-	}
 	var b strings.Builder
 	if event != "" {
 		b.WriteString("event: " + event + "\n")
@@ -152,24 +174,29 @@ func (s *sse) send(event string, data []byte) {
 	b.WriteString("data: ")
 	b.Write(data)
 	b.WriteString("\n\n")
-	if _, err := s.w.Write([]byte(b.String())); err != nil {
+	s.write(b.String())
+}
+
+func (s *sse) comment(text string) { s.write(": " + text + "\n\n") }
+
+// write writes and flushes text unless the client has left.
+func (s *sse) write(text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	if _, err := io.WriteString(s.w, text); err != nil {
 		s.closed = true // the client left; the request context ends the work
 		return
 	}
 	_ = s.rc.Flush()
 }
 
-func (s *sse) comment(text string) {
+func (s *sse) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return
-	}
-	if _, err := s.w.Write([]byte(": " + text + "\n\n")); err != nil {
-		s.closed = true
-		return
-	}
-	_ = s.rc.Flush()
+	return s.closed
 }
 
 // keepAlive writes a comment whenever the stream has been quiet, so proxies
@@ -217,10 +244,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req assistan
 			s.log.InfoContext(r.Context(), "client left; the agent stopped", "request_id", req.Caller.RequestID)
 			return
 		}
-		status, code, msg := classify(r.Context(), err)
-		if status >= 500 {
-			s.log.ErrorContext(r.Context(), "no answer", "request_id", req.Caller.RequestID, "err", err)
-		}
+		_, code, msg := s.noAnswer(r, err)
 		if !sentError {
 			b, _ := json.Marshal(struct {
 				assistant.Event

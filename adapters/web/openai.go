@@ -215,11 +215,7 @@ func (s *Server) streamCompletion(w http.ResponseWriter, r *http.Request, req as
 		if r.Context().Err() != nil {
 			return
 		}
-		status, code, msg := classify(r.Context(), err)
-		if status >= 500 {
-			s.log.ErrorContext(r.Context(), "no answer", "request_id", req.Caller.RequestID, "err", err)
-		}
-		b, _ := json.Marshal(newError(status, code, msg))
+		b, _ := json.Marshal(newError(s.noAnswer(r, err)))
 		out.send("", b)
 		return
 	}

@@ -171,7 +171,7 @@ func (s *Server) routes() {
 	s.handle("GET /healthz", public, s.healthz)
 	s.handle("GET /readyz", public, s.readyz)
 	s.handle("GET /metrics", public, s.o.Metrics.Handler().ServeHTTP)
-	s.handle("GET /{$}", public, s.index)
+	s.handle("GET /{$}", public, page("index.html", "the web chat"))
 	s.handle("GET /static/", public, s.static().ServeHTTP)
 	s.handle("GET /favicon.ico", public, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	if s.o.Demo {

@@ -139,14 +139,10 @@ func (wt *watcher) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	defer wt.release(subj.ID)
 
-	channel := ChannelAPI
-	if r.Header.Get("X-Askmesh-Client") == "web" {
-		channel = ChannelWeb
-	}
-	st := stateOf(r.Context())
-	c := tools.Caller{Subject: subj, Channel: channel, RequestID: st.id, Question: "watch new records of " + p.Name}
+	c := callerOf(r, channelOf(r))
+	c.Question = "watch new records of " + p.Name
 	ctx := r.Context()
-	s.metrics.Question(channel)
+	s.metrics.Question(c.Channel)
 
 	// Start from now: the newest time the watcher may see, through the
 	// executor like every other read, so history is not replayed.
@@ -165,7 +161,7 @@ func (wt *watcher) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	w.Header().Set("X-Askmesh-Request-Id", st.id)
+	w.Header().Set("X-Askmesh-Request-Id", c.RequestID)
 	out := startSSE(w)
 	stop := out.keepAlive(s.lim.KeepAlive)
 	defer stop()
@@ -209,11 +205,7 @@ func (wt *watcher) refuse(w http.ResponseWriter, r *http.Request, p *catalog.Pro
 }
 
 func (wt *watcher) call(ctx context.Context, c tools.Caller, a tools.QueryRecordsArgs) (*tools.Result, error) {
-	b, err := json.Marshal(a)
-	if err != nil {
-		return nil, fmt.Errorf("encode query_records: %w", err)
-	}
-	return wt.s.o.Executor.Call(ctx, c, tools.Call{Tool: tools.ToolQueryRecords, Arguments: b})
+	return wt.s.call(ctx, c, tools.ToolQueryRecords, a)
 }
 
 // poll releases the records added since the last poll, page by page, and
@@ -259,12 +251,6 @@ func (wt *watcher) poll(ctx context.Context, out *sse, c tools.Caller, cur *watc
 		}
 	}
 	return true
-}
-
-func (s *sse) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
 }
 
 func mustJSON(v any) []byte {

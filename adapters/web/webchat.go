@@ -27,13 +27,17 @@ func (s *Server) static() http.Handler {
 	}))
 }
 
-func (s *Server) index(w http.ResponseWriter, r *http.Request) {
-	b, err := fs.ReadFile(staticFS(), "index.html")
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", "the web chat is missing from this build")
-		return
+// page serves one embedded HTML page, read once; what names it should the
+// build lack it.
+func page(name, what string) http.HandlerFunc {
+	b, err := fs.ReadFile(staticFS(), name)
+	return func(w http.ResponseWriter, _ *http.Request) {
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "internal", what+" is missing from this build")
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		_, _ = w.Write(b)
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	_, _ = w.Write(b)
 }

@@ -23,53 +23,24 @@ function formatValue(v) {
 
 // ---------- sign in ----------
 
-async function showSignIn(message) {
-  $("chat").hidden = true;
-  $("who").hidden = true;
-  $("signin").hidden = false;
-  const err = $("signin-error");
-  err.hidden = !message;
-  err.textContent = message || "";
-  const res = await fetch("/v1/demo/users").catch(() => null);
-  if (!res || !res.ok) { $("demo").hidden = true; return; }
-  const body = await res.json();
-  $("demo-warning").textContent = "Pick a person to see the mesh with their permissions. " + capitalize(body.warning || "") + ".";
-  showDemoUsers(body.users, signIn);
-  $("demo").hidden = false;
-}
-
-async function signIn(token) {
-  sessionStorage.setItem(TOKEN_KEY, token);
-  const res = await api("/v1/me").catch(() => null);
-  if (!res || !res.ok) {
-    const msg = res ? await errorMessage(res) : "the server cannot be reached";
-    sessionStorage.removeItem(TOKEN_KEY);
-    showSignIn(msg);
-    return;
-  }
-  const me = await res.json();
-  if (sessionStorage.getItem("askmesh.user") !== me.id) {
-    sessionStorage.removeItem(CONV_KEY); // conversations belong to one person
-  }
-  sessionStorage.setItem("askmesh.user", me.id);
-  $("who-name").textContent = me.name ? me.name + " · " + me.id : me.id;
-  $("who-groups").textContent = (me.groups || []).join(", ");
-  $("who").hidden = false;
-  $("signin").hidden = true;
-  $("chat").hidden = false;
-  $("question").focus();
-  await restoreConversation();
-  loadExamples();
-}
-
-function signOut() {
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(CONV_KEY);
-  sessionStorage.removeItem("askmesh.user");
-  $("messages").replaceChildren();
-  $("token").value = "";
-  showSignIn("");
-}
+const { signOut, start: startSignIn } = signInFlow({
+  main: "chat",
+  demoWarning: (warning) => "Pick a person to see the mesh with their permissions. " + capitalize(warning) + ".",
+  async signedIn(me) {
+    if (sessionStorage.getItem("askmesh.user") !== me.id) {
+      sessionStorage.removeItem(CONV_KEY); // conversations belong to one person
+    }
+    sessionStorage.setItem("askmesh.user", me.id);
+    $("question").focus();
+    await restoreConversation();
+    loadExamples();
+  },
+  signedOut() {
+    sessionStorage.removeItem(CONV_KEY);
+    sessionStorage.removeItem("askmesh.user");
+    $("messages").replaceChildren();
+  },
+});
 
 function newConversation() {
   sessionStorage.removeItem(CONV_KEY);
@@ -285,9 +256,6 @@ function renderAnswer(answer, text, ans) {
     }
     answer.append(el("div", { class: "sources" }, el("h3", { text: "Sources" }), list));
   }
-  if ((ans.flags || []).length) {
-    answer.append(el("div", { class: "flags", text: "⚠ " + ans.flags.join(" · ") }));
-  }
 }
 
 // renderText shows the answer's light Markdown (paragraphs, "- " lists,
@@ -427,12 +395,6 @@ function shortLabel(x, max) {
 // ---------- wiring ----------
 
 document.addEventListener("DOMContentLoaded", () => {
-  $("token-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const t = $("token").value.trim();
-    if (t) signIn(t);
-  });
-  $("sign-out").addEventListener("click", signOut);
   $("new-conversation").addEventListener("click", newConversation);
   $("ask").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -446,6 +408,5 @@ document.addEventListener("DOMContentLoaded", () => {
       $("ask").requestSubmit();
     }
   });
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token) signIn(token); else showSignIn("");
+  startSignIn();
 });

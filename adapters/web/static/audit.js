@@ -13,48 +13,19 @@ function shortTime(v) {
 
 // ---------- sign in ----------
 
-async function showSignIn(message) {
-  $("review").hidden = true;
-  $("who").hidden = true;
-  $("signin").hidden = false;
-  const err = $("signin-error");
-  err.hidden = !message;
-  err.textContent = message || "";
-  const res = await fetch("/v1/demo/users").catch(() => null);
-  if (!res || !res.ok) { $("demo").hidden = true; return; }
-  const body = await res.json();
-  $("demo-warning").textContent = "Pick a person to review the log with their permissions: only auditors may. " + (body.warning || "");
-  showDemoUsers(body.users, signIn);
-  $("demo").hidden = false;
-}
-
-async function signIn(token) {
-  sessionStorage.setItem(TOKEN_KEY, token);
-  const res = await api("/v1/me").catch(() => null);
-  if (!res || !res.ok) {
-    const msg = res ? await errorMessage(res) : "the server cannot be reached";
-    sessionStorage.removeItem(TOKEN_KEY);
-    showSignIn(msg);
-    return;
-  }
-  const me = await res.json();
-  $("who-name").textContent = me.name ? me.name + " · " + me.id : me.id;
-  $("who-groups").textContent = (me.groups || []).join(", ");
-  $("who").hidden = false;
-  $("signin").hidden = true;
-  $("review").hidden = false;
-  unforbid();
-  loadKnownUsers();
-  await load(true);
-}
-
-function signOut() {
-  sessionStorage.removeItem(TOKEN_KEY);
-  $("records").querySelector("tbody").replaceChildren();
-  $("detail").hidden = true;
-  $("token").value = "";
-  showSignIn("");
-}
+const { signOut, start: startSignIn } = signInFlow({
+  main: "review",
+  demoWarning: (warning) => "Pick a person to review the log with their permissions: only auditors may. " + warning,
+  async signedIn() {
+    unforbid();
+    loadKnownUsers();
+    await load(true);
+  },
+  signedOut() {
+    $("records").querySelector("tbody").replaceChildren();
+    $("detail").hidden = true;
+  },
+});
 
 async function loadKnownUsers() {
   const res = await fetch("/v1/demo/users").catch(() => null);
@@ -258,17 +229,10 @@ async function exportAs(format) {
 // ---------- wiring ----------
 
 document.addEventListener("DOMContentLoaded", () => {
-  $("token-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const t = $("token").value.trim();
-    if (t) signIn(t);
-  });
-  $("sign-out").addEventListener("click", signOut);
   $("filters").addEventListener("submit", (e) => { e.preventDefault(); load(true); });
   $("reset").addEventListener("click", () => { $("filters").reset(); load(true); });
   $("more").addEventListener("click", () => load(false));
   $("verify").addEventListener("click", verify);
   for (const id of ["export-csv", "export-jsonl"]) $(id).addEventListener("click", (e) => exportAs(e.currentTarget.dataset.format));
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token) signIn(token); else showSignIn("");
+  startSignIn();
 });

@@ -1,5 +1,5 @@
 // Shared by the web chat (app.js, watch.js) and the audit page (audit.js):
-// the sign-in token, DOM helpers, API calls and the demo users' list.
+// the sign-in token and screen, DOM helpers, API calls and the demo users' list.
 "use strict";
 
 const TOKEN_KEY = "askmesh.token"; // one sign-in for the chat and the audit page
@@ -50,4 +50,64 @@ function showDemoUsers(users, signIn) {
     button.addEventListener("click", () => signIn(u.token));
     list.append(el("li", {}, button));
   }
+}
+
+// signInFlow runs the sign-in screen both pages share. page.main is the id
+// of the section shown once signed in; page.demoWarning(warning) is the text
+// above the demo users; page.signedIn(me) and page.signedOut() do the page's
+// own work. start() wires the form and the sign-out button and signs in with
+// a kept token, if any.
+function signInFlow(page) {
+  async function showSignIn(message) {
+    $(page.main).hidden = true;
+    $("who").hidden = true;
+    $("signin").hidden = false;
+    const err = $("signin-error");
+    err.hidden = !message;
+    err.textContent = message || "";
+    const res = await fetch("/v1/demo/users").catch(() => null);
+    if (!res || !res.ok) { $("demo").hidden = true; return; }
+    const body = await res.json();
+    $("demo-warning").textContent = page.demoWarning(body.warning || "");
+    showDemoUsers(body.users, signIn);
+    $("demo").hidden = false;
+  }
+
+  async function signIn(token) {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    const res = await api("/v1/me").catch(() => null);
+    if (!res || !res.ok) {
+      const msg = res ? await errorMessage(res) : "the server cannot be reached";
+      sessionStorage.removeItem(TOKEN_KEY);
+      showSignIn(msg);
+      return;
+    }
+    const me = await res.json();
+    $("who-name").textContent = me.name ? me.name + " · " + me.id : me.id;
+    $("who-groups").textContent = (me.groups || []).join(", ");
+    $("who").hidden = false;
+    $("signin").hidden = true;
+    $(page.main).hidden = false;
+    await page.signedIn(me);
+  }
+
+  function signOut() {
+    sessionStorage.removeItem(TOKEN_KEY);
+    page.signedOut();
+    $("token").value = "";
+    showSignIn("");
+  }
+
+  function start() {
+    $("token-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const t = $("token").value.trim();
+      if (t) signIn(t);
+    });
+    $("sign-out").addEventListener("click", signOut);
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) signIn(token); else showSignIn("");
+  }
+
+  return { signIn, signOut, start };
 }

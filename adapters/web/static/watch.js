@@ -2,7 +2,8 @@
 // GET /v1/watch/customer-transactions as server-sent events from a fetch
 // body (the chat authenticates with a bearer token, which EventSource cannot
 // send). Every batch shown went through policy and has its audit record.
-// Uses app.js's helpers ($, el, api, readEvents, formatValue, errorMessage).
+// Uses common.js's helpers ($, el, api) and app.js's (readEvents, formatValue,
+// NUMERIC, signOut).
 "use strict";
 
 const WATCH_PRODUCT = "customer-transactions";
