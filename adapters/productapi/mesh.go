@@ -118,14 +118,6 @@ func (m *Mesh) URLs() map[string]string {
 	return out
 }
 
-// Domain returns a running domain.
-func (m *Mesh) Domain(name string) (*Domain, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.domains[name]
-	return d, ok
-}
-
 // Stop stops one domain's API (its port then refuses connections).
 func (m *Mesh) Stop(domain string) {
 	m.mu.Lock()

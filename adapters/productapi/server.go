@@ -70,6 +70,7 @@ type Options struct {
 type Server struct {
 	products map[string]*catalog.Product
 	names    []string
+	openapis map[string][]byte // each product's OpenAPI document, encoded once
 	exec     *tools.Executor
 	dir      Directory
 	verifier *Verifier
@@ -101,7 +102,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("productapi: %w", err)
 	}
-	s := &Server{products: map[string]*catalog.Product{}, dir: o.Directory, verifier: o.Verifier,
+	s := &Server{products: map[string]*catalog.Product{}, openapis: map[string][]byte{}, dir: o.Directory, verifier: o.Verifier,
 		tokens: map[[32]byte]string{}, poll: o.PollInterval, log: o.Logger, subs: map[string]map[chan struct{}]struct{}{}}
 	backends := map[string]tools.Backend{}
 	for _, p := range o.Products {
@@ -111,6 +112,9 @@ func New(o Options) (*Server, error) {
 		backends[p.Binding.Kind] = o.Backend
 		s.products[p.Name] = p
 		s.names = append(s.names, p.Name)
+		if s.openapis[p.Name], err = encodeJSON(OpenAPI(p)); err != nil {
+			return nil, fmt.Errorf("productapi: %s: openapi: %w", p.Name, err)
+		}
 	}
 	sort.Strings(s.names)
 	s.exec, err = tools.NewExecutor(tools.ExecutorOptions{Catalog: reg, Authorizer: o.Authorizer, Audit: o.Audit,
@@ -143,9 +147,6 @@ func DemoToken(userID string) string {
 
 // Products lists the names of the products served.
 func (s *Server) Products() []string { return append([]string(nil), s.names...) }
-
-// Executor is the executor the server decides and records through.
-func (s *Server) Executor() *tools.Executor { return s.exec }
 
 func (s *Server) routes() {
 	m := http.NewServeMux()
@@ -220,8 +221,7 @@ func (s *Server) authenticate(r *http.Request, product string) (tools.Caller, er
 		return tools.Caller{}, errors.New(`the Authorization header must be "Bearer <token>"`)
 	}
 	c := tools.Caller{Channel: Channel, RequestID: r.Header.Get("X-Request-ID")}
-	switch id, ok := s.tokens[sha256.Sum256([]byte(token))]; {
-	case ok:
+	if id, ok := s.tokens[sha256.Sum256([]byte(token))]; ok {
 		c.Subject = s.dir.Lookup(id)
 		return c, nil
 	}

@@ -20,9 +20,9 @@ import (
 // product's SQLite table, so the demo has a live stream to watch. It writes
 // to the product's own store, as the domain's systems would.
 type Simulator struct {
-	db     *sql.DB
-	table  string
-	notify func()
+	db             *sql.DB
+	pickQ, insertQ string // the statements on the product's table
+	notify         func()
 
 	mu   sync.Mutex
 	rng  *rand.Rand
@@ -33,6 +33,14 @@ type Simulator struct {
 
 // SimulatedProduct is the product the simulator feeds.
 const SimulatedProduct = "customer-transactions"
+
+// The values synthetic transactions are drawn from.
+var (
+	simTypes      = []string{"deposit", "withdrawal", "transfer", "card_payment"}
+	simChannels   = []string{"branch", "online", "mobile", "atm"}
+	simRegions    = []string{"north-america", "europe", "asia-pacific"}
+	simCurrencies = map[string]string{"north-america": "USD", "europe": "EUR", "asia-pacific": "USD"}
+)
 
 // NewSimulator opens p's SQLite file under dataDir for writing. notify is
 // called after each insert (Server.Notify).
@@ -50,10 +58,14 @@ func NewSimulator(ctx context.Context, p *catalog.Product, dataDir string, now f
 		return nil, fmt.Errorf("productapi: simulator: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	s := &Simulator{db: db, table: p.Binding.Table, notify: notify, rng: rand.New(rand.NewPCG(42, 7)), now: now}
+	table := p.Binding.Table
+	s := &Simulator{db: db, notify: notify, rng: rand.New(rand.NewPCG(42, 7)), now: now,
+		pickQ: fmt.Sprintf(`SELECT account_id, customer_id, counterparty FROM %q WHERE rowid = ?`, table),
+		insertQ: fmt.Sprintf(`INSERT INTO %q (transaction_id, account_id, customer_id, occurred_at, type, amount, currency, channel, region, counterparty)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, table)}
 	var maxID sql.NullString
 	var maxAt sql.NullString
-	q := fmt.Sprintf(`SELECT max(transaction_id), max(occurred_at) FROM %q`, s.table)
+	q := fmt.Sprintf(`SELECT max(transaction_id), max(occurred_at) FROM %q`, table)
 	if err := db.QueryRowContext(ctx, q).Scan(&maxID, &maxAt); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("productapi: simulator: read %s: %w", path, err)
@@ -77,25 +89,18 @@ func (s *Simulator) Insert(ctx context.Context) (string, error) {
 	defer s.mu.Unlock()
 	var account, customer, counterparty string
 	n := s.rng.IntN(1000) + 1
-	q := fmt.Sprintf(`SELECT account_id, customer_id, counterparty FROM %q WHERE rowid = ?`, s.table)
-	if err := s.db.QueryRowContext(ctx, q, n).Scan(&account, &customer, &counterparty); err != nil {
+	if err := s.db.QueryRowContext(ctx, s.pickQ, n).Scan(&account, &customer, &counterparty); err != nil {
 		return "", fmt.Errorf("simulator: pick an account: %w", err)
 	}
 	at := s.now().UTC().Truncate(time.Second)
 	if !at.After(s.last) {
 		at = s.last.Add(time.Second).Truncate(time.Second)
 	}
-	types := []string{"deposit", "withdrawal", "transfer", "card_payment"}
-	channels := []string{"branch", "online", "mobile", "atm"}
-	regions := []string{"north-america", "europe", "asia-pacific"}
-	currencies := map[string]string{"north-america": "USD", "europe": "EUR", "asia-pacific": "USD"}
-	region := regions[s.rng.IntN(len(regions))]
+	region := simRegions[s.rng.IntN(len(simRegions))]
 	amount := float64(s.rng.IntN(50000)+100) / 100
 	id := fmt.Sprintf("txn-%07d", s.seq+1)
-	ins := fmt.Sprintf(`INSERT INTO %q (transaction_id, account_id, customer_id, occurred_at, type, amount, currency, channel, region, counterparty)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.table)
-	if _, err := s.db.ExecContext(ctx, ins, id, account, customer, at.Format(catalog.SQLiteTimeLayout),
-		types[s.rng.IntN(len(types))], amount, currencies[region], channels[s.rng.IntN(len(channels))], region, counterparty); err != nil {
+	if _, err := s.db.ExecContext(ctx, s.insertQ, id, account, customer, at.Format(catalog.SQLiteTimeLayout),
+		simTypes[s.rng.IntN(len(simTypes))], amount, simCurrencies[region], simChannels[s.rng.IntN(len(simChannels))], region, counterparty); err != nil {
 		return "", fmt.Errorf("simulator: insert: %w", err)
 	}
 	s.seq++

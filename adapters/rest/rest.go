@@ -11,6 +11,7 @@
 package rest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -226,31 +227,25 @@ func problemText(status int, body []byte) string {
 	return fmt.Sprintf("%d %s %s", status, http.StatusText(status), s)
 }
 
-// page is the JSON body of a product API answer.
+// page is the JSON body of a product API answer (productapi.Response);
+// numbers stay json.Number until their column's type is known.
 type page struct {
-	Columns    []tools.ResultColumn         `json:"columns"`
-	Data       []map[string]json.RawMessage `json:"data"`
-	TotalCount *int64                       `json:"total_count"`
-	Notes      []string                     `json:"notes"`
-	Problem
-}
-
-// Problem fields appear only in error answers.
-type Problem struct {
-	Type   string `json:"type"`
-	Detail string `json:"detail"`
+	Columns    []tools.ResultColumn `json:"columns"`
+	Data       []map[string]any     `json:"data"`
+	TotalCount *int64               `json:"total_count"`
+	Notes      []string             `json:"notes"`
 }
 
 // decode turns an answer into a Result, or a refusal into an error.
-func decode(p *catalog.Product, tool string, rep *reply) (*tools.Result, *page, error) {
+func decode(p *catalog.Product, tool string, rep *reply) (*tools.Result, error) {
 	var pg page
 	if rep.status != http.StatusOK {
-		return nil, nil, fmt.Errorf("%s refused %s: %s", p.Name, tool, problemText(rep.status, rep.body))
+		return nil, fmt.Errorf("%s refused %s: %s", p.Name, tool, problemText(rep.status, rep.body))
 	}
-	dec := json.NewDecoder(strings.NewReader(string(rep.body)))
+	dec := json.NewDecoder(bytes.NewReader(rep.body))
 	dec.UseNumber()
 	if err := dec.Decode(&pg); err != nil {
-		return nil, nil, fmt.Errorf("%s: its API's answer to %s is not valid: %w", p.Name, tool, err)
+		return nil, fmt.Errorf("%s: its API's answer to %s is not valid: %w", p.Name, tool, err)
 	}
 	res := &tools.Result{Tool: tool, Product: p.Name, Columns: pg.Columns, Rows: make([][]any, 0, len(pg.Data)), TotalCount: pg.TotalCount}
 	for _, obj := range pg.Data {
@@ -258,7 +253,7 @@ func decode(p *catalog.Product, tool string, rep *reply) (*tools.Result, *page, 
 		for i, c := range pg.Columns {
 			v, err := value(obj[c.Name], c.Type)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s: column %s: %w", p.Name, c.Name, err)
+				return nil, fmt.Errorf("%s: column %s: %w", p.Name, c.Name, err)
 			}
 			row[i] = v
 		}
@@ -266,30 +261,22 @@ func decode(p *catalog.Product, tool string, rep *reply) (*tools.Result, *page, 
 	}
 	res.RowCount = len(res.Rows)
 	res.Notes = backendNotes(pg.Notes)
-	return res, &pg, nil
+	return res, nil
 }
 
-// value converts a JSON value to the Go type the SQL backend gives the
-// column's logical type: int64, float64, bool, string or nil.
-func value(raw json.RawMessage, typ string) (any, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	var v any
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
+// value converts a decoded JSON value to the Go type the SQL backend gives
+// the column's logical type: int64, float64, bool, string or nil.
+func value(v any, typ string) (any, error) {
 	switch t := v.(type) {
+	case nil, string, bool:
+		return t, nil
 	case json.Number:
 		if typ == catalog.TypeInteger {
 			return t.Int64()
 		}
 		return t.Float64()
-	case string, bool:
-		return t, nil
 	}
+	raw, _ := json.Marshal(v)
 	return nil, fmt.Errorf("unexpected value %s", raw)
 }
 
@@ -406,8 +393,7 @@ func (b *Backend) QueryRecords(ctx context.Context, plan tools.RecordsPlan) (*to
 	if err != nil {
 		return nil, err
 	}
-	res, _, err := decode(plan.Product, tools.ToolQueryRecords, rep)
-	return res, err
+	return decode(plan.Product, tools.ToolQueryRecords, rep)
 }
 
 // QueryMetrics computes metrics on the product's side.
@@ -443,8 +429,7 @@ func (b *Backend) QueryMetrics(ctx context.Context, plan tools.MetricsPlan) (*to
 	if err != nil {
 		return nil, err
 	}
-	res, _, err := decode(plan.Product, tools.ToolQueryMetrics, rep)
-	return res, err
+	return decode(plan.Product, tools.ToolQueryMetrics, rep)
 }
 
 // sameCompare reports whether the product, given the range as instants,
@@ -476,8 +461,7 @@ func (b *Backend) GetRecord(ctx context.Context, plan tools.GetPlan) (*tools.Res
 			return &tools.Result{Tool: tools.ToolGetRecord, Product: plan.Product.Name, Columns: cols, Rows: [][]any{}}, nil
 		}
 	}
-	res, _, err := decode(plan.Product, tools.ToolGetRecord, rep)
-	return res, err
+	return decode(plan.Product, tools.ToolGetRecord, rep)
 }
 
 // FindAnomalies asks the product for its anomalies.
@@ -494,6 +478,5 @@ func (b *Backend) FindAnomalies(ctx context.Context, plan tools.AnomaliesPlan) (
 	if err != nil {
 		return nil, err
 	}
-	res, _, err := decode(plan.Product, tools.ToolFindAnomalies, rep)
-	return res, err
+	return decode(plan.Product, tools.ToolFindAnomalies, rep)
 }
