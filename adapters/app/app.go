@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -113,14 +114,7 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
-	products = a.bind(products)
-	for i, p := range products {
-		if u, ok := bo.restURLs[p.Name]; ok {
-			q := *p
-			q.Binding = catalog.Binding{Kind: catalog.BackendREST, URL: u}
-			products[i] = &q
-		}
-	}
+	products = a.bind(products, bo.restURLs)
 	if a.Catalog, err = catalog.NewRegistry(products...); err != nil {
 		return nil, err
 	}
@@ -146,7 +140,7 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 		backends[k] = b
 	}
 	a.Executor, err = tools.NewExecutor(tools.ExecutorOptions{Catalog: a.Catalog, Authorizer: a.Authz, Audit: a.Audit,
-		Backends: backends, Clock: a.Clock, CursorKey: keyBytes(cfg.CursorKey), MaskKey: keyBytes(cfg.MaskKey), Logger: bo.logger})
+		Backends: backends, Clock: a.Clock, CursorKey: DeriveKey(cfg.CursorKey), MaskKey: DeriveKey(cfg.MaskKey), Logger: bo.logger})
 	if err != nil {
 		return nil, err
 	}
@@ -203,32 +197,40 @@ func loadDirectory(path string) (*authz.Directory, error) {
 	}
 	d, err := authz.LoadDirectory(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("directory %s: %w", orDefault(path, "(embedded demo)"), err)
+		return nil, fmt.Errorf("directory %s: %w", cmp.Or(path, "(embedded demo)"), err)
 	}
 	return d, nil
 }
 
-func loadProducts(dir string) ([]*catalog.Product, error) {
-	var reg *catalog.Registry
-	var err error
+// LoadCatalog reads the descriptors in dir (Config.CatalogDir), or the
+// embedded demo bank's when dir is empty, as written: without the run-time
+// bindings Build gives them.
+func LoadCatalog(dir string) (*catalog.Registry, error) {
 	if dir == "" {
-		reg, err = catalog.LoadFS(bank.Files, bank.ProductsDir)
-	} else {
-		reg, err = catalog.LoadDir(dir)
+		return catalog.LoadFS(bank.Files, bank.ProductsDir)
 	}
+	return catalog.LoadDir(dir)
+}
+
+func loadProducts(dir string) ([]*catalog.Product, error) {
+	reg, err := LoadCatalog(dir)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	return reg.List(), nil
 }
 
-// bind resolves run-time bindings: the access-audit product reads the audit
-// store wherever it is, and SQL products move to PostgreSQL when configured.
-func (a *App) bind(products []*catalog.Product) []*catalog.Product {
+// bind resolves run-time bindings: products named in restURLs go to their
+// own APIs (WithProductAPIs), the access-audit product reads the audit store
+// wherever it is, and SQL products move to PostgreSQL when configured.
+func (a *App) bind(products []*catalog.Product, restURLs map[string]string) []*catalog.Product {
 	out := make([]*catalog.Product, len(products))
 	for i, p := range products {
 		q := *p
+		u, rest := restURLs[q.Name]
 		switch {
+		case rest:
+			q.Binding = catalog.Binding{Kind: catalog.BackendREST, URL: u}
 		case q.Binding.Kind == catalog.BackendAudit && a.Config.Audit.Postgres != "":
 			q.Binding = catalog.Binding{Kind: catalog.BackendPostgres, Schema: "governance", Table: "access_audit", DSN: a.Config.Audit.Postgres}
 		case q.Binding.Kind == catalog.BackendAudit:
@@ -333,19 +335,12 @@ func (a *App) buildMemory(ctx context.Context) (assistant.Memory, error) {
 	return m, nil
 }
 
-// keyBytes derives a fixed-size key from configured text; empty stays empty
-// (the executor then uses a random key).
-func keyBytes(s string) []byte {
+// DeriveKey derives a fixed-size key from configured text (cursor_key,
+// mask_key); empty stays empty (the executor then uses a random key).
+func DeriveKey(s string) []byte {
 	if s == "" {
 		return nil
 	}
 	k := sha256.Sum256([]byte(s))
 	return k[:]
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -11,21 +11,40 @@ import (
 
 	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/tools"
 )
 
 func (g *globals) modelFlag(cmd *cobra.Command, model *string) {
 	cmd.Flags().StringVar(model, "model", "", "offline (default), openai, azure, anthropic, ollama (see docs/models.md)")
 }
 
-func (g *globals) buildWithModel(cmd *cobra.Command, model string) (*app.App, error) {
+// configWithModel is the configuration with --model, when given, choosing
+// the model provider.
+func (g *globals) configWithModel(cmd *cobra.Command, model string) (app.Config, error) {
 	cfg, err := g.appConfig(cmd)
-	if err != nil {
-		return nil, err
-	}
-	if model != "" {
+	if err == nil && model != "" {
 		cfg.Model.Provider = model
 	}
-	return app.Build(cmd.Context(), cfg)
+	return cfg, err
+}
+
+// buildFor builds the stack with --model and resolves --as against its
+// directory; the caller closes the app.
+func (g *globals) buildFor(cmd *cobra.Command, model, as string) (*app.App, tools.Caller, error) {
+	cfg, err := g.configWithModel(cmd, model)
+	if err != nil {
+		return nil, tools.Caller{}, err
+	}
+	a, err := app.Build(cmd.Context(), cfg)
+	if err != nil {
+		return nil, tools.Caller{}, err
+	}
+	c, err := caller(a, as, "cli")
+	if err != nil {
+		a.Close()
+		return nil, tools.Caller{}, err
+	}
+	return a, c, nil
 }
 
 func (g *globals) askCmd() *cobra.Command {
@@ -37,15 +56,11 @@ func (g *globals) askCmd() *cobra.Command {
 		Example: `  askmesh ask --as carol "How many new customers did we acquire last month, compared with the month before?"`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.buildWithModel(cmd, model)
+			a, c, err := g.buildFor(cmd, model, as)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			c, err := caller(a, as, "cli")
-			if err != nil {
-				return err
-			}
 			ans, err := a.Agent.Answer(cmd.Context(), assistant.Request{Caller: c, Question: strings.Join(args, " ")})
 			if err != nil {
 				return err
@@ -69,15 +84,11 @@ func (g *globals) chatCmd() *cobra.Command {
 		Short: "An interactive session: ask, follow up, see each tool call as it happens",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := g.buildWithModel(cmd, model)
+			a, c, err := g.buildFor(cmd, model, as)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			c, err := caller(a, as, "cli")
-			if err != nil {
-				return err
-			}
 			return chatLoop(cmd, a, c.Subject.ID, func(q, conv string, w io.Writer) error {
 				c.ConversationID = conv
 				ans, err := a.Agent.Stream(cmd.Context(), assistant.Request{Caller: c, Question: q}, func(ev assistant.Event) {

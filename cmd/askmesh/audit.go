@@ -38,16 +38,18 @@ func (g *globals) auditCmd() *cobra.Command {
 		limit                                          int
 		asJSON                                         bool
 	}
-	query := func() (audit.Query, error) {
-		out := audit.Query{Subject: q.subject, Product: q.product, Decision: q.decision, Tool: q.tool, Limit: q.limit}
-		var err error
-		if out.Since, err = parseWhen(q.since); err != nil {
-			return out, fmt.Errorf("--since: %w", err)
+	// find runs the search the filter flags describe (search, export).
+	find := func(cmd *cobra.Command) ([]audit.Record, error) {
+		st, err := g.openAuditOnly(cmd)
+		if err != nil {
+			return nil, err
 		}
-		if out.Until, err = parseWhen(q.until); err != nil {
-			return out, fmt.Errorf("--until: %w", err)
+		defer st.Close()
+		aq := audit.Query{Subject: q.subject, Product: q.product, Decision: q.decision, Tool: q.tool, Limit: q.limit}
+		if aq.Since, aq.Until, err = parseWindow(q.since, q.until); err != nil {
+			return nil, err
 		}
-		return out, nil
+		return st.Search(cmd.Context(), aq)
 	}
 	filterFlags := func(c *cobra.Command) {
 		f := c.Flags()
@@ -62,16 +64,7 @@ func (g *globals) auditCmd() *cobra.Command {
 	search := &cobra.Command{
 		Use: "search", Short: "Find audit records", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := g.openAuditOnly(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			aq, err := query()
-			if err != nil {
-				return err
-			}
-			recs, err := st.Search(cmd.Context(), aq)
+			recs, err := find(cmd)
 			if err != nil {
 				return err
 			}
@@ -163,16 +156,7 @@ func (g *globals) auditCmd() *cobra.Command {
 	export := &cobra.Command{
 		Use: "export", Short: "Export records as JSONL or CSV", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := g.openAuditOnly(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			aq, err := query()
-			if err != nil {
-				return err
-			}
-			recs, err := st.Search(cmd.Context(), aq)
+			recs, err := find(cmd)
 			if err != nil {
 				return err
 			}
@@ -281,6 +265,17 @@ func printRecords(w io.Writer, recs []audit.Record) error {
 		rows[i] = []any{r.Seq, r.At.Format(time.RFC3339), r.Subject, r.Tool, r.Product, r.Decision, r.RowsReturned, reason}
 	}
 	return printTable(w, []string{"SEQ", "AT", "SUBJECT", "TOOL", "PRODUCT", "DECISION", "ROWS", "REASON"}, rows)
+}
+
+// parseWindow parses --since and --until.
+func parseWindow(since, until string) (from, to time.Time, err error) {
+	if from, err = parseWhen(since); err != nil {
+		return from, to, fmt.Errorf("--since: %w", err)
+	}
+	if to, err = parseWhen(until); err != nil {
+		return from, to, fmt.Errorf("--until: %w", err)
+	}
+	return from, to, nil
 }
 
 // parseWhen accepts a date or an RFC 3339 time.

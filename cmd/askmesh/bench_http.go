@@ -88,13 +88,9 @@ type benchServer struct {
 	done   chan error
 }
 
-func (e *benchEnv) startServer(model assistant.Model, opts ...app.Option) (*benchServer, error) {
-	return e.startServerWrapped(model, nil, opts...)
-}
-
-// startServerWrapped is startServer with the handler wrapped (phase
-// timing); wrap nil serves with web.Server.Serve itself.
-func (e *benchEnv) startServerWrapped(model assistant.Model, wrap func(http.Handler) http.Handler, opts ...app.Option) (*benchServer, error) {
+// startServer serves the stack answering with model; wrap, when not nil,
+// wraps the handler (phase timing), else web.Server.Serve serves itself.
+func (e *benchEnv) startServer(model assistant.Model, wrap func(http.Handler) http.Handler, opts ...app.Option) (*benchServer, error) {
 	a, err := e.benchApp(append([]app.Option{app.WithModel(model)}, opts...)...)
 	if err != nil {
 		return nil, err
@@ -131,6 +127,21 @@ func (e *benchEnv) startServerWrapped(model assistant.Model, wrap func(http.Hand
 		_ = hs.Shutdown(sctx)
 	}()
 	return bs, nil
+}
+
+// startProbed serves the stack with the OpenAI adapter pointed at the
+// scripted server ms, each model request tagged with its question for
+// ledger, and model calls, tool calls and audit appends timed by probe (the
+// handler too when wrap is probe.wrap).
+func (e *benchEnv) startProbed(ms *openaitest.Server, ledger *modelLedger, probe *phaseProbe, wrap func(http.Handler) http.Handler) (*benchServer, error) {
+	modelClient := pooledClient()
+	modelClient.Transport = questionTagger{next: modelClient.Transport, ledger: ledger}
+	model, err := openai.New(openai.Config{BaseURL: ms.BaseURL(), APIKey: "bench", Model: "gpt-bench", HTTPClient: modelClient, MaxRetries: -1})
+	if err != nil {
+		return nil, err
+	}
+	return e.startServer(model, wrap, app.WithObserver(probe),
+		app.WithAuditWrapper(func(s audit.Store) audit.Store { return timedAudit{Store: s, p: probe} }))
 }
 
 func (s *benchServer) stop() {
@@ -286,18 +297,10 @@ func (e *benchEnv) benchHTTP() *benchSection {
 	ms.SetResponder(benchScript)
 	ledger := newModelLedger()
 	ms.SetOnServed(ledger.served)
-	modelClient := pooledClient()
-	modelClient.Transport = questionTagger{next: modelClient.Transport, ledger: ledger}
-	model, err := openai.New(openai.Config{BaseURL: ms.BaseURL(), APIKey: "bench", Model: "gpt-bench", HTTPClient: modelClient, MaxRetries: -1})
-	if err != nil {
-		sec.Err = err
-		return sec
-	}
 	// The probe only adds two clock readings per append and per call: it
 	// explains the slowest questions.
 	probe := &phaseProbe{}
-	srv, err := e.startServer(model, app.WithObserver(probe),
-		app.WithAuditWrapper(func(s audit.Store) audit.Store { return timedAudit{Store: s, p: probe} }))
+	srv, err := e.startProbed(ms, ledger, probe, nil)
 	if err != nil {
 		sec.Err = err
 		return sec
@@ -377,14 +380,7 @@ func (e *benchEnv) benchHTTP() *benchSection {
 // question's time goes.
 func (e *benchEnv) httpPhases(ms *openaitest.Server, ledger *modelLedger) (string, error) {
 	probe := &phaseProbe{}
-	modelClient := pooledClient()
-	modelClient.Transport = questionTagger{next: modelClient.Transport, ledger: ledger}
-	model, err := openai.New(openai.Config{BaseURL: ms.BaseURL(), APIKey: "bench", Model: "gpt-bench", HTTPClient: modelClient, MaxRetries: -1})
-	if err != nil {
-		return "", err
-	}
-	srv, err := e.startServerWrapped(model, probe.wrap, app.WithObserver(probe),
-		app.WithAuditWrapper(func(s audit.Store) audit.Store { return timedAudit{Store: s, p: probe} }))
+	srv, err := e.startProbed(ms, ledger, probe, probe.wrap)
 	if err != nil {
 		return "", err
 	}
@@ -444,7 +440,7 @@ func (e *benchEnv) httpPhases(ms *openaitest.Server, ledger *modelLedger) (strin
 // idleConversationMemory measures heap per stored conversation, and the
 // JSON size of one.
 func (e *benchEnv) idleConversationMemory() (perConv, raw float64, err error) {
-	srv, err := e.startServer(scriptedModel{})
+	srv, err := e.startServer(scriptedModel{}, nil)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -144,12 +144,3 @@ func (t timedAudit) Append(ctx context.Context, rec *audit.Record) error {
 	t.p.add(&t.p.ap, time.Since(start))
 	return err
 }
-
-// sum adds the samples up.
-func (d durations) sum() time.Duration {
-	var t time.Duration
-	for _, v := range d {
-		t += v
-	}
-	return t
-}

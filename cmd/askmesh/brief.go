@@ -30,15 +30,11 @@ func (g *globals) briefCmd() *cobra.Command {
 		Example: "  askmesh brief --as carol\n  askmesh brief --as alice --period 2026-10 --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := g.buildWithModel(cmd, model)
+			a, c, err := g.buildFor(cmd, model, as)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			c, err := caller(a, as, "cli")
-			if err != nil {
-				return err
-			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Minute)
 			defer cancel()
 			ans, err := brief.Build(ctx, a.Executor, a.Catalog, c, brief.Options{Period: period, Compare: compare, Writer: writer(a)})

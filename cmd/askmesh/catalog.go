@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -52,7 +53,7 @@ func (g *globals) catalogCmd() *cobra.Command {
 	}, &cobra.Command{
 		Use: "search QUERY", Short: "Search products by topic", Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return run(cmd, tools.ToolSearch, tools.SearchArgs{Query: joinArgs(args), Limit: tools.MaxSearch})
+			return run(cmd, tools.ToolSearch, tools.SearchArgs{Query: strings.Join(args, " "), Limit: tools.MaxSearch})
 		},
 	}, &cobra.Command{
 		Use: "describe PRODUCT", Short: "Describe a product: owner, columns, metrics", Args: cobra.ExactArgs(1),
@@ -98,15 +99,4 @@ func firstSentence(s string) string {
 		}
 	}
 	return s
-}
-
-func joinArgs(args []string) string {
-	out := ""
-	for i, a := range args {
-		if i > 0 {
-			out += " "
-		}
-		out += a
-	}
-	return out
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -19,16 +18,7 @@ import (
 // of the test mesh, with the clock pinned to the test as-of day.
 func run(t *testing.T, dataDir string, args ...string) (string, error) {
 	t.Helper()
-	root := newRoot()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetIn(strings.NewReader(""))
-	root.SetArgs(append([]string{"--data-dir", dataDir, "--now", banktest.Now.Format(time.RFC3339)}, args...))
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	err := root.ExecuteContext(ctx)
-	return out.String(), err
+	return runAt(t, dataDir, banktest.Now.Format(time.RFC3339), args...)
 }
 
 func TestCatalogSearchRanksTheProductAskedFor(t *testing.T) {

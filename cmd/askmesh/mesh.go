@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -44,14 +43,6 @@ func meshKey(seed string) (ed25519.PrivateKey, error) {
 	return k, err
 }
 
-func keyOf(s string) []byte {
-	if s == "" {
-		return nil
-	}
-	k := sha256.Sum256([]byte(s))
-	return k[:]
-}
-
 // startMesh serves each domain's products as its own API on its own
 // loopback port and returns the app options that bind the catalog to them
 // over HTTP. stop shuts the APIs down.
@@ -88,7 +79,7 @@ func (g *globals) startMesh(cmd *cobra.Command, cfg app.Config, demo bool) (opts
 	}
 	mesh, err := productapi.StartMesh(productapi.MeshOptions{Products: products, Backend: store, Authorizer: side.Authz,
 		Audit: side.Audit, Directory: side.Directory, Verifier: verifier, Demo: demo, DemoUsers: users,
-		Clock: side.Clock, MaskKey: keyOf(cfg.MaskKey), Logger: slog.Default()})
+		Clock: side.Clock, MaskKey: app.DeriveKey(cfg.MaskKey), Logger: slog.Default()})
 	if err != nil {
 		closeSide()
 		return nil, nil, err

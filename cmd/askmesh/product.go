@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/adapters/productapi"
 	"github.com/askmesh/askmesh/catalog"
 )
@@ -99,7 +100,7 @@ func (g *globals) productServe(cmd *cobra.Command, names []string, addr string, 
 	}
 	srv, err := productapi.New(productapi.Options{Products: products, Backend: store, Authorizer: side.Authz, Audit: side.Audit,
 		Directory: side.Directory, Verifier: verifier, Tokens: cfg.Web.Auth.Tokens, Demo: demo, DemoUsers: users,
-		Clock: side.Clock, CursorKey: keyOf(cfg.CursorKey), MaskKey: keyOf(cfg.MaskKey), Logger: slog.Default()})
+		Clock: side.Clock, CursorKey: app.DeriveKey(cfg.CursorKey), MaskKey: app.DeriveKey(cfg.MaskKey), Logger: slog.Default()})
 	if err != nil {
 		return err
 	}

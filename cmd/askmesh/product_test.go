@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,27 +65,9 @@ func TestMeshAnswersAcrossProductAPIs(t *testing.T) {
 // TestProductServe runs `askmesh product serve` and calls it with a demo token.
 func TestProductServe(t *testing.T) {
 	dir := banktest.PrivateDir(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	root := newRoot()
-	out := &syncBuffer{}
-	root.SetOut(out)
-	root.SetErr(out)
-	root.SetArgs([]string{"--data-dir", dir, "--now", banktest.Now.Format(time.RFC3339),
-		"product", "serve", "customer-transactions", "--addr", "127.0.0.1:0", "--demo"})
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
-	re := regexp.MustCompile(`at (http://[0-9.:]+)/products/customer-transactions`)
-	var base string
-	for base == "" {
-		select {
-		case err := <-done:
-			t.Fatalf("product serve ended: %v\n%s", err, out.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-		}
+	base, out := startCommand(t, dir, "/products", "product", "serve", "customer-transactions", "--demo")
+	if !strings.Contains(out.String(), "at "+base+"/products/customer-transactions") {
+		t.Errorf("product serve did not print its address:\n%s", out.String())
 	}
 	req, _ := http.NewRequest(http.MethodGet, base+"/products/customer-transactions/metrics?metrics=transaction_count&group_by=region", nil)
 	req.Header.Set("Authorization", "Bearer demo-erin")
@@ -101,9 +82,5 @@ func TestProductServe(t *testing.T) {
 	resp.Body.Close()
 	if err != nil || resp.StatusCode != 200 || len(body.Data) != 1 || body.Data[0]["region"] != "europe" {
 		t.Fatalf("%d %v %+v", resp.StatusCode, err, body.Data)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("product serve: %v", err)
 	}
 }

@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/catalog"
-	"github.com/askmesh/askmesh/examples/bank"
 )
 
 // auditReportCmd is `askmesh audit report`: the compliance summary of a
@@ -29,11 +29,8 @@ func (g *globals) auditReportCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var o audit.ReportOptions
 			var err error
-			if o.Since, err = parseWhen(since); err != nil {
-				return fmt.Errorf("--since: %w", err)
-			}
-			if o.Until, err = parseWhen(until); err != nil {
-				return fmt.Errorf("--until: %w", err)
+			if o.Since, o.Until, err = parseWindow(since, until); err != nil {
+				return err
 			}
 			clock, err := g.clock()
 			if err != nil {
@@ -89,12 +86,7 @@ func (g *globals) piiColumns(cmd *cobra.Command) (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var reg *catalog.Registry
-	if cfg.CatalogDir != "" {
-		reg, err = catalog.LoadDir(cfg.CatalogDir)
-	} else {
-		reg, err = catalog.LoadFS(bank.Files, bank.ProductsDir)
-	}
+	reg, err := app.LoadCatalog(cfg.CatalogDir)
 	if err != nil {
 		return nil, fmt.Errorf("catalog (for pii columns): %w", err)
 	}

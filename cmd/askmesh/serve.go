@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,8 +22,6 @@ import (
 	"github.com/askmesh/askmesh/adapters/productapi"
 	"github.com/askmesh/askmesh/adapters/slack"
 	"github.com/askmesh/askmesh/adapters/web"
-	"github.com/askmesh/askmesh/catalog"
-	"github.com/askmesh/askmesh/examples/bank"
 	"github.com/askmesh/askmesh/examples/bank/bankgen"
 )
 
@@ -104,14 +103,11 @@ type serveOptions struct {
 
 func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 	ctx := cmd.Context()
-	cfg, err := g.appConfig(cmd)
+	cfg, err := g.configWithModel(cmd, o.model)
 	if err != nil {
 		return err
 	}
-	if o.model != "" {
-		cfg.Model.Provider = o.model
-	}
-	addr := firstNonEmpty(o.addr, cfg.Web.Addr, defaultAddr)
+	addr := cmp.Or(o.addr, cfg.Web.Addr, defaultAddr)
 	log := slog.Default()
 	metrics := web.NewMetrics()
 	buildOpts := []app.Option{app.WithObserver(metrics), app.WithLogger(log), app.WithAuditWrapper(metrics.InstrumentAudit)}
@@ -293,15 +289,6 @@ func (g *globals) mcpCmd() *cobra.Command {
 	return cmd
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // startSimulator adds rate synthetic transactions per second to the demo's
 // customer-transactions SQLite file, read from the descriptor as written
 // (in mesh mode askmesh's own catalog binds it to its API instead).
@@ -309,12 +296,7 @@ func startSimulator(ctx context.Context, cfg app.Config, now func() time.Time, r
 	if cfg.Products.Postgres != "" {
 		return nil, errors.New("--simulate-rate writes the SQLite demo data; products are served from PostgreSQL here")
 	}
-	var reg *catalog.Registry
-	if cfg.CatalogDir != "" {
-		reg, err = catalog.LoadDir(cfg.CatalogDir)
-	} else {
-		reg, err = catalog.LoadFS(bank.Files, bank.ProductsDir)
-	}
+	reg, err := app.LoadCatalog(cfg.CatalogDir)
 	if err != nil {
 		return nil, fmt.Errorf("simulator: catalog: %w", err)
 	}

@@ -22,6 +22,14 @@ import (
 // once it is ready.
 func startServing(t *testing.T, dataDir, command string) (string, *syncBuffer) {
 	t.Helper()
+	return startCommand(t, dataDir, "/readyz", command)
+}
+
+// startCommand runs `askmesh <args> --addr <free loopback port>` in-process
+// until the test ends, which it must then do without error, and returns its
+// base URL once GET ready answers 200.
+func startCommand(t *testing.T, dataDir, ready string, args ...string) (string, *syncBuffer) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -32,20 +40,20 @@ func startServing(t *testing.T, dataDir, command string) (string, *syncBuffer) {
 	out := &syncBuffer{}
 	root.SetOut(out)
 	root.SetErr(out)
-	root.SetArgs([]string{"--data-dir", dataDir, "--now", banktest.Now.Format(time.RFC3339), command, "--addr", addr})
+	root.SetArgs(append(append([]string{"--data-dir", dataDir, "--now", banktest.Now.Format(time.RFC3339)}, args...), "--addr", addr))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("serve ended with %v", err)
+			t.Errorf("%s ended with %v", args[0], err)
 		}
 	})
 	base := "http://" + addr
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		resp, err := http.Get(base + "/readyz")
+		resp, err := http.Get(base + ready)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -54,7 +62,7 @@ func startServing(t *testing.T, dataDir, command string) (string, *syncBuffer) {
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("serve stopped: %v\n%s", err, out.String())
+			t.Fatalf("%s stopped: %v\n%s", args[0], err, out.String())
 		default:
 		}
 		if time.Now().After(deadline) {

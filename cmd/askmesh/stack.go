@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -173,5 +172,3 @@ func printResult(w io.Writer, res *tools.Result) error {
 	}
 	return nil
 }
-
-func stdout() io.Writer { return os.Stdout }
