@@ -28,6 +28,7 @@ import (
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/assistant/planner"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/examples/bank"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 	"github.com/askmesh/askmesh/tools"
@@ -450,7 +451,7 @@ func (r *attackRunner) runHTTP(t *testing.T, c attackCase, script *attacker) []s
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Header.Set("Authorization", "Bearer "+web.DemoToken(userID(s.User)))
+		req.Header.Set("Authorization", "Bearer "+authz.DemoToken(userID(s.User)))
 		if s.Body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}

@@ -18,8 +18,8 @@ import (
 	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/adapters/productapi"
 	"github.com/askmesh/askmesh/adapters/sqlstore"
-	"github.com/askmesh/askmesh/adapters/web"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 )
@@ -62,7 +62,7 @@ func newEnv(t *testing.T, names ...string) *env {
 	}
 	srv, err := productapi.New(productapi.Options{Products: products, Backend: store, Authorizer: a.Authz, Audit: st,
 		Directory: a.Directory, Verifier: verifier, Demo: true, DemoUsers: ids, Clock: a.Clock,
-		Tokens: map[string]string{web.HashToken("static-secret"): "erin@bank.example"}})
+		Tokens: map[string]string{authz.HashToken("static-secret"): "erin@bank.example"}})
 	if err != nil {
 		t.Fatal(err)
 	}

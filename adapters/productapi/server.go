@@ -13,7 +13,6 @@ package productapi
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,27 +121,17 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("productapi: %w", err)
 	}
-	for k, user := range o.Tokens {
-		hexPart, ok := strings.CutPrefix(k, "sha256:")
-		raw, err := hex.DecodeString(hexPart)
-		if !ok || err != nil || len(raw) != sha256.Size || strings.TrimSpace(user) == "" {
-			return nil, errors.New("productapi: static tokens are configured as \"sha256:<64 hex digits>\": user id")
-		}
-		s.tokens[[32]byte(raw)] = strings.TrimSpace(user)
+	if s.tokens, err = authz.ParseTokenHashes(o.Tokens); err != nil {
+		return nil, fmt.Errorf("productapi: %w", err)
 	}
 	if o.Demo {
 		s.demo = map[string]string{}
 		for _, id := range o.DemoUsers {
-			s.demo[DemoToken(id)] = id
+			s.demo[authz.DemoToken(id)] = id
 		}
 	}
 	s.routes()
 	return s, nil
-}
-
-// DemoToken is a demo user's token: "demo-" and the part of the id before "@".
-func DemoToken(userID string) string {
-	return "demo-" + strings.ToLower(strings.SplitN(userID, "@", 2)[0])
 }
 
 // Products lists the names of the products served.

@@ -2,14 +2,9 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/askmesh/askmesh/authz"
@@ -31,7 +26,7 @@ type userLister interface {
 // token: a static token listed here (by its SHA-256 hash), an OIDC JWT when
 // OIDC is configured, or, in demo mode only, a demo user's token demo-<name>.
 type AuthConfig struct {
-	// Tokens maps a token's hash, "sha256:<64 hex digits>" as HashToken
+	// Tokens maps a token's hash, "sha256:<64 hex digits>" as authz.HashToken
 	// returns it, to the user id it authenticates. Tokens themselves are never
 	// stored, so a leaked configuration file leaks no credentials.
 	Tokens map[string]string `yaml:"tokens"`
@@ -47,28 +42,6 @@ type OIDCConfig struct {
 	Groups   string   `yaml:"groups"`   // the claim listing the user's groups (default "groups")
 	Name     string   `yaml:"name"`     // the claim with a display name (default "name")
 	Algs     []string `yaml:"algs"`     // accepted signing algorithms (default RS256, ES256)
-}
-
-// HashToken returns the form a static token is configured in: "sha256:<hex>".
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// NewToken returns a fresh random token (256 bits) to hand to a user or an
-// application; configure HashToken(token), not the token.
-func NewToken() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("new token: %w", err)
-	}
-	return "askmesh_" + base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// DemoToken is the token of a demo user in demo mode: "demo-" and the part
-// of the id before "@" (demo-carol for carol@bank.example).
-func DemoToken(userID string) string {
-	return "demo-" + strings.ToLower(strings.SplitN(userID, "@", 2)[0])
 }
 
 // authError is a refused credential. Reason is a metric label; Message is
@@ -88,28 +61,15 @@ type authenticator struct {
 }
 
 func newAuthenticator(dir Directory, cfg AuthConfig, demo bool, demoUsers []string) (*authenticator, error) {
-	a := &authenticator{dir: dir, tokens: map[[32]byte]string{}}
-	keys := make([]string, 0, len(cfg.Tokens))
-	for k := range cfg.Tokens {
-		keys = append(keys, k)
+	tokens, err := authz.ParseTokenHashes(cfg.Tokens)
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		user := strings.TrimSpace(cfg.Tokens[k])
-		hexPart, ok := strings.CutPrefix(k, "sha256:")
-		raw, err := hex.DecodeString(hexPart)
-		if !ok || err != nil || len(raw) != sha256.Size {
-			return nil, fmt.Errorf("auth tokens: %q is not \"sha256:<64 hex digits>\"; configure the token's hash (askmesh token hash), never the token itself", abbreviate(k))
-		}
-		if user == "" {
-			return nil, fmt.Errorf("auth tokens: %s maps to no user id", abbreviate(k))
-		}
-		a.tokens[[32]byte(raw)] = user
-	}
+	a := &authenticator{dir: dir, tokens: tokens}
 	if demo {
 		a.demo = map[string]string{}
 		for _, id := range demoUsers {
-			a.demo[DemoToken(id)] = id
+			a.demo[authz.DemoToken(id)] = id
 		}
 	}
 	if cfg.OIDC != nil {
@@ -163,13 +123,6 @@ func subjectOf(r *http.Request) authz.Subject {
 		return *st.subject
 	}
 	return authz.Subject{}
-}
-
-func abbreviate(s string) string {
-	if len(s) > 20 {
-		return s[:20] + "…"
-	}
-	return s
 }
 
 var errNoDirectory = errors.New("web: Options.Directory is required to resolve users")

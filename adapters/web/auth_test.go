@@ -16,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/askmesh/askmesh/adapters/web"
+	"github.com/askmesh/askmesh/authz"
 )
 
 type me struct {
@@ -28,7 +29,7 @@ type me struct {
 func TestBearerTokens(t *testing.T) {
 	const appToken = "askmesh_test-static-token-for-bob"
 	h := newHarness(t, setup{opts: func(o *web.Options) {
-		o.Auth.Tokens = map[string]string{web.HashToken(appToken): "bob@bank.example"}
+		o.Auth.Tokens = map[string]string{authz.HashToken(appToken): "bob@bank.example"}
 	}})
 	cases := []struct {
 		name, header string
@@ -40,7 +41,7 @@ func TestBearerTokens(t *testing.T) {
 		{"not bearer", "Basic Ym9iOnNlY3JldA==", 401, "", nil},
 		{"empty bearer", "Bearer ", 401, "", nil},
 		{"unknown token", "Bearer not-a-token", 401, "", nil},
-		{"the hash is not the token", "Bearer " + web.HashToken(appToken), 401, "", nil},
+		{"the hash is not the token", "Bearer " + authz.HashToken(appToken), 401, "", nil},
 		{"static token", "Bearer " + appToken, 200, "bob@bank.example", []string{"lending"}},
 		{"demo token", "Bearer demo-carol", 200, "carol@bank.example", []string{"executive"}},
 		{"demo token, another user", "Bearer demo-erin", 200, "erin@bank.example", []string{"retail-ops"}},
@@ -115,7 +116,7 @@ func TestStaticTokensMustBeHashed(t *testing.T) {
 			t.Errorf("token key %q accepted (err %v)", key, err)
 		}
 	}
-	if got := web.HashToken("abc"); got != "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+	if got := authz.HashToken("abc"); got != "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
 		t.Fatalf("HashToken = %s", got)
 	}
 }

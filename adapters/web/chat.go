@@ -15,6 +15,7 @@ import (
 
 	"github.com/askmesh/askmesh/adapters/mcp"
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -361,7 +362,7 @@ func (s *Server) demoUsers(w http.ResponseWriter, _ *http.Request) {
 		if groups == nil {
 			groups = []string{}
 		}
-		out = append(out, demoUser{ID: id, Name: subj.Name, Title: titles[id], Groups: groups, Token: DemoToken(id)})
+		out = append(out, demoUser{ID: id, Name: subj.Name, Title: titles[id], Groups: groups, Token: authz.DemoToken(id)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": out,
 		"warning": "demo mode: these tokens are public; never run demo mode with real data"})

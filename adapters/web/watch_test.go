@@ -13,6 +13,7 @@ import (
 
 	"github.com/askmesh/askmesh/adapters/web"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
 )
 
@@ -92,7 +93,7 @@ func openWatch(t *testing.T, h *harness, user, query string) (*http.Response, co
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+web.DemoToken(user))
+	req.Header.Set("Authorization", "Bearer "+authz.DemoToken(user))
 	req.Header.Set("Accept", "text/event-stream")
 	res, err := h.ts.Client().Do(req)
 	if err != nil {
@@ -221,7 +222,7 @@ func TestWatchReleasesOnlyWhatPolicyAllows(t *testing.T) {
 	}
 
 	// frank may not read transactions: refused, and the refusal is audited.
-	fres, fbody := h.do(http.MethodGet, "/v1/watch/"+watchedProduct, web.DemoToken(frank), nil, nil)
+	fres, fbody := h.do(http.MethodGet, "/v1/watch/"+watchedProduct, authz.DemoToken(frank), nil, nil)
 	if fres.StatusCode != http.StatusForbidden {
 		t.Fatalf("frank: status %d: %s", fres.StatusCode, fbody)
 	}
@@ -246,7 +247,7 @@ func TestWatchReleasesOnlyWhatPolicyAllows(t *testing.T) {
 	if resB.StatusCode != http.StatusOK || resC.StatusCode != http.StatusOK {
 		t.Fatalf("second and third watch: %d, %d", resB.StatusCode, resC.StatusCode)
 	}
-	if r, body := h.do(http.MethodGet, "/v1/watch/"+watchedProduct, web.DemoToken(erin), nil, nil); r.StatusCode != http.StatusTooManyRequests {
+	if r, body := h.do(http.MethodGet, "/v1/watch/"+watchedProduct, authz.DemoToken(erin), nil, nil); r.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("fourth watch: status %d: %s", r.StatusCode, body)
 	}
 
@@ -284,7 +285,7 @@ func TestWatchReleasesOnlyWhatPolicyAllows(t *testing.T) {
 
 func TestWatchRejectsBadRequests(t *testing.T) {
 	h := newHarness(t, setup{})
-	tok := web.DemoToken("erin@bank.example")
+	tok := authz.DemoToken("erin@bank.example")
 	for _, c := range []struct {
 		path string
 		code int

@@ -19,8 +19,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/askmesh/askmesh/adapters/app"
-	"github.com/askmesh/askmesh/adapters/web"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/authz"
 )
 
 // loadQuestions is the mix each user cycles through: metrics, a comparison,
@@ -158,7 +158,7 @@ func demoToken(user string) string {
 	if strings.HasPrefix(user, "demo-") {
 		return user
 	}
-	return web.DemoToken(user)
+	return authz.DemoToken(user)
 }
 
 type loadOutcome struct {

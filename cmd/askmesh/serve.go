@@ -22,6 +22,7 @@ import (
 	"github.com/askmesh/askmesh/adapters/productapi"
 	"github.com/askmesh/askmesh/adapters/slack"
 	"github.com/askmesh/askmesh/adapters/web"
+	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/examples/bank/bankgen"
 )
 
@@ -240,10 +241,10 @@ func printWelcome(w io.Writer, url string, a *app.App, demo bool, bot *slackBot)
 	}
 	fmt.Fprintln(w, "\nDemo mode: these tokens are public; never serve real data this way.")
 	for _, u := range a.Directory.Users() {
-		fmt.Fprintf(w, "  %-28s Authorization: Bearer %s\n", u.ID, web.DemoToken(u.ID))
+		fmt.Fprintf(w, "  %-28s Authorization: Bearer %s\n", u.ID, authz.DemoToken(u.ID))
 	}
 	fmt.Fprintf(w, "\nTry:\n  curl -s %s/v1/chat -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n    -d '{\"message\":\"How many new customers did we acquire last month, compared with the month before?\"}'\n",
-		url, web.DemoToken("carol@bank.example"))
+		url, authz.DemoToken("carol@bank.example"))
 	fmt.Fprintln(w, "\nQuestions to try in the web chat (sign in as the person named):")
 	for _, q := range demoQuestions {
 		fmt.Fprintf(w, "  %-6s %s\n", q[0], q[1])
