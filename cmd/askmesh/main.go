@@ -62,7 +62,7 @@ func newRoot() *cobra.Command {
 	pf.StringVar(&g.logLevel, "log-level", envOr("ASKMESH_LOG_LEVEL", "warn"), "debug, info, warn or error")
 
 	root.AddCommand(g.demoCmd(), g.serveCmd(), g.mcpCmd(), g.catalogCmd(), g.queryCmd(), g.auditCmd(), g.policyCmd(), g.askCmd(), g.chatCmd(), g.benchCmd(), g.briefCmd())
-	root.AddCommand(g.productCmd())
+	root.AddCommand(g.productCmd(), g.tokenCmd())
 	return root
 }
 
