@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/textfmt"
 )
 
 // Slack's limits, from its Block Kit and chat.postMessage documentation.
@@ -127,18 +128,18 @@ func formatCell(v any) string {
 		return "—"
 	case float64:
 		if t == float64(int64(t)) && t < 1e15 && t > -1e15 {
-			return thousands(strconv.FormatInt(int64(t), 10))
+			return textfmt.GroupThousands(strconv.FormatInt(int64(t), 10))
 		}
 		s := strconv.FormatFloat(t, 'f', -1, 64)
 		whole, frac, _ := strings.Cut(s, ".")
 		if len(frac) > 4 {
 			frac = frac[:4]
 		}
-		return thousands(whole) + "." + frac
+		return textfmt.GroupThousands(whole) + "." + frac
 	case int64:
-		return thousands(strconv.FormatInt(t, 10))
+		return textfmt.GroupThousands(strconv.FormatInt(t, 10))
 	case int:
-		return thousands(strconv.Itoa(t))
+		return textfmt.GroupThousands(strconv.Itoa(t))
 	case bool:
 		if t {
 			return "yes"
@@ -146,22 +147,6 @@ func formatCell(v any) string {
 		return "no"
 	}
 	return fmt.Sprint(v)
-}
-
-func thousands(s string) string {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // tableCSV is the full table as CSV, uploaded when the message shows only part.
@@ -257,16 +242,16 @@ func render(ans *assistant.Answer) rendered {
 		tb, more, cut := tableBlock(t)
 		blocks := []slack.Block{slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "*"+mrkdwn(t.Title)+"*", false, false)), tb}
 		if more > 0 || cut {
-			note := fmt.Sprintf("%s more rows", thousands(strconv.Itoa(more)))
+			note := fmt.Sprintf("%s more rows", textfmt.GroupThousands(strconv.Itoa(more)))
 			if cut {
 				note = "more columns"
 				if more > 0 {
-					note = fmt.Sprintf("%s more rows and more columns", thousands(strconv.Itoa(more)))
+					note = fmt.Sprintf("%s more rows and more columns", textfmt.GroupThousands(strconv.Itoa(more)))
 				}
 			}
 			note += " — the full result is attached as CSV"
 			if int64(len(t.Rows)) < t.TotalRows {
-				note = fmt.Sprintf("%s more rows match; the attached CSV has the %d rows fetched", thousands(strconv.Itoa(more)), len(t.Rows))
+				note = fmt.Sprintf("%s more rows match; the attached CSV has the %d rows fetched", textfmt.GroupThousands(strconv.Itoa(more)), len(t.Rows))
 			}
 			blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, note, false, false)))
 			r.files = append(r.files, upload{name: fmt.Sprintf("%s-%d.csv", t.Source.Product, i+1), title: t.Title, data: tableCSV(t)})

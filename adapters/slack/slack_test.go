@@ -18,6 +18,7 @@ import (
 
 	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/textfmt"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 )
@@ -130,7 +131,7 @@ func TestMentionGetsThreadedAnswerWithTableAndChart(t *testing.T) {
 	sep := h.sqlCount("growth", `SELECT count(*) FROM acquisitions WHERE acquired_at >= '2026-09-01T00:00:00.000000Z' AND acquired_at < '2026-10-01T00:00:00.000000Z'`)
 	blocks := answer.Form.Get("blocks")
 	for _, n := range []int{oct, sep} {
-		if !strings.Contains(blocks, thousands(strconv.Itoa(n))) {
+		if !strings.Contains(blocks, textfmt.GroupThousands(strconv.Itoa(n))) {
 			t.Errorf("answer does not state %d: %s", n, blocks)
 		}
 	}
@@ -174,7 +175,7 @@ func TestFollowUpInThreadUsesHistory(t *testing.T) {
 	h.event("Ev4", mention("UCAROL", "and the month before?", "1763200003.000200", "1763200003.000100"), nil)
 	sep := h.sqlCount("growth", `SELECT count(*) FROM acquisitions WHERE acquired_at >= '2026-09-01T00:00:00.000000Z' AND acquired_at < '2026-10-01T00:00:00.000000Z'`)
 	h.fake.waitFor(t, "follow-up answer with September's count", func(c apiCall) bool {
-		return isAnswer("")(c) && strings.Contains(c.Form.Get("blocks"), thousands(strconv.Itoa(sep))) && strings.Contains(c.Form.Get("blocks"), "September")
+		return isAnswer("")(c) && strings.Contains(c.Form.Get("blocks"), textfmt.GroupThousands(strconv.Itoa(sep))) && strings.Contains(c.Form.Get("blocks"), "September")
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/textfmt"
 )
 
 // markdownRows caps a table's rows in Markdown; the JSON API has them all.
@@ -93,33 +94,17 @@ func cellText(v any) string {
 		return "—"
 	case float64:
 		if t == math.Trunc(t) && math.Abs(t) < 1e15 {
-			return thousands(strconv.FormatInt(int64(t), 10))
+			return textfmt.GroupThousands(strconv.FormatInt(int64(t), 10))
 		}
 		return strconv.FormatFloat(t, 'g', 4, 64)
 	case int64:
-		return thousands(strconv.FormatInt(t, 10))
+		return textfmt.GroupThousands(strconv.FormatInt(t, 10))
 	case int:
-		return thousands(strconv.Itoa(t))
+		return textfmt.GroupThousands(strconv.Itoa(t))
 	case string:
 		return t
 	}
 	return fmt.Sprint(v)
-}
-
-func thousands(s string) string {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 var mdReplacer = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "*", `\*`, "_", `\_`, "`", "'")

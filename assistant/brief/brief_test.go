@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"github.com/askmesh/askmesh/assistant/internal/textfmt"
+	"github.com/askmesh/askmesh/assistant/textfmt"
 	"math"
 	"regexp"
 	"slices"

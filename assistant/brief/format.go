@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Numbers are written by assistant/internal/textfmt, as the planner writes them.
+// Numbers are written by assistant/textfmt, as the planner writes them.
 
 // humanize turns a name into words: new_customers -> new customers.
 func humanize(name string) string {

@@ -3,7 +3,7 @@ package planner
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/askmesh/askmesh/assistant/internal/textfmt"
+	"github.com/askmesh/askmesh/assistant/textfmt"
 	"slices"
 	"strings"
 
