@@ -104,7 +104,7 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 			a.Close()
 		}
 	}()
-	if a.Clock, err = cfg.clock(); err != nil {
+	if a.Clock, err = cfg.Clock(); err != nil {
 		return nil, err
 	}
 	if a.Directory, err = loadDirectory(cfg.DirectoryFile); err != nil {
@@ -173,7 +173,8 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
-func (c Config) clock() (tools.Clock, error) {
+// Clock is the clock the configuration pins (now), else the system clock.
+func (c Config) Clock() (tools.Clock, error) {
 	if c.Now == "" {
 		return tools.SystemClock{}, nil
 	}

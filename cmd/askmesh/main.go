@@ -10,10 +10,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/tools"
 )
 
@@ -75,16 +75,17 @@ func (g *globals) setupLogging() error {
 	return nil
 }
 
-// clock returns the clock every command uses: pinned by --now, else the system's.
+// clock returns the clock every command uses: pinned by --now, ASKMESH_NOW
+// or the configuration file's now, else the system's.
 func (g *globals) clock() (tools.Clock, error) {
-	if g.now == "" {
-		return tools.SystemClock{}, nil
-	}
-	t, err := time.Parse(time.RFC3339, g.now)
+	cfg, err := app.LoadConfig(g.config)
 	if err != nil {
-		return nil, fmt.Errorf("--now / ASKMESH_NOW %q: want RFC 3339, e.g. 2026-11-15T12:00:00Z: %w", g.now, err)
+		return nil, err
 	}
-	return tools.FixedClock(t), nil
+	if g.now != "" {
+		cfg.Now = g.now
+	}
+	return cfg.Clock()
 }
 
 func envOr(key, def string) string {

@@ -157,3 +157,23 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// The configuration file's now pins the clock of every command, as --now does.
+func TestConfigNowPinsTheClock(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "askmesh.yaml")
+	if err := os.WriteFile(cfg, []byte("now: 2026-11-15T12:00:00Z\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := &globals{config: cfg}
+	clock, err := g.clock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := clock.Now(); !got.Equal(banktest.Now) {
+		t.Fatalf("clock from the configuration: %s, want %s", got, banktest.Now)
+	}
+	g.now = "2026-10-01T00:00:00Z" // the flag wins
+	if clock, err = g.clock(); err != nil || clock.Now().Month() != time.October {
+		t.Fatalf("--now over the configuration: %v %v", clock, err)
+	}
+}
