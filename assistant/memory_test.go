@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/askmesh/askmesh/adapters/pgtest"
+	"github.com/askmesh/askmesh/internal/pgtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/askmesh/askmesh/adapters/pgtest"
+	"github.com/askmesh/askmesh/internal/pgtest"
 )
 
 // BenchmarkPostgresAppend measures durable, chained appends per second on

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/askmesh/askmesh/adapters/pgtest"
+	"github.com/askmesh/askmesh/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/askmesh/askmesh/adapters/pgtest"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/examples/bank"
+	"github.com/askmesh/askmesh/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 

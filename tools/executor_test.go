@@ -15,10 +15,10 @@ import (
 
 	_ "modernc.org/sqlite"
 
-	"github.com/askmesh/askmesh/adapters/app"
-	"github.com/askmesh/askmesh/adapters/pgtest"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
+	"github.com/askmesh/askmesh/internal/app"
+	"github.com/askmesh/askmesh/internal/pgtest"
 	"github.com/askmesh/askmesh/tools"
 )
 

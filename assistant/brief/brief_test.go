@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"github.com/askmesh/askmesh/assistant/textfmt"
+	"github.com/askmesh/askmesh/internal/textfmt"
 	"math"
 	"regexp"
 	"slices"
@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/assistant/brief"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
+	"github.com/askmesh/askmesh/internal/app"
 	"github.com/askmesh/askmesh/tools"
 )
 

@@ -3,7 +3,7 @@ package brief
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/askmesh/askmesh/assistant/textfmt"
+	"github.com/askmesh/askmesh/internal/textfmt"
 	"slices"
 	"strings"
 

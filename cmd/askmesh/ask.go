@@ -9,8 +9,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
-	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/internal/app"
 	"github.com/askmesh/askmesh/tools"
 )
 

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/internal/app"
 )
 
 // openAuditOnly opens just the audit store: reviewing the log needs neither

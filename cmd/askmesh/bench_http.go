@@ -17,12 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/askmesh/askmesh/adapters/app"
-	"github.com/askmesh/askmesh/adapters/openai"
-	"github.com/askmesh/askmesh/adapters/openai/openaitest"
-	"github.com/askmesh/askmesh/adapters/web"
+	"github.com/askmesh/askmesh/adapters/channels/web"
+	"github.com/askmesh/askmesh/adapters/models/openai"
+	"github.com/askmesh/askmesh/adapters/models/openai/openaitest"
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/internal/app"
 )
 
 // cleanupTB lets openaitest.NewServer, written for tests, run in the

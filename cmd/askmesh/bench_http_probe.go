@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/askmesh/askmesh/adapters/openai/openaitest"
-	"github.com/askmesh/askmesh/adapters/web"
+	"github.com/askmesh/askmesh/adapters/channels/web"
+	"github.com/askmesh/askmesh/adapters/models/openai/openaitest"
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/audit"
 )

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/askmesh/askmesh/adapters/openai/openaitest"
+	"github.com/askmesh/askmesh/adapters/models/openai/openaitest"
 )
 
 // A question's model time is the sum of what the server reported for the

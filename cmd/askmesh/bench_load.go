@@ -18,9 +18,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/authz"
+	"github.com/askmesh/askmesh/internal/app"
 )
 
 // loadQuestions is the mix each user cycles through: metrics, a comparison,

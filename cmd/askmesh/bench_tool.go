@@ -13,10 +13,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/askmesh/askmesh/adapters/app"
-	"github.com/askmesh/askmesh/adapters/sqlstore"
+	"github.com/askmesh/askmesh/adapters/backends/sqlstore"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/internal/app"
 	"github.com/askmesh/askmesh/tools"
 )
 

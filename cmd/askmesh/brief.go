@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/askmesh/askmesh/adapters/app"
-	"github.com/askmesh/askmesh/adapters/slack"
+	"github.com/askmesh/askmesh/adapters/channels/slack"
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/assistant/brief"
+	"github.com/askmesh/askmesh/internal/app"
 	"github.com/askmesh/askmesh/tools"
 )
 

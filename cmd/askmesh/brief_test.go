@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/askmesh/askmesh/adapters/app"
-	"github.com/askmesh/askmesh/adapters/slack"
+	"github.com/askmesh/askmesh/adapters/channels/slack"
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
+	"github.com/askmesh/askmesh/internal/app"
 )
 
 func TestBriefPrintsCarolsMonth(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/askmesh/askmesh/adapters/app"
+	"github.com/askmesh/askmesh/internal/app"
 	"github.com/askmesh/askmesh/tools"
 )
 

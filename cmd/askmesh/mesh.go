@@ -9,11 +9,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/askmesh/askmesh/adapters/app"
-	"github.com/askmesh/askmesh/adapters/productapi"
-	"github.com/askmesh/askmesh/adapters/rest"
-	"github.com/askmesh/askmesh/adapters/sqlstore"
+	"github.com/askmesh/askmesh/adapters/backends/rest"
+	"github.com/askmesh/askmesh/adapters/backends/sqlstore"
+	"github.com/askmesh/askmesh/adapters/channels/productapi"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/internal/app"
 )
 
 // productSide builds what product APIs need: policy, directory and the

@@ -15,9 +15,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/askmesh/askmesh/adapters/app"
-	"github.com/askmesh/askmesh/adapters/productapi"
+	"github.com/askmesh/askmesh/adapters/channels/productapi"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/internal/app"
 )
 
 func (g *globals) productCmd() *cobra.Command {

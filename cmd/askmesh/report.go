@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/internal/app"
 )
 
 // auditReportCmd is `askmesh audit report`: the compliance summary of a

@@ -17,13 +17,13 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/askmesh/askmesh/adapters/app"
-	"github.com/askmesh/askmesh/adapters/mcp"
-	"github.com/askmesh/askmesh/adapters/productapi"
-	"github.com/askmesh/askmesh/adapters/slack"
-	"github.com/askmesh/askmesh/adapters/web"
+	"github.com/askmesh/askmesh/adapters/channels/mcp"
+	"github.com/askmesh/askmesh/adapters/channels/productapi"
+	"github.com/askmesh/askmesh/adapters/channels/slack"
+	"github.com/askmesh/askmesh/adapters/channels/web"
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/examples/bank/bankgen"
+	"github.com/askmesh/askmesh/internal/app"
 )
 
 const defaultAddr = "127.0.0.1:8080"

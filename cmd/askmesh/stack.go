@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/askmesh/askmesh/adapters/app"
 	"github.com/askmesh/askmesh/authz"
+	"github.com/askmesh/askmesh/internal/app"
 	"github.com/askmesh/askmesh/tools"
 )
 

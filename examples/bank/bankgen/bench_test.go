@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/askmesh/askmesh/adapters/pgtest"
 	"github.com/askmesh/askmesh/examples/bank/bankgen"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
+	"github.com/askmesh/askmesh/internal/pgtest"
 )
 
 // BenchmarkGenerateSQLite: one whole scale-1 mesh into SQLite files.

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/askmesh/askmesh/adapters/pgtest"
+	"github.com/askmesh/askmesh/internal/pgtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }

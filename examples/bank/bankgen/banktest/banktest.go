@@ -23,8 +23,8 @@ import (
 
 	_ "modernc.org/sqlite" // driver "sqlite"
 
-	"github.com/askmesh/askmesh/adapters/pgtest"
 	"github.com/askmesh/askmesh/examples/bank/bankgen"
+	"github.com/askmesh/askmesh/internal/pgtest"
 )
 
 // AsOf is the last day of the test data.

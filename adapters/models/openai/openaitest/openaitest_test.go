@@ -1,0 +1,179 @@
+package openaitest_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/askmesh/askmesh/adapters/models/openai/openaitest"
+)
+
+func post(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// The stream is OpenAI's chunk format, byte for byte: role chunk, content
+// deltas, a tool call's first delta with id/type/name then argument pieces,
+// the finish chunk, the usage chunk, [DONE].
+func TestStreamFormat(t *testing.T) {
+	srv := openaitest.NewServer(t, openaitest.Step{Text: "Hi there", ChunkSize: 5,
+		ToolCalls: []openaitest.ToolCall{{ID: "call_1", Name: "get_record", Arguments: `{"id":"7"}`}},
+		Usage:     &openaitest.Usage{PromptTokens: 3, CompletionTokens: 4}})
+	status, got := post(t, srv.URL, `{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`)
+	head := `"id":"chatcmpl-openaitest-1","model":"m","object":"chat.completion.chunk","system_fingerprint":"fp_openaitest"`
+	choice := func(delta, finish string) string {
+		return `{"choices":[{"delta":` + delta + `,"finish_reason":` + finish + `,"index":0,"logprobs":null}],"created":1767225600,` + head + `,"usage":null}`
+	}
+	want := strings.Join([]string{
+		choice(`{"content":"","refusal":null,"role":"assistant"}`, "null"),
+		choice(`{"content":"Hi th"}`, "null"),
+		choice(`{"content":"ere"}`, "null"),
+		choice(`{"tool_calls":[{"function":{"arguments":"","name":"get_record"},"id":"call_1","index":0,"type":"function"}]}`, "null"),
+		choice(`{"tool_calls":[{"function":{"arguments":"{\"id\""},"index":0}]}`, "null"),
+		choice(`{"tool_calls":[{"function":{"arguments":":\"7\"}"},"index":0}]}`, "null"),
+		choice(`{}`, `"tool_calls"`),
+		`{"choices":[],"created":1767225600,` + head + `,"usage":{"completion_tokens":4,"prompt_tokens":3,"total_tokens":7}}`,
+		`[DONE]`,
+	}, "\n\ndata: ")
+	if status != 200 || got != "data: "+want+"\n\n" {
+		t.Fatalf("status %d, stream:\n%s\nwant:\n%s", status, got, "data: "+want+"\n\n")
+	}
+}
+
+func TestJSONFormat(t *testing.T) {
+	srv := openaitest.NewServer(t, openaitest.Step{ToolCalls: []openaitest.ToolCall{{Name: "search_data_products", Arguments: `{"query":"x"}`}}})
+	status, got := post(t, srv.URL, `{"model":"m","messages":[{"role":"user","content":"hi"}]}`)
+	var resp struct {
+		Object  string `json:"object"`
+		Choices []struct {
+			Message struct {
+				Role      string                `json:"role"`
+				Content   *string               `json:"content"`
+				ToolCalls []openaitest.ToolCall `json:"tool_calls"`
+			} `json:"message"`
+			FinishReason string `json:"finish_reason"`
+		} `json:"choices"`
+		Usage struct {
+			PromptTokens     int `json:"prompt_tokens"`
+			CompletionTokens int `json:"completion_tokens"`
+			TotalTokens      int `json:"total_tokens"`
+		} `json:"usage"`
+	}
+	if err := json.Unmarshal([]byte(got), &resp); err != nil || status != 200 {
+		t.Fatalf("status %d body %s: %v", status, got, err)
+	}
+	c := resp.Choices[0]
+	// Default usage: ceil(57 request bytes / 4) and ceil((20+13) answer bytes / 4).
+	if resp.Object != "chat.completion" || c.Message.Role != "assistant" || c.Message.Content != nil || c.FinishReason != "tool_calls" ||
+		len(c.Message.ToolCalls) != 1 || c.Message.ToolCalls[0] != (openaitest.ToolCall{ID: "call_1_0", Name: "search_data_products", Arguments: `{"query":"x"}`}) ||
+		resp.Usage.PromptTokens != 15 || resp.Usage.CompletionTokens != 9 || resp.Usage.TotalTokens != 24 {
+		t.Fatalf("response %s", got)
+	}
+}
+
+func TestRejectsWhatTheRealAPIRejects(t *testing.T) {
+	cases := []struct{ name, body, want string }{
+		{"no model", `{"messages":[{"role":"user","content":"hi"}]}`, "model parameter"},
+		{"tool result without a call", `{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"tool","tool_call_id":"c1","content":"x"}]}`, "must be a response to a preceeding message with 'tool_calls'"},
+		{"unanswered call", `{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"user","content":"and?"}]}`, "must be followed by tool messages"},
+		{"wrong tool id", `{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c2","content":"x"}]}`, "(messages[2], tool_call_id"},
+		{"bad tool name", `{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"has space","parameters":{"type":"object"}}}]}`, "does not match pattern"},
+		{"schema not an object", `{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"string"}}}]}`, "schema must be a JSON Schema of 'type:"},
+		{"not JSON", `{"model":`, "could not parse the JSON body"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := openaitest.NewServer(t, openaitest.Step{Text: "unused"})
+			status, got := post(t, srv.URL, c.body)
+			if status != 400 || !strings.Contains(got, c.want) {
+				t.Fatalf("status %d body %s, want 400 with %q", status, got, c.want)
+			}
+		})
+	}
+}
+
+func TestResponderAfterScriptAndExhaustion(t *testing.T) {
+	srv := openaitest.NewServer(t, openaitest.Step{Text: "scripted"})
+	body := `{"model":"m","messages":[{"role":"user","content":"hi"}]}`
+	if _, got := post(t, srv.URL, body); !strings.Contains(got, `"content":"scripted"`) {
+		t.Fatalf("first answer %s", got)
+	}
+	if status, got := post(t, srv.URL, body); status != 400 || !strings.Contains(got, "no step left for request 2") {
+		t.Fatalf("spent script: %d %s", status, got)
+	}
+	srv.SetResponder(func(r openaitest.Request) openaitest.Step {
+		// A responder may look at the server: it is not called under its lock.
+		return openaitest.Step{Text: fmt.Sprintf("echo %s #%d", r.Messages[len(r.Messages)-1].Content, len(srv.Requests()))}
+	})
+	if _, got := post(t, srv.URL, body); !strings.Contains(got, `"content":"echo hi #3"`) {
+		t.Fatalf("responder answer %s", got)
+	}
+	if n := len(srv.Requests()); n != 3 || srv.Pending() != 0 {
+		t.Fatalf("%d requests recorded, %d pending", n, srv.Pending())
+	}
+}
+
+func TestErrorStep(t *testing.T) {
+	srv := openaitest.NewServer(t, openaitest.Step{Status: 429, RetryAfter: "2", Error: "Rate limit reached"})
+	resp, err := http.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	want := `{"error":{"code":null,"message":"Rate limit reached","param":null,"type":"rate_limit_exceeded"}}` + "\n"
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "2" || string(b) != want {
+		t.Fatalf("%d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	}
+}
+
+// OnServed reports each request with its status and the server's own time,
+// which includes the configured latency; the answer carries its length.
+func TestOnServed(t *testing.T) {
+	srv := openaitest.NewServer(t, openaitest.Step{Text: "hello"}, openaitest.Step{Status: http.StatusTooManyRequests})
+	srv.SetLatency(20 * time.Millisecond)
+	var mu sync.Mutex
+	var served []openaitest.Served
+	srv.SetOnServed(func(s openaitest.Served) { mu.Lock(); served = append(served, s); mu.Unlock() })
+	body := `{"model":"m","messages":[{"role":"user","content":"hi"}]}`
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(body))
+	req.Header.Set("X-Question", "q1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.ContentLength != int64(len(b)) || !strings.Contains(string(b), `"content":"hello"`) {
+		t.Fatalf("Content-Length %d for %d bytes: %s", resp.ContentLength, len(b), b)
+	}
+	if status, _ := post(t, srv.URL, body); status != http.StatusTooManyRequests {
+		t.Fatalf("second request: status %d", status)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(served) != 2 {
+		t.Fatalf("served %d requests, want 2", len(served))
+	}
+	if s := served[0]; s.Status != http.StatusOK || s.Duration < 20*time.Millisecond || s.Request.Header.Get("X-Question") != "q1" || s.Request.Model != "m" {
+		t.Fatalf("first: %+v", s)
+	}
+	if s := served[1]; s.Status != http.StatusTooManyRequests || s.Duration < 20*time.Millisecond {
+		t.Fatalf("second: status %d, %s", s.Status, s.Duration)
+	}
+}

@@ -1,0 +1,347 @@
+package app
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/askmesh/askmesh/adapters/backends/rest"
+	"github.com/askmesh/askmesh/adapters/backends/sqlstore"
+	"github.com/askmesh/askmesh/adapters/channels/productapi"
+	"github.com/askmesh/askmesh/adapters/models/langchain"
+	"github.com/askmesh/askmesh/adapters/models/openai"
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/planner"
+	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/authz"
+	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/examples/bank"
+	"github.com/askmesh/askmesh/tools"
+)
+
+// App is a built askmesh stack.
+type App struct {
+	Config    Config
+	Clock     tools.Clock
+	Catalog   *catalog.Registry
+	Directory *authz.Directory
+	Authz     *authz.Engine
+	Audit     audit.Store
+	Products  *sqlstore.Store
+	Executor  *tools.Executor
+	Model     assistant.Model
+	Agent     *assistant.Agent
+	Logger    *slog.Logger
+
+	closers []func() error
+}
+
+// Option adjusts a build.
+type Option func(*buildOptions)
+
+type buildOptions struct {
+	model    assistant.Model
+	logger   *slog.Logger
+	observer assistant.Observer
+	backends map[string]tools.Backend
+	wrap     func(audit.Store) audit.Store
+	restURLs map[string]string
+}
+
+// WithProductAPIs binds the named products to their own APIs (product ->
+// base URL) instead of their stores; a "rest" backend must serve them.
+func WithProductAPIs(urls map[string]string) Option {
+	return func(o *buildOptions) { o.restURLs = urls }
+}
+
+// WithModel uses m instead of the configured model (tests, benchmarks).
+func WithModel(m assistant.Model) Option { return func(o *buildOptions) { o.model = m } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(o *buildOptions) { o.logger = l } }
+
+// WithObserver reports model and tool calls (metrics).
+func WithObserver(obs assistant.Observer) Option { return func(o *buildOptions) { o.observer = obs } }
+
+// WithAuditWrapper wraps the audit store the executor writes through
+// (metrics that time each append).
+func WithAuditWrapper(wrap func(audit.Store) audit.Store) Option {
+	return func(o *buildOptions) { o.wrap = wrap }
+}
+
+// WithBackend serves bindings of a kind with b (e.g. "rest").
+func WithBackend(kind string, b tools.Backend) Option {
+	return func(o *buildOptions) {
+		if o.backends == nil {
+			o.backends = map[string]tools.Backend{}
+		}
+		o.backends[kind] = b
+	}
+}
+
+// Build assembles the stack. On error everything opened so far is closed.
+func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) {
+	var bo buildOptions
+	for _, o := range opts {
+		o(&bo)
+	}
+	if bo.logger == nil {
+		bo.logger = slog.Default()
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "./askmesh-data"
+	}
+	a := &App{Config: cfg, Logger: bo.logger}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if a.Clock, err = cfg.Clock(); err != nil {
+		return nil, err
+	}
+	if a.Directory, err = loadDirectory(cfg.DirectoryFile); err != nil {
+		return nil, err
+	}
+	products, err := loadProducts(cfg.CatalogDir)
+	if err != nil {
+		return nil, err
+	}
+	products = a.bind(products, bo.restURLs)
+	if a.Catalog, err = catalog.NewRegistry(products...); err != nil {
+		return nil, err
+	}
+	if a.Authz, err = authz.New(ctx, authz.Options{PolicyDir: cfg.PolicyDir, Products: products, Directory: a.Directory}); err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	if a.Audit, err = openAudit(ctx, cfg); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Audit.Close)
+	if bo.wrap != nil {
+		a.Audit = bo.wrap(a.Audit)
+	}
+	a.Products = sqlstore.New(sqlstore.Options{SQLiteDir: cfg.DataDir, PostgresDSN: cfg.Products.Postgres})
+	a.closers = append(a.closers, func() error { a.Products.Close(); return nil })
+	restBackend, err := newRESTBackend(cfg, bo.logger)
+	if err != nil {
+		return nil, err
+	}
+	backends := map[string]tools.Backend{catalog.BackendSQLite: a.Products, catalog.BackendPostgres: a.Products,
+		catalog.BackendREST: restBackend}
+	for k, b := range bo.backends {
+		backends[k] = b
+	}
+	a.Executor, err = tools.NewExecutor(tools.ExecutorOptions{Catalog: a.Catalog, Authorizer: a.Authz, Audit: a.Audit,
+		Backends: backends, Clock: a.Clock, CursorKey: DeriveKey(cfg.CursorKey), MaskKey: DeriveKey(cfg.MaskKey), Logger: bo.logger})
+	if err != nil {
+		return nil, err
+	}
+	a.Model = bo.model
+	if a.Model == nil {
+		if a.Model, err = a.buildModel(ctx); err != nil {
+			return nil, err
+		}
+	}
+	memory, err := a.buildMemory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.Agent, err = assistant.New(assistant.Options{Model: a.Model, Tools: a.Executor, Memory: memory, Clock: a.Clock,
+		Organization: cfg.Organization, MaxSteps: cfg.Agent.MaxSteps, Timeout: cfg.Agent.Timeout,
+		Observer: bo.observer, Logger: bo.logger})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close releases the stack's stores.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// Clock is the clock the configuration pins (now), else the system clock.
+func (c Config) Clock() (tools.Clock, error) {
+	if c.Now == "" {
+		return tools.SystemClock{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, c.Now)
+	if err != nil {
+		return nil, fmt.Errorf("now %q: want RFC 3339, e.g. 2026-11-15T12:00:00Z: %w", c.Now, err)
+	}
+	return tools.FixedClock(t), nil
+}
+
+func loadDirectory(path string) (*authz.Directory, error) {
+	var data []byte
+	var err error
+	if path == "" {
+		data, err = bank.Files.ReadFile(bank.DirectoryFile)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
+	}
+	d, err := authz.LoadDirectory(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("directory %s: %w", cmp.Or(path, "(embedded demo)"), err)
+	}
+	return d, nil
+}
+
+// LoadCatalog reads the descriptors in dir (Config.CatalogDir), or the
+// embedded demo bank's when dir is empty, as written: without the run-time
+// bindings Build gives them.
+func LoadCatalog(dir string) (*catalog.Registry, error) {
+	if dir == "" {
+		return catalog.LoadFS(bank.Files, bank.ProductsDir)
+	}
+	return catalog.LoadDir(dir)
+}
+
+func loadProducts(dir string) ([]*catalog.Product, error) {
+	reg, err := LoadCatalog(dir)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	return reg.List(), nil
+}
+
+// bind resolves run-time bindings: products named in restURLs go to their
+// own APIs (WithProductAPIs), the access-audit product reads the audit store
+// wherever it is, and SQL products move to PostgreSQL when configured.
+func (a *App) bind(products []*catalog.Product, restURLs map[string]string) []*catalog.Product {
+	out := make([]*catalog.Product, len(products))
+	for i, p := range products {
+		q := *p
+		u, rest := restURLs[q.Name]
+		switch {
+		case rest:
+			q.Binding = catalog.Binding{Kind: catalog.BackendREST, URL: u}
+		case q.Binding.Kind == catalog.BackendAudit && a.Config.Audit.Postgres != "":
+			q.Binding = catalog.Binding{Kind: catalog.BackendPostgres, Schema: "governance", Table: "access_audit", DSN: a.Config.Audit.Postgres}
+		case q.Binding.Kind == catalog.BackendAudit:
+			q.Binding = catalog.Binding{Kind: catalog.BackendSQLite, Database: "governance", Table: "access_audit"}
+		case q.Binding.Kind == catalog.BackendSQLite && a.Config.Products.Postgres != "":
+			q.Binding = catalog.Binding{Kind: catalog.BackendPostgres, Schema: q.Binding.Schema, Table: q.Binding.Table, DSN: a.Config.Products.Postgres}
+		}
+		out[i] = &q
+	}
+	return out
+}
+
+// newRESTBackend serves products bound to their own APIs (rest bindings in
+// their descriptors), signing each call with the asker's identity when a
+// mesh key is configured.
+func newRESTBackend(cfg Config, log *slog.Logger) (*rest.Backend, error) {
+	var signer *productapi.Signer
+	if cfg.MeshKey != "" {
+		key, err := productapi.KeyFromSeed(cfg.MeshKey)
+		if err != nil {
+			return nil, fmt.Errorf("mesh_key / ASKMESH_MESH_KEY: %w", err)
+		}
+		if signer, err = productapi.NewSigner(key, 0); err != nil {
+			return nil, fmt.Errorf("mesh key: %w", err)
+		}
+	}
+	return rest.New(rest.Options{Signer: signer, Logger: log}), nil
+}
+
+// AuditPath is where the embedded audit store lives.
+func AuditPath(dataDir string) string { return filepath.Join(dataDir, "governance.db") }
+
+func openAudit(ctx context.Context, cfg Config) (audit.Store, error) {
+	if cfg.Audit.Postgres != "" {
+		s, err := audit.OpenPostgres(ctx, cfg.Audit.Postgres)
+		if err != nil {
+			return nil, fmt.Errorf("audit store (PostgreSQL): %w", err)
+		}
+		return s, nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	s, err := audit.OpenSQLite(ctx, AuditPath(cfg.DataDir))
+	if err != nil {
+		return nil, fmt.Errorf("audit store (SQLite): %w", err)
+	}
+	return s, nil
+}
+
+func (a *App) buildModel(ctx context.Context) (assistant.Model, error) {
+	mc := a.Config.Model
+	switch mc.Provider {
+	case "", "offline":
+		return planner.New(a.Catalog, a.Clock), nil
+	case "openai", "azure":
+		oc := openai.ConfigFromEnv()
+		if mc.Provider == "azure" {
+			oc = openai.AzureConfigFromEnv()
+		}
+		if mc.Name != "" {
+			oc.Model = mc.Name
+		}
+		if mc.BaseURL != "" {
+			oc.BaseURL = mc.BaseURL
+		}
+		if mc.APIKey != "" {
+			oc.APIKey = mc.APIKey
+		}
+		if mc.Timeout > 0 {
+			oc.Timeout = mc.Timeout
+		}
+		return openai.New(oc)
+	default:
+		lc := langchain.ConfigFromEnv(mc.Provider)
+		if mc.Name != "" {
+			lc.Model = mc.Name
+		}
+		if mc.BaseURL != "" {
+			lc.BaseURL = mc.BaseURL
+		}
+		if mc.APIKey != "" {
+			lc.APIKey = mc.APIKey
+		}
+		if mc.Timeout > 0 {
+			lc.Timeout = mc.Timeout
+		}
+		return langchain.New(ctx, lc)
+	}
+}
+
+func (a *App) buildMemory(ctx context.Context) (assistant.Memory, error) {
+	limits := assistant.MemoryLimits{TTL: a.Config.Memory.TTL}
+	if a.Config.Memory.Postgres == "" {
+		return assistant.NewInMemory(limits), nil
+	}
+	m, err := assistant.OpenPostgresMemory(ctx, a.Config.Memory.Postgres, limits)
+	if err != nil {
+		return nil, fmt.Errorf("conversation memory (PostgreSQL): %w", err)
+	}
+	a.closers = append(a.closers, func() error { m.Close(); return nil })
+	return m, nil
+}
+
+// DeriveKey derives a fixed-size key from configured text (cursor_key,
+// mask_key); empty stays empty (the executor then uses a random key).
+func DeriveKey(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	k := sha256.Sum256([]byte(s))
+	return k[:]
+}

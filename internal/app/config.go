@@ -1,0 +1,155 @@
+// Package app builds askmesh from configuration: catalog, directory,
+// policy, audit store, product backends, executor, model and agent. The
+// binary and the end-to-end tests build the same stack through it.
+package app
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/askmesh/askmesh/adapters/channels/web"
+)
+
+// Config is askmesh's configuration: one YAML file, with environment
+// variables overriding it (see docs/configuration.md). Zero values mean the
+// embedded defaults: the demo catalog and directory, embedded policies, the
+// SQLite audit log under DataDir and the offline model.
+type Config struct {
+	DataDir       string `yaml:"data_dir"`
+	Organization  string `yaml:"organization"`
+	CatalogDir    string `yaml:"catalog_dir"`    // descriptors; empty: the embedded demo bank
+	DirectoryFile string `yaml:"directory_file"` // users and groups; empty: the embedded demo directory
+	PolicyDir     string `yaml:"policy_dir"`     // Rego policies; empty: the embedded defaults
+	Now           string `yaml:"now"`            // pin the clock (RFC 3339); tests and demos
+
+	Audit struct {
+		// Postgres is the audit store's DSN; empty: SQLite at <data_dir>/governance.db.
+		Postgres string `yaml:"postgres"`
+		// CheckpointKey is the Ed25519 private key file that signs checkpoints.
+		CheckpointKey string `yaml:"checkpoint_key"`
+	} `yaml:"audit"`
+
+	Products struct {
+		// Postgres, when set, serves SQL-bound products from this database
+		// (one schema per domain, as `askmesh demo generate --postgres` makes).
+		Postgres string `yaml:"postgres"`
+	} `yaml:"products"`
+
+	Model ModelConfig `yaml:"model"`
+
+	Memory struct {
+		// Postgres keeps conversations in this database so replicas share them.
+		Postgres string        `yaml:"postgres"`
+		TTL      time.Duration `yaml:"ttl"`
+	} `yaml:"memory"`
+
+	Agent struct {
+		MaxSteps int           `yaml:"max_steps"`
+		Timeout  time.Duration `yaml:"timeout"`
+	} `yaml:"agent"`
+
+	Web struct {
+		Addr   string         `yaml:"addr"` // listen address (default 127.0.0.1:8080)
+		Auth   web.AuthConfig `yaml:"auth"`
+		Limits web.Limits     `yaml:"limits"`
+	} `yaml:"web"`
+
+	// Slack's secrets come from the environment (SLACK_BOT_TOKEN,
+	// SLACK_APP_TOKEN, SLACK_SIGNING_SECRET), never from this file.
+	Slack struct {
+		Streaming        bool     `yaml:"streaming"`
+		MaxConcurrent    int      `yaml:"max_concurrent"`
+		SuggestedPrompts []string `yaml:"suggested_prompts"`
+		// Users maps Slack user ids to directory ids where Slack's email
+		// differs from the directory's; everyone else is matched by email.
+		Users map[string]string `yaml:"users"`
+		// Briefs post executive briefs to channels on a schedule.
+		Briefs []BriefSchedule `yaml:"briefs"`
+	} `yaml:"slack"`
+
+	// Secrets: page cursors and hash masks are keyed; replicas must share keys.
+	CursorKey string `yaml:"cursor_key"`
+	MaskKey   string `yaml:"mask_key"`
+	// MeshKey (a base64 Ed25519 seed) signs the per-call tokens that carry
+	// the asker's identity to product APIs (rest bindings); the product
+	// servers verify with its public half. Unset: rest bindings need tokenEnv.
+	MeshKey string `yaml:"mesh_key"`
+}
+
+// BriefSchedule posts an executive brief to a Slack channel on a schedule.
+type BriefSchedule struct {
+	Cron    string `yaml:"cron"`    // standard five-field cron, in UTC: "0 8 1 * *" is 08:00 on the 1st
+	Channel string `yaml:"channel"` // channel id (or name the bot may post to)
+	As      string `yaml:"as"`      // the directory user the brief is built for: it shows what they may see
+	Period  string `yaml:"period"`  // a time_range; default last_month
+}
+
+// ModelConfig chooses the model.
+type ModelConfig struct {
+	Provider string `yaml:"provider"` // offline (default), openai, azure, anthropic, ollama
+	Name     string `yaml:"name"`
+	BaseURL  string `yaml:"base_url"`
+	// APIKey is better left to the provider's environment variable
+	// (OPENAI_API_KEY, ANTHROPIC_API_KEY) than written in a file.
+	APIKey  string        `yaml:"api_key"`
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// LoadConfig reads a YAML file (if path is not empty) and applies the
+// environment overrides.
+func LoadConfig(path string) (Config, error) {
+	var c Config
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	return c, c.applyEnv()
+}
+
+// applyEnv lets ASKMESH_* variables override the file.
+func (c *Config) applyEnv() error {
+	str := map[string]*string{
+		"ASKMESH_DATA_DIR":          &c.DataDir,
+		"ASKMESH_ORGANIZATION":      &c.Organization,
+		"ASKMESH_CATALOG_DIR":       &c.CatalogDir,
+		"ASKMESH_DIRECTORY_FILE":    &c.DirectoryFile,
+		"ASKMESH_POLICY_DIR":        &c.PolicyDir,
+		"ASKMESH_NOW":               &c.Now,
+		"ASKMESH_AUDIT_POSTGRES":    &c.Audit.Postgres,
+		"ASKMESH_CHECKPOINT_KEY":    &c.Audit.CheckpointKey,
+		"ASKMESH_PRODUCTS_POSTGRES": &c.Products.Postgres,
+		"ASKMESH_MEMORY_POSTGRES":   &c.Memory.Postgres,
+		"ASKMESH_MODEL":             &c.Model.Provider,
+		"ASKMESH_MODEL_NAME":        &c.Model.Name,
+		"ASKMESH_MODEL_BASE_URL":    &c.Model.BaseURL,
+		"ASKMESH_ADDR":              &c.Web.Addr,
+		"ASKMESH_CURSOR_KEY":        &c.CursorKey,
+		"ASKMESH_MASK_KEY":          &c.MaskKey,
+		"ASKMESH_MESH_KEY":          &c.MeshKey,
+	}
+	for k, p := range str {
+		if v, ok := os.LookupEnv(k); ok && v != "" {
+			*p = v
+		}
+	}
+	if v := os.Getenv("ASKMESH_AGENT_MAX_STEPS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("ASKMESH_AGENT_MAX_STEPS: %w", err)
+		}
+		c.Agent.MaxSteps = n
+	}
+	return nil
+}
