@@ -30,6 +30,75 @@ type Answer struct {
 	// Flags are warnings about the answer itself, e.g. a number in the text
 	// that no tool returned.
 	Flags []string `json:"flags,omitempty"`
+
+	// Outcome says what kind of answer this is before anyone reads a number:
+	// answered, partial, declined or clarify (see the Outcome constants).
+	Outcome string `json:"outcome,omitempty"`
+	// Unmatched names the concepts of the question that matched nothing in
+	// the catalog ("default rate"); nothing is computed in their place.
+	Unmatched []string `json:"unmatched,omitempty"`
+	// Clarification is a question back to the asker when two readings fit.
+	Clarification *Clarification `json:"clarification,omitempty"`
+	// Provenance traces each number shown to the call that produced it.
+	Provenance []Provenance `json:"provenance,omitempty"`
+	// Verified is set when the answer follows a question its product's
+	// owners verified; it was still authorized and audited for this asker.
+	Verified *Verified `json:"verified,omitempty"`
+}
+
+// Outcomes of an answer.
+const (
+	OutcomeAnswered = "answered" // every part of the question answered
+	OutcomePartial  = "partial"  // some parts answered; the rest named in Unmatched
+	OutcomeDeclined = "declined" // nothing computed: no match in the catalog, or nothing the asker may see
+	OutcomeClarify  = "clarify"  // a question back, with choices
+)
+
+// Clarification asks back when a question has more than one reading.
+type Clarification struct {
+	Question string                `json:"question"`
+	Options  []ClarificationOption `json:"options"`
+}
+
+// ClarificationOption is one reading. Choosing it sends Question as the
+// next question, which is unambiguous by construction: a chosen option
+// answers and never asks back again.
+type ClarificationOption struct {
+	Label    string `json:"label"`
+	Question string `json:"question"`
+}
+
+// Provenance is where one number shown came from: product, metric and its
+// definition, the filters (the asker's and the ones policy added), the
+// period (partial when not over yet), the unit and the audit record.
+type Provenance struct {
+	Value      string             `json:"value"`           // as shown
+	Label      string             `json:"label,omitempty"` // what the answer calls it
+	Product    string             `json:"product"`
+	Metric     string             `json:"metric,omitempty"`
+	Definition string             `json:"definition,omitempty"`
+	Filters    []ProvenanceFilter `json:"filters,omitempty"`
+	Period     string             `json:"period,omitempty"`
+	Partial    bool               `json:"partial,omitempty"`
+	Unit       string             `json:"unit,omitempty"`
+	AuditID    string             `json:"audit_id"`
+}
+
+// ProvenanceFilter is one filter behind a number; Origin is "question"
+// (the asker's) or "policy" (a row filter policy added).
+type ProvenanceFilter struct {
+	Column string `json:"column"`
+	Op     string `json:"op"`
+	Value  any    `json:"value"`
+	Origin string `json:"origin"`
+}
+
+// Verified marks an answer built from a question its owners verified.
+type Verified struct {
+	Question   string `json:"question"`
+	Product    string `json:"product"`
+	VerifiedBy string `json:"verified_by"`
+	VerifiedAt string `json:"verified_at"`
 }
 
 // Table is a tool result shown as a table.
