@@ -61,7 +61,7 @@ func newRoot() *cobra.Command {
 	pf.StringVar(&g.config, "config", os.Getenv("ASKMESH_CONFIG"), "configuration file (YAML); environment variables override it")
 	pf.StringVar(&g.logLevel, "log-level", envOr("ASKMESH_LOG_LEVEL", "warn"), "debug, info, warn or error")
 
-	root.AddCommand(g.demoCmd(), g.serveCmd(), g.mcpCmd(), g.catalogCmd(), g.queryCmd(), g.auditCmd(), g.policyCmd(), g.askCmd(), g.chatCmd(), g.benchCmd(), g.briefCmd())
+	root.AddCommand(g.demoCmd(), g.serveCmd(), g.mcpCmd(), g.catalogCmd(), g.queryCmd(), g.auditCmd(), g.policyCmd(), g.askCmd(), g.chatCmd(), g.briefCmd())
 	root.AddCommand(g.productCmd(), g.tokenCmd())
 	return root
 }

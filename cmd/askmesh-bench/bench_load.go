@@ -374,7 +374,7 @@ func checkAudit(ctx context.Context, store audit.Store, prefix string, afterSeq 
 
 func (r *loadReport) print(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "askmesh bench load: %s, %d clients, %s, as %s\n\n", r.URL, r.Concurrency, r.Duration, strings.Join(r.Users, ", "))
+	fmt.Fprintf(&b, "askmesh-bench load: %s, %d clients, %s, as %s\n\n", r.URL, r.Concurrency, r.Duration, strings.Join(r.Users, ", "))
 	fmt.Fprintf(&b, "questions   %d answered, %d errors (%.1f answered/s)\n", r.OK, r.Errors, r.Throughput)
 	if len(r.ErrorsByKind) > 0 {
 		kinds := make([]string, 0, len(r.ErrorsByKind))

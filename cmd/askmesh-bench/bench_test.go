@@ -22,9 +22,9 @@ func TestBenchLoadChecksTheAuditLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("ASKMESH_CONFIG", cfg)
-	base, _ := startServing(t, dir, "demo")
+	base := startDemo(t, dir)
 
-	out, err := run(t, dir, "bench", "load", "--url", base, "--concurrency", "3", "--duration", "1500ms", "--json")
+	out, err := run(t, dir, "load", "--url", base, "--concurrency", "3", "--duration", "1500ms", "--json")
 	if err != nil {
 		t.Fatalf("bench load: %v\n%s", err, out)
 	}
@@ -74,7 +74,7 @@ func TestBenchLoadChecksTheAuditLog(t *testing.T) {
 	}
 
 	// The text report names every figure.
-	out, err = run(t, dir, "bench", "load", "--url", base, "--concurrency", "2", "--duration", "300ms", "--token-for", "carol,frank")
+	out, err = run(t, dir, "load", "--url", base, "--concurrency", "2", "--duration", "300ms", "--token-for", "carol,frank")
 	if err != nil {
 		t.Fatalf("bench load (text): %v\n%s", err, out)
 	}
@@ -87,7 +87,7 @@ func TestBenchLoadChecksTheAuditLog(t *testing.T) {
 
 func TestBenchLoadRefusesRemoteServers(t *testing.T) {
 	for _, u := range []string{"http://example.com:8080", "http://10.0.0.5:8080", "ftp://127.0.0.1/"} {
-		out, err := run(t, t.TempDir(), "bench", "load", "--url", u, "--duration", "1s")
+		out, err := run(t, t.TempDir(), "load", "--url", u, "--duration", "1s")
 		if err == nil {
 			t.Errorf("bench load --url %s ran:\n%s", u, out)
 		}
