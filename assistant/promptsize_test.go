@@ -10,6 +10,7 @@ import (
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/authz"
+	"github.com/askmesh/askmesh/authz/opa"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/examples/bank"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
@@ -35,7 +36,7 @@ func firstRequestSize(t *testing.T, n int) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, err := authz.New(ctx, authz.Options{Products: products, Directory: dir})
+	engine, err := opa.New(ctx, opa.Options{Products: products, Directory: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

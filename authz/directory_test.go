@@ -1,6 +1,8 @@
-package authz
+package authz_test
 
 import (
+	"github.com/askmesh/askmesh/authz"
+	"github.com/askmesh/askmesh/examples/bank"
 	"reflect"
 	"strings"
 	"testing"
@@ -17,7 +19,7 @@ func TestDemoDirectory(t *testing.T) {
 		t.Fatalf("users %v, want %v", ids, want)
 	}
 	got := d.Lookup("Erin@Bank.Example")
-	wantErin := Subject{ID: "erin@bank.example", Name: "Erin Novak", Groups: []string{"retail-ops"}, Attributes: map[string]string{"region": "europe"}, Known: true}
+	wantErin := authz.Subject{ID: "erin@bank.example", Name: "Erin Novak", Groups: []string{"retail-ops"}, Attributes: map[string]string{"region": "europe"}, Known: true}
 	if !reflect.DeepEqual(got, wantErin) {
 		t.Errorf("Lookup(Erin@Bank.Example) = %+v, want %+v", got, wantErin)
 	}
@@ -32,13 +34,13 @@ func TestDemoDirectory(t *testing.T) {
 
 func TestLookupUnknown(t *testing.T) {
 	d := demoDirectory(t)
-	if got, want := d.Lookup("mallory@elsewhere.example"), (Subject{ID: "mallory@elsewhere.example"}); !reflect.DeepEqual(got, want) {
+	if got, want := d.Lookup("mallory@elsewhere.example"), (authz.Subject{ID: "mallory@elsewhere.example"}); !reflect.DeepEqual(got, want) {
 		t.Errorf("unknown: %+v", got)
 	}
 	if got := d.Lookup(""); got.Known {
 		t.Errorf("empty id known: %+v", got)
 	}
-	var nilDir *Directory
+	var nilDir *authz.Directory
 	if got := nilDir.Lookup("carol@bank.example"); got.Known {
 		t.Errorf("nil directory knows carol")
 	}
@@ -75,7 +77,7 @@ func TestLoadDirectoryErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := LoadDirectory(strings.NewReader(c.yaml))
+			_, err := authz.LoadDirectory(strings.NewReader(c.yaml))
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -86,4 +88,18 @@ func TestLoadDirectoryErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func demoDirectory(tb testing.TB) *authz.Directory {
+	tb.Helper()
+	f, err := bank.Files.Open(bank.DirectoryFile)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	d, err := authz.LoadDirectory(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
 }

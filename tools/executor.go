@@ -24,7 +24,7 @@ type Catalog interface {
 	Search(query string, limit int) []catalog.Hit
 }
 
-// Authorizer decides a call; authz.Engine implements it.
+// Authorizer decides a call; authz/opa.Engine implements it.
 type Authorizer interface {
 	Decide(ctx context.Context, in authz.Input) (authz.Decision, error)
 }

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/askmesh/askmesh/authz"
+	"github.com/askmesh/askmesh/authz/opa"
 )
 
 func (e *benchEnv) benchAuthz() *benchSection {
 	sec := &benchSection{Title: "Authorization",
-		What: "`authz.Engine.Decide` (Go input to OPA value, evaluation of the prepared decision query, decision parsing, the restricted-column guard) against the bare baseline: the engine's own prepared OPA query evaluated with the input already converted (same policy, same data). Both alternate in rounds (`authz.BenchmarkRatio`); mean per decision."}
+		What: "`opa.Engine.Decide` (Go input to OPA value, evaluation of the prepared decision query, decision parsing, the restricted-column guard) against the bare baseline: the engine's own prepared OPA query evaluated with the input already converted (same policy, same data). Both alternate in rounds (`opa.BenchmarkRatio`); mean per decision."}
 	a, err := e.benchApp()
 	if err != nil {
 		sec.Err = err
@@ -36,7 +37,7 @@ func (e *benchEnv) benchAuthz() *benchSection {
 		for range 200 { // warm up
 			_, _ = a.Authz.Decide(e.ctx, c.in)
 		}
-		decide, bare, err := authz.BenchmarkRatio(e.ctx, a.Authz, c.in, n)
+		decide, bare, err := opa.BenchmarkRatio(e.ctx, a.Authz, c.in, n)
 		if err != nil {
 			sec.Err = fmt.Errorf("%s: %w", c.name, err)
 			return sec

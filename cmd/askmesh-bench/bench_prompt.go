@@ -13,6 +13,7 @@ import (
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/authz"
+	"github.com/askmesh/askmesh/authz/opa"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/examples/bank"
 	"github.com/askmesh/askmesh/tools"
@@ -58,7 +59,7 @@ func (e *benchEnv) firstRequest(n int) (promptSize, error) {
 	if err != nil {
 		return ps, err
 	}
-	engine, err := authz.New(e.ctx, authz.Options{Products: products, Directory: dir})
+	engine, err := opa.New(e.ctx, opa.Options{Products: products, Directory: dir})
 	if err != nil {
 		return ps, err
 	}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/askmesh/askmesh/authz"
+	"github.com/askmesh/askmesh/authz/opa"
 )
 
 func (g *globals) policyCmd() *cobra.Command {
@@ -15,7 +15,7 @@ func (g *globals) policyCmd() *cobra.Command {
 	test := &cobra.Command{
 		Use: "test", Short: "Run the policy unit tests (*_test.rego)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			results, err := authz.TestPolicies(cmd.Context(), dir)
+			results, err := opa.TestPolicies(cmd.Context(), dir)
 			if err != nil {
 				return err
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/askmesh/askmesh/assistant/planner"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/authz"
+	"github.com/askmesh/askmesh/authz/opa"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/examples/bank"
 	"github.com/askmesh/askmesh/tools"
@@ -32,7 +33,7 @@ type App struct {
 	Clock     tools.Clock
 	Catalog   *catalog.Registry
 	Directory *authz.Directory
-	Authz     *authz.Engine
+	Authz     *opa.Engine
 	Audit     audit.Store
 	Products  *sqlstore.Store
 	Executor  *tools.Executor
@@ -118,7 +119,7 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	if a.Catalog, err = catalog.NewRegistry(products...); err != nil {
 		return nil, err
 	}
-	if a.Authz, err = authz.New(ctx, authz.Options{PolicyDir: cfg.PolicyDir, Products: products, Directory: a.Directory}); err != nil {
+	if a.Authz, err = opa.New(ctx, opa.Options{PolicyDir: cfg.PolicyDir, Products: products, Directory: a.Directory}); err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
 	if a.Audit, err = openAudit(ctx, cfg); err != nil {

@@ -1,4 +1,4 @@
-package authz
+package opa
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
 )
 
@@ -20,7 +21,7 @@ type outcome struct {
 	deny    string            // the exact reason; "" means allowed
 	masks   map[string]string // column masks, over the whole product
 	hidden  []string          // withheld columns, of all the product's columns
-	filters []RowFilter
+	filters []authz.RowFilter
 }
 
 // view is what describe reports: masks and withheld columns.
@@ -53,8 +54,8 @@ var (
 	campaignColumns      = []string{"budget", "campaign_id", "channel", "clicks", "conversions", "end_date", "impressions", "name", "start_date"}
 	customersPII         = []string{"date_of_birth", "email", "full_name", "ssn"}
 	transactionsWithheld = []string{"account_id", "counterparty"}
-	europe               = []RowFilter{{Column: "region", Op: "=", Value: "europe"}}
-	piiRedacted          = map[string]string{"date_of_birth": MaskRedact, "email": MaskRedact, "full_name": MaskRedact}
+	europe               = []authz.RowFilter{{Column: "region", Op: "=", Value: "europe"}}
+	piiRedacted          = map[string]string{"date_of_birth": authz.MaskRedact, "email": authz.MaskRedact, "full_name": authz.MaskRedact}
 )
 
 // nothing is the access of someone with no grant on a product.
@@ -136,11 +137,11 @@ func withSSN(product string, hidden []string) []string {
 	return out
 }
 
-func (o outcome) decision(rev string, withColumns bool, product string) Decision {
+func (o outcome) decision(rev string, withColumns bool, product string) authz.Decision {
 	if o.deny != "" {
-		return Decision{Reasons: []string{o.deny}, PolicyRevision: rev}
+		return authz.Decision{Reasons: []string{o.deny}, PolicyRevision: rev}
 	}
-	d := Decision{Allow: true, RowFilters: o.filters, ColumnMasks: o.masks, PolicyRevision: rev}
+	d := authz.Decision{Allow: true, RowFilters: o.filters, ColumnMasks: o.masks, PolicyRevision: rev}
 	if withColumns {
 		d.DeniedColumns = withSSN(product, o.hidden)
 	}
@@ -173,20 +174,20 @@ func TestDemoAccessTable(t *testing.T) {
 			all := p.ColumnNames()
 			cases := []struct {
 				action string
-				res    Resource
-				want   Decision
+				res    authz.Resource
+				want   authz.Decision
 			}{
-				{ActionSearch, Resource{}, Decision{Allow: true, PolicyRevision: rev}},
-				{ActionDescribe, Resource{Columns: all},
-					Decision{Allow: true, ColumnMasks: want.describe.masks, DeniedColumns: withSSN(p.Name, want.describe.hidden), PolicyRevision: rev}},
-				{ActionQueryRecords, Resource{Columns: all, Referenced: []string{p.TimeColumn}}, want.records.decision(rev, true, p.Name)},
-				{ActionGetRecord, Resource{Columns: all, Referenced: []string{p.KeyColumn}}, want.records.decision(rev, true, p.Name)},
-				{ActionFindAnomalies, Resource{Columns: all}, want.records.decision(rev, true, p.Name)},
-				{ActionQueryMetrics, Resource{Referenced: []string{p.TimeColumn}}, want.metrics.decision(rev, false, p.Name)},
+				{authz.ActionSearch, authz.Resource{}, authz.Decision{Allow: true, PolicyRevision: rev}},
+				{authz.ActionDescribe, authz.Resource{Columns: all},
+					authz.Decision{Allow: true, ColumnMasks: want.describe.masks, DeniedColumns: withSSN(p.Name, want.describe.hidden), PolicyRevision: rev}},
+				{authz.ActionQueryRecords, authz.Resource{Columns: all, Referenced: []string{p.TimeColumn}}, want.records.decision(rev, true, p.Name)},
+				{authz.ActionGetRecord, authz.Resource{Columns: all, Referenced: []string{p.KeyColumn}}, want.records.decision(rev, true, p.Name)},
+				{authz.ActionFindAnomalies, authz.Resource{Columns: all}, want.records.decision(rev, true, p.Name)},
+				{authz.ActionQueryMetrics, authz.Resource{Referenced: []string{p.TimeColumn}}, want.metrics.decision(rev, false, p.Name)},
 			}
 			for _, c := range cases {
 				c.res.Product, c.res.Domain, c.res.Owner, c.res.Classification = p.Name, p.Domain, p.Owner, p.Classifications()
-				got, err := e.Decide(ctx, Input{Subject: subj, Action: c.action, Resource: c.res, Context: Context{Channel: "cli"}})
+				got, err := e.Decide(ctx, authz.Input{Subject: subj, Action: c.action, Resource: c.res, Context: authz.Context{Channel: "cli"}})
 				if err != nil {
 					t.Fatalf("%s %s %s: %v", u.ID, c.action, p.Name, err)
 				}
@@ -198,15 +199,15 @@ func TestDemoAccessTable(t *testing.T) {
 	}
 }
 
-func show(d Decision) string {
+func show(d authz.Decision) string {
 	return fmt.Sprintf("allow=%v reasons=%q filters=%v masks=%v denied=%v", d.Allow, d.Reasons, d.RowFilters, d.ColumnMasks, d.DeniedColumns)
 }
 
 // decideAs is one decision for a demo user.
-func decideAs(t *testing.T, e *Engine, user, action, product string, columns, referenced []string) Decision {
+func decideAs(t *testing.T, e *Engine, user, action, product string, columns, referenced []string) authz.Decision {
 	t.Helper()
-	d, err := e.Decide(context.Background(), Input{Subject: demoDirectory(t).Lookup(user), Action: action,
-		Resource: Resource{Product: product, Columns: columns, Referenced: referenced}})
+	d, err := e.Decide(context.Background(), authz.Input{Subject: demoDirectory(t).Lookup(user), Action: action,
+		Resource: authz.Resource{Product: product, Columns: columns, Referenced: referenced}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,48 +234,48 @@ func TestDemoStories(t *testing.T) {
 		columns, referenced []string
 		allow               bool
 		reasons             []string
-		filters             []RowFilter
+		filters             []authz.RowFilter
 		masks               map[string]string
 		denied              []string
 	}{
-		{name: "erin filters transactions by account", user: "erin@bank.example", action: ActionQueryRecords, prod: "customer-transactions",
+		{name: "erin filters transactions by account", user: "erin@bank.example", action: authz.ActionQueryRecords, prod: "customer-transactions",
 			columns: []string{"transaction_id", "account_id", "amount", "region"}, referenced: []string{"account_id", "occurred_at"},
 			allow: true, filters: europe},
-		{name: "erin totals by account", user: "erin@bank.example", action: ActionQueryMetrics, prod: "customer-transactions",
+		{name: "erin totals by account", user: "erin@bank.example", action: authz.ActionQueryMetrics, prod: "customer-transactions",
 			columns: []string{"account_id"}, referenced: append([]string{"account_id"}, metricColumns("customer-transactions", "total_amount")...),
 			allow: true, filters: europe},
-		{name: "carol averages credit scores", user: "carol@bank.example", action: ActionQueryMetrics, prod: "loan-applications",
+		{name: "carol averages credit scores", user: "carol@bank.example", action: authz.ActionQueryMetrics, prod: "loan-applications",
 			referenced: metricColumns("loan-applications", "average_credit_score"),
 			reasons:    []string{"credit_score is confidential and not visible to you, so it cannot be used in metrics, filters, grouping or sorting"}},
-		{name: "carol's approval rate", user: "carol@bank.example", action: ActionQueryMetrics, prod: "loan-applications",
+		{name: "carol's approval rate", user: "carol@bank.example", action: authz.ActionQueryMetrics, prod: "loan-applications",
 			columns: []string{"loan_type"}, referenced: append([]string{"loan_type", "applied_at"}, metricColumns("loan-applications", "approval_rate")...),
 			allow: true},
-		{name: "carol groups transactions by account", user: "carol@bank.example", action: ActionQueryMetrics, prod: "customer-transactions",
+		{name: "carol groups transactions by account", user: "carol@bank.example", action: authz.ActionQueryMetrics, prod: "customer-transactions",
 			columns: []string{"account_id"}, referenced: []string{"account_id"},
 			reasons: []string{"account_id is confidential and not visible to you, so it cannot be used in metrics, filters, grouping or sorting"}},
-		{name: "carol reads loan records", user: "carol@bank.example", action: ActionQueryRecords, prod: "loan-applications",
+		{name: "carol reads loan records", user: "carol@bank.example", action: authz.ActionQueryRecords, prod: "loan-applications",
 			columns: []string{"application_id"}, reasons: []string{"you may see metrics of loan-applications, but not individual records"}},
-		{name: "bob filters customers by email", user: "bob@bank.example", action: ActionQueryRecords, prod: "customers",
+		{name: "bob filters customers by email", user: "bob@bank.example", action: authz.ActionQueryRecords, prod: "customers",
 			columns: []string{"customer_id"}, referenced: []string{"email"},
 			reasons: []string{"email is pii and you see it only masked, so it cannot be used in metrics, filters, grouping or sorting"}},
-		{name: "bob asks only for ssn", user: "bob@bank.example", action: ActionQueryRecords, prod: "customers",
+		{name: "bob asks only for ssn", user: "bob@bank.example", action: authz.ActionQueryRecords, prod: "customers",
 			columns: []string{"ssn"}, reasons: []string{"none of the columns you asked for from customers are visible to you (ssn)"}},
-		{name: "bob's loan records with credit score", user: "bob@bank.example", action: ActionQueryRecords, prod: "loan-applications",
+		{name: "bob's loan records with credit score", user: "bob@bank.example", action: authz.ActionQueryRecords, prod: "loan-applications",
 			columns: []string{"application_id", "credit_score"}, referenced: []string{"credit_score"}, allow: true},
-		{name: "alice counts customers by segment", user: "alice@bank.example", action: ActionQueryMetrics, prod: "customers",
+		{name: "alice counts customers by segment", user: "alice@bank.example", action: authz.ActionQueryMetrics, prod: "customers",
 			columns: []string{"segment"}, referenced: []string{"segment"}, allow: true},
-		{name: "alice counts customers by birth date", user: "alice@bank.example", action: ActionQueryMetrics, prod: "customers",
+		{name: "alice counts customers by birth date", user: "alice@bank.example", action: authz.ActionQueryMetrics, prod: "customers",
 			columns: []string{"date_of_birth"}, referenced: []string{"date_of_birth"},
 			reasons: []string{"date_of_birth is pii and not visible to you, so it cannot be used in metrics, filters, grouping or sorting"}},
-		{name: "dave reads questions in the audit log", user: "dave@bank.example", action: ActionQueryRecords, prod: "access-audit",
+		{name: "dave reads questions in the audit log", user: "dave@bank.example", action: authz.ActionQueryRecords, prod: "access-audit",
 			columns: []string{"subject", "question", "arguments", "decision"}, referenced: []string{"decision"}, allow: true},
-		{name: "frank looks up a campaign", user: "frank@bank.example", action: ActionGetRecord, prod: "marketing-campaigns",
+		{name: "frank looks up a campaign", user: "frank@bank.example", action: authz.ActionGetRecord, prod: "marketing-campaigns",
 			columns: campaignColumns, referenced: []string{"campaign_id"}, reasons: []string{"you are not in a group that may query marketing-campaigns"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got := decideAs(t, e, c.user, c.action, c.prod, c.columns, c.referenced)
-			want := Decision{Allow: c.allow, Reasons: c.reasons, RowFilters: c.filters, ColumnMasks: c.masks, DeniedColumns: c.denied, PolicyRevision: e.Revision()}
+			want := authz.Decision{Allow: c.allow, Reasons: c.reasons, RowFilters: c.filters, ColumnMasks: c.masks, DeniedColumns: c.denied, PolicyRevision: e.Revision()}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("\n got %s\nwant %s", show(got), show(want))
 			}
@@ -295,19 +296,19 @@ func TestNobodyGetsSSN(t *testing.T) {
 	}
 	users := dir.Users()
 	// Someone in every group at once, too.
-	everyone := User{ID: "all@bank.example", Groups: []string{"executive", "marketing", "lending", "retail-ops", "auditor", "intern", "customer-service"}, Attributes: map[string]string{"region": "europe"}}
+	everyone := authz.User{ID: "all@bank.example", Groups: []string{"executive", "marketing", "lending", "retail-ops", "auditor", "intern", "customer-service"}, Attributes: map[string]string{"region": "europe"}}
 	users = append(users, everyone)
-	dir2, err := NewDirectory(users)
+	dir2, err := authz.NewDirectory(users)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := e.SetDirectory(context.Background(), dir2); err != nil {
 		t.Fatal(err)
 	}
-	actions := []string{ActionDescribe, ActionQueryRecords, ActionGetRecord, ActionFindAnomalies, ActionQueryMetrics}
+	actions := []string{authz.ActionDescribe, authz.ActionQueryRecords, authz.ActionGetRecord, authz.ActionFindAnomalies, authz.ActionQueryMetrics}
 	for _, u := range users {
 		for _, action := range actions {
-			in := Input{Subject: dir2.Lookup(u.ID), Action: action, Resource: Resource{Product: "customers", Columns: customers.ColumnNames()}}
+			in := authz.Input{Subject: dir2.Lookup(u.ID), Action: action, Resource: authz.Resource{Product: "customers", Columns: customers.ColumnNames()}}
 			d, err := e.Decide(context.Background(), in)
 			if err != nil {
 				t.Fatal(err)
@@ -319,7 +320,7 @@ func TestNobodyGetsSSN(t *testing.T) {
 			if d, err = e.Decide(context.Background(), in); err != nil {
 				t.Fatal(err)
 			}
-			if action != ActionDescribe && d.Allow {
+			if action != authz.ActionDescribe && d.Allow {
 				t.Errorf("%s %s: computing with ssn allowed", u.ID, action)
 			}
 		}

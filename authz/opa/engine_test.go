@@ -1,4 +1,4 @@
-package authz
+package opa
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
 )
 
@@ -25,7 +26,7 @@ func policyDir(t *testing.T, withDefaults bool, files map[string]string) string 
 	t.Helper()
 	dir := t.TempDir()
 	if withDefaults {
-		if err := os.CopyFS(dir, DefaultPolicies()); err != nil {
+		if err := os.CopyFS(dir, authz.DefaultPolicies()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -64,7 +65,7 @@ func TestRevision(t *testing.T) {
 	// Computed independently: sha256 over "len:name\nlen:" + contents + "\n"
 	// for each non-test file in name order.
 	h := sha256.New()
-	src, err := fs.ReadFile(DefaultPolicies(), "authz.rego")
+	src, err := fs.ReadFile(authz.DefaultPolicies(), "authz.rego")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestRevision(t *testing.T) {
 		t.Errorf("editing the policy left the revision unchanged")
 	}
 	// Every decision carries it.
-	d := decideAs(t, def, "frank@bank.example", ActionSearch, "", nil, nil)
+	d := decideAs(t, def, "frank@bank.example", authz.ActionSearch, "", nil, nil)
 	if d.PolicyRevision != def.Revision() {
 		t.Errorf("decision revision %q", d.PolicyRevision)
 	}
@@ -113,9 +114,9 @@ func TestExtensionModule(t *testing.T) {
 	})
 	e := newEngine(t, dir)
 	dirUsers := demoDirectory(t)
-	decide := func(user, channel string, columns []string) Decision {
-		d, err := e.Decide(context.Background(), Input{Subject: dirUsers.Lookup(user), Action: ActionQueryRecords,
-			Resource: Resource{Product: "loan-applications", Columns: columns}, Context: Context{Channel: channel}})
+	decide := func(user, channel string, columns []string) authz.Decision {
+		d, err := e.Decide(context.Background(), authz.Input{Subject: dirUsers.Lookup(user), Action: authz.ActionQueryRecords,
+			Resource: authz.Resource{Product: "loan-applications", Columns: columns}, Context: authz.Context{Channel: channel}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,8 +248,8 @@ func TestDecideFailsClosed(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEngine(t, policyDir(t, false, map[string]string{"p.rego": c.policy}))
-			d, err := e.Decide(context.Background(), Input{Subject: demoDirectory(t).Lookup("bob@bank.example"), Action: ActionQueryRecords,
-				Resource: Resource{Product: "customers", Columns: []string{"email"}}})
+			d, err := e.Decide(context.Background(), authz.Input{Subject: demoDirectory(t).Lookup("bob@bank.example"), Action: authz.ActionQueryRecords,
+				Resource: authz.Resource{Product: "customers", Columns: []string{"email"}}})
 			if err == nil || !strings.Contains(err.Error(), c.error) {
 				t.Fatalf("error %v, want one containing %q", err, c.error)
 			}
@@ -264,21 +265,21 @@ func TestRestrictedGuard(t *testing.T) {
 	e := newEngine(t, policyDir(t, false, map[string]string{"allow.rego": testdata(t, "permissive/allow.rego")}))
 	ctx := context.Background()
 	subj := demoDirectory(t).Lookup("frank@bank.example")
-	d, err := e.Decide(ctx, Input{Subject: subj, Action: ActionQueryRecords, Resource: Resource{Product: "customers", Columns: []string{"customer_id", "ssn"}}})
+	d, err := e.Decide(ctx, authz.Input{Subject: subj, Action: authz.ActionQueryRecords, Resource: authz.Resource{Product: "customers", Columns: []string{"customer_id", "ssn"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Decision{Allow: true, ColumnMasks: map[string]string{}, DeniedColumns: []string{"ssn"}, PolicyRevision: e.Revision()}); !reflect.DeepEqual(d, want) {
+	if want := (authz.Decision{Allow: true, ColumnMasks: map[string]string{}, DeniedColumns: []string{"ssn"}, PolicyRevision: e.Revision()}); !reflect.DeepEqual(d, want) {
 		t.Errorf("records: %s", show(d))
 	}
-	d, err = e.Decide(ctx, Input{Subject: subj, Action: ActionQueryMetrics, Resource: Resource{Product: "customers", Referenced: []string{"region", "ssn"}}})
+	d, err = e.Decide(ctx, authz.Input{Subject: subj, Action: authz.ActionQueryMetrics, Resource: authz.Resource{Product: "customers", Referenced: []string{"region", "ssn"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Allow || !reflect.DeepEqual(d.Reasons, []string{"ssn is restricted and never visible to anyone, so it cannot be used in metrics, filters, grouping or sorting"}) {
 		t.Errorf("metrics over ssn: %s", show(d))
 	}
-	d, err = e.Decide(ctx, Input{Subject: subj, Action: ActionDescribe, Resource: Resource{Product: "customers"}})
+	d, err = e.Decide(ctx, authz.Input{Subject: subj, Action: authz.ActionDescribe, Resource: authz.Resource{Product: "customers"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,8 +295,8 @@ func TestSetProductsAndDirectory(t *testing.T) {
 	e := demoEngine(t)
 	rev := e.Revision()
 	frank := demoDirectory(t).Lookup("frank@bank.example")
-	ask := func() Decision {
-		d, err := e.Decide(ctx, Input{Subject: frank, Action: ActionQueryRecords, Resource: Resource{Product: "marketing-campaigns", Columns: []string{"name"}}})
+	ask := func() authz.Decision {
+		d, err := e.Decide(ctx, authz.Input{Subject: frank, Action: authz.ActionQueryRecords, Resource: authz.Resource{Product: "marketing-campaigns", Columns: []string{"name"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,20 +339,20 @@ func TestSetProductsAndDirectory(t *testing.T) {
 		t.Fatalf("duplicate products: %v", err)
 	}
 	// Frank leaves the directory: his searches are denied from then on.
-	var users []User
+	var users []authz.User
 	for _, u := range demoDirectory(t).Users() {
 		if u.ID != "frank@bank.example" {
 			users = append(users, u)
 		}
 	}
-	d2, err := NewDirectory(users)
+	d2, err := authz.NewDirectory(users)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := e.SetDirectory(ctx, d2); err != nil {
 		t.Fatal(err)
 	}
-	d, err := e.Decide(ctx, Input{Subject: frank, Action: ActionSearch})
+	d, err := e.Decide(ctx, authz.Input{Subject: frank, Action: authz.ActionSearch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,8 +369,8 @@ func TestConcurrentDecide(t *testing.T) {
 	e := demoEngine(t)
 	dir := demoDirectory(t)
 	products := demoProducts(t)
-	erin := Input{Subject: dir.Lookup("erin@bank.example"), Action: ActionQueryRecords,
-		Resource: Resource{Product: "customer-transactions", Columns: []string{"account_id", "amount"}}}
+	erin := authz.Input{Subject: dir.Lookup("erin@bank.example"), Action: authz.ActionQueryRecords,
+		Resource: authz.Resource{Product: "customer-transactions", Columns: []string{"account_id", "amount"}}}
 	want, err := e.Decide(ctx, erin)
 	if err != nil {
 		t.Fatal(err)
@@ -407,11 +408,11 @@ func TestConcurrentDecide(t *testing.T) {
 
 // The input policies see is the Input's JSON, built without JSON.
 func TestInputValueMatchesJSON(t *testing.T) {
-	in := Input{
-		Subject:  Subject{ID: "erin@bank.example", Name: "Erin", Groups: []string{"retail-ops", "x"}, Attributes: map[string]string{"region": "europe", "desk": "3"}, Known: true},
-		Action:   ActionQueryMetrics,
-		Resource: Resource{Product: "p", Domain: "d", Owner: "o", Columns: []string{"a", "b"}, Referenced: []string{"c"}, Classification: map[string]string{"a": "internal", "c": "pii"}},
-		Context:  Context{Channel: "slack", Conversation: "C1/1.2", Time: "2026-11-23T10:00:00Z"},
+	in := authz.Input{
+		Subject:  authz.Subject{ID: "erin@bank.example", Name: "Erin", Groups: []string{"retail-ops", "x"}, Attributes: map[string]string{"region": "europe", "desk": "3"}, Known: true},
+		Action:   authz.ActionQueryMetrics,
+		Resource: authz.Resource{Product: "p", Domain: "d", Owner: "o", Columns: []string{"a", "b"}, Referenced: []string{"c"}, Classification: map[string]string{"a": "internal", "c": "pii"}},
+		Context:  authz.Context{Channel: "slack", Conversation: "C1/1.2", Time: "2026-11-23T10:00:00Z"},
 	}
 	b, err := json.Marshal(in)
 	if err != nil {
@@ -425,7 +426,7 @@ func TestInputValueMatchesJSON(t *testing.T) {
 		t.Errorf("input\n got %v\nwant %v", got, want)
 	}
 	// Empty fields are present and empty, not missing.
-	got := inputValue(&Input{Action: ActionSearch}).(ast.Object)
+	got := inputValue(&authz.Input{Action: authz.ActionSearch}).(ast.Object)
 	for _, path := range [][2]string{{"subject", "groups"}, {"subject", "attributes"}, {"resource", "columns"}, {"resource", "referenced"}, {"resource", "product"}} {
 		if v, err := got.Find(ast.Ref{ast.StringTerm(path[0]), ast.StringTerm(path[1])}); err != nil || v == nil {
 			t.Errorf("%s.%s is missing", path[0], path[1])
@@ -441,7 +442,7 @@ func TestRowFilterValues(t *testing.T) {
 			{Column: "n", Op: ">=", Value: int64(3)},
 			{Column: "r", Op: "in", Value: []any{"a", "b"}},
 		}}}}
-	dir, err := NewDirectory([]User{{ID: "u", Groups: []string{"g"}}})
+	dir, err := authz.NewDirectory([]authz.User{{ID: "u", Groups: []string{"g"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,11 +450,11 @@ func TestRowFilterValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := e.Decide(context.Background(), Input{Subject: dir.Lookup("u"), Action: ActionQueryRecords, Resource: Resource{Product: "p", Columns: []string{"id"}}})
+	d, err := e.Decide(context.Background(), authz.Input{Subject: dir.Lookup("u"), Action: authz.ActionQueryRecords, Resource: authz.Resource{Product: "p", Columns: []string{"id"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []RowFilter{{Column: "n", Op: ">=", Value: float64(3)}, {Column: "r", Op: "in", Value: []any{"a", "b"}}}
+	want := []authz.RowFilter{{Column: "n", Op: ">=", Value: float64(3)}, {Column: "r", Op: "in", Value: []any{"a", "b"}}}
 	if !reflect.DeepEqual(d.RowFilters, want) {
 		t.Errorf("row filters %#v, want %#v", d.RowFilters, want)
 	}
@@ -489,7 +490,7 @@ func TestSeveralGrants(t *testing.T) {
 		{Groups: []string{"c"}, Actions: []string{"records"}, See: []string{"pii"},
 			RowFilters: []catalog.GrantRowFilter{{Column: "region", Op: "=", SubjectAttribute: "region"}}},
 	}}
-	dir, err := NewDirectory([]User{
+	dir, err := authz.NewDirectory([]authz.User{
 		{ID: "ab", Groups: []string{"a", "b"}},
 		{ID: "ac", Groups: []string{"a", "c"}, Attributes: map[string]string{"region": "emea"}},
 		{ID: "bc", Groups: []string{"b", "c"}, Attributes: map[string]string{"region": "emea"}},
@@ -501,12 +502,12 @@ func TestSeveralGrants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emea := []RowFilter{{Column: "region", Op: "=", Value: "emea"}}
+	emea := []authz.RowFilter{{Column: "region", Op: "=", Value: "emea"}}
 	cases := []struct {
 		user    string
 		masks   map[string]string
 		denied  []string
-		filters []RowFilter
+		filters []authz.RowFilter
 	}{
 		// a shows card in clear, so the union does; both mask holder, and
 		// redact is more protective than hash.
@@ -517,12 +518,12 @@ func TestSeveralGrants(t *testing.T) {
 		{"bc", map[string]string{"holder": "hash"}, []string{"card", "pin"}, emea},
 	}
 	for _, c := range cases {
-		d, err := e.Decide(context.Background(), Input{Subject: dir.Lookup(c.user), Action: ActionQueryRecords,
-			Resource: Resource{Product: "cards", Columns: p.ColumnNames()}})
+		d, err := e.Decide(context.Background(), authz.Input{Subject: dir.Lookup(c.user), Action: authz.ActionQueryRecords,
+			Resource: authz.Resource{Product: "cards", Columns: p.ColumnNames()}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := Decision{Allow: true, ColumnMasks: c.masks, DeniedColumns: c.denied, RowFilters: c.filters, PolicyRevision: e.Revision()}
+		want := authz.Decision{Allow: true, ColumnMasks: c.masks, DeniedColumns: c.denied, RowFilters: c.filters, PolicyRevision: e.Revision()}
 		if !reflect.DeepEqual(d, want) {
 			t.Errorf("%s:\n got %s\nwant %s", c.user, show(d), show(want))
 		}

@@ -1,9 +1,8 @@
-package authz
+package opa
 
 import (
 	"context"
 	"crypto/sha256"
-	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,25 +21,9 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
+	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
 )
-
-// DecisionQuery is the one query askmesh evaluates.
-const DecisionQuery = "data.askmesh.authz.decision"
-
-//go:embed policies/*.rego
-var defaultPolicies embed.FS
-
-// DefaultPolicies returns the embedded default policy bundle (its *.rego
-// files, tests included, at the root), e.g. to copy into a policy
-// directory before adding a module.
-func DefaultPolicies() fs.FS {
-	sub, err := fs.Sub(defaultPolicies, "policies")
-	if err != nil {
-		panic(err) // the embed pattern guarantees the directory
-	}
-	return sub
-}
 
 // Options configure an Engine.
 type Options struct {
@@ -51,7 +34,7 @@ type Options struct {
 	Products []*catalog.Product
 	// Directory is who may use askmesh. Nil is an empty directory: every
 	// asker is unknown and denied.
-	Directory *Directory
+	Directory *authz.Directory
 }
 
 // Engine decides tool calls with OPA, embedded. One prepared query is
@@ -77,8 +60,8 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(compiler.GetRulesExact(ast.MustParseRef(DecisionQuery))) == 0 {
-		return nil, fmt.Errorf("authz: the policies in %s do not define %s (package askmesh.authz, rule decision)", bundle.where, DecisionQuery)
+	if len(compiler.GetRulesExact(ast.MustParseRef(authz.DecisionQuery))) == 0 {
+		return nil, fmt.Errorf("authz: the policies in %s do not define %s (package askmesh.authz, rule decision)", bundle.where, authz.DecisionQuery)
 	}
 	products, err := productsValue(opts.Products)
 	if err != nil {
@@ -90,7 +73,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	)))
 	store := inmem.NewFromASTObject(root)
 	pq, err := rego.New(
-		rego.Query(DecisionQuery),
+		rego.Query(authz.DecisionQuery),
 		rego.Compiler(compiler),
 		rego.Store(store),
 		// A builtin error (sprintf on a wrong type, say) must fail the
@@ -98,7 +81,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		rego.StrictBuiltinErrors(true),
 	).PrepareForEval(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("authz: preparing %s: %w", DecisionQuery, err)
+		return nil, fmt.Errorf("authz: preparing %s: %w", authz.DecisionQuery, err)
 	}
 	e := &Engine{pq: pq, store: store, revision: bundle.revision(), files: bundle.names()}
 	classes := classesOf(opts.Products)
@@ -134,7 +117,7 @@ func (e *Engine) SetProducts(ctx context.Context, products []*catalog.Product) e
 
 // SetDirectory replaces the directory policies see. A nil directory makes
 // every asker unknown.
-func (e *Engine) SetDirectory(ctx context.Context, d *Directory) error {
+func (e *Engine) SetDirectory(ctx context.Context, d *authz.Directory) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
 	return e.write(ctx, "/askmesh/directory", directoryValue(d))
@@ -153,17 +136,17 @@ func (e *Engine) write(ctx context.Context, at string, v ast.Value) error {
 // undefined decision or a malformed one is an error: callers refuse the
 // call (fail closed), never allow it. The decision carries the policy
 // revision.
-func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
+func (e *Engine) Decide(ctx context.Context, in authz.Input) (authz.Decision, error) {
 	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(inputValue(&in)))
 	if err != nil {
-		return Decision{PolicyRevision: e.revision}, fmt.Errorf("authz: evaluating the policy: %w", err)
+		return authz.Decision{PolicyRevision: e.revision}, fmt.Errorf("authz: evaluating the policy: %w", err)
 	}
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return Decision{PolicyRevision: e.revision}, fmt.Errorf("authz: the policy gave no decision (%s is undefined for this input)", DecisionQuery)
+		return authz.Decision{PolicyRevision: e.revision}, fmt.Errorf("authz: the policy gave no decision (%s is undefined for this input)", authz.DecisionQuery)
 	}
 	d, err := parseDecision(rs[0].Expressions[0].Value)
 	if err != nil {
-		return Decision{PolicyRevision: e.revision}, fmt.Errorf("authz: the policy's decision cannot be read: %w", err)
+		return authz.Decision{PolicyRevision: e.revision}, fmt.Errorf("authz: the policy's decision cannot be read: %w", err)
 	}
 	e.guardRestricted(&in, &d)
 	d.PolicyRevision = e.revision
@@ -174,7 +157,7 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 // column is never returned, masked or not, and never computed with. The
 // default policy says so itself; this guard makes it true of any policy
 // directory too.
-func (e *Engine) guardRestricted(in *Input, d *Decision) {
+func (e *Engine) guardRestricted(in *authz.Input, d *authz.Decision) {
 	if !d.Allow {
 		return
 	}
@@ -185,7 +168,7 @@ func (e *Engine) guardRestricted(in *Input, d *Decision) {
 	restricted := func(col string) bool { return classes[col] == catalog.ClassRestricted }
 	for _, col := range in.Resource.Referenced {
 		if restricted(col) {
-			*d = Decision{Reasons: []string{fmt.Sprintf("%s is restricted and never visible to anyone, so it cannot be used in metrics, filters, grouping or sorting", col)}}
+			*d = authz.Decision{Reasons: []string{fmt.Sprintf("%s is restricted and never visible to anyone, so it cannot be used in metrics, filters, grouping or sorting", col)}}
 			return
 		}
 	}
@@ -195,7 +178,7 @@ func (e *Engine) guardRestricted(in *Input, d *Decision) {
 		}
 	}
 	cols := in.Resource.Columns
-	if in.Action == ActionDescribe {
+	if in.Action == authz.ActionDescribe {
 		cols = sortedKeys(classes)
 	}
 	for _, col := range cols {
@@ -221,7 +204,7 @@ func loadBundle(dir string, withTests bool) (*bundle, error) {
 	var fsys fs.FS
 	if dir == "" {
 		b.where = "the embedded policies"
-		fsys = DefaultPolicies()
+		fsys = authz.DefaultPolicies()
 	} else {
 		b.where = dir
 		info, err := os.Stat(dir)

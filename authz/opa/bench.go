@@ -1,4 +1,4 @@
-package authz
+package opa
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/askmesh/askmesh/authz"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
 
@@ -15,7 +16,7 @@ import (
 // either way), and returns the mean time of each. The two alternate in
 // rounds so that both see the same machine load. The design's bar is
 // decide <= 1.5 x bare.
-func BenchmarkRatio(ctx context.Context, e *Engine, in Input, n int) (decide, bare time.Duration, err error) {
+func BenchmarkRatio(ctx context.Context, e *Engine, in authz.Input, n int) (decide, bare time.Duration, err error) {
 	if n <= 0 {
 		return 0, 0, errors.New("authz: benchmark needs a positive number of iterations")
 	}

@@ -1,4 +1,4 @@
-package authz
+package opa
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
 )
 
@@ -119,7 +120,7 @@ func productValue(p *catalog.Product) (ast.Object, error) {
 
 // directoryValue builds data.askmesh.directory. A nil directory is an
 // empty one: every asker is unknown and denied.
-func directoryValue(d *Directory) ast.Object {
+func directoryValue(d *authz.Directory) ast.Object {
 	users := ast.NewObject()
 	for _, u := range d.Users() {
 		users.Insert(ast.StringTerm(strings.ToLower(u.ID)), ast.ObjectTerm(

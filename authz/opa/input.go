@@ -1,10 +1,11 @@
-package authz
+package opa
 
 import (
 	"encoding/json"
 	"fmt"
 	"sort"
 
+	"github.com/askmesh/askmesh/authz"
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
@@ -36,7 +37,7 @@ var (
 // and maps become empty arrays and objects, so that policies need no
 // defaults. Its JSON form is the same as encoding/json's of Input, except
 // that omitted fields appear empty.
-func inputValue(in *Input) ast.Value {
+func inputValue(in *authz.Input) ast.Value {
 	s, r, c := &in.Subject, &in.Resource, &in.Context
 	return ast.NewObject(
 		ast.Item(kSubject, ast.ObjectTerm(
@@ -66,35 +67,35 @@ func inputValue(in *Input) ast.Value {
 // parseDecision reads the policy's decision document. Anything malformed is
 // an error, so that the executor refuses the call: a decision that cannot
 // be read is never taken for an allow.
-func parseDecision(v any) (Decision, error) {
+func parseDecision(v any) (authz.Decision, error) {
 	doc, ok := v.(map[string]any)
 	if !ok {
-		return Decision{}, fmt.Errorf("the decision is %s, not an object", jsonKind(v))
+		return authz.Decision{}, fmt.Errorf("the decision is %s, not an object", jsonKind(v))
 	}
-	var d Decision
+	var d authz.Decision
 	allow, ok := doc["allow"].(bool)
 	if !ok {
-		return Decision{}, fmt.Errorf("decision.allow is %s, not a boolean", jsonKind(doc["allow"]))
+		return authz.Decision{}, fmt.Errorf("decision.allow is %s, not a boolean", jsonKind(doc["allow"]))
 	}
 	d.Allow = allow
 	var err error
 	if d.Reasons, err = stringList(doc["reasons"], "decision.reasons"); err != nil {
-		return Decision{}, err
+		return authz.Decision{}, err
 	}
 	if d.DeniedColumns, err = stringList(doc["denied_columns"], "decision.denied_columns"); err != nil {
-		return Decision{}, err
+		return authz.Decision{}, err
 	}
 	if m := doc["column_masks"]; m != nil {
 		obj, ok := m.(map[string]any)
 		if !ok {
-			return Decision{}, fmt.Errorf("decision.column_masks is %s, not an object", jsonKind(m))
+			return authz.Decision{}, fmt.Errorf("decision.column_masks is %s, not an object", jsonKind(m))
 		}
 		if len(obj) > 0 {
 			d.ColumnMasks = make(map[string]string, len(obj))
 			for col, kind := range obj {
 				s, ok := kind.(string)
 				if !ok || s == "" {
-					return Decision{}, fmt.Errorf("decision.column_masks[%q] is %s, not a mask kind", col, jsonKind(kind))
+					return authz.Decision{}, fmt.Errorf("decision.column_masks[%q] is %s, not a mask kind", col, jsonKind(kind))
 				}
 				d.ColumnMasks[col] = s
 			}
@@ -103,12 +104,12 @@ func parseDecision(v any) (Decision, error) {
 	if rf := doc["row_filters"]; rf != nil {
 		list, ok := rf.([]any)
 		if !ok {
-			return Decision{}, fmt.Errorf("decision.row_filters is %s, not an array", jsonKind(rf))
+			return authz.Decision{}, fmt.Errorf("decision.row_filters is %s, not an array", jsonKind(rf))
 		}
 		for i, item := range list {
 			f, err := rowFilter(item)
 			if err != nil {
-				return Decision{}, fmt.Errorf("decision.row_filters[%d]: %w", i, err)
+				return authz.Decision{}, fmt.Errorf("decision.row_filters[%d]: %w", i, err)
 			}
 			d.RowFilters = append(d.RowFilters, f)
 		}
@@ -119,22 +120,22 @@ func parseDecision(v any) (Decision, error) {
 	return d, nil
 }
 
-func rowFilter(v any) (RowFilter, error) {
+func rowFilter(v any) (authz.RowFilter, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return RowFilter{}, fmt.Errorf("is %s, not an object", jsonKind(v))
+		return authz.RowFilter{}, fmt.Errorf("is %s, not an object", jsonKind(v))
 	}
 	col, _ := obj["column"].(string)
 	op, _ := obj["op"].(string)
 	if col == "" || op == "" {
-		return RowFilter{}, fmt.Errorf("needs a column and an op")
+		return authz.RowFilter{}, fmt.Errorf("needs a column and an op")
 	}
 	// A filter without a value would match nothing or, worse, be dropped
 	// by a backend: refuse it rather than guess.
 	if obj["value"] == nil {
-		return RowFilter{}, fmt.Errorf("filter on %s has no value", col)
+		return authz.RowFilter{}, fmt.Errorf("filter on %s has no value", col)
 	}
-	return RowFilter{Column: col, Op: op, Value: plainJSON(obj["value"])}, nil
+	return authz.RowFilter{Column: col, Op: op, Value: plainJSON(obj["value"])}, nil
 }
 
 // plainJSON turns OPA's json.Number into float64, as encoding/json decodes

@@ -1,9 +1,10 @@
-package authz
+package opa
 
 import (
 	"context"
 	"testing"
 
+	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/examples/bank"
 )
@@ -17,14 +18,14 @@ func demoProducts(tb testing.TB) []*catalog.Product {
 	return reg.List()
 }
 
-func demoDirectory(tb testing.TB) *Directory {
+func demoDirectory(tb testing.TB) *authz.Directory {
 	tb.Helper()
 	f, err := bank.Files.Open(bank.DirectoryFile)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	d, err := LoadDirectory(f)
+	d, err := authz.LoadDirectory(f)
 	if err != nil {
 		tb.Fatal(err)
 	}
