@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
@@ -49,7 +48,8 @@ type intent struct {
 	describe  bool     // discovery that also asks for the top hit's description
 	suggest   []string // example questions, for unknown and help
 	followUp  bool
-	limitSeen bool // a singular superlative ("the largest withdrawal")
+	limitSeen bool   // a singular superlative ("the largest withdrawal")
+	rule      string // the rule that planned it (rules.go)
 }
 
 // analysis is one question read once: tokens, time, catalog mentions.
@@ -135,44 +135,6 @@ var (
 	rateRe            = regexp.MustCompile(`\b(?:rate|ratio|percentage|share)\b`)
 	howWhatRe         = regexp.MustCompile(`\b(?:how|what)\b`)
 )
-
-// parse turns a question into an intent. history is the conversation
-// before the question, for follow-ups.
-func (p *Planner) parse(q string, prev *previousTurn, now time.Time) *intent {
-	a := p.analyze(q, now)
-	if strings.TrimSpace(q) == "" || (a.has(helpRe) && len(a.ms) == 0) {
-		return &intent{kind: kindHelp, suggest: p.suggestions(nil)}
-	}
-	if prev != nil {
-		// On its own reading: deciding consumes words, and a question that
-		// turns out to stand alone must be read afresh.
-		if in := p.followUp(p.analyze(q, now), prev); in != nil {
-			return in
-		}
-	}
-	if in := p.getRecord(a); in != nil {
-		return in
-	}
-	if a.has(discoverRe) && !a.has(describeLeadRe) {
-		return p.discover(a)
-	}
-	if a.has(describeLeadRe) || a.has(describeRe) && !a.has(howManyRe) {
-		if prod := p.namedProduct(a); prod != nil {
-			return &intent{kind: kindDescribe, product: prod, calls: []plannedCall{{tools.ToolDescribe, tools.DescribeArgs{Product: prod.Name}}}}
-		}
-		if a.has(describeLeadRe) {
-			return &intent{kind: kindUnknown, suggest: p.suggestions(nil)}
-		}
-	}
-	if ap := p.auditProduct(); ap != nil && p.auditCue(a, ap) {
-		return p.audit(a, ap)
-	}
-	prod, scores := p.chooseProduct(a, false)
-	if prod == nil {
-		return &intent{kind: kindUnknown, suggest: p.suggestions(scores)}
-	}
-	return p.data(a, prod)
-}
 
 // scored is a product and how strongly the question points at it.
 type scored struct {
@@ -302,107 +264,6 @@ func (p *Planner) suggestions(scores []scored) []string {
 		}
 	}
 	return out
-}
-
-// discover is a catalog search, with the top hit described when the
-// question also asks who owns it or what it holds.
-func (p *Planner) discover(a *analysis) *intent {
-	query := ""
-	loc := discoverRe.FindStringIndex(a.low)
-	tail := a.low[loc[0]:]
-	if m := discoverTailRe.FindStringSubmatch(tail); m != nil {
-		query = m[1]
-	} else {
-		query = a.low[loc[1]:]
-	}
-	// Drop what is not topic: a trailing question about owners, time words.
-	if i := ownerRe.FindStringIndex(query); i != nil && i[0] > 0 {
-		query = query[:i[0]]
-	}
-	query = strings.Trim(strings.Join(strings.FieldsFunc(query, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-'
-	}), " "), " -")
-	var kept []string
-	for _, w := range strings.Fields(query) {
-		switch w {
-		case "data", "information", "info", "dataset", "datasets", "product", "products", "the", "any", "some", "and", "who", "we", "have", "do":
-			continue
-		}
-		kept = append(kept, w)
-	}
-	query = strings.Join(kept, " ")
-	if query == "" {
-		var ws []string
-		for _, t := range a.toks {
-			if t.kind == tokWord && !stopword[t.low] && !questionWord[t.low] && !t.used {
-				ws = append(ws, t.low)
-			}
-		}
-		query = strings.Join(ws, " ")
-	}
-	if query == "" {
-		return &intent{kind: kindUnknown, suggest: p.suggestions(nil)}
-	}
-	return &intent{kind: kindSearch, query: query, describe: a.has(ownerRe),
-		calls: []plannedCall{{tools.ToolSearch, tools.SearchArgs{Query: query}}}}
-}
-
-// getRecord handles questions naming a record by its key ("transaction
-// txn-0000042"). A question asking for particular columns of it becomes a
-// records query for those columns only, so policy can refuse exactly them.
-func (p *Planner) getRecord(a *analysis) *intent {
-	for k, t := range a.toks {
-		if t.kind != tokID {
-			continue
-		}
-		var cands []idPattern
-		for _, m := range p.lex.idMatches(t) {
-			if m.key && m.product.Has(catalog.CapGet) {
-				cands = append(cands, m)
-			}
-		}
-		if len(cands) == 0 {
-			continue
-		}
-		chosen := cands[0]
-		if len(cands) > 1 {
-			scores := p.scoreProducts(a)
-			best := -1.0
-			for _, s := range scores {
-				for _, c := range cands {
-					if c.product == s.product && s.score > best {
-						best, chosen = s.score, c
-					}
-				}
-			}
-			if best < 0 {
-				for _, h := range p.cat.Search(a.q, 0) {
-					if i := slices.IndexFunc(cands, func(c idPattern) bool { return c.product == h.Product }); i >= 0 {
-						chosen = cands[i]
-						break
-					}
-				}
-			}
-		}
-		// "transactions of customer cust-00042": records of another
-		// product that has the identifier as an ordinary column.
-		if best, _ := p.chooseProduct(a, false); best != nil && best != chosen.product {
-			for _, m := range p.lex.idMatches(t) {
-				if m.product == best && !m.key {
-					return nil
-				}
-			}
-		}
-		a.toks[k].used = true
-		prod := chosen.product
-		if cols := p.requestedColumns(a, prod); len(cols) > 0 && prod.Has(catalog.CapRecords) {
-			return &intent{kind: kindData, product: prod, calls: []plannedCall{{tools.ToolQueryRecords, tools.QueryRecordsArgs{
-				Product: prod.Name, Columns: cols,
-				Filters: []tools.Filter{{Column: prod.KeyColumn, Op: tools.OpEq, Value: t.raw}}}}}}
-		}
-		return &intent{kind: kindData, product: prod, calls: []plannedCall{{tools.ToolGetRecord, tools.GetRecordArgs{Product: prod.Name, ID: t.raw}}}}
-	}
-	return nil
 }
 
 // requestedColumns are columns the question asks to see ("the email and
@@ -938,174 +799,6 @@ func (p *Planner) rank(a *analysis, prod *catalog.Product, metric string) rankin
 		return r
 	}
 	return r
-}
-
-// data plans records, metrics, get or anomaly calls for one product.
-func (p *Planner) data(a *analysis, prod *catalog.Product) *intent {
-	in := &intent{kind: kindData, product: prod}
-	metrics, strongMetric, metricToks := p.metricsOf(a, prod)
-	filters := p.valueFilters(a, prod, metricToks)
-	filters = append(filters, p.numericFilters(a, prod)...)
-	tr := a.w.rangeArg
-	if tr != "" && prod.TimeColumn == "" {
-		in.notes = append(in.notes, prod.Name+" has no time column, so I could not limit it to "+tr+".")
-		tr = ""
-	}
-
-	// Anomalies.
-	if a.has(anomalyRe) {
-		if !prod.Has(catalog.CapAnomalies) || prod.Anomalies == nil {
-			var with []string
-			for _, q := range p.lex.products {
-				if q.Has(catalog.CapAnomalies) && q.Anomalies != nil {
-					with = append(with, q.Name)
-				}
-			}
-			msg := prod.Name + " does not offer anomaly detection."
-			if len(with) > 0 {
-				msg += " Products that do: " + strings.Join(with, ", ") + "."
-			}
-			return &intent{kind: kindNote, product: prod, notes: []string{msg}}
-		}
-		args := tools.FindAnomaliesArgs{Product: prod.Name, Filters: filters, TimeRange: tr}
-		if n := countAsked(a); n > 0 {
-			args.Limit = n
-		}
-		in.calls = []plannedCall{{tools.ToolFindAnomalies, args}}
-		return in
-	}
-
-	timeSays := a.w.grain != "" || a.w.compare != "" || a.has(briefRe)
-	recordsCue := a.has(listRe) && !a.has(aggRe) && !strongMetric && !timeSays
-	sup := supRe.FindStringSubmatchIndex(a.free)
-	supWord := ""
-	if sup != nil {
-		supWord = a.free[sup[4]:sup[5]]
-	}
-	rk := p.rank(a, prod, firstOr(metrics, ""))
-	if supWord != "" && !rk.found && !strongMetric && !timeSays && !a.has(howManyRe) {
-		recordsCue = true
-	}
-	if !recordsCue && len(p.requestedColumns(a, prod)) > 0 && !strongMetric && !a.has(howManyRe) {
-		recordsCue = true // "the emails of customers in Europe"
-	}
-	if recordsCue && !prod.Has(catalog.CapRecords) {
-		recordsCue = false
-	}
-	if !recordsCue && !prod.Has(catalog.CapMetrics) {
-		recordsCue = prod.Has(catalog.CapRecords)
-	}
-	if recordsCue {
-		args := tools.QueryRecordsArgs{Product: prod.Name, Filters: filters, TimeRange: tr}
-		if cols := p.requestedColumns(a, prod); len(cols) > 0 {
-			args.Columns = cols
-		}
-		if supWord != "" {
-			field, desc := "", true
-			switch supWord {
-			case "latest", "most recent", "newest", "recent", "last":
-				field = prod.TimeColumn
-			case "oldest", "earliest", "first":
-				field, desc = prod.TimeColumn, false
-			case "smallest", "lowest", "cheapest":
-				field, desc = p.sortMeasure(a, prod), false
-			default:
-				field = p.sortMeasure(a, prod)
-			}
-			if field != "" {
-				args.OrderBy = []tools.OrderBy{{Field: field, Direction: dirName(desc)}}
-			}
-			switch {
-			case sup[2] >= 0:
-				args.Limit, _ = strconv.Atoi(a.free[sup[2]:sup[3]])
-			case sup[6] >= 0:
-				args.Limit, _ = strconv.Atoi(a.free[sup[6]:sup[7]])
-			case singularAfter(a, sup[5]):
-				args.Limit = 1
-			default:
-				args.Limit = 10
-			}
-		} else {
-			if n := countAsked(a); n > 0 {
-				args.Limit = n
-			}
-			if prod.TimeColumn != "" {
-				args.OrderBy = []tools.OrderBy{{Field: prod.TimeColumn, Direction: "desc"}}
-			}
-		}
-		in.calls = []plannedCall{{tools.ToolQueryRecords, args}}
-		return in
-	}
-
-	// Metrics.
-	if len(metrics) == 0 {
-		switch {
-		case a.has(howManyRe) || supWord != "" || rk.found && bestRe.MatchString(a.free) && mostRe.MatchString(a.free):
-			metrics = nonEmpty(metricBy(prod, isCount))
-		case a.has(totalRe):
-			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return hasPrefixFold(m.Expression, "sum(") }))
-		case a.has(averageRe):
-			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return hasPrefixFold(m.Expression, "avg(") }))
-		case a.has(rateRe):
-			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return m.Unit == "ratio" }))
-		}
-	}
-	brief := a.has(briefRe)
-	if brief && !strongMetric {
-		metrics = nil // a brief leads with the product's headline metrics
-	}
-	if len(metrics) == 0 {
-		metrics = slices.Clone(prod.HeadlineMetrics)
-		if len(metrics) == 0 && len(prod.Metrics) > 0 {
-			metrics = []string{prod.Metrics[0].Name}
-		}
-		if !brief && !a.has(performRe) && len(metrics) > 1 && !a.has(howWhatRe) {
-			metrics = metrics[:1]
-		}
-	}
-	if len(metrics) == 0 {
-		return &intent{kind: kindNote, product: prod, notes: []string{prod.Name + " declares no metrics I could compute."}}
-	}
-	args := tools.QueryMetricsArgs{Product: prod.Name, Metrics: metrics, Filters: filters, TimeRange: tr, CompareTo: a.w.compare}
-	if prod.TimeColumn != "" {
-		args.TimeGrain = a.w.grain
-	}
-	if args.CompareTo != "" && args.TimeRange == "" {
-		args.CompareTo = ""
-		in.notes = append(in.notes, "A comparison needs a period, and none was given.")
-	}
-	args.GroupBy = p.groupBy(a, prod, &in.notes)
-	if rk.found {
-		if !slices.Contains(args.GroupBy, rk.column) {
-			args.GroupBy = append(args.GroupBy, rk.column)
-		}
-		args.OrderBy = []tools.OrderBy{{Field: metrics[0], Direction: dirName(rk.desc)}}
-		args.Limit = rk.limit
-		// "Which campaign brought the most" means a campaign, not "none".
-		if c, ok := prod.Column(rk.column); ok && c.Nullable {
-			args.Filters = append(args.Filters, tools.Filter{Column: rk.column, Op: tools.OpIsNotNull})
-		}
-	} else if len(args.GroupBy) > 0 && args.TimeGrain == "" {
-		args.OrderBy = []tools.OrderBy{{Field: metrics[0], Direction: "desc"}}
-	}
-	if brief {
-		in.form = formBrief
-		if args.TimeRange == "" {
-			args.TimeRange = "last_month"
-		}
-		if args.CompareTo == "" {
-			args.CompareTo = tools.ComparePreviousPeriod
-		}
-		in.calls = []plannedCall{{tools.ToolQueryMetrics, args}}
-		if dim := breakdownDimension(prod, args); dim != "" && len(args.GroupBy) == 0 {
-			by := tools.QueryMetricsArgs{Product: prod.Name, Metrics: metrics[:1], GroupBy: []string{dim}, Filters: args.Filters,
-				TimeRange: args.TimeRange, OrderBy: []tools.OrderBy{{Field: metrics[0], Direction: "desc"}}}
-			in.calls = append(in.calls, plannedCall{tools.ToolQueryMetrics, by})
-		}
-		return in
-	}
-	in.calls = []plannedCall{{tools.ToolQueryMetrics, args}}
-	return in
 }
 
 // breakdownDimension is the first dimension of a brief's breakdown: not an

@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/planner"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 	"github.com/askmesh/askmesh/internal/app"
 	"github.com/askmesh/askmesh/tools"
@@ -120,7 +121,13 @@ func TestSuite(t *testing.T) {
 				wants = append(wants, want{e, rows})
 			}
 			ans := ask(t, a, c)
-			t.Logf("%s: %s\n%s", c.User, c.Ask, ans.Text)
+			rule := ruleOf(t, a, c)
+			defer func() {
+				if t.Failed() {
+					t.Logf("rule that fired: %s", rule)
+				}
+			}()
+			t.Logf("%s: %s [rule %s]\n%s", c.User, c.Ask, rule, ans.Text)
 			check(t, c, ans)
 			for _, w := range wants {
 				for _, row := range w.rows {
@@ -150,7 +157,7 @@ func subject(user string) string {
 func ask(t *testing.T, a *app.App, c suiteCase) *assistant.Answer {
 	t.Helper()
 	caller := tools.Caller{Subject: a.Directory.Lookup(subject(c.User)), Channel: "cli",
-		ConversationID: "suite-" + strings.ReplaceAll(c.Name, " ", "-")}
+		ConversationID: conversationID(c)}
 	var ans *assistant.Answer
 	for _, q := range append(append([]string{}, c.History...), c.Ask) {
 		var err error
@@ -161,6 +168,23 @@ func ask(t *testing.T, a *app.App, c suiteCase) *assistant.Answer {
 	}
 	return ans
 }
+
+// ruleOf names the planner rule that read the case's question, from the
+// conversation as the agent kept it.
+func ruleOf(t *testing.T, a *app.App, c suiteCase) string {
+	t.Helper()
+	p, ok := a.Model.(*planner.Planner)
+	if !ok {
+		return "(not the planner)"
+	}
+	msgs, err := a.Agent.Memory().Load(context.Background(), subject(c.User), conversationID(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.RuleOf(msgs)
+}
+
+func conversationID(c suiteCase) string { return "suite-" + strings.ReplaceAll(c.Name, " ", "-") }
 
 // check verifies the answer's form: refusals, parse failures, calls, text.
 func check(t *testing.T, c suiteCase, ans *assistant.Answer) {

@@ -1,0 +1,65 @@
+package planner
+
+import (
+	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/tools"
+)
+
+// dataBase is what every one-product data rule reads first: the metrics
+// the question names, its filters and its period.
+type dataBase struct {
+	prod     *catalog.Product
+	in       *intent // kind data, with notes so far
+	metrics  []string
+	strong   bool // a metric was named by a word of its own, not the product's name
+	used     map[int]bool
+	filters  []tools.Filter
+	tr       string
+	rk       ranking
+	sup      []int  // supRe's match
+	supWord  string // "largest", "latest" ...
+	timeSays bool   // a grain, a comparison or a brief: a metrics question
+	records  bool   // the question asks for rows
+}
+
+// base reads metrics, filters and period for prod.
+func (p *Planner) base(a *analysis, prod *catalog.Product) *dataBase {
+	d := &dataBase{prod: prod, in: &intent{kind: kindData, product: prod}}
+	d.metrics, d.strong, d.used = p.metricsOf(a, prod)
+	d.filters = p.valueFilters(a, prod, d.used)
+	d.filters = append(d.filters, p.numericFilters(a, prod)...)
+	d.tr = a.w.rangeArg
+	if d.tr != "" && prod.TimeColumn == "" {
+		d.in.notes = append(d.in.notes, prod.Name+" has no time column, so I could not limit it to "+d.tr+".")
+		d.tr = ""
+	}
+	return d
+}
+
+// shape reads on from base: a ranking, a superlative, and whether the
+// question asks for records rather than metrics.
+func (p *Planner) shape(a *analysis, d *dataBase) *dataBase {
+	prod, metrics, strongMetric := d.prod, d.metrics, d.strong
+	timeSays := a.w.grain != "" || a.w.compare != "" || a.has(briefRe)
+	recordsCue := a.has(listRe) && !a.has(aggRe) && !strongMetric && !timeSays
+	sup := supRe.FindStringSubmatchIndex(a.free)
+	supWord := ""
+	if sup != nil {
+		supWord = a.free[sup[4]:sup[5]]
+	}
+	rk := p.rank(a, prod, firstOr(metrics, ""))
+	if supWord != "" && !rk.found && !strongMetric && !timeSays && !a.has(howManyRe) {
+		recordsCue = true
+	}
+	if !recordsCue && len(p.requestedColumns(a, prod)) > 0 && !strongMetric && !a.has(howManyRe) {
+		recordsCue = true // "the emails of customers in Europe"
+	}
+	if recordsCue && !prod.Has(catalog.CapRecords) {
+		recordsCue = false
+	}
+	if !recordsCue && !prod.Has(catalog.CapMetrics) {
+		recordsCue = prod.Has(catalog.CapRecords)
+	}
+	d.timeSays, d.records, d.sup, d.supWord, d.rk = timeSays, recordsCue, sup, supWord, rk
+	return d
+}

@@ -1,0 +1,105 @@
+package planner
+
+import (
+	"slices"
+
+	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/tools"
+)
+
+// ruleMetrics is the general one-product metrics query: the metrics the
+// question names (or its count, total, average or rate, or the product's
+// headline metrics), its filters, period, grain, comparison, grouping and
+// ranking.
+var ruleMetrics = rule{
+	name:    "metrics",
+	applies: func(f *features) bool { return f.product != nil },
+	plan: func(p *Planner, a *analysis, f *features) *intent {
+		return p.metricsIntent(a, p.shape(a, p.base(a, f.product)))
+	},
+}
+
+// ruleBrief is a one-product summary ("give me a brief on loan
+// applications this quarter"): the headline metrics against the previous
+// period, and a breakdown by the first dimension.
+var ruleBrief = rule{
+	name:    "brief",
+	applies: func(f *features) bool { return f.product != nil && f.brief },
+	plan: func(p *Planner, a *analysis, f *features) *intent {
+		return p.metricsIntent(a, p.shape(a, p.base(a, f.product)))
+	},
+}
+
+// metricsIntent plans the metrics query (a brief's when the question asks
+// for a summary).
+func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
+	prod, in, metrics, strongMetric, filters, tr, rk, supWord := d.prod, d.in, slices.Clone(d.metrics), d.strong, d.filters, d.tr, d.rk, d.supWord
+	if len(metrics) == 0 {
+		switch {
+		case a.has(howManyRe) || supWord != "" || rk.found && bestRe.MatchString(a.free) && mostRe.MatchString(a.free):
+			metrics = nonEmpty(metricBy(prod, isCount))
+		case a.has(totalRe):
+			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return hasPrefixFold(m.Expression, "sum(") }))
+		case a.has(averageRe):
+			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return hasPrefixFold(m.Expression, "avg(") }))
+		case a.has(rateRe):
+			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return m.Unit == "ratio" }))
+		}
+	}
+	brief := a.has(briefRe)
+	if brief && !strongMetric {
+		metrics = nil // a brief leads with the product's headline metrics
+	}
+	if len(metrics) == 0 {
+		metrics = slices.Clone(prod.HeadlineMetrics)
+		if len(metrics) == 0 && len(prod.Metrics) > 0 {
+			metrics = []string{prod.Metrics[0].Name}
+		}
+		if !brief && !a.has(performRe) && len(metrics) > 1 && !a.has(howWhatRe) {
+			metrics = metrics[:1]
+		}
+	}
+	if len(metrics) == 0 {
+		return &intent{kind: kindNote, product: prod, notes: []string{prod.Name + " declares no metrics I could compute."}}
+	}
+	args := tools.QueryMetricsArgs{Product: prod.Name, Metrics: metrics, Filters: filters, TimeRange: tr, CompareTo: a.w.compare}
+	if prod.TimeColumn != "" {
+		args.TimeGrain = a.w.grain
+	}
+	if args.CompareTo != "" && args.TimeRange == "" {
+		args.CompareTo = ""
+		in.notes = append(in.notes, "A comparison needs a period, and none was given.")
+	}
+	args.GroupBy = p.groupBy(a, prod, &in.notes)
+	if rk.found {
+		if !slices.Contains(args.GroupBy, rk.column) {
+			args.GroupBy = append(args.GroupBy, rk.column)
+		}
+		args.OrderBy = []tools.OrderBy{{Field: metrics[0], Direction: dirName(rk.desc)}}
+		args.Limit = rk.limit
+		// "Which campaign brought the most" means a campaign, not "none".
+		if c, ok := prod.Column(rk.column); ok && c.Nullable {
+			args.Filters = append(args.Filters, tools.Filter{Column: rk.column, Op: tools.OpIsNotNull})
+		}
+	} else if len(args.GroupBy) > 0 && args.TimeGrain == "" {
+		args.OrderBy = []tools.OrderBy{{Field: metrics[0], Direction: "desc"}}
+	}
+	if brief {
+		in.form = formBrief
+		if args.TimeRange == "" {
+			args.TimeRange = "last_month"
+		}
+		if args.CompareTo == "" {
+			args.CompareTo = tools.ComparePreviousPeriod
+		}
+		in.calls = []plannedCall{{tools.ToolQueryMetrics, args}}
+		if dim := breakdownDimension(prod, args); dim != "" && len(args.GroupBy) == 0 {
+			by := tools.QueryMetricsArgs{Product: prod.Name, Metrics: metrics[:1], GroupBy: []string{dim}, Filters: args.Filters,
+				TimeRange: args.TimeRange, OrderBy: []tools.OrderBy{{Field: metrics[0], Direction: "desc"}}}
+			in.calls = append(in.calls, plannedCall{tools.ToolQueryMetrics, by})
+		}
+		return in
+	}
+	in.calls = []plannedCall{{tools.ToolQueryMetrics, args}}
+	return in
+}

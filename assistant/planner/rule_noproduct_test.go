@@ -1,0 +1,11 @@
+package planner
+
+import "testing"
+
+func TestRuleNoProduct(t *testing.T) {
+	checkRules(t, []ruleCase{
+		{q: "What's the weather in Europe?", rule: "no-product"},
+		{q: "Tell me a joke", rule: "no-product"},
+		{q: "How many?", rule: "no-product"},
+	})
+}
