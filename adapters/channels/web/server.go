@@ -17,7 +17,6 @@ import (
 	"github.com/askmesh/askmesh/adapters/channels/mcp"
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/catalog"
-	"github.com/askmesh/askmesh/examples/bank"
 )
 
 // Agent answers questions; *assistant.Agent implements it.
@@ -53,8 +52,7 @@ type Options struct {
 	// Demo enables the demo users' tokens (demo-<name>) and GET /v1/demo/users.
 	// Never in production: anyone can use these tokens.
 	Demo bool
-	// DemoUsers are the demo users' ids (default: the directory's users, or
-	// the demo bank's when the directory cannot list them);
+	// DemoUsers are the demo users' ids (default: the directory's users);
 	// only those the directory lists get a token.
 	DemoUsers []string
 
@@ -132,13 +130,9 @@ func New(o Options) (*Server, error) {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()
 	}
-	if len(o.DemoUsers) == 0 {
-		if l, ok := o.Directory.(userLister); ok {
-			for _, u := range l.Users() {
-				o.DemoUsers = append(o.DemoUsers, u.ID)
-			}
-		} else {
-			o.DemoUsers = bank.Users
+	if l, ok := o.Directory.(userLister); ok && len(o.DemoUsers) == 0 {
+		for _, u := range l.Users() {
+			o.DemoUsers = append(o.DemoUsers, u.ID)
 		}
 	}
 	if o.Demo {
