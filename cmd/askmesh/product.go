@@ -17,6 +17,7 @@ import (
 
 	"github.com/askmesh/askmesh/adapters/channels/productapi"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/examples/bank/bankgen"
 	"github.com/askmesh/askmesh/internal/app"
 )
 
@@ -52,8 +53,8 @@ public half of ASKMESH_MESH_KEY), a static token configured in web.auth.tokens, 
 
 func (g *globals) productServe(cmd *cobra.Command, names []string, addr string, demo bool, rate float64) error {
 	ctx := cmd.Context()
-	if rate > 0 && !slices.Contains(names, productapi.SimulatedProduct) {
-		return fmt.Errorf("--simulate-rate needs %s among the served products", productapi.SimulatedProduct)
+	if rate > 0 && !slices.Contains(names, bankgen.SimulatedProduct) {
+		return fmt.Errorf("--simulate-rate needs %s among the served products", bankgen.SimulatedProduct)
 	}
 	cfg, err := g.appConfig(cmd)
 	if err != nil {
@@ -129,8 +130,8 @@ func (g *globals) productServe(cmd *cobra.Command, names []string, addr string, 
 		return nil
 	})
 	if rate > 0 {
-		p, _ := side.Catalog.Get(productapi.SimulatedProduct)
-		sim, err := productapi.NewSimulator(ctx, p, cfg.DataDir, side.Clock.Now, func() { srv.Notify(p.Name) })
+		p, _ := side.Catalog.Get(bankgen.SimulatedProduct)
+		sim, err := bankgen.NewSimulator(ctx, p, cfg.DataDir, side.Clock.Now, func() { srv.Notify(p.Name) })
 		if err != nil {
 			return err
 		}

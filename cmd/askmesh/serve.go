@@ -18,7 +18,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/askmesh/askmesh/adapters/channels/mcp"
-	"github.com/askmesh/askmesh/adapters/channels/productapi"
 	"github.com/askmesh/askmesh/adapters/channels/slack"
 	"github.com/askmesh/askmesh/adapters/channels/web"
 	"github.com/askmesh/askmesh/authz"
@@ -301,11 +300,11 @@ func startSimulator(ctx context.Context, cfg app.Config, now func() time.Time, r
 	if err != nil {
 		return nil, fmt.Errorf("simulator: catalog: %w", err)
 	}
-	p, ok := reg.Get(productapi.SimulatedProduct)
+	p, ok := reg.Get(bankgen.SimulatedProduct)
 	if !ok {
-		return nil, fmt.Errorf("--simulate-rate needs the %s product", productapi.SimulatedProduct)
+		return nil, fmt.Errorf("--simulate-rate needs the %s product", bankgen.SimulatedProduct)
 	}
-	sim, err := productapi.NewSimulator(ctx, p, cfg.DataDir, now, nil)
+	sim, err := bankgen.NewSimulator(ctx, p, cfg.DataDir, now, nil)
 	if err != nil {
 		return nil, err
 	}

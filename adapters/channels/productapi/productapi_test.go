@@ -20,6 +20,7 @@ import (
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/examples/bank/bankgen"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 	"github.com/askmesh/askmesh/internal/app"
 )
@@ -194,7 +195,7 @@ func TestRowFiltersAndMasksForTheSubject(t *testing.T) {
 func TestStreamSendsNewRecordsInOrder(t *testing.T) {
 	e := newEnv(t, "customer-transactions")
 	p, _ := e.a.Catalog.Get("customer-transactions")
-	sim, err := productapi.NewSimulator(context.Background(), p, e.dir, e.a.Clock.Now, func() { e.srv.Notify(p.Name) })
+	sim, err := bankgen.NewSimulator(context.Background(), p, e.dir, e.a.Clock.Now, func() { e.srv.Notify(p.Name) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package productapi
+package bankgen
 
 import (
 	"context"
