@@ -24,7 +24,8 @@ type MemoryLimits struct {
 	MaxConversations int           // in-memory store only; least recently used dropped (default 10,000)
 }
 
-func (l MemoryLimits) withDefaults() MemoryLimits {
+// WithDefaults fills the limits left at zero; every Memory applies it.
+func (l MemoryLimits) WithDefaults() MemoryLimits {
 	if l.TTL <= 0 {
 		l.TTL = 24 * time.Hour
 	}
@@ -44,7 +45,7 @@ func (l MemoryLimits) withDefaults() MemoryLimits {
 // limits. A turn starts at a user message, so the model never sees a tool
 // result without the call that produced it.
 func (l MemoryLimits) Trim(msgs []Message) []Message {
-	l = l.withDefaults()
+	l = l.WithDefaults()
 	size := func(ms []Message) int {
 		b, _ := json.Marshal(ms)
 		return len(b)
@@ -76,7 +77,7 @@ type memEntry struct {
 
 // NewInMemory returns an in-memory conversation store.
 func NewInMemory(limits MemoryLimits) *InMemory {
-	return &InMemory{limits: limits.withDefaults(), now: time.Now, lru: list.New(), byKey: map[string]*list.Element{}}
+	return &InMemory{limits: limits.WithDefaults(), now: time.Now, lru: list.New(), byKey: map[string]*list.Element{}}
 }
 
 func memKey(subject, id string) string { return subject + "\x00" + id }

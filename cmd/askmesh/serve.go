@@ -20,6 +20,7 @@ import (
 	"github.com/askmesh/askmesh/adapters/channels/mcp"
 	"github.com/askmesh/askmesh/adapters/channels/slack"
 	"github.com/askmesh/askmesh/adapters/channels/web"
+	"github.com/askmesh/askmesh/adapters/state"
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/examples/bank/bankgen"
 	"github.com/askmesh/askmesh/internal/app"
@@ -209,7 +210,7 @@ func newSlackBot(ctx context.Context, cfg app.Config, a *app.App, log *slog.Logg
 		if err != nil {
 			return nil, fmt.Errorf("slack event de-duplication: %w", err)
 		}
-		d, err := slack.NewPostgresDeduper(ctx, pool, time.Hour)
+		d, err := state.NewPostgresDeduper(ctx, pool, time.Hour)
 		if err != nil {
 			pool.Close()
 			return nil, err

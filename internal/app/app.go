@@ -17,6 +17,7 @@ import (
 	"github.com/askmesh/askmesh/adapters/channels/productapi"
 	"github.com/askmesh/askmesh/adapters/models/langchain"
 	"github.com/askmesh/askmesh/adapters/models/openai"
+	"github.com/askmesh/askmesh/adapters/state"
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/assistant/planner"
 	"github.com/askmesh/askmesh/audit"
@@ -329,7 +330,7 @@ func (a *App) buildMemory(ctx context.Context) (assistant.Memory, error) {
 	if a.Config.Memory.Postgres == "" {
 		return assistant.NewInMemory(limits), nil
 	}
-	m, err := assistant.OpenPostgresMemory(ctx, a.Config.Memory.Postgres, limits)
+	m, err := state.OpenPostgresMemory(ctx, a.Config.Memory.Postgres, limits)
 	if err != nil {
 		return nil, fmt.Errorf("conversation memory (PostgreSQL): %w", err)
 	}

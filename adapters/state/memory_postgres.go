@@ -1,4 +1,4 @@
-package assistant
+package state
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/askmesh/askmesh/assistant"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -16,7 +17,7 @@ import (
 // same history.
 type PostgresMemory struct {
 	pool   *pgxpool.Pool
-	limits MemoryLimits
+	limits assistant.MemoryLimits
 }
 
 const memorySchema = `
@@ -30,7 +31,7 @@ CREATE TABLE IF NOT EXISTS askmesh_conversations (
 CREATE INDEX IF NOT EXISTS askmesh_conversations_updated ON askmesh_conversations (updated_at);`
 
 // OpenPostgresMemory connects and creates the conversations table if needed.
-func OpenPostgresMemory(ctx context.Context, dsn string, limits MemoryLimits) (*PostgresMemory, error) {
+func OpenPostgresMemory(ctx context.Context, dsn string, limits assistant.MemoryLimits) (*PostgresMemory, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	pool, err := pgxpool.New(ctx, dsn)
@@ -41,11 +42,11 @@ func OpenPostgresMemory(ctx context.Context, dsn string, limits MemoryLimits) (*
 		pool.Close()
 		return nil, fmt.Errorf("memory: create table: %w", err)
 	}
-	return &PostgresMemory{pool: pool, limits: limits.withDefaults()}, nil
+	return &PostgresMemory{pool: pool, limits: limits.WithDefaults()}, nil
 }
 
 // Load returns the conversation, or nil if unknown or idle past the TTL.
-func (m *PostgresMemory) Load(ctx context.Context, subject, id string) ([]Message, error) {
+func (m *PostgresMemory) Load(ctx context.Context, subject, id string) ([]assistant.Message, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var raw []byte
@@ -58,7 +59,7 @@ func (m *PostgresMemory) Load(ctx context.Context, subject, id string) ([]Messag
 	if err != nil {
 		return nil, fmt.Errorf("memory: load %s: %w", id, err)
 	}
-	var msgs []Message
+	var msgs []assistant.Message
 	if err := json.Unmarshal(raw, &msgs); err != nil {
 		return nil, fmt.Errorf("memory: decode %s: %w", id, err)
 	}
@@ -67,7 +68,7 @@ func (m *PostgresMemory) Load(ctx context.Context, subject, id string) ([]Messag
 
 // Save replaces the conversation, trimmed to the limits, and forgets
 // conversations idle past the TTL.
-func (m *PostgresMemory) Save(ctx context.Context, subject, id string, msgs []Message) error {
+func (m *PostgresMemory) Save(ctx context.Context, subject, id string, msgs []assistant.Message) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	raw, err := json.Marshal(m.limits.Trim(msgs))

@@ -1,0 +1,14 @@
+package assistant_test
+
+import (
+	"testing"
+
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/assistanttest"
+)
+
+func TestInMemoryKeepsTheMemoryContract(t *testing.T) {
+	assistanttest.MemoryContract(t, func(t *testing.T, limits assistant.MemoryLimits) assistant.Memory {
+		return assistant.NewInMemory(limits)
+	})
+}
