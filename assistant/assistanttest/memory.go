@@ -1,5 +1,6 @@
 // Package assistanttest holds what tests of the assistant's ports share: the
-// contract every conversation Memory must keep, whatever stores it.
+// contract every conversation Memory must keep, whatever stores it, and
+// Script, the one scripted language model.
 package assistanttest
 
 import (
