@@ -63,6 +63,7 @@ func newRoot() *cobra.Command {
 
 	root.AddCommand(g.demoCmd(), g.serveCmd(), g.mcpCmd(), g.catalogCmd(), g.queryCmd(), g.auditCmd(), g.policyCmd(), g.askCmd(), g.chatCmd(), g.briefCmd())
 	root.AddCommand(g.productCmd(), g.tokenCmd())
+	root.AddCommand(g.evalCmd())
 	return root
 }
 

@@ -72,6 +72,12 @@ type Config struct {
 		Briefs []BriefSchedule `yaml:"briefs"`
 	} `yaml:"slack"`
 
+	Eval struct {
+		// Prices per million tokens, keyed by the model as --model names it
+		// ("openai:gpt-4o"), for askmesh eval's cost estimate.
+		Prices map[string]Price `yaml:"prices"`
+	} `yaml:"eval"`
+
 	// Secrets: page cursors and hash masks are keyed; replicas must share keys.
 	CursorKey string `yaml:"cursor_key"`
 	MaskKey   string `yaml:"mask_key"`
@@ -98,6 +104,13 @@ type ModelConfig struct {
 	// (OPENAI_API_KEY, ANTHROPIC_API_KEY) than written in a file.
 	APIKey  string        `yaml:"api_key"`
 	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Price is what a model's provider charges, in a currency of your choice
+// (the report shows the number), per million tokens.
+type Price struct {
+	Input  float64 `yaml:"input_per_million" json:"input_per_million"`
+	Output float64 `yaml:"output_per_million" json:"output_per_million"`
 }
 
 // LoadConfig reads a YAML file (if path is not empty) and applies the
