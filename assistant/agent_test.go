@@ -3,69 +3,17 @@ package assistant_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/assistanttest"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 	"github.com/askmesh/askmesh/internal/app"
 	"github.com/askmesh/askmesh/tools"
 )
-
-// scripted is a model whose turns are written by the test: the only stand-in
-// in these tests is the language model; catalog, policy, audit and data are real.
-type scripted struct {
-	mu       sync.Mutex
-	turns    []func(req assistant.ModelRequest) assistant.Message
-	requests []assistant.ModelRequest
-}
-
-func (s *scripted) Name() string { return "scripted" }
-
-func (s *scripted) Generate(_ context.Context, req assistant.ModelRequest, onText func(string)) (*assistant.Reply, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = append(s.requests, req)
-	if len(s.turns) == 0 {
-		return nil, errors.New("script exhausted")
-	}
-	turn := s.turns[0]
-	s.turns = s.turns[1:]
-	msg := turn(req)
-	if onText != nil && msg.Content != "" {
-		onText(msg.Content)
-	}
-	return &assistant.Reply{Message: msg, Usage: assistant.Usage{PromptTokens: 10, CompletionTokens: 5}}, nil
-}
-
-func call(id, tool, args string) assistant.ToolCall {
-	return assistant.ToolCall{ID: id, Name: tool, Arguments: json.RawMessage(args)}
-}
-
-func callTurn(calls ...assistant.ToolCall) func(assistant.ModelRequest) assistant.Message {
-	return func(assistant.ModelRequest) assistant.Message {
-		return assistant.Message{Role: assistant.RoleAssistant, ToolCalls: calls}
-	}
-}
-
-func textTurn(f func(req assistant.ModelRequest) string) func(assistant.ModelRequest) assistant.Message {
-	return func(req assistant.ModelRequest) assistant.Message {
-		return assistant.Message{Role: assistant.RoleAssistant, Content: f(req)}
-	}
-}
-
-// lastToolResults returns the tool messages after the last assistant message with calls.
-func lastToolResults(req assistant.ModelRequest) []assistant.Message {
-	var out []assistant.Message
-	for i := len(req.Messages) - 1; i >= 0 && req.Messages[i].Role == assistant.RoleTool; i-- {
-		out = append([]assistant.Message{req.Messages[i]}, out...)
-	}
-	return out
-}
 
 // stack builds the real stack on a private copy of the demo data.
 func stack(t *testing.T, model assistant.Model) *app.App {
@@ -101,16 +49,16 @@ func records(t *testing.T, a *app.App) []audit.Record {
 }
 
 func TestDenialReachesModelAndAnswerExplainsIt(t *testing.T) {
-	m := &scripted{turns: []func(assistant.ModelRequest) assistant.Message{
-		callTurn(call("c1", tools.ToolQueryRecords, `{"product":"loan-applications","limit":5}`)),
-		textTurn(func(req assistant.ModelRequest) string {
-			res := lastToolResults(req)
+	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
+		assistanttest.Calls(assistanttest.Call("c1", tools.ToolQueryRecords, `{"product":"loan-applications","limit":5}`)),
+		assistanttest.TextFunc(func(req assistant.ModelRequest) string {
+			res := assistanttest.LastToolResults(req)
 			return "I could not get that: " + strings.TrimPrefix(res[0].Content, "denied: ")
 		}),
 	}}
 	a := stack(t, m)
 	ans := ask(t, a, "carol@bank.example", "list loan applications")
-	tool := lastToolResults(m.requests[1])
+	tool := assistanttest.LastToolResults(m.Requests()[1])
 	if len(tool) != 1 || !strings.HasPrefix(tool[0].Content, "denied: ") || tool[0].ToolCallID != "c1" {
 		t.Fatalf("the model did not get the denial as a tool result: %+v", tool)
 	}
@@ -128,19 +76,19 @@ func TestDenialReachesModelAndAnswerExplainsIt(t *testing.T) {
 }
 
 func TestMalformedCallIsCorrectedOnNextTurn(t *testing.T) {
-	m := &scripted{turns: []func(assistant.ModelRequest) assistant.Message{
-		callTurn(call("c1", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customer"],"time_range":"last_month"`)),  // bad JSON
-		callTurn(call("c2", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customer"],"time_range":"last_month"}`)), // unknown metric
-		callTurn(call("c3", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customers"],"time_range":"last_month"}`)),
-		textTurn(func(req assistant.ModelRequest) string { return "done" }),
+	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
+		assistanttest.Calls(assistanttest.Call("c1", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customer"],"time_range":"last_month"`)),  // bad JSON
+		assistanttest.Calls(assistanttest.Call("c2", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customer"],"time_range":"last_month"}`)), // unknown metric
+		assistanttest.Calls(assistanttest.Call("c3", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customers"],"time_range":"last_month"}`)),
+		assistanttest.Text("done"),
 	}}
 	a := stack(t, m)
 	ans := ask(t, a, "carol@bank.example", "new customers last month")
-	first := lastToolResults(m.requests[1])[0].Content
+	first := assistanttest.LastToolResults(m.Requests()[1])[0].Content
 	if !strings.HasPrefix(first, "error: ") || !strings.Contains(first, "not valid JSON") {
 		t.Fatalf("bad JSON: model got %q", first)
 	}
-	second := lastToolResults(m.requests[2])[0].Content
+	second := assistanttest.LastToolResults(m.Requests()[2])[0].Content
 	if !strings.Contains(second, `metric "new_customer" is not defined for customer-acquisition`) || !strings.Contains(second, `did you mean "new_customers"`) {
 		t.Fatalf("unknown metric: model got %q", second)
 	}
@@ -160,15 +108,15 @@ func TestMalformedCallIsCorrectedOnNextTurn(t *testing.T) {
 }
 
 func TestParallelToolCalls(t *testing.T) {
-	m := &scripted{turns: []func(assistant.ModelRequest) assistant.Message{
-		callTurn(
-			call("a", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customers"],"time_range":"last_month"}`),
-			call("b", tools.ToolQueryMetrics, `{"product":"marketing-campaigns","metrics":["total_conversions"],"time_range":"this_year"}`),
-			call("c", tools.ToolQueryRecords, `{"product":"loan-applications"}`),
+	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
+		assistanttest.Calls(
+			assistanttest.Call("a", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customers"],"time_range":"last_month"}`),
+			assistanttest.Call("b", tools.ToolQueryMetrics, `{"product":"marketing-campaigns","metrics":["total_conversions"],"time_range":"this_year"}`),
+			assistanttest.Call("c", tools.ToolQueryRecords, `{"product":"loan-applications"}`),
 		),
-		textTurn(func(req assistant.ModelRequest) string {
+		assistanttest.TextFunc(func(req assistant.ModelRequest) string {
 			var ids []string
-			for _, m := range lastToolResults(req) {
+			for _, m := range assistanttest.LastToolResults(req) {
 				ids = append(ids, m.ToolCallID)
 			}
 			return strings.Join(ids, ",")
@@ -188,24 +136,24 @@ func TestParallelToolCalls(t *testing.T) {
 }
 
 func TestStepBudgetEndsTheLoop(t *testing.T) {
-	m := &scripted{}
+	m := &assistanttest.Script{Stream: true}
 	for i := 0; i < 20; i++ {
-		m.turns = append(m.turns, callTurn(call(fmt.Sprint("c", i), tools.ToolSearch, `{"query":"loans"}`)))
+		m.Turns = append(m.Turns, assistanttest.Calls(assistanttest.Call(fmt.Sprint("c", i), tools.ToolSearch, `{"query":"loans"}`)))
 	}
 	a := stack(t, m)
 	ans := ask(t, a, "frank@bank.example", "loop forever")
 	if ans.Steps != 8 || !strings.Contains(ans.Text, "could not finish") {
 		t.Fatalf("steps %d, text %q", ans.Steps, ans.Text)
 	}
-	if last := m.requests[len(m.requests)-1]; len(last.Tools) != 0 {
+	if reqs := m.Requests(); len(reqs[len(reqs)-1].Tools) != 0 {
 		t.Fatal("the last turn still offered tools")
 	}
 }
 
 func TestFollowUpSeesHistory(t *testing.T) {
-	m := &scripted{turns: []func(assistant.ModelRequest) assistant.Message{
-		textTurn(func(req assistant.ModelRequest) string { return "first answer" }),
-		textTurn(func(req assistant.ModelRequest) string {
+	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
+		assistanttest.Text("first answer"),
+		assistanttest.TextFunc(func(req assistant.ModelRequest) string {
 			var seen []string
 			for _, m := range req.Messages {
 				if m.Role == assistant.RoleUser || m.Role == assistant.RoleAssistant {
@@ -230,9 +178,9 @@ func TestFollowUpSeesHistory(t *testing.T) {
 }
 
 func TestStreamEventOrder(t *testing.T) {
-	m := &scripted{turns: []func(assistant.ModelRequest) assistant.Message{
-		callTurn(call("c1", tools.ToolSearch, `{"query":"customer transactions"}`)),
-		textTurn(func(req assistant.ModelRequest) string { return "found it" }),
+	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
+		assistanttest.Calls(assistanttest.Call("c1", tools.ToolSearch, `{"query":"customer transactions"}`)),
+		assistanttest.Text("found it"),
 	}}
 	a := stack(t, m)
 	var types []string
@@ -249,9 +197,9 @@ func TestStreamEventOrder(t *testing.T) {
 }
 
 func TestAuditOutageWithholdsData(t *testing.T) {
-	m := &scripted{turns: []func(assistant.ModelRequest) assistant.Message{
-		callTurn(call("c1", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customers"]}`)),
-		textTurn(func(req assistant.ModelRequest) string { return lastToolResults(req)[0].Content }),
+	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
+		assistanttest.Calls(assistanttest.Call("c1", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customers"]}`)),
+		assistanttest.TextFunc(func(req assistant.ModelRequest) string { return assistanttest.LastToolResults(req)[0].Content }),
 	}}
 	a := stack(t, m)
 	if err := a.Audit.Close(); err != nil { // the store is gone: nothing can be recorded
@@ -267,9 +215,9 @@ func TestAuditOutageWithholdsData(t *testing.T) {
 }
 
 func TestToolResultsAreCappedForTheModel(t *testing.T) {
-	m := &scripted{turns: []func(assistant.ModelRequest) assistant.Message{
-		callTurn(call("c1", tools.ToolQueryRecords, `{"product":"marketing-campaigns","limit":40}`)),
-		textTurn(func(req assistant.ModelRequest) string { return lastToolResults(req)[0].Content }),
+	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
+		assistanttest.Calls(assistanttest.Call("c1", tools.ToolQueryRecords, `{"product":"marketing-campaigns","limit":40}`)),
+		assistanttest.TextFunc(func(req assistant.ModelRequest) string { return assistanttest.LastToolResults(req)[0].Content }),
 	}}
 	a := stack(t, m)
 	a2, err := assistant.New(assistant.Options{Model: m, Tools: a.Executor, ResultRows: 10, Clock: a.Clock})

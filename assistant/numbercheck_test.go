@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/assistanttest"
 	"github.com/askmesh/askmesh/tools"
 )
 
@@ -29,9 +30,9 @@ func TestNumberCheckFlagsAnInventedNumber(t *testing.T) {
 			nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m := &scripted{turns: []func(assistant.ModelRequest) assistant.Message{
-				callTurn(call("c1", tools.ToolQueryMetrics, acquisitionCall)),
-				textTurn(func(assistant.ModelRequest) string { return c.text }),
+			m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
+				assistanttest.Calls(assistanttest.Call("c1", tools.ToolQueryMetrics, acquisitionCall)),
+				assistanttest.Text(c.text),
 			}}
 			a := stack(t, m)
 			ans := ask(t, a, "carol@bank.example", "How many new customers did we get last month compared with the month before?")

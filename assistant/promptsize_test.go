@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/assistanttest"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/authz/opa"
@@ -49,8 +50,8 @@ func firstRequestSize(t *testing.T, n int) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	model := &scripted{turns: []func(assistant.ModelRequest) assistant.Message{
-		textTurn(func(assistant.ModelRequest) string { return "I have not looked anything up." }),
+	model := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
+		assistanttest.Text("I have not looked anything up."),
 	}}
 	agent, err := assistant.New(assistant.Options{Model: model, Tools: exec, Clock: tools.FixedClock(banktest.Now)})
 	if err != nil {
@@ -60,7 +61,7 @@ func firstRequestSize(t *testing.T, n int) int {
 	if _, err := agent.Answer(ctx, assistant.Request{Caller: caller, Question: "What data do we have about customers?"}); err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.Marshal(model.requests[0])
+	b, err := json.Marshal(model.Requests()[0])
 	if err != nil {
 		t.Fatal(err)
 	}
