@@ -1,28 +1,13 @@
 package brief_test
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/assistanttest"
 	"github.com/askmesh/askmesh/assistant/brief"
 )
-
-// writer is a scripted language model: it answers with fixed prose and
-// keeps what it was asked.
-type writer struct {
-	text string
-	req  assistant.ModelRequest
-}
-
-func (w *writer) Name() string { return "scripted-writer" }
-
-func (w *writer) Generate(_ context.Context, req assistant.ModelRequest, _ func(string)) (*assistant.Reply, error) {
-	w.req = req
-	return &assistant.Reply{Message: assistant.Message{Role: assistant.RoleAssistant, Content: w.text}}, nil
-}
 
 // TestLLMWrittenBriefIsNumberChecked: with a language model writing the
 // prose, figures taken from the tools pass (rounded, as percentages, in
@@ -39,7 +24,8 @@ func TestLLMWrittenBriefIsNumberChecked(t *testing.T) {
 		{good, nil},
 		{good + " Loan applications hit a record 812.", []string{"the number 812 in the answer is not in any tool result"}},
 	} {
-		w := &writer{text: c.text}
+		// The writer answers with fixed prose, however often it is asked.
+		w := &assistanttest.Script{ModelName: "scripted-writer", Then: assistanttest.Text(c.text)}
 		ans := briefFor(t, a, "carol@bank.example", brief.Options{Writer: w})
 		if ans.Text != c.text || ans.Model != "scripted-writer" {
 			t.Errorf("the brief is not the model's prose: %q (%s)", ans.Text, ans.Model)
@@ -47,8 +33,12 @@ func TestLLMWrittenBriefIsNumberChecked(t *testing.T) {
 		if !slices.Equal(ans.Flags, c.flags) {
 			t.Errorf("flags %q, want %q", ans.Flags, c.flags)
 		}
-		if len(w.req.Tools) != 0 || !strings.Contains(w.req.Messages[1].Content, "new customers 398, up 34.0% from 297") {
-			t.Errorf("the writer should get the draft and no tools: %+v", w.req)
+		reqs := w.Requests()
+		if len(reqs) == 0 {
+			t.Fatal("the writer was never asked")
+		}
+		if req := reqs[len(reqs)-1]; len(req.Tools) != 0 || !strings.Contains(req.Messages[1].Content, "new customers 398, up 34.0% from 297") {
+			t.Errorf("the writer should get the draft and no tools: %+v", req)
 		}
 		if len(ans.Tables) == 0 || len(ans.Charts) != 1 {
 			t.Errorf("tables and the chart come from the tools, whoever writes: %d tables, %d charts", len(ans.Tables), len(ans.Charts))
