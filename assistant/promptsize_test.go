@@ -9,7 +9,7 @@ import (
 
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/assistant/assistanttest"
-	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/authz/opa"
 	"github.com/askmesh/askmesh/catalog"
@@ -41,7 +41,7 @@ func firstRequestSize(t *testing.T, n int) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := audit.OpenSQLite(ctx, filepath.Join(t.TempDir(), "governance.db"))
+	store, err := auditlog.OpenSQLite(ctx, filepath.Join(t.TempDir(), "governance.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

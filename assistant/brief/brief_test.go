@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"github.com/askmesh/askmesh/internal/textfmt"
 	"math"
 	"regexp"
 	"slices"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/askmesh/askmesh/internal/textfmt"
 
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/assistant/brief"

@@ -13,7 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 )
 
 // scratchDatabase creates a fresh database on the server adminDSN names and
@@ -58,7 +58,7 @@ func redactDSN(dsn string) string {
 
 func (e *benchEnv) benchAudit() (sec *benchSection) {
 	sec = &benchSection{Title: "Audit appends to PostgreSQL",
-		What: "Durable, hash-chained appends through `audit.PostgresStore` (group commit; each `Append` returns only once its record is committed) from 1, 8 and 64 concurrent writers (`audit.BenchmarkAppends`), against the bare ceiling: one pgx `CopyFrom` of the same number of the same records into a scratch table of the same shape, in one transaction, with no chain (`audit.BaselineCopyFrom`). A fresh database is created for the run and dropped after it."}
+		What: "Durable, hash-chained appends through `auditlog.PostgresStore` (group commit; each `Append` returns only once its record is committed) from 1, 8 and 64 concurrent writers (`auditlog.BenchmarkAppends`), against the bare ceiling: one pgx `CopyFrom` of the same number of the same records into a scratch table of the same shape, in one transaction, with no chain (`auditlog.BaselineCopyFrom`). A fresh database is created for the run and dropped after it."}
 	dsn, drop, err := scratchDatabase(e.ctx, e.dsn)
 	if err != nil {
 		sec.Err = err
@@ -69,13 +69,13 @@ func (e *benchEnv) benchAudit() (sec *benchSection) {
 			sec.Notes = append(sec.Notes, "cleanup: "+err.Error())
 		}
 	}()
-	store, err := audit.OpenPostgres(e.ctx, dsn)
+	store, err := auditlog.OpenPostgres(e.ctx, dsn)
 	if err != nil {
 		sec.Err = err
 		return sec
 	}
 	defer store.Close()
-	if _, err := audit.BenchmarkAppends(e.ctx, store, 8, 200); err != nil { // warm the pool
+	if _, err := auditlog.BenchmarkAppends(e.ctx, store, 8, 200); err != nil { // warm the pool
 		sec.Err = err
 		return sec
 	}
@@ -84,13 +84,13 @@ func (e *benchEnv) benchAudit() (sec *benchSection) {
 	for _, w := range []int{1, 8, 64} {
 		total := totals[w]
 		cpu0 := cpuTime()
-		perSec, err := audit.BenchmarkAppends(e.ctx, store, w, total)
+		perSec, err := auditlog.BenchmarkAppends(e.ctx, store, w, total)
 		cpuPer := (cpuTime() - cpu0) / time.Duration(total)
 		if err != nil {
 			sec.Err = fmt.Errorf("%d writers: %w", w, err)
 			return sec
 		}
-		base, err := audit.BaselineCopyFrom(e.ctx, dsn, total)
+		base, err := auditlog.BaselineCopyFrom(e.ctx, dsn, total)
 		if err != nil {
 			sec.Err = fmt.Errorf("baseline: %w", err)
 			return sec
@@ -125,7 +125,7 @@ func (e *benchEnv) benchAudit() (sec *benchSection) {
 	if sec.missed() {
 		sec.Notes = append(sec.Notes, "A CPU profile of askmesh shows only the client's share: time spent waiting for PostgreSQL to commit (WAL flush) is off-CPU and does not appear in it.")
 		sec.Profile = e.profile("audit", 5*time.Second, func(ctx context.Context) error {
-			_, err := audit.BenchmarkAppends(ctx, store, 64, 4000)
+			_, err := auditlog.BenchmarkAppends(ctx, store, 64, 4000)
 			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 				return nil
 			}

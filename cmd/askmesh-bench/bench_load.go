@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/internal/app"
 )
@@ -299,7 +300,7 @@ func (r *chatReply) auditIDs() ([]string, int) {
 
 func openAuditForCheck(ctx context.Context, o loadOptions) (audit.Store, string, error) {
 	if o.auditPostgres != "" {
-		s, err := audit.OpenPostgres(ctx, o.auditPostgres)
+		s, err := auditlog.OpenPostgres(ctx, o.auditPostgres)
 		if err != nil {
 			return nil, "", fmt.Errorf("bench load: audit store: %w", err)
 		}
@@ -310,7 +311,7 @@ func openAuditForCheck(ctx context.Context, o loadOptions) (audit.Store, string,
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, "", fmt.Errorf("bench load: no audit log at %s: pass the server's --data-dir, or --audit-postgres", path)
 	}
-	s, err := audit.OpenSQLite(ctx, path)
+	s, err := auditlog.OpenSQLite(ctx, path)
 	if err != nil {
 		return nil, "", fmt.Errorf("bench load: audit store: %w", err)
 	}

@@ -11,7 +11,7 @@ import (
 	"sync"
 
 	"github.com/askmesh/askmesh/assistant"
-	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/authz/opa"
 	"github.com/askmesh/askmesh/catalog"
@@ -63,7 +63,7 @@ func (e *benchEnv) firstRequest(n int) (promptSize, error) {
 	if err != nil {
 		return ps, err
 	}
-	store, err := audit.OpenSQLite(e.ctx, filepath.Join(e.tmp, fmt.Sprintf("prompt-%d.db", n)))
+	store, err := auditlog.OpenSQLite(e.ctx, filepath.Join(e.tmp, fmt.Sprintf("prompt-%d.db", n)))
 	if err != nil {
 		return ps, err
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/askmesh/askmesh/adapters/backends/sqlstore"
-	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/internal/app"
 	"github.com/askmesh/askmesh/tools"
@@ -143,7 +143,7 @@ func (e *benchEnv) benchToolCall() *benchSection {
 	// The audit append is usually most of the overhead: time it alone on
 	// the same store for the reader's arithmetic.
 	appends := e.n(500)
-	perSec, err := audit.BenchmarkAppends(e.ctx, a.Audit, 1, appends)
+	perSec, err := auditlog.BenchmarkAppends(e.ctx, a.Audit, 1, appends)
 	if err == nil {
 		one := time.Duration(float64(time.Second) / perSec)
 		share := fmt.Sprintf("%.0f%% of the larger overhead above", 100*float64(one)/float64(max(worst, 1)))

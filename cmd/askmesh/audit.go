@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/internal/app"
 )
 
@@ -22,13 +23,13 @@ func (g *globals) openAuditOnly(cmd *cobra.Command) (audit.Store, error) {
 		return nil, err
 	}
 	if cfg.Audit.Postgres != "" {
-		return audit.OpenPostgres(cmd.Context(), cfg.Audit.Postgres)
+		return auditlog.OpenPostgres(cmd.Context(), cfg.Audit.Postgres)
 	}
 	path := app.AuditPath(cfg.DataDir)
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no audit log at %s (set --data-dir or audit.postgres): %w", path, err)
 	}
-	return audit.OpenSQLite(cmd.Context(), path)
+	return auditlog.OpenSQLite(cmd.Context(), path)
 }
 
 func (g *globals) auditCmd() *cobra.Command {
@@ -105,7 +106,7 @@ func (g *globals) auditCmd() *cobra.Command {
 			if len(recs) > 0 {
 				after = recs[len(recs)-1].Seq
 			}
-			err = audit.Follow(cmd.Context(), st, audit.Query{AfterSeq: after}, time.Second, func(r audit.Record) error {
+			err = auditlog.Follow(cmd.Context(), st, audit.Query{AfterSeq: after}, time.Second, func(r audit.Record) error {
 				return printRecords(cmd.OutOrStdout(), []audit.Record{r})
 			})
 			if cmd.Context().Err() != nil {
@@ -171,9 +172,9 @@ func (g *globals) auditCmd() *cobra.Command {
 			}
 			switch format {
 			case "jsonl":
-				return audit.WriteJSONL(w, recs)
+				return auditlog.WriteJSONL(w, recs)
 			case "csv":
-				return audit.WriteCSV(w, recs)
+				return auditlog.WriteCSV(w, recs)
 			}
 			return fmt.Errorf("--format %q: want jsonl or csv", format)
 		},
@@ -196,7 +197,7 @@ func (g *globals) auditCmd() *cobra.Command {
 			if keyFile == "" {
 				return fmt.Errorf("no signing key: pass --key FILE or set audit.checkpoint_key (askmesh audit keygen makes one)")
 			}
-			priv, err := audit.LoadPrivateKey(keyFile)
+			priv, err := auditlog.LoadPrivateKey(keyFile)
 			if err != nil {
 				return err
 			}
@@ -209,7 +210,7 @@ func (g *globals) auditCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cp, err := audit.MakeCheckpoint(cmd.Context(), st, priv, clock.Now())
+			cp, err := auditlog.MakeCheckpoint(cmd.Context(), st, priv, clock.Now())
 			if err != nil {
 				return err
 			}
@@ -222,7 +223,7 @@ func (g *globals) auditCmd() *cobra.Command {
 	keygen := &cobra.Command{
 		Use: "keygen", Short: "Create an Ed25519 key pair for checkpoints", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return audit.GenerateKeyFiles(keyOut)
+			return auditlog.GenerateKeyFiles(keyOut)
 		},
 	}
 	keygen.Flags().StringVar(&keyOut, "out", "askmesh-checkpoint", "write OUT.key (private) and OUT.pub (public)")
@@ -239,15 +240,15 @@ func verifyCheckpoint(ctx context.Context, w io.Writer, st audit.Store, file, pu
 	if err != nil {
 		return err
 	}
-	var cp audit.Checkpoint
+	var cp auditlog.Checkpoint
 	if err := json.Unmarshal(raw, &cp); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", file, err)
 	}
-	pub, err := audit.LoadPublicKey(pubFile)
+	pub, err := auditlog.LoadPublicKey(pubFile)
 	if err != nil {
 		return err
 	}
-	if err := audit.VerifyCheckpoint(ctx, st, cp, pub); err != nil {
+	if err := auditlog.VerifyCheckpoint(ctx, st, cp, pub); err != nil {
 		fmt.Fprintf(w, "CHECKPOINT MISMATCH: %v\n", err)
 		return exitError{code: 2}
 	}

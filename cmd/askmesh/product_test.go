@@ -13,6 +13,7 @@ import (
 
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 	"github.com/askmesh/askmesh/internal/app"
 	"github.com/askmesh/askmesh/tools"
@@ -51,7 +52,7 @@ func TestMeshAnswersAcrossProductAPIs(t *testing.T) {
 	if !strings.Contains(ans.Text, "398") || !strings.Contains(ans.Text, "297") {
 		t.Fatalf("answer: %s", ans.Text)
 	}
-	st, err := audit.OpenSQLite(ctx, filepath.Join(dir, "product-api", "governance.db"))
+	st, err := auditlog.OpenSQLite(ctx, filepath.Join(dir, "product-api", "governance.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/internal/app"
 )
@@ -27,7 +27,7 @@ func (g *globals) auditReportCmd() *cobra.Command {
 			"when the chain is broken, after printing the report.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var o audit.ReportOptions
+			var o auditlog.ReportOptions
 			var err error
 			if o.Since, o.Until, err = parseWindow(since, until); err != nil {
 				return err
@@ -45,7 +45,7 @@ func (g *globals) auditReportCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			rep, err := audit.BuildReport(cmd.Context(), st, o)
+			rep, err := auditlog.BuildReport(cmd.Context(), st, o)
 			if err != nil {
 				return err
 			}
@@ -103,7 +103,7 @@ func (g *globals) piiColumns(cmd *cobra.Command) (map[string][]string, error) {
 
 // writeReportHTML writes the file whole or not at all: a half-written
 // report must not pass for evidence.
-func writeReportHTML(rep *audit.Report, path string) (err error) {
+func writeReportHTML(rep *auditlog.Report, path string) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".askmesh-report-*.html")
 	if err != nil {
 		return fmt.Errorf("--html: %w", err)

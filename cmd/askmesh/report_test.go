@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 )
 
@@ -119,7 +120,7 @@ func TestAuditReportCLI(t *testing.T) {
 				t.Fatal(err)
 			}
 			if name == "" {
-				name = audit.CatalogProduct
+				name = auditlog.CatalogProduct
 			}
 			n++
 			found := false
@@ -284,7 +285,7 @@ func TestVerifyCheckpointCatchesAlteredRecords(t *testing.T) {
 // subject and recomputes every later hash so the chain links again.
 func rehashedFrom(t *testing.T, dir string, seq int64, subject string) []string {
 	t.Helper()
-	st, err := audit.OpenSQLite(context.Background(), filepath.Join(dir, "governance.db"))
+	st, err := auditlog.OpenSQLite(context.Background(), filepath.Join(dir, "governance.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +302,7 @@ func rehashedFrom(t *testing.T, dir string, seq int64, subject string) []string 
 			r.Subject = subject
 		}
 		r.PrevHash = prev
-		r.Hash = r.ComputeHash()
+		r.Hash = auditlog.ComputeHash(r)
 		prev = r.Hash
 		stmts = append(stmts, fmt.Sprintf(`UPDATE access_audit SET subject = '%s', prev_hash = '%s', hash = '%s' WHERE seq = %d`, r.Subject, r.PrevHash, r.Hash, r.Seq))
 	}

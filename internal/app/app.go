@@ -21,6 +21,7 @@ import (
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/assistant/planner"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/authz/opa"
 	"github.com/askmesh/askmesh/catalog"
@@ -268,7 +269,7 @@ func AuditPath(dataDir string) string { return filepath.Join(dataDir, "governanc
 
 func openAudit(ctx context.Context, cfg Config) (audit.Store, error) {
 	if cfg.Audit.Postgres != "" {
-		s, err := audit.OpenPostgres(ctx, cfg.Audit.Postgres)
+		s, err := auditlog.OpenPostgres(ctx, cfg.Audit.Postgres)
 		if err != nil {
 			return nil, fmt.Errorf("audit store (PostgreSQL): %w", err)
 		}
@@ -277,7 +278,7 @@ func openAudit(ctx context.Context, cfg Config) (audit.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	s, err := audit.OpenSQLite(ctx, AuditPath(cfg.DataDir))
+	s, err := auditlog.OpenSQLite(ctx, AuditPath(cfg.DataDir))
 	if err != nil {
 		return nil, fmt.Errorf("audit store (SQLite): %w", err)
 	}

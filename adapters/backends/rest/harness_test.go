@@ -12,6 +12,7 @@ import (
 	"github.com/askmesh/askmesh/adapters/backends/sqlstore"
 	"github.com/askmesh/askmesh/adapters/channels/productapi"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 	"github.com/askmesh/askmesh/internal/app"
@@ -47,7 +48,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apiAudit, err := audit.OpenSQLite(ctx, filepath.Join(t.TempDir(), "product-apis-audit.db"))
+	apiAudit, err := auditlog.OpenSQLite(ctx, filepath.Join(t.TempDir(), "product-apis-audit.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/askmesh/askmesh/adapters/backends/sqlstore"
 	"github.com/askmesh/askmesh/adapters/channels/productapi"
-	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/examples/bank/bankgen"
@@ -50,7 +50,7 @@ func newEnv(t *testing.T, names ...string) *env {
 	key := ed25519.NewKeyFromSeed(make([]byte, 32))
 	signer, _ := productapi.NewSigner(key, 0)
 	verifier, _ := productapi.NewVerifier(key.Public().(ed25519.PublicKey))
-	st, err := audit.OpenSQLite(ctx, filepath.Join(t.TempDir(), "audit.db"))
+	st, err := auditlog.OpenSQLite(ctx, filepath.Join(t.TempDir(), "audit.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

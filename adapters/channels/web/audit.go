@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/tools"
 )
 
@@ -316,7 +317,7 @@ func (s *Server) auditRecord(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := recs[0]
-	writeJSON(w, http.StatusOK, auditDetail{Record: rec, HashMatches: rec.ComputeHash() == rec.Hash, AuditID: res.AuditID})
+	writeJSON(w, http.StatusOK, auditDetail{Record: rec, HashMatches: auditlog.ComputeHash(&rec) == rec.Hash, AuditID: res.AuditID})
 }
 
 // auditVerifyResponse is POST /v1/audit/verify's body.
@@ -384,10 +385,10 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Askmesh-Records", strconv.Itoa(len(recs)))
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		err = audit.WriteCSV(w, recs)
+		err = auditlog.WriteCSV(w, recs)
 	} else {
 		w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
-		err = audit.WriteJSONL(w, recs)
+		err = auditlog.WriteJSONL(w, recs)
 	}
 	if err != nil {
 		s.log.WarnContext(r.Context(), "audit export interrupted", "err", err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 	"github.com/askmesh/askmesh/internal/app"
 	"github.com/askmesh/askmesh/tools"
@@ -355,7 +356,7 @@ func TestAuditAPI(t *testing.T) {
 	if err := db.QueryRow(`SELECT hash, prev_hash, question, arguments FROM access_audit WHERE id = ?`, want[0]).Scan(&hash, &prev, &question, &args); err != nil {
 		t.Fatal(err)
 	}
-	canon, err := audit.Canonicalize(detail.Record.Arguments)
+	canon, err := auditlog.Canonicalize(detail.Record.Arguments)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +390,7 @@ func TestAuditAPI(t *testing.T) {
 		}
 		lines := strings.Split(strings.TrimSpace(string(body)), "\n")
 		if format == "csv" {
-			if lines[0] != strings.Join(audit.CSVHeader, ",") {
+			if lines[0] != strings.Join(auditlog.CSVHeader, ",") {
 				t.Errorf("csv header %q", lines[0])
 			}
 			lines = lines[1:]
@@ -401,7 +402,7 @@ func TestAuditAPI(t *testing.T) {
 				if err := json.Unmarshal([]byte(l), &r); err != nil {
 					t.Fatalf("jsonl line %q: %v", l, err)
 				}
-				if r.ComputeHash() != r.Hash {
+				if auditlog.ComputeHash(&r) != r.Hash {
 					t.Errorf("exported record %s does not hash to its hash", r.ID)
 				}
 				ids = append(ids, r.ID)

@@ -9,13 +9,14 @@ import (
 
 	"github.com/askmesh/askmesh/adapters/channels/web"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/audit/auditlog"
 )
 
 // TestInstrumentedAuditStore: the wrapper observes append latency and
 // changes nothing else: records are chained, failures are returned.
 func TestInstrumentedAuditStore(t *testing.T) {
 	ctx := context.Background()
-	store, err := audit.OpenSQLite(ctx, filepath.Join(t.TempDir(), "governance.db"))
+	store, err := auditlog.OpenSQLite(ctx, filepath.Join(t.TempDir(), "governance.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,9 @@
-package audit
+package auditlog
 
 import (
 	"context"
 	"crypto/ed25519"
+	"github.com/askmesh/askmesh/audit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,7 +58,7 @@ func TestCheckpoint(t *testing.T) {
 	}{
 		{name: "untouched", wantErr: ""},
 		{name: "more records appended since", after: func(t *testing.T, h *harness, _ *Checkpoint) {
-			appendAll(t, h.store, []Record{sampleRecord(10), sampleRecord(11)})
+			appendAll(t, h.store, []audit.Record{sampleRecord(10), sampleRecord(11)})
 		}},
 		{name: "a record altered", after: func(t *testing.T, h *harness, _ *Checkpoint) {
 			h.bypass(t, "UPDATE "+h.table+` SET "rows_returned" = 0 WHERE "seq" = 2`)
@@ -82,7 +83,7 @@ func TestCheckpoint(t *testing.T) {
 					if _, err := MakeCheckpoint(ctx, h.store, priv, now); err == nil || !strings.Contains(err.Error(), "empty") {
 						t.Errorf("checkpoint of an empty log: %v", err)
 					}
-					var in []Record
+					var in []audit.Record
 					for i := range 4 {
 						r := sampleRecord(i)
 						r.ID = "cp-" + string(rune('1'+i))
@@ -114,7 +115,7 @@ func TestCheckpoint(t *testing.T) {
 			}
 			t.Run("refuses to sign a broken chain", func(t *testing.T) {
 				h := b.new(t)
-				appendAll(t, h.store, []Record{sampleRecord(1), sampleRecord(2)})
+				appendAll(t, h.store, []audit.Record{sampleRecord(1), sampleRecord(2)})
 				h.bypass(t, "UPDATE "+h.table+` SET "reason" = 'x' WHERE "seq" = 1`)
 				if _, err := MakeCheckpoint(context.Background(), h.store, priv, now); err == nil || !strings.Contains(err.Error(), "broken at seq 1") {
 					t.Errorf("MakeCheckpoint of a broken chain: %v", err)

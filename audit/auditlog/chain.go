@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/askmesh/askmesh/audit"
 	"github.com/google/uuid"
 )
 
@@ -42,7 +43,7 @@ type storage interface {
 	// so the batch is worth retrying record by record.
 	recordError(err error) bool
 	// search calls fn for each stored row matching q, in q's order.
-	search(ctx context.Context, q Query, fn func(*row) error) error
+	search(ctx context.Context, q audit.Query, fn func(*row) error) error
 	// walk calls fn for each row with seq <= upTo (all rows when upTo is 0)
 	// in seq order, streaming.
 	walk(ctx context.Context, upTo int64, fn func(*row) error) error
@@ -116,7 +117,7 @@ func notCommitted(err error) error {
 // NUL. On error the record was not committed -- except when ctx ended while
 // its batch was already being committed: the record may then still land,
 // which errs on the safe side (a record of data nobody received).
-func (c *chain) Append(ctx context.Context, rec *Record) error {
+func (c *chain) Append(ctx context.Context, rec *audit.Record) error {
 	if err := ctx.Err(); err != nil {
 		return notCommitted(err)
 	}
@@ -137,10 +138,10 @@ func (c *chain) Append(ctx context.Context, rec *Record) error {
 	if rec.At.IsZero() {
 		rec.At = time.Now()
 	}
-	if err := rec.validate(); err != nil {
+	if err := validate(rec); err != nil {
 		return notCommitted(fmt.Errorf("invalid record: %w", err))
 	}
-	rw, err := rec.toRow()
+	rw, err := toRow(rec)
 	if err != nil {
 		return notCommitted(fmt.Errorf("invalid record: %w", err))
 	}
@@ -339,11 +340,11 @@ func (c *chain) write(ps []*pending) (err error) {
 }
 
 // Search returns the records matching q.
-func (c *chain) Search(ctx context.Context, q Query) ([]Record, error) {
+func (c *chain) Search(ctx context.Context, q audit.Query) ([]audit.Record, error) {
 	if q.Limit < 0 {
 		return nil, fmt.Errorf("audit: search: negative limit %d", q.Limit)
 	}
-	recs := []Record{}
+	recs := []audit.Record{}
 	err := c.st.search(ctx, q, func(rw *row) error {
 		rec, err := rw.toRecord()
 		if err != nil {
@@ -359,7 +360,7 @@ func (c *chain) Search(ctx context.Context, q Query) ([]Record, error) {
 }
 
 // Verify walks the whole chain.
-func (c *chain) Verify(ctx context.Context) (VerifyResult, error) {
+func (c *chain) Verify(ctx context.Context) (audit.VerifyResult, error) {
 	return verifyChain(ctx, c.st, 0)
 }
 
@@ -401,8 +402,8 @@ var errStopWalk = errors.New("stop")
 // without gaps, that each prev_hash is the previous record's hash (the
 // genesis hash for the first) and that each stored hash is the hash of the
 // stored bytes. It stops at the first broken record and names it.
-func verifyChain(ctx context.Context, st storage, upTo int64) (VerifyResult, error) {
-	res := VerifyResult{OK: true, Head: GenesisHash}
+func verifyChain(ctx context.Context, st storage, upTo int64) (audit.VerifyResult, error) {
+	res := audit.VerifyResult{OK: true, Head: GenesisHash}
 	prevSeq, prevHash := int64(0), GenesisHash
 	err := st.walk(ctx, upTo, func(rw *row) error {
 		res.Records++
@@ -432,12 +433,12 @@ func verifyChain(ctx context.Context, st storage, upTo int64) (VerifyResult, err
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStopWalk) {
-		return VerifyResult{}, fmt.Errorf("audit: verify: %w", err)
+		return audit.VerifyResult{}, fmt.Errorf("audit: verify: %w", err)
 	}
 	return res, nil
 }
 
 // verifyUpTo walks the chain only as far as seq (for checkpoints).
-func (c *chain) verifyUpTo(ctx context.Context, seq int64) (VerifyResult, error) {
+func (c *chain) verifyUpTo(ctx context.Context, seq int64) (audit.VerifyResult, error) {
 	return verifyChain(ctx, c.st, seq)
 }

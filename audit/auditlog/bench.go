@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -12,13 +12,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/askmesh/askmesh/audit"
 	"github.com/jackc/pgx/v5"
 )
 
 // sampleRecord is a realistic allowed query_records call; i makes it unique.
-func sampleRecord(i int) Record {
+func sampleRecord(i int) audit.Record {
 	subjects := []string{"erin@bank.example", "bob@bank.example", "carol@bank.example", "dave@bank.example"}
-	return Record{
+	return audit.Record{
 		RequestID:      fmt.Sprintf("req-%010d", i),
 		ConversationID: fmt.Sprintf("slack:C0123456789:%d.000100", 1700000000+i/8),
 		Channel:        "slack",
@@ -30,9 +31,9 @@ func sampleRecord(i int) Record {
 		Arguments: json.RawMessage(`{"product":"customer-transactions","columns":["occurred_at","amount","channel","account_id"],` +
 			`"filters":[{"column":"region","op":"=","value":"europe"}],"time_range":"last_7_days","limit":50}`),
 		Columns:        []string{"occurred_at", "amount", "channel", "account_id"},
-		RowFilters:     []Filter{{Column: "region", Op: "=", Value: "europe"}},
+		RowFilters:     []audit.Filter{{Column: "region", Op: "=", Value: "europe"}},
 		Masks:          map[string]string{"account_id": "last4"},
-		Decision:       DecisionAllow,
+		Decision:       audit.DecisionAllow,
 		RowsReturned:   50,
 		PolicyRevision: "9f2c4e7a1b3d5f6e8a0c2e4f6a8b0d2f4e6a8c0e2f4a6b8d0f2e4a6c8e0a2b4d",
 		Model:          "offline",
@@ -45,11 +46,11 @@ func sampleRecord(i int) Record {
 // concurrent goroutines and returns durable records per second (each
 // Append returns only once its record is committed). It stops at the first
 // error.
-func BenchmarkAppends(ctx context.Context, store Store, writers, total int) (perSecond float64, err error) {
+func BenchmarkAppends(ctx context.Context, store audit.Store, writers, total int) (perSecond float64, err error) {
 	if writers < 1 || total < 1 {
 		return 0, fmt.Errorf("audit: benchmark: writers (%d) and total (%d) must be positive", writers, total)
 	}
-	recs := make([]Record, total)
+	recs := make([]audit.Record, total)
 	for i := range recs {
 		recs[i] = sampleRecord(i)
 	}
@@ -124,7 +125,7 @@ func BaselineCopyFrom(ctx context.Context, dsn string, total int) (perSecond flo
 		rec := sampleRecord(i)
 		rec.ID = fmt.Sprintf("baseline-%010d", i)
 		rec.At = time.Now()
-		rw, err := rec.toRow()
+		rw, err := toRow(&rec)
 		if err != nil {
 			return 0, fmt.Errorf("audit: baseline: %w", err)
 		}

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/askmesh/askmesh/audit"
 	"os"
 	"strconv"
 	"time"
@@ -58,7 +59,7 @@ func KeyID(pub ed25519.PublicKey) string {
 
 // MakeCheckpoint verifies the whole chain and signs its head. It refuses to
 // sign a broken or empty chain.
-func MakeCheckpoint(ctx context.Context, store Store, priv ed25519.PrivateKey, now time.Time) (Checkpoint, error) {
+func MakeCheckpoint(ctx context.Context, store audit.Store, priv ed25519.PrivateKey, now time.Time) (Checkpoint, error) {
 	if len(priv) != ed25519.PrivateKeySize {
 		return Checkpoint{}, errors.New("audit: checkpoint: not an Ed25519 private key")
 	}
@@ -84,7 +85,7 @@ func MakeCheckpoint(ctx context.Context, store Store, priv ed25519.PrivateKey, n
 
 // VerifyCheckpoint checks that cp was signed by pub, that the record at
 // cp.Seq still has cp.Hash, and that the chain up to it verifies.
-func VerifyCheckpoint(ctx context.Context, store Store, cp Checkpoint, pub ed25519.PublicKey) error {
+func VerifyCheckpoint(ctx context.Context, store audit.Store, cp Checkpoint, pub ed25519.PublicKey) error {
 	if len(pub) != ed25519.PublicKeySize {
 		return errors.New("audit: checkpoint: not an Ed25519 public key")
 	}
@@ -98,7 +99,7 @@ func VerifyCheckpoint(ctx context.Context, store Store, cp Checkpoint, pub ed255
 	if cp.Seq <= 0 {
 		return fmt.Errorf("audit: checkpoint: seq %d is not a record", cp.Seq)
 	}
-	recs, err := store.Search(ctx, Query{AfterSeq: cp.Seq - 1, Limit: 1})
+	recs, err := store.Search(ctx, audit.Query{AfterSeq: cp.Seq - 1, Limit: 1})
 	if err != nil {
 		return fmt.Errorf("audit: checkpoint: %w", err)
 	}
@@ -111,9 +112,9 @@ func VerifyCheckpoint(ctx context.Context, store Store, cp Checkpoint, pub ed255
 	}
 	// Our stores walk only as far as the checkpoint; another Store is
 	// verified whole and judged on its prefix.
-	var res VerifyResult
+	var res audit.VerifyResult
 	if pv, ok := store.(interface {
-		verifyUpTo(context.Context, int64) (VerifyResult, error)
+		verifyUpTo(context.Context, int64) (audit.VerifyResult, error)
 	}); ok {
 		res, err = pv.verifyUpTo(ctx, cp.Seq)
 	} else {

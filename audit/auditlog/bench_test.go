@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/internal/pgtest"
 )
 
@@ -102,7 +103,7 @@ func TestBenchmarkHelpers(t *testing.T) {
 	if n, err := countTables(ctx, dsn); err != nil || n != 2 {
 		t.Errorf("governance has %d tables (%v), want 2 (access_audit, schema_migrations)", n, err)
 	}
-	if recs, err := ps.Search(ctx, Query{}); err != nil || len(recs) != 0 {
+	if recs, err := ps.Search(ctx, audit.Query{}); err != nil || len(recs) != 0 {
 		t.Errorf("the audit table holds %d records (%v), want 0", len(recs), err)
 	}
 }
@@ -120,7 +121,7 @@ func BenchmarkRecordPrepare(b *testing.B) {
 	rec.At = time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		rw, err := rec.toRow()
+		rw, err := toRow(&rec)
 		if err != nil {
 			b.Fatal(err)
 		}

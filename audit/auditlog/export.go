@@ -1,10 +1,11 @@
-package audit
+package auditlog
 
 import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/askmesh/askmesh/audit"
 	"io"
 	"strconv"
 	"time"
@@ -12,7 +13,7 @@ import (
 
 // WriteJSONL writes one record per line as JSON (the Record's field names),
 // without HTML escaping so questions read as asked.
-func WriteJSONL(w io.Writer, recs []Record) error {
+func WriteJSONL(w io.Writer, recs []audit.Record) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for i := range recs {
@@ -32,13 +33,13 @@ var CSVHeader = append([]string(nil), columnNames...)
 // exactly as stored: at as TimeLayout, JSON-valued fields as their canonical
 // JSON text. Cells are not defused for spreadsheets: a question beginning
 // with "=" stays as asked, so import the file as text.
-func WriteCSV(w io.Writer, recs []Record) error {
+func WriteCSV(w io.Writer, recs []audit.Record) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(columnNames); err != nil {
 		return fmt.Errorf("audit: write csv: %w", err)
 	}
 	for i := range recs {
-		rw, err := recs[i].toRow()
+		rw, err := toRow(&recs[i])
 		if err != nil {
 			return fmt.Errorf("audit: write csv: record seq %d: %w", recs[i].Seq, err)
 		}
@@ -71,7 +72,7 @@ const followPage = 1000
 // order, then keeps polling every interval for new ones until ctx ends (it
 // then returns ctx's error) or fn or a search fails. q.Desc is ignored; a
 // positive q.Limit is the page size. This is `audit tail -f`.
-func Follow(ctx context.Context, store Store, q Query, every time.Duration, fn func(Record) error) error {
+func Follow(ctx context.Context, store audit.Store, q audit.Query, every time.Duration, fn func(audit.Record) error) error {
 	if every <= 0 {
 		return fmt.Errorf("audit: follow: interval %s is not positive", every)
 	}

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/catalog"
 )
 
@@ -508,8 +509,8 @@ func (r *row) computeHash() string {
 // fields as stored (invalid UTF-8 and NUL replaced by U+FFFD). It returns ""
 // when r cannot be encoded (arguments that are not JSON, a filter value JSON
 // cannot represent); Append rejects such records.
-func (r *Record) ComputeHash() string {
-	rw, err := r.toRow()
+func ComputeHash(r *audit.Record) string {
+	rw, err := toRow(r)
 	if err != nil {
 		return ""
 	}
@@ -542,7 +543,7 @@ func stringsJSON(v []string) string {
 
 // toRow encodes r as stored. It does not validate or fill anything: that is
 // prepare's job.
-func (r *Record) toRow() (*row, error) {
+func toRow(r *audit.Record) (*row, error) {
 	rw := &row{
 		id:             cleanText(r.ID),
 		seq:            r.Seq,
@@ -620,14 +621,14 @@ func (r *Record) toRow() (*row, error) {
 
 // toRecord decodes a stored row. Numbers inside filter values come back as
 // json.Number, so the record re-encodes to the same bytes.
-func (rw *row) toRecord() (Record, error) { return rw.decode(nil) }
+func (rw *row) toRecord() (audit.Record, error) { return rw.decode(nil) }
 
 // decode is toRecord. When src is the record rw was just made from, fields
 // whose strings are all valid UTF-8 are copied from it rather than decoded
 // (decoding would give them back unchanged): Append runs this for every
 // record, and decoding JSON is most of its cost.
-func (rw *row) decode(src *Record) (Record, error) {
-	rec := Record{
+func (rw *row) decode(src *audit.Record) (audit.Record, error) {
+	rec := audit.Record{
 		ID:             rw.id,
 		Seq:            rw.seq,
 		RequestID:      rw.requestID,
@@ -653,7 +654,7 @@ func (rw *row) decode(src *Record) (Record, error) {
 	} else {
 		t, err := time.Parse(TimeLayout, rw.at)
 		if err != nil {
-			return Record{}, fmt.Errorf("record seq %d: at %q: %w", rw.seq, rw.at, err)
+			return audit.Record{}, fmt.Errorf("record seq %d: at %q: %w", rw.seq, rw.at, err)
 		}
 		rec.At = t
 	}
@@ -668,22 +669,22 @@ func (rw *row) decode(src *Record) (Record, error) {
 	if src != nil && validStrings(src.Groups) {
 		rec.Groups = slices.Clone(src.Groups)
 	} else if err := decodeJSON("groups", rw.groups, &rec.Groups); err != nil {
-		return Record{}, err
+		return audit.Record{}, err
 	}
 	if src != nil && validStrings(src.Columns) {
 		rec.Columns = slices.Clone(src.Columns)
 	} else if err := decodeJSON("columns", rw.columns, &rec.Columns); err != nil {
-		return Record{}, err
+		return audit.Record{}, err
 	}
 	if src != nil && validMap(src.Masks) {
 		rec.Masks = maps.Clone(src.Masks)
 	} else if err := decodeJSON("masks", rw.masks, &rec.Masks); err != nil {
-		return Record{}, err
+		return audit.Record{}, err
 	}
 	// Filter values always need decoding: they come back as generic JSON.
 	if src == nil || len(src.RowFilters) > 0 {
 		if err := decodeJSON("row_filters", rw.rowFilters, &rec.RowFilters); err != nil {
-			return Record{}, err
+			return audit.Record{}, err
 		}
 	}
 	if rec.Groups == nil {
@@ -693,7 +694,7 @@ func (rw *row) decode(src *Record) (Record, error) {
 		rec.Columns = []string{}
 	}
 	if rec.RowFilters == nil {
-		rec.RowFilters = []Filter{}
+		rec.RowFilters = []audit.Filter{}
 	}
 	if rec.Masks == nil {
 		rec.Masks = map[string]string{}
@@ -721,9 +722,9 @@ func validMap(m map[string]string) bool {
 
 // validate rejects records the log must not hold, before they reach a batch
 // (where one bad record would fail everyone else's).
-func (r *Record) validate() error {
+func validate(r *audit.Record) error {
 	switch r.Decision {
-	case DecisionAllow, DecisionDeny, DecisionError:
+	case audit.DecisionAllow, audit.DecisionDeny, audit.DecisionError:
 	default:
 		return fmt.Errorf("decision %q is not one of allow, deny, error", r.Decision)
 	}

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 )
@@ -23,10 +24,10 @@ func TestMain(m *testing.M) {
 // harness is one real store plus a raw connection to its database, as the
 // database owner, for what an attacker with the owner's rights could do.
 type harness struct {
-	store Store
+	store audit.Store
 	table string
 	// reopen opens a second store on the same database.
-	reopen func(t *testing.T) Store
+	reopen func(t *testing.T) audit.Store
 	// exec runs sql as the owner, the append-only triggers in force.
 	exec func(t *testing.T, sql string) error
 	// bypass runs sql as the owner with the append-only triggers switched off.
@@ -35,7 +36,7 @@ type harness struct {
 
 func (h *harness) count(t *testing.T) int64 {
 	t.Helper()
-	recs, err := h.store.Search(context.Background(), Query{})
+	recs, err := h.store.Search(context.Background(), audit.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func (h *harness) count(t *testing.T) int64 {
 func newSQLiteHarness(t *testing.T) *harness {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "data", SQLiteFile)
-	open := func(t *testing.T) Store {
+	open := func(t *testing.T) audit.Store {
 		s, err := OpenSQLite(context.Background(), path)
 		if err != nil {
 			t.Fatal(err)
@@ -108,7 +109,7 @@ func newPostgresHarness(t *testing.T) *harness {
 
 func postgresHarness(t *testing.T, dsn string) *harness {
 	t.Helper()
-	open := func(t *testing.T) Store {
+	open := func(t *testing.T) audit.Store {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		s, err := OpenPostgres(ctx, dsn)
@@ -166,9 +167,9 @@ func mustTime(t testing.TB, s string) time.Time {
 	return at
 }
 
-func appendAll(t *testing.T, s Store, recs []Record) []Record {
+func appendAll(t *testing.T, s audit.Store, recs []audit.Record) []audit.Record {
 	t.Helper()
-	out := make([]Record, len(recs))
+	out := make([]audit.Record, len(recs))
 	for i := range recs {
 		out[i] = recs[i]
 		if err := s.Append(context.Background(), &out[i]); err != nil {

@@ -1,9 +1,10 @@
-package audit
+package auditlog
 
 import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/askmesh/askmesh/audit"
 	"io"
 	"slices"
 	"strings"
@@ -43,12 +44,12 @@ type Tally struct {
 	Last        time.Time `json:"last"`
 }
 
-func (t *Tally) add(r *Record, pii bool) {
+func (t *Tally) add(r *audit.Record, pii bool) {
 	t.Calls++
 	switch r.Decision {
-	case DecisionAllow:
+	case audit.DecisionAllow:
 		t.Allowed++
-	case DecisionDeny:
+	case audit.DecisionDeny:
 		t.Denied++
 	default:
 		t.Errors++
@@ -94,23 +95,23 @@ type DayTally struct {
 
 // Report is the compliance summary.
 type Report struct {
-	Since       time.Time    `json:"since,omitzero"`
-	Until       time.Time    `json:"until,omitzero"`
-	GeneratedAt time.Time    `json:"generated_at"`
-	Totals      Tally        `json:"totals"`
-	Users       int          `json:"users"`
-	Products    []ReportRow  `json:"products"`
-	Subjects    []ReportRow  `json:"subjects"`
-	PII         []PIIAccess  `json:"pii"`
-	Days        []DayTally   `json:"days"`
-	Chain       VerifyResult `json:"chain"`
+	Since       time.Time          `json:"since,omitzero"`
+	Until       time.Time          `json:"until,omitzero"`
+	GeneratedAt time.Time          `json:"generated_at"`
+	Totals      Tally              `json:"totals"`
+	Users       int                `json:"users"`
+	Products    []ReportRow        `json:"products"`
+	Subjects    []ReportRow        `json:"subjects"`
+	PII         []PIIAccess        `json:"pii"`
+	Days        []DayTally         `json:"days"`
+	Chain       audit.VerifyResult `json:"chain"`
 }
 
 // reportPage is how many records a report reads at a time.
 const reportPage = 5000
 
 // BuildReport reads the period's records and walks the whole chain.
-func BuildReport(ctx context.Context, store Store, o ReportOptions) (*Report, error) {
+func BuildReport(ctx context.Context, store audit.Store, o ReportOptions) (*Report, error) {
 	if !o.Since.IsZero() && !o.Until.IsZero() && !o.Until.After(o.Since) {
 		return nil, fmt.Errorf("audit report: until %s is not after since %s", o.Until.Format(time.RFC3339), o.Since.Format(time.RFC3339))
 	}
@@ -128,7 +129,7 @@ func BuildReport(ctx context.Context, store Store, o ReportOptions) (*Report, er
 	piiAcc := map[[2]string]*PIIAccess{}
 	days := map[time.Time]*DayTally{}
 
-	q := Query{Since: o.Since, Until: o.Until, Limit: reportPage}
+	q := audit.Query{Since: o.Since, Until: o.Until, Limit: reportPage}
 	for {
 		recs, err := store.Search(ctx, q)
 		if err != nil {
@@ -142,7 +143,7 @@ func BuildReport(ctx context.Context, store Store, o ReportOptions) (*Report, er
 				prod = CatalogProduct
 			}
 			var got, masked []string
-			if r.Decision == DecisionAllow {
+			if r.Decision == audit.DecisionAllow {
 				for _, c := range r.Columns {
 					if pii[r.Product][c] {
 						got = append(got, c)
@@ -182,9 +183,9 @@ func BuildReport(ctx context.Context, store Store, o ReportOptions) (*Report, er
 				days[day] = d
 			}
 			switch r.Decision {
-			case DecisionAllow:
+			case audit.DecisionAllow:
 				d.Allowed++
-			case DecisionDeny:
+			case audit.DecisionDeny:
 				d.Denied++
 			default:
 				d.Errors++

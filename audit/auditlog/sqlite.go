@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/askmesh/askmesh/audit"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -31,7 +32,7 @@ type SQLiteStore struct {
 	db *sql.DB
 }
 
-var _ Store = (*SQLiteStore)(nil)
+var _ audit.Store = (*SQLiteStore)(nil)
 
 // OpenSQLite opens (creating when missing, with mode 0600) the audit
 // database at path, brings its schema up to date and starts the
@@ -187,7 +188,7 @@ func (s *sqliteStorage) query(ctx context.Context, query string, args []any, fn 
 	return rows.Err()
 }
 
-func (s *sqliteStorage) search(ctx context.Context, q Query, fn func(*row) error) error {
+func (s *sqliteStorage) search(ctx context.Context, q audit.Query, fn func(*row) error) error {
 	query, args := sqliteDialect.searchSQL(sqliteTable, q)
 	return s.query(ctx, query, args, fn)
 }

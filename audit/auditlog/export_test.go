@@ -1,10 +1,11 @@
-package audit
+package auditlog
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/askmesh/askmesh/audit"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -12,13 +13,13 @@ import (
 	"time"
 )
 
-func exportRecord() Record {
-	return Record{
+func exportRecord() audit.Record {
+	return audit.Record{
 		ID: "r1", Seq: 1, At: time.Date(2026, 11, 2, 9, 0, 0, 5000, time.UTC), RequestID: "req", ConversationID: "conv",
 		Channel: "web", Subject: "erin@bank.example", Groups: []string{"retail-ops"}, Action: "product.query_records",
 		Tool: "query_records", Product: "customer-transactions", Arguments: json.RawMessage(`{"limit":5}`),
-		Columns: []string{"amount"}, RowFilters: []Filter{{Column: "region", Op: "=", Value: "europe"}},
-		Masks: map[string]string{"account_id": "last4"}, Decision: DecisionAllow, Reason: "", RowsReturned: 5,
+		Columns: []string{"amount"}, RowFilters: []audit.Filter{{Column: "region", Op: "=", Value: "europe"}},
+		Masks: map[string]string{"account_id": "last4"}, Decision: audit.DecisionAllow, Reason: "", RowsReturned: 5,
 		PolicyRevision: "rev", Model: "offline", Question: `Deposits, "Europe" & <co>`, DurationMS: 3,
 		PrevHash: GenesisHash, Hash: "h1",
 	}
@@ -26,7 +27,7 @@ func exportRecord() Record {
 
 func TestWriteJSONL(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteJSONL(&buf, []Record{exportRecord(), exportRecord()}); err != nil {
+	if err := WriteJSONL(&buf, []audit.Record{exportRecord(), exportRecord()}); err != nil {
 		t.Fatal(err)
 	}
 	line := `{"id":"r1","seq":1,"at":"2026-11-02T09:00:00.000005Z","request_id":"req","conversation_id":"conv","channel":"web",` +
@@ -42,7 +43,7 @@ func TestWriteJSONL(t *testing.T) {
 
 func TestWriteCSV(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteCSV(&buf, []Record{exportRecord()}); err != nil {
+	if err := WriteCSV(&buf, []audit.Record{exportRecord()}); err != nil {
 		t.Fatal(err)
 	}
 	want := "id,seq,at,request_id,conversation_id,channel,subject,groups,action,tool,product,arguments,columns,row_filters,masks," +
@@ -55,7 +56,7 @@ func TestWriteCSV(t *testing.T) {
 	}
 	// The header is the record's JSON field names, in order.
 	var names []string
-	rt := reflect.TypeFor[Record]()
+	rt := reflect.TypeFor[audit.Record]()
 	for i := range rt.NumField() {
 		names = append(names, rt.Field(i).Tag.Get("json"))
 	}
@@ -74,7 +75,7 @@ func TestFollow(t *testing.T) {
 	// the first one's records are seqs 1, 5, 9, 13.
 	appendRange := func(from, to int) {
 		for i := from; i <= to; i++ {
-			appendAll(t, s, []Record{sampleRecord(i)})
+			appendAll(t, s, []audit.Record{sampleRecord(i)})
 		}
 	}
 	appendRange(0, 5)
@@ -84,7 +85,7 @@ func TestFollow(t *testing.T) {
 	got := make(chan int64)
 	done := make(chan error, 1)
 	go func() {
-		done <- Follow(ctx, s, Query{AfterSeq: 1, Limit: 2, Desc: true, Subject: sampleRecord(0).Subject}, 5*time.Millisecond, func(r Record) error {
+		done <- Follow(ctx, s, audit.Query{AfterSeq: 1, Limit: 2, Desc: true, Subject: sampleRecord(0).Subject}, 5*time.Millisecond, func(r audit.Record) error {
 			got <- r.Seq
 			return nil
 		})
@@ -108,7 +109,7 @@ func TestFollow(t *testing.T) {
 	stop := errors.New("enough")
 	// Page size 2 reads on through the backlog without waiting.
 	var seen []int64
-	err = Follow(context.Background(), s, Query{Limit: 2}, time.Hour, func(r Record) error {
+	err = Follow(context.Background(), s, audit.Query{Limit: 2}, time.Hour, func(r audit.Record) error {
 		seen = append(seen, r.Seq)
 		if r.Seq == 7 {
 			return stop
@@ -121,7 +122,7 @@ func TestFollow(t *testing.T) {
 	if want := []int64{1, 2, 3, 4, 5, 6, 7}; !reflect.DeepEqual(seen, want) {
 		t.Errorf("followed %v, want %v", seen, want)
 	}
-	if err := Follow(context.Background(), s, Query{}, 0, func(Record) error { return nil }); err == nil || !strings.Contains(err.Error(), "not positive") {
+	if err := Follow(context.Background(), s, audit.Query{}, 0, func(audit.Record) error { return nil }); err == nil || !strings.Contains(err.Error(), "not positive") {
 		t.Errorf("zero interval: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/askmesh/askmesh/audit"
 )
 
 // Advisory lock keys ("askmesh" and a number). The chain lock serializes
@@ -30,7 +31,7 @@ type PostgresStore struct {
 	pool *pgxpool.Pool
 }
 
-var _ Store = (*PostgresStore)(nil)
+var _ audit.Store = (*PostgresStore)(nil)
 
 // OpenPostgres connects to dsn, brings the governance schema up to date
 // (when the role may; an insert-only role needs it done already) and starts
@@ -375,7 +376,7 @@ func (s *pgStorage) query(ctx context.Context, sql string, args []any, fn func(*
 	return rows.Err()
 }
 
-func (s *pgStorage) search(ctx context.Context, q Query, fn func(*row) error) error {
+func (s *pgStorage) search(ctx context.Context, q audit.Query, fn func(*row) error) error {
 	sql, args := postgresDialect.searchSQL(pgTable, q)
 	return s.query(ctx, sql, args, fn)
 }

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/askmesh/askmesh/audit"
 	"io"
 	"maps"
 	"reflect"
@@ -56,7 +57,7 @@ func TestCanonicalize(t *testing.T) {
 // The canonical form and the hash, written out by hand: this pins the
 // format auditors' tools reimplement.
 func TestComputeHashKnownAnswer(t *testing.T) {
-	rec := Record{
+	rec := audit.Record{
 		ID: "0190f5c2-7c3a-7000-8000-000000000001", Seq: 7,
 		At:        time.Date(2026, 11, 2, 10, 0, 0, 123456789, time.FixedZone("CET", 3600)),
 		RequestID: "req-1", ConversationID: "conv-1", Channel: "slack", Subject: "erin@bank.example",
@@ -64,9 +65,9 @@ func TestComputeHashKnownAnswer(t *testing.T) {
 		Product:    "customer-transactions",
 		Arguments:  json.RawMessage(`{"product": "customer-transactions", "limit": 50}`),
 		Columns:    []string{"amount", "account_id"},
-		RowFilters: []Filter{{Column: "region", Op: "=", Value: "europe"}},
+		RowFilters: []audit.Filter{{Column: "region", Op: "=", Value: "europe"}},
 		Masks:      map[string]string{"iban": "redact", "account_id": "last4"},
-		Decision:   DecisionAllow, Reason: "", RowsReturned: 50, PolicyRevision: "rev-1", Model: "offline",
+		Decision:   audit.DecisionAllow, Reason: "", RowsReturned: 50, PolicyRevision: "rev-1", Model: "offline",
 		Question: `Deposits "in Europe"`, DurationMS: 12,
 		PrevHash: "1111111111111111111111111111111111111111111111111111111111111111",
 	}
@@ -81,48 +82,48 @@ func TestComputeHashKnownAnswer(t *testing.T) {
 	sum := sha256.Sum256([]byte(rec.PrevHash + canonical))
 	want := hex.EncodeToString(sum[:])
 
-	rw, err := rec.toRow()
+	rw, err := toRow(&rec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := string(rw.canonical(nil)); got != canonical {
 		t.Errorf("canonical form\n got %s\nwant %s", got, canonical)
 	}
-	if got := rec.ComputeHash(); got != want {
+	if got := ComputeHash(&rec); got != want {
 		t.Errorf("ComputeHash = %s, want %s", got, want)
 	}
 	// Hash is not part of what is hashed.
 	rec.Hash = "anything"
-	if got := rec.ComputeHash(); got != want {
+	if got := ComputeHash(&rec); got != want {
 		t.Errorf("ComputeHash depends on Hash")
 	}
 
 	// Nil and empty hash alike; so do key order and spacing in arguments.
-	a := Record{Decision: DecisionDeny, At: rec.At, Arguments: json.RawMessage(`{"b":1, "a":2}`)}
-	b := Record{Decision: DecisionDeny, At: rec.At, Arguments: json.RawMessage(`{"a":2,"b":1}`), Groups: []string{},
-		Columns: []string{}, RowFilters: []Filter{}, Masks: map[string]string{}}
-	if a.ComputeHash() != b.ComputeHash() {
+	a := audit.Record{Decision: audit.DecisionDeny, At: rec.At, Arguments: json.RawMessage(`{"b":1, "a":2}`)}
+	b := audit.Record{Decision: audit.DecisionDeny, At: rec.At, Arguments: json.RawMessage(`{"a":2,"b":1}`), Groups: []string{},
+		Columns: []string{}, RowFilters: []audit.Filter{}, Masks: map[string]string{}}
+	if ComputeHash(&a) != ComputeHash(&b) {
 		t.Error("nil and empty fields hash differently")
 	}
 	// Every field counts.
-	for name, edit := range map[string]func(r *Record){
-		"id": func(r *Record) { r.ID = "x" }, "seq": func(r *Record) { r.Seq = 8 },
-		"at":           func(r *Record) { r.At = r.At.Add(time.Microsecond) },
-		"groups":       func(r *Record) { r.Groups = []string{"retail-ops", "x"} },
-		"arguments":    func(r *Record) { r.Arguments = json.RawMessage(`{"limit":51,"product":"customer-transactions"}`) },
-		"filter value": func(r *Record) { r.RowFilters = []Filter{{Column: "region", Op: "=", Value: "asia"}} },
-		"masks":        func(r *Record) { r.Masks = map[string]string{"iban": "redact"} },
-		"rows":         func(r *Record) { r.RowsReturned = 49 }, "duration": func(r *Record) { r.DurationMS = 13 },
-		"reason": func(r *Record) { r.Reason = " " }, "prev_hash": func(r *Record) { r.PrevHash = GenesisHash },
+	for name, edit := range map[string]func(r *audit.Record){
+		"id": func(r *audit.Record) { r.ID = "x" }, "seq": func(r *audit.Record) { r.Seq = 8 },
+		"at":           func(r *audit.Record) { r.At = r.At.Add(time.Microsecond) },
+		"groups":       func(r *audit.Record) { r.Groups = []string{"retail-ops", "x"} },
+		"arguments":    func(r *audit.Record) { r.Arguments = json.RawMessage(`{"limit":51,"product":"customer-transactions"}`) },
+		"filter value": func(r *audit.Record) { r.RowFilters = []audit.Filter{{Column: "region", Op: "=", Value: "asia"}} },
+		"masks":        func(r *audit.Record) { r.Masks = map[string]string{"iban": "redact"} },
+		"rows":         func(r *audit.Record) { r.RowsReturned = 49 }, "duration": func(r *audit.Record) { r.DurationMS = 13 },
+		"reason": func(r *audit.Record) { r.Reason = " " }, "prev_hash": func(r *audit.Record) { r.PrevHash = GenesisHash },
 	} {
 		r := rec
 		edit(&r)
-		if r.ComputeHash() == want {
+		if ComputeHash(&r) == want {
 			t.Errorf("changing %s does not change the hash", name)
 		}
 	}
-	unencodable := Record{Arguments: json.RawMessage(`{`)}
-	if bad := unencodable.ComputeHash(); bad != "" {
+	unencodable := audit.Record{Arguments: json.RawMessage(`{`)}
+	if bad := ComputeHash(&unencodable); bad != "" {
 		t.Errorf("ComputeHash of unencodable record = %q, want empty", bad)
 	}
 }
@@ -130,15 +131,15 @@ func TestComputeHashKnownAnswer(t *testing.T) {
 // A stored row decodes to a record that encodes back to the same bytes,
 // whatever the strings hold.
 func TestRowRoundTrip(t *testing.T) {
-	rec := Record{
-		ID: "id\x00\xff", At: time.Unix(1, 999), Decision: DecisionAllow,
+	rec := audit.Record{
+		ID: "id\x00\xff", At: time.Unix(1, 999), Decision: audit.DecisionAllow,
 		Groups:     []string{"a\x00", "b\xffc", "\u2028<&>", "tab\there"},
 		Columns:    []string{"é", ""},
-		RowFilters: []Filter{{Column: "c\x01", Op: "in", Value: []any{1.0, "x\x00", nil, true, map[string]any{"z": 1e300, "a": int64(-5)}}}},
+		RowFilters: []audit.Filter{{Column: "c\x01", Op: "in", Value: []any{1.0, "x\x00", nil, true, map[string]any{"z": 1e300, "a": int64(-5)}}}},
 		Masks:      map[string]string{"\x7f": "\x00"},
 		Arguments:  json.RawMessage(`{"s":"\ud83d\ude00 \u0000","n":[1e-7, 0.1]}`),
 	}
-	rw, err := rec.toRow()
+	rw, err := toRow(&rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func TestRowRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rw2, err := back.toRow()
+	rw2, err := toRow(&back)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,8 +156,8 @@ func TestRowRoundTrip(t *testing.T) {
 	}
 	// Append's shortcut (copying what need not be decoded) gives the same
 	// record as decoding, for clean and for invalid strings alike.
-	for _, src := range []Record{rec, sampleRecord(3), {Decision: DecisionDeny, Groups: []string{"ok"}, Masks: map[string]string{"a": "b"}}} {
-		srw, err := src.toRow()
+	for _, src := range []audit.Record{rec, sampleRecord(3), {Decision: audit.DecisionDeny, Groups: []string{"ok"}, Masks: map[string]string{"a": "b"}}} {
+		srw, err := toRow(&src)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +167,7 @@ func TestRowRoundTrip(t *testing.T) {
 			t.Errorf("decode shortcut differs:\n%#v\n%#v (%v, %v)", fast, slow, err1, err2)
 		}
 	}
-	if back.ComputeHash() != rec.ComputeHash() {
+	if ComputeHash(&back) != ComputeHash(&rec) {
 		t.Error("round trip changed the hash")
 	}
 	if strings.ContainsRune(rw.id, 0) || !json.Valid([]byte(rw.groups)) || !json.Valid([]byte(rw.rowFilters)) || !json.Valid([]byte(rw.masks)) {

@@ -1,10 +1,11 @@
-package audit
+package auditlog
 
 import (
 	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/askmesh/askmesh/audit"
 	"math/rand/v2"
 	"path/filepath"
 	"regexp"
@@ -18,7 +19,7 @@ var reportPII = map[string][]string{"customers": {"full_name", "email", "date_of
 
 // reportLog fills a fresh SQLite log with a month and a half of varied,
 // seeded activity and returns the store and a raw read connection.
-func reportLog(t *testing.T) (Store, *sql.DB) {
+func reportLog(t *testing.T) (audit.Store, *sql.DB) {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), SQLiteFile)
@@ -33,7 +34,7 @@ func reportLog(t *testing.T) (Store, *sql.DB) {
 	colSets := [][]string{{"customer_id", "region"}, {"customer_id", "full_name", "region"}, {"full_name", "email", "date_of_birth"}, {"email"}}
 	start := time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)
 	for i := range 600 {
-		r := &Record{
+		r := &audit.Record{
 			At:       start.Add(time.Duration(rnd.Int64N(int64(32 * 24 * time.Hour)))).Truncate(time.Second),
 			Subject:  users[rnd.IntN(len(users))],
 			Product:  products[rnd.IntN(len(products))],
@@ -43,16 +44,16 @@ func reportLog(t *testing.T) (Store, *sql.DB) {
 		}
 		switch n := rnd.IntN(10); {
 		case n < 6:
-			r.Decision = DecisionAllow
+			r.Decision = audit.DecisionAllow
 			r.RowsReturned = rnd.IntN(50)
 		case n < 9:
-			r.Decision = DecisionDeny
+			r.Decision = audit.DecisionDeny
 			r.Reason = "you are not in a group that may query " + r.Product
 		default:
-			r.Decision = DecisionError
+			r.Decision = audit.DecisionError
 			r.Reason = "unavailable"
 		}
-		if r.Product == "customers" && r.Decision == DecisionAllow {
+		if r.Product == "customers" && r.Decision == audit.DecisionAllow {
 			r.Columns = colSets[rnd.IntN(len(colSets))]
 			if rnd.IntN(2) == 0 && slices.Contains(r.Columns, "full_name") {
 				r.Masks = map[string]string{"full_name": "redact"}

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/examples/bank"
 	"github.com/askmesh/askmesh/internal/pgtest"
@@ -71,7 +72,7 @@ func TestPostgresOutageFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := store.Search(context.Background(), Query{})
+	recs, err := store.Search(context.Background(), audit.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestPostgresTwoReplicasOneChain(t *testing.T) {
 			t.Errorf("Verify = %+v, want an intact chain of %d", res, total)
 		}
 	}
-	recs, err := stores[0].Search(context.Background(), Query{})
+	recs, err := stores[0].Search(context.Background(), audit.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +269,7 @@ func TestPostgresInsertOnlyRoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	appendAll(t, owner, []Record{sampleRecord(0)})
+	appendAll(t, owner, []audit.Record{sampleRecord(0)})
 	owner.Close()
 
 	grants := strings.NewReplacer("askmesh_app", app, "askmesh_auditor", auditor).Replace(docGrants(t))
@@ -285,7 +286,7 @@ func TestPostgresInsertOnlyRoles(t *testing.T) {
 	if err := s.Ping(ctx); err != nil {
 		t.Errorf("Ping as the application role: %v", err)
 	}
-	appendAll(t, s, []Record{sampleRecord(1), sampleRecord(2)})
+	appendAll(t, s, []audit.Record{sampleRecord(1), sampleRecord(2)})
 	if res, err := s.Verify(ctx); err != nil || !res.OK || res.Records != 3 {
 		t.Errorf("Verify as the application role = %+v, %v", res, err)
 	}
@@ -352,7 +353,7 @@ func TestPostgresInsertOnlyRoles(t *testing.T) {
 // (the administrator's database-level GRANT is left out).
 func docGrants(t *testing.T) string {
 	t.Helper()
-	doc, err := os.ReadFile("../docs/audit.md")
+	doc, err := os.ReadFile("../../docs/audit.md")
 	if err != nil {
 		t.Fatal(err)
 	}

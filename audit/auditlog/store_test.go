@@ -1,10 +1,11 @@
-package audit
+package auditlog
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/askmesh/askmesh/audit"
 	"math"
 	"reflect"
 	"strings"
@@ -15,12 +16,12 @@ import (
 
 func TestAppendThenSearch(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, h *harness) {
-		in := []Record{
+		in := []audit.Record{
 			{
 				// Nil slices and map, no arguments, a local-zone time with nanoseconds.
 				At: time.Date(2026, 11, 2, 10, 0, 0, 123456789, time.FixedZone("CET", 3600)), Channel: "cli",
 				Subject: "frank@bank.example", Action: "product.query_records", Tool: "query_records",
-				Product: "loan-applications", Decision: DecisionDeny, Reason: "you are not in a group that may query loan-applications",
+				Product: "loan-applications", Decision: audit.DecisionDeny, Reason: "you are not in a group that may query loan-applications",
 				Model: "offline", Question: "List loans",
 			},
 			{
@@ -29,15 +30,15 @@ func TestAppendThenSearch(t *testing.T) {
 				Action: "product.query_records", Tool: "query_records", Product: "customer-transactions",
 				Arguments:  json.RawMessage(` {"limit": 50, "columns": ["amount", "account_id"], "product": "customer-transactions", "min": 12.50} `),
 				Columns:    []string{"amount", "account_id"},
-				RowFilters: []Filter{{Column: "region", Op: "=", Value: "europe"}, {Column: "amount", Op: ">=", Value: 12.5}, {Column: "tags", Op: "in", Value: map[string]any{"b": 1, "a": []int{1, 2}}}},
+				RowFilters: []audit.Filter{{Column: "region", Op: "=", Value: "europe"}, {Column: "amount", Op: ">=", Value: 12.5}, {Column: "tags", Op: "in", Value: map[string]any{"b": 1, "a": []int{1, 2}}}},
 				Masks:      map[string]string{"account_id": "last4", "iban": "redact"},
-				Decision:   DecisionAllow, RowsReturned: 50, PolicyRevision: "rev-1", Model: "gpt-4o",
+				Decision:   audit.DecisionAllow, RowsReturned: 50, PolicyRevision: "rev-1", Model: "gpt-4o",
 				Question: "Total deposits in Europe last week", DurationMS: 17,
 			},
 			{
 				// Text a database or a spreadsheet might choke on.
 				At: mustTime(t, "2026-11-02T09:00:01Z"), Channel: "web", Subject: "mallory@bank.example",
-				Action: "product.get_record", Tool: "get_record", Product: "customers", Decision: DecisionError,
+				Action: "product.get_record", Tool: "get_record", Product: "customers", Decision: audit.DecisionError,
 				Reason: "backend: connection refused", Question: "nul\x00 bad\xff utf8 <script>\"quotes\"\n,=cmd|' /C calc'!A0",
 				Arguments: json.RawMessage(`{"id":"cust-\u0000042","x":"\u003c"}`),
 			},
@@ -57,7 +58,7 @@ func TestAppendThenSearch(t *testing.T) {
 		if want := `{"columns":["amount","account_id"],"limit":50,"min":12.50,"product":"customer-transactions"}`; string(got[1].Arguments) != want {
 			t.Errorf("arguments = %s, want %s", got[1].Arguments, want)
 		}
-		wantFilters := []Filter{
+		wantFilters := []audit.Filter{
 			{Column: "region", Op: "=", Value: "europe"},
 			{Column: "amount", Op: ">=", Value: json.Number("12.5")},
 			{Column: "tags", Op: "in", Value: map[string]any{"a": []any{json.Number("1"), json.Number("2")}, "b": json.Number("1")}},
@@ -76,13 +77,13 @@ func TestAppendThenSearch(t *testing.T) {
 			if r.Seq != int64(i+1) || r.PrevHash != prev || len(r.Hash) != 64 {
 				t.Errorf("record %d: seq %d prev %s hash %s; want seq %d prev %s", i, r.Seq, r.PrevHash, r.Hash, i+1, prev)
 			}
-			if h := r.ComputeHash(); h != r.Hash {
+			if h := ComputeHash(&r); h != r.Hash {
 				t.Errorf("record %d: ComputeHash %s, stored %s", i, h, r.Hash)
 			}
 			prev = r.Hash
 		}
 
-		found, err := h.store.Search(context.Background(), Query{})
+		found, err := h.store.Search(context.Background(), audit.Query{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,13 +91,13 @@ func TestAppendThenSearch(t *testing.T) {
 			t.Errorf("Search returned\n%#v\nwant\n%#v", found, got)
 		}
 		for i, r := range found {
-			if r.ComputeHash() != r.Hash {
+			if ComputeHash(&r) != r.Hash {
 				t.Errorf("searched record %d does not re-hash to its hash", i)
 			}
 		}
 
 		// A second store on the same database sees the same chain.
-		again, err := h.reopen(t).Search(context.Background(), Query{})
+		again, err := h.reopen(t).Search(context.Background(), audit.Query{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +109,7 @@ func TestAppendThenSearch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := VerifyResult{OK: true, Records: 3, HeadSeq: 3, Head: got[2].Hash}
+		want := audit.VerifyResult{OK: true, Records: 3, HeadSeq: 3, Head: got[2].Hash}
 		if res != want {
 			t.Errorf("Verify = %+v, want %+v", res, want)
 		}
@@ -130,32 +131,32 @@ func TestSearch(t *testing.T) {
 			{"frank", "loan-applications", "error", "get_record", "2026-11-06T12:00:00Z"},
 			{"erin", "customer-transactions", "deny", "query_records", "2026-11-07T00:00:00Z"},
 		}
-		var recs []Record
+		var recs []audit.Record
 		for i, x := range log {
-			recs = append(recs, Record{ID: fmt.Sprintf("r%d", i+1), At: mustTime(t, x.at), Subject: x.subject + "@bank.example",
+			recs = append(recs, audit.Record{ID: fmt.Sprintf("r%d", i+1), At: mustTime(t, x.at), Subject: x.subject + "@bank.example",
 				Product: x.product, Decision: x.decision, Tool: x.tool, Action: "product." + x.tool})
 		}
 		appendAll(t, h.store, recs)
 
 		cases := []struct {
 			name string
-			q    Query
+			q    audit.Query
 			want []int64
 		}{
-			{"everything", Query{}, []int64{1, 2, 3, 4, 5, 6, 7}},
-			{"subject", Query{Subject: "frank@bank.example"}, []int64{2, 3, 6}},
-			{"product and decision", Query{Product: "customer-transactions", Decision: DecisionAllow}, []int64{1, 4}},
-			{"tool", Query{Tool: "query_records"}, []int64{1, 3, 5, 7}},
-			{"since inclusive, until exclusive", Query{Since: mustTime(t, "2026-11-03T08:15:00.000001Z"), Until: mustTime(t, "2026-11-05T00:00:00Z")}, []int64{3, 4}},
-			{"sub-microsecond bounds", Query{Since: mustTime(t, "2026-11-03T08:15:00.0000005Z"), Until: mustTime(t, "2026-11-04T23:59:59.9999995Z")}, []int64{3, 4}},
-			{"until a record's instant excludes it", Query{Since: mustTime(t, "2026-11-03T00:00:00Z"), Until: mustTime(t, "2026-11-04T23:59:59.999999Z")}, []int64{3}},
-			{"bounds in another zone", Query{Since: mustTime(t, "2026-11-05T01:00:00+01:00")}, []int64{5, 6, 7}},
-			{"after seq", Query{AfterSeq: 4}, []int64{5, 6, 7}},
-			{"limit", Query{Limit: 2}, []int64{1, 2}},
-			{"newest first", Query{Desc: true, Limit: 3}, []int64{7, 6, 5}},
-			{"subject, newest first, after seq", Query{Subject: "frank@bank.example", Desc: true, AfterSeq: 2}, []int64{6, 3}},
-			{"denials since the 3rd", Query{Decision: DecisionDeny, Since: mustTime(t, "2026-11-03T00:00:00Z")}, []int64{3, 7}},
-			{"nothing matches", Query{Subject: "nobody"}, []int64{}},
+			{"everything", audit.Query{}, []int64{1, 2, 3, 4, 5, 6, 7}},
+			{"subject", audit.Query{Subject: "frank@bank.example"}, []int64{2, 3, 6}},
+			{"product and decision", audit.Query{Product: "customer-transactions", Decision: audit.DecisionAllow}, []int64{1, 4}},
+			{"tool", audit.Query{Tool: "query_records"}, []int64{1, 3, 5, 7}},
+			{"since inclusive, until exclusive", audit.Query{Since: mustTime(t, "2026-11-03T08:15:00.000001Z"), Until: mustTime(t, "2026-11-05T00:00:00Z")}, []int64{3, 4}},
+			{"sub-microsecond bounds", audit.Query{Since: mustTime(t, "2026-11-03T08:15:00.0000005Z"), Until: mustTime(t, "2026-11-04T23:59:59.9999995Z")}, []int64{3, 4}},
+			{"until a record's instant excludes it", audit.Query{Since: mustTime(t, "2026-11-03T00:00:00Z"), Until: mustTime(t, "2026-11-04T23:59:59.999999Z")}, []int64{3}},
+			{"bounds in another zone", audit.Query{Since: mustTime(t, "2026-11-05T01:00:00+01:00")}, []int64{5, 6, 7}},
+			{"after seq", audit.Query{AfterSeq: 4}, []int64{5, 6, 7}},
+			{"limit", audit.Query{Limit: 2}, []int64{1, 2}},
+			{"newest first", audit.Query{Desc: true, Limit: 3}, []int64{7, 6, 5}},
+			{"subject, newest first, after seq", audit.Query{Subject: "frank@bank.example", Desc: true, AfterSeq: 2}, []int64{6, 3}},
+			{"denials since the 3rd", audit.Query{Decision: audit.DecisionDeny, Since: mustTime(t, "2026-11-03T00:00:00Z")}, []int64{3, 7}},
+			{"nothing matches", audit.Query{Subject: "nobody"}, []int64{}},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -175,7 +176,7 @@ func TestSearch(t *testing.T) {
 				}
 			})
 		}
-		if _, err := h.store.Search(context.Background(), Query{Limit: -1}); err == nil {
+		if _, err := h.store.Search(context.Background(), audit.Query{Limit: -1}); err == nil {
 			t.Error("a negative limit was accepted")
 		}
 	})
@@ -231,7 +232,7 @@ func TestConcurrentAppends(t *testing.T) {
 			t.Fatalf("%d records acknowledged, want %d", len(acked), writers*each)
 		}
 
-		found, err := h.store.Search(context.Background(), Query{})
+		found, err := h.store.Search(context.Background(), audit.Query{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,7 +259,7 @@ func TestConcurrentAppends(t *testing.T) {
 
 func TestAppendOnlyEnforcedByTheDatabase(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, h *harness) {
-		appendAll(t, h.store, []Record{sampleRecord(1), sampleRecord(2)})
+		appendAll(t, h.store, []audit.Record{sampleRecord(1), sampleRecord(2)})
 		stmts := []string{
 			"UPDATE " + h.table + ` SET "rows_returned" = 0 WHERE "seq" = 1`,
 			"UPDATE " + h.table + ` SET "reason" = 'x'`,
@@ -287,13 +288,13 @@ func TestAppendOnlyEnforcedByTheDatabase(t *testing.T) {
 func TestVerifyNamesTheTamperedRecord(t *testing.T) {
 	cases := []struct {
 		name    string
-		tamper  func(h *harness, recs []Record) string
+		tamper  func(h *harness, recs []audit.Record) string
 		seq     int64 // the record Verify must name
 		problem string
 	}{
 		{
 			name: "rows_returned altered",
-			tamper: func(h *harness, _ []Record) string {
+			tamper: func(h *harness, _ []audit.Record) string {
 				return "UPDATE " + h.table + ` SET "rows_returned" = 4999 WHERE "seq" = 3`
 			},
 			seq:     3,
@@ -301,7 +302,7 @@ func TestVerifyNamesTheTamperedRecord(t *testing.T) {
 		},
 		{
 			name: "reason altered",
-			tamper: func(h *harness, _ []Record) string {
+			tamper: func(h *harness, _ []audit.Record) string {
 				return "UPDATE " + h.table + ` SET "reason" = 'approved by policy' WHERE "seq" = 2`
 			},
 			seq:     2,
@@ -309,7 +310,7 @@ func TestVerifyNamesTheTamperedRecord(t *testing.T) {
 		},
 		{
 			name: "arguments reformatted",
-			tamper: func(h *harness, _ []Record) string {
+			tamper: func(h *harness, _ []audit.Record) string {
 				return "UPDATE " + h.table + ` SET "arguments" = ' ' || "arguments" WHERE "seq" = 4`
 			},
 			seq:     4,
@@ -317,22 +318,22 @@ func TestVerifyNamesTheTamperedRecord(t *testing.T) {
 		},
 		{
 			name:    "middle record deleted",
-			tamper:  func(h *harness, _ []Record) string { return "DELETE FROM " + h.table + ` WHERE "seq" = 3` },
+			tamper:  func(h *harness, _ []audit.Record) string { return "DELETE FROM " + h.table + ` WHERE "seq" = 3` },
 			seq:     4,
 			problem: "seq 4 follows seq 2: 1 record(s) missing",
 		},
 		{
 			name:    "first record deleted",
-			tamper:  func(h *harness, _ []Record) string { return "DELETE FROM " + h.table + ` WHERE "seq" = 1` },
+			tamper:  func(h *harness, _ []audit.Record) string { return "DELETE FROM " + h.table + ` WHERE "seq" = 1` },
 			seq:     2,
 			problem: "the chain starts at seq 2",
 		},
 		{
 			name: "record altered and re-hashed",
-			tamper: func(h *harness, recs []Record) string {
+			tamper: func(h *harness, recs []audit.Record) string {
 				r := recs[2]
 				r.RowsReturned = 0
-				return fmt.Sprintf(`UPDATE %s SET "rows_returned" = 0, "hash" = '%s' WHERE "seq" = 3`, h.table, r.ComputeHash())
+				return fmt.Sprintf(`UPDATE %s SET "rows_returned" = 0, "hash" = '%s' WHERE "seq" = 3`, h.table, ComputeHash(&r))
 			},
 			seq:     4,
 			problem: "does not link to seq 3",
@@ -343,7 +344,7 @@ func TestVerifyNamesTheTamperedRecord(t *testing.T) {
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
 					h := b.new(t)
-					var in []Record
+					var in []audit.Record
 					for i := range 5 {
 						r := sampleRecord(i)
 						r.ID = fmt.Sprintf("rec-%d", i+1)
@@ -368,14 +369,14 @@ func TestAppendRejectsBadRecords(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, h *harness) {
 		cases := []struct {
 			name string
-			edit func(r *Record)
+			edit func(r *audit.Record)
 			want string
 		}{
-			{"unknown decision", func(r *Record) { r.Decision = "maybe" }, `decision "maybe" is not one of allow, deny, error`},
-			{"arguments not JSON", func(r *Record) { r.Arguments = json.RawMessage(`{"a":`) }, "arguments"},
-			{"two JSON values", func(r *Record) { r.Arguments = json.RawMessage(`{} {}`) }, "trailing data"},
-			{"negative rows", func(r *Record) { r.RowsReturned = -1 }, "rows_returned -1 is out of range"},
-			{"filter value JSON cannot hold", func(r *Record) { r.RowFilters = []Filter{{Column: "amount", Op: ">", Value: math.NaN()}} }, "row filter 0 (amount)"},
+			{"unknown decision", func(r *audit.Record) { r.Decision = "maybe" }, `decision "maybe" is not one of allow, deny, error`},
+			{"arguments not JSON", func(r *audit.Record) { r.Arguments = json.RawMessage(`{"a":`) }, "arguments"},
+			{"two JSON values", func(r *audit.Record) { r.Arguments = json.RawMessage(`{} {}`) }, "trailing data"},
+			{"negative rows", func(r *audit.Record) { r.RowsReturned = -1 }, "rows_returned -1 is out of range"},
+			{"filter value JSON cannot hold", func(r *audit.Record) { r.RowFilters = []audit.Filter{{Column: "amount", Op: ">", Value: math.NaN()}} }, "row filter 0 (amount)"},
 		}
 		for _, c := range cases {
 			rec := sampleRecord(0)
@@ -401,7 +402,7 @@ func TestDuplicateIDFailsOnlyItsOwnAppend(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, h *harness) {
 		first := sampleRecord(0)
 		first.ID = "dup"
-		appendAll(t, h.store, []Record{first})
+		appendAll(t, h.store, []audit.Record{first})
 
 		const n = 40
 		errs := make([]error, n)
@@ -480,7 +481,7 @@ func TestCloseCommitsQueuedAppendsThenRefuses(t *testing.T) {
 				t.Errorf("append %d: %v, want success or ErrClosed", i, err)
 			}
 		}
-		found, err := h.reopen(t).Search(context.Background(), Query{})
+		found, err := h.reopen(t).Search(context.Background(), audit.Query{})
 		if err != nil {
 			t.Fatal(err)
 		}

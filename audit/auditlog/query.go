@@ -1,6 +1,7 @@
-package audit
+package auditlog
 
 import (
+	"github.com/askmesh/askmesh/audit"
 	"strconv"
 	"strings"
 	"time"
@@ -75,7 +76,7 @@ func ceilMicro(t time.Time) time.Time {
 
 // searchSQL builds the review query over table for q; every value is a
 // parameter.
-func (d dialect) searchSQL(table string, q Query) (string, []any) {
+func (d dialect) searchSQL(table string, q audit.Query) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
