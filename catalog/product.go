@@ -45,7 +45,10 @@ const (
 const (
 	BackendSQLite   = "sqlite"
 	BackendPostgres = "postgres"
-	BackendREST     = "rest"
+	// BackendMySQL is MySQL or MariaDB; the binding's schema is the MySQL
+	// database (the DSN's default database when empty).
+	BackendMySQL = "mysql"
+	BackendREST  = "rest"
 	// BackendAudit binds a product to askmesh's own audit store (access-audit).
 	BackendAudit = "audit"
 )
@@ -168,9 +171,9 @@ type Binding struct {
 	// Database names the SQLite file (<data-dir>/<Database>.db) for sqlite,
 	// and is the logical database of the domain for postgres.
 	Database string
-	Schema   string // postgres schema
+	Schema   string // postgres schema; mysql database (optional)
 	Table    string
-	// DSNEnv names the environment variable holding the PostgreSQL DSN, so
+	// DSNEnv names the environment variable holding the PostgreSQL or MySQL DSN, so
 	// descriptors never contain credentials.
 	DSNEnv string
 	// DSN is set only at run time, when askmesh itself binds a product (the

@@ -15,7 +15,7 @@ var (
 	logicalTypes   = []string{TypeString, TypeInteger, TypeNumber, TypeBoolean, TypeDate, TypeTimestamp}
 	classes        = []string{ClassPublic, ClassInternal, ClassConfidential, ClassPII, ClassRestricted}
 	capabilities   = []string{CapRecords, CapMetrics, CapGet, CapAnomalies}
-	backendKinds   = []string{BackendSQLite, BackendPostgres, BackendREST, BackendAudit}
+	backendKinds   = []string{BackendSQLite, BackendPostgres, BackendMySQL, BackendREST, BackendAudit}
 	grantActions   = []string{ActionRecords, ActionMetrics}
 	seeable        = []string{ClassConfidential, ClassPII}
 	maskKinds      = []string{"redact", "last4", "hash"}
@@ -628,6 +628,8 @@ func (r *resolver) binding() {
 		need("table", b.Table)
 	case BackendPostgres:
 		need("schema", b.Schema)
+		need("table", b.Table)
+	case BackendMySQL:
 		need("table", b.Table)
 	case BackendREST:
 		need("url", b.URL)

@@ -224,7 +224,7 @@ func TestAuditBindingIsRefused(t *testing.T) {
 	defer s.Close()
 	p := demoProduct(t, "access-audit")
 	_, err := s.QueryMetrics(ctx(t), tools.MetricsPlan{Product: p, Metrics: []string{"access_count"}})
-	if err == nil || err.Error() != `access-audit is unavailable: the SQL store serves sqlite and postgres bindings, not "audit"` {
+	if err == nil || err.Error() != `access-audit is unavailable: the SQL store serves sqlite, postgres and mysql bindings, not "audit"` {
 		t.Fatalf("err = %v", err)
 	}
 }

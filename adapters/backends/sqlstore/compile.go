@@ -53,6 +53,7 @@ const (
 	aliasValue = "$value"
 	subMeans   = "$means"
 	subStats   = "$stats"
+	subAgg     = "$agg"
 	periodName = "period"
 )
 
@@ -106,6 +107,16 @@ func (b *builder) ref(c catalog.Column) string {
 		return quote(b.qual) + "." + quote(c.Name)
 	}
 	return quote(c.Name)
+}
+
+// exactRef is a column reference where its values are compared for
+// equality, grouped or counted as distinct: text by code point in every
+// dialect, whatever collation a MySQL column has.
+func (b *builder) exactRef(c catalog.Column) string {
+	if c.Type == catalog.TypeString {
+		return b.d.exact(b.ref(c))
+	}
+	return b.ref(c)
 }
 
 // orderRef is a column reference as a sort key or in an ordering
@@ -254,7 +265,7 @@ func (b *builder) condition(f tools.Condition) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ref := b.ref(c)
+	ref := b.exactRef(c)
 	switch f.Op {
 	case tools.OpIsNull:
 		return ref + " IS NULL", nil
@@ -302,7 +313,7 @@ func (b *builder) condition(f tools.Condition) (string, error) {
 		if c.Type != catalog.TypeString || !ok {
 			return "", fmt.Errorf("filter on %s: contains needs a text column and a text value", c.Name)
 		}
-		return ref + " " + b.d.likeOp() + " " + b.param("%"+likeEscaper.Replace(s)+"%") + ` ESCAPE '\'`, nil
+		return b.d.contains(b.ref(c), b.param("%"+likeEscaper.Replace(s)+"%")), nil
 	}
 	return "", fmt.Errorf("filter on %s: unknown operator %q", c.Name, f.Op)
 }
@@ -436,7 +447,7 @@ func (b *builder) recordOrder(order []tools.Sort) (string, error) {
 			return fmt.Errorf("order by: %w", err)
 		}
 		seen[s.Field] = true
-		keys = append(keys, b.orderRef(c)+direction(s.Desc))
+		keys = append(keys, b.d.sortKey(b.orderRef(c), s.Desc))
 		return nil
 	}
 	for _, s := range order {
@@ -460,15 +471,6 @@ func (b *builder) recordOrder(order []tools.Sort) (string, error) {
 		}
 	}
 	return " ORDER BY " + strings.Join(keys, ", "), nil
-}
-
-// direction is the sort direction; NULLs sort last either way, in both
-// dialects (their defaults differ).
-func direction(desc bool) string {
-	if desc {
-		return " DESC NULLS LAST"
-	}
-	return " ASC NULLS LAST"
 }
 
 // compileRecords compiles query_records: the page and the count of all
@@ -526,7 +528,7 @@ func compileGet(d dialect, plan tools.GetPlan) (stmt, []outCol, bool, error) {
 	if err != nil {
 		return stmt{}, cols, false, nil
 	}
-	parts := []string{b.ref(key) + " = " + b.param(kv)}
+	parts := []string{b.exactRef(key) + " = " + b.param(kv)}
 	for _, f := range plan.Filters {
 		s, err := b.condition(f)
 		if err != nil {
@@ -608,7 +610,11 @@ func compileMetrics(d dialect, plan tools.MetricsPlan, r tools.Range, ordered bo
 			return nil, fmt.Errorf("%s has a column named period, which clashes with the time grain's period column", b.p.Name)
 		}
 		groupCols[g] = c
-		selects = append(selects, b.ref(c))
+		sel := b.exactRef(c)
+		if sel != b.ref(c) {
+			sel += " AS " + quote(c.Name) // named for the outer query below
+		}
+		selects = append(selects, sel)
 		q.cols = append(q.cols, outCol{name: c.Name, typ: c.Type})
 	}
 	q.nGroup = len(q.cols)
@@ -636,15 +642,7 @@ func compileMetrics(d dialect, plan tools.MetricsPlan, r tools.Range, ordered bo
 		if isIntegerExpr(b.p, m.Expr) {
 			oc.typ, oc.kind = catalog.TypeInteger, kindMetricInt
 		}
-		if d == postgresDialect {
-			// One numeric representation per kind, whatever the column types
-			// (bigint, numeric, float8) the aggregate produced.
-			if oc.kind == kindMetricInt {
-				expr = "CAST(" + expr + " AS BIGINT)"
-			} else {
-				expr = d.toReal(expr)
-			}
-		}
+		expr = d.metricValue(expr, oc.kind == kindMetricInt)
 		selects = append(selects, expr+" AS "+quote(m.Name))
 		q.cols = append(q.cols, oc)
 		q.metrics = append(q.metrics, m)
@@ -666,6 +664,12 @@ func compileMetrics(d dialect, plan tools.MetricsPlan, r tools.Range, ordered bo
 		if err != nil {
 			return nil, err
 		}
+		if d == mysqlDialect {
+			// MySQL cannot sort by an expression over an aggregate's alias
+			// ("m" IS NULL), which NULLs-last needs: the aggregate becomes
+			// a derived table whose columns can be sorted on freely.
+			sql = "SELECT * FROM (" + sql + ") AS " + quote(subAgg)
+		}
 		q.limit = clampLimit(plan.Limit, tools.DefaultLimit)
 		sql += order + " LIMIT " + b.param(int64(q.limit+1))
 	}
@@ -686,11 +690,11 @@ func (b *builder) metricsOrder(plan tools.MetricsPlan, q *metricsQuery, groupCol
 		seen[s.Field] = true
 		switch c, isGroup := groupCols[s.Field]; {
 		case s.Field == periodName && plan.Grain != "":
-			keys = append(keys, quote(periodName)+direction(s.Desc))
+			keys = append(keys, b.d.sortKey(quote(periodName), s.Desc))
 		case isGroup:
-			keys = append(keys, b.orderRef(c)+direction(s.Desc))
+			keys = append(keys, b.d.sortKey(b.orderRef(c), s.Desc))
 		case seenMetricIn(q.metrics, s.Field):
-			keys = append(keys, quote(s.Field)+direction(s.Desc))
+			keys = append(keys, b.d.sortKey(quote(s.Field), s.Desc))
 		default:
 			return fmt.Errorf("cannot order by %q: it is not a metric, group column or period of this query", s.Field)
 		}
@@ -751,17 +755,9 @@ func (b *builder) expr(e catalog.Expr, depth int) (string, error) {
 			return "", errors.New("number out of range")
 		}
 		if e.Value == math.Trunc(e.Value) && math.Abs(e.Value) <= 1<<53 {
-			p := b.param(int64(e.Value))
-			if b.d == postgresDialect {
-				return "CAST(" + p + " AS BIGINT)", nil
-			}
-			return p, nil
+			return b.d.numberParam(b.param(int64(e.Value)), true), nil
 		}
-		p := b.param(e.Value)
-		if b.d == postgresDialect {
-			return b.d.toReal(p), nil
-		}
-		return p, nil
+		return b.d.numberParam(b.param(e.Value), false), nil
 	case nil:
 		return "", errors.New("empty expression")
 	}
@@ -793,7 +789,7 @@ func (b *builder) agg(a *catalog.Agg, depth int) (string, error) {
 	case catalog.AggCount:
 		return "COUNT(" + ref + ")", nil
 	case catalog.AggCountDistinct:
-		return "COUNT(DISTINCT " + ref + ")", nil
+		return "COUNT(DISTINCT " + b.exactRef(c) + ")", nil
 	case catalog.AggSum, catalog.AggAvg, catalog.AggMin, catalog.AggMax:
 		if c.Type != catalog.TypeInteger && c.Type != catalog.TypeNumber {
 			return "", fmt.Errorf("%s(%s): %s is not numeric", a.Func, c.Name, c.Name)
@@ -830,7 +826,7 @@ func (b *builder) cond(c catalog.Cond, depth int) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		ref := b.ref(col)
+		ref := b.exactRef(col)
 		if op != "=" && op != "<>" {
 			ref = b.orderRef(col)
 		}
@@ -840,7 +836,7 @@ func (b *builder) cond(c catalog.Cond, depth int) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return b.inList(col, b.ref(col), c.Not, c.Values)
+		return b.inList(col, b.exactRef(col), c.Not, c.Values)
 	case *catalog.BoolColumn:
 		col, err := b.column(c.Column)
 		if err != nil {
@@ -946,7 +942,7 @@ func compileAnomalies(d dialect, plan tools.AnomaliesPlan) (*anomaliesQuery, err
 		if err != nil {
 			return nil, err
 		}
-		partition = "OVER (PARTITION BY " + quote(gc.Name) + ")"
+		partition = "OVER (PARTITION BY " + b.exactRef(gc) + ")"
 	}
 
 	// The columns the outer queries read: the requested ones, and those the

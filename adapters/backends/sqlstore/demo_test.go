@@ -21,7 +21,7 @@ import (
 
 func demoBackends(t *testing.T) []*backend {
 	t.Helper()
-	return []*backend{sqliteBackend(t, banktest.SQLiteDir(t)), postgresBackend(t, banktest.Postgres(t))}
+	return []*backend{sqliteBackend(t, banktest.SQLiteDir(t)), postgresBackend(t, banktest.Postgres(t)), mysqlBackend(t, banktest.MySQL(t))}
 }
 
 // ts is a timestamp literal both dialects read: SQLite compares it as text
@@ -36,6 +36,21 @@ func expand(b *backend, query string) string {
 	return macro.ReplaceAllStringFunc(query, func(m string) string {
 		parts := macro.FindStringSubmatch(m)
 		grain, col := parts[1], parts[2]
+		if b.name == "mysql" {
+			// The tests' own buckets, as DATE values.
+			switch grain {
+			case "day":
+				return "DATE(" + col + ")"
+			case "week":
+				// DAYOFWEEK is 1 on Sunday: back to the Monday on or before.
+				return "SUBDATE(DATE(" + col + "), (DAYOFWEEK(" + col + ") + 5) % 7)"
+			case "month":
+				return "(MAKEDATE(YEAR(" + col + "), 1) + INTERVAL (MONTH(" + col + ") - 1) MONTH)"
+			case "quarter":
+				return "(MAKEDATE(YEAR(" + col + "), 1) + INTERVAL (QUARTER(" + col + ") - 1) * 3 MONTH)"
+			}
+			return "MAKEDATE(YEAR(" + col + "), 1)"
+		}
 		if b.name == "sqlite" {
 			switch grain {
 			case "day":
@@ -767,10 +782,10 @@ func TestDemoAnomalies(t *testing.T) {
 }
 
 // TestDemoSameOnBothDialects: a table of requests gives identical Results
-// on SQLite and PostgreSQL, columns, values, counts and notes alike.
+// on SQLite, PostgreSQL and MySQL, columns, values, counts and notes alike.
 func TestDemoSameOnBothDialects(t *testing.T) {
 	backends := demoBackends(t)
-	sq, pg := backends[0], backends[1]
+	sq, others := backends[0], backends[1:]
 	type request struct {
 		name string
 		run  func(b *backend) (*tools.Result, error)
@@ -820,20 +835,22 @@ func TestDemoSameOnBothDialects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := r.run(pg)
-			if err != nil {
-				t.Fatal(err)
-			}
 			if len(a.Rows) == 0 {
 				t.Fatal("no rows: the request compares nothing")
 			}
-			if !reflect.DeepEqual(a, b) {
-				for i := range min(len(a.Rows), len(b.Rows)) {
-					if !reflect.DeepEqual(a.Rows[i], b.Rows[i]) {
-						t.Fatalf("row %d differs:\nsqlite:   %#v\npostgres: %#v", i, a.Rows[i], b.Rows[i])
-					}
+			for _, other := range others {
+				b, err := r.run(other)
+				if err != nil {
+					t.Fatalf("%s: %v", other.name, err)
 				}
-				t.Fatalf("results differ:\nsqlite:   %+v\npostgres: %+v", a, b)
+				if !reflect.DeepEqual(a, b) {
+					for i := range min(len(a.Rows), len(b.Rows)) {
+						if !reflect.DeepEqual(a.Rows[i], b.Rows[i]) {
+							t.Fatalf("row %d differs:\nsqlite: %#v\n%s: %#v", i, a.Rows[i], other.name, b.Rows[i])
+						}
+					}
+					t.Fatalf("results differ:\nsqlite: %+v\n%s: %+v", a, other.name, b)
+				}
 			}
 		})
 	}

@@ -58,7 +58,7 @@ func TestConfigurationErrors(t *testing.T) {
 		{"no data dir", Options{}, p, "loan-applications is unavailable: no SQLite data directory is configured"},
 		{"no DSN", Options{SQLiteDir: t.TempDir()}, &pg,
 			"loan-applications is unavailable: no PostgreSQL DSN: the environment variable ASKMESH_TEST_UNSET_DSN is not set and no default DSN is configured"},
-		{"rest binding", Options{}, &rest, `loan-applications is unavailable: the SQL store serves sqlite and postgres bindings, not "rest"`},
+		{"rest binding", Options{}, &rest, `loan-applications is unavailable: the SQL store serves sqlite, postgres and mysql bindings, not "rest"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

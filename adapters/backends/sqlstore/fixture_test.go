@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/internal/mysqltest"
 	"github.com/askmesh/askmesh/internal/pgtest"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -130,7 +131,9 @@ func fixtureBackends(t *testing.T) []*backend {
 	createSQLite(t, dir, p, rows)
 	dsn := pgtest.NewDatabase(t)
 	createPostgres(t, dsn, p, rows)
-	return []*backend{sqliteBackend(t, dir), postgresBackend(t, dsn)}
+	my := mysqltest.NewDatabase(t)
+	createMySQL(t, my, p, rows)
+	return []*backend{sqliteBackend(t, dir), postgresBackend(t, dsn), mysqlBackend(t, my)}
 }
 
 // --- the Go reference ---

@@ -162,7 +162,7 @@ func FuzzCompile(f *testing.F) {
 		if variant&1 == 1 {
 			safe.s = s // the column name is part of the shape
 		}
-		for _, d := range []dialect{sqliteDialect, postgresDialect} {
+		for _, d := range []dialect{sqliteDialect, postgresDialect, mysqlDialect} {
 			got := compileAll(d, fp)
 			ref := compileAll(d, safe.plans(products))
 			for i, st := range got {
@@ -195,10 +195,12 @@ var (
 		"ORDER", "BY", "ASC", "DESC", "NULLS", "LAST", "GROUP", "LIMIT", "OFFSET", "AS", "COUNT", "SUM", "AVG", "MIN", "MAX",
 		"DISTINCT", "CASE", "WHEN", "THEN", "ELSE", "END", "CAST", "REAL", "DOUBLE", "PRECISION", "BIGINT", "NULLIF",
 		"TIMESTAMP", "TIMESTAMPTZ", "AT", "TIME", "ZONE", "COLLATE", "OVER", "PARTITION", "TRUE",
-		"to_char", "date_trunc", "substr", "date")
+		"to_char", "date_trunc", "substr", "date",
+		"LOWER", "SIGNED", "BINARY", "DATE_FORMAT", "DATE_SUB", "DATE", "INTERVAL", "WEEKDAY", "DAY", "CONCAT", "YEAR", "LPAD", "QUARTER")
 	sqlLiterals = set(`\`, "UTC", "YYYY-MM-DD", "day", "week", "month", "quarter", "year", "-6 days", "weekday 1",
-		"-01", "-01-01", "01", "03", "04", "06", "07", "09", "10")
-	fixedIdents = set(aliasMean, aliasVar, aliasValue, subMeans, subStats, periodName, "C")
+		"-01", "-01-01", "01", "03", "04", "06", "07", "09", "10",
+		"%Y-%m-%d", "%Y-%m-01", "%Y-01-01", "-", "0")
+	fixedIdents = set(aliasMean, aliasVar, aliasValue, subMeans, subStats, subAgg, periodName, "C")
 )
 
 func set(xs ...string) map[string]bool {
@@ -254,7 +256,7 @@ func checkSQL(t *testing.T, d dialect, p *catalog.Product, st *stmt) {
 				fail("literal %q is not one the compiler writes", text)
 			}
 			i = j + 1
-		case c == '?' && d == sqliteDialect:
+		case c == '?' && d != postgresDialect:
 			params++
 			i++
 		case c == '$' && d == postgresDialect:
@@ -304,7 +306,7 @@ func TestCompileSeeds(t *testing.T) {
 				for vi, s := range strs {
 					in := fuzzInput{uint8(pi), uint8(ci), uint8(oi), uint8(vi*37) &^ 1, s, int64(1700000000 + vi), 12.5}
 					fp := in.plans(products)
-					for _, d := range []dialect{sqliteDialect, postgresDialect} {
+					for _, d := range []dialect{sqliteDialect, postgresDialect, mysqlDialect} {
 						for _, st := range compileAll(d, fp) {
 							if st != nil {
 								checkSQL(t, d, p, st)

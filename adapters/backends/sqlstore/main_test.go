@@ -9,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -143,6 +145,82 @@ func postgresBackend(t testing.TB, dsn string) *backend {
 	}
 }
 
+// mysqlBackend serves the products' data from the default database of the
+// MySQL/MariaDB dsn.
+func mysqlBackend(t testing.TB, dsn string) *backend {
+	s := New(Options{MySQLDSN: dsn})
+	t.Cleanup(s.Close)
+	db := rawMySQL(t, dsn)
+	return &backend{
+		name:  "mysql",
+		store: s,
+		bind: func(p *catalog.Product) *catalog.Product {
+			q := *p
+			q.Binding = catalog.Binding{Kind: catalog.BackendMySQL, Table: p.Binding.Table}
+			return &q
+		},
+		raw: func(t testing.TB, p *catalog.Product, query string, args ...any) [][]any {
+			t.Helper()
+			query = mysqlRaw(query)
+			rows, err := db.QueryContext(context.Background(), query, args...)
+			if err != nil {
+				t.Fatalf("raw mysql query %s: %v", query, err)
+			}
+			defer rows.Close()
+			cols, _ := rows.Columns()
+			var out [][]any
+			for rows.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, vals)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		},
+	}
+}
+
+// rawMySQL is a plain connection for hand-written SQL: the server's own
+// sql_mode, times read as UTC.
+func rawMySQL(t testing.TB, dsn string) *sql.DB {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ParseTime, cfg.Loc = true, time.UTC
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+var (
+	tsLiteral = regexp.MustCompile(`'(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?Z'`)
+	nullsLast = regexp.MustCompile(`([a-z_]+) NULLS LAST`)
+)
+
+// mysqlRaw translates the tests' hand-written SQL into MySQL: timestamp
+// literals in MySQL's form, NULLS LAST (which MySQL lacks) as a leading IS
+// NULL key, and "1.0 *" (real arithmetic in SQLite, exact in PostgreSQL) as
+// a double: MySQL's 1.0 is a DECIMAL, whose quotients keep only four more
+// places than their operands.
+func mysqlRaw(query string) string {
+	query = strings.ReplaceAll(query, "1.0 * ", "1e0 * ")
+	query = tsLiteral.ReplaceAllString(query, "'$1 $2'")
+	return nullsLast.ReplaceAllString(query, "$1 IS NULL, $1")
+}
+
 // --- building tables from Go values, in each storage layout ---
 
 // createSQLite writes rows into the product's table in <dir>/<database>.db,
@@ -222,6 +300,31 @@ func createPostgres(t testing.TB, dsn string, p *catalog.Product, rows [][]any) 
 	}
 }
 
+// createMySQL writes rows into the product's table in the default database
+// of dsn with native types. Text columns get a case-insensitive collation,
+// as a deployment's database usually has: results must still come out as
+// on SQLite.
+func createMySQL(t testing.TB, dsn string, p *catalog.Product, rows [][]any) {
+	t.Helper()
+	db := rawMySQL(t, dsn)
+	var defs, marks []string
+	for _, c := range p.Columns {
+		typ := map[string]string{catalog.TypeString: "VARCHAR(255) COLLATE utf8mb4_general_ci", catalog.TypeInteger: "BIGINT",
+			catalog.TypeNumber: "DECIMAL(12,2)", catalog.TypeBoolean: "BOOLEAN", catalog.TypeDate: "DATE", catalog.TypeTimestamp: "DATETIME(6)"}[c.Type]
+		defs = append(defs, c.Name+" "+typ)
+		marks = append(marks, "?")
+	}
+	if _, err := db.Exec("CREATE TABLE " + p.Binding.Table + " (" + strings.Join(defs, ", ") + ") CHARACTER SET utf8mb4"); err != nil {
+		t.Fatal(err)
+	}
+	ins := "INSERT INTO " + p.Binding.Table + " VALUES (" + strings.Join(marks, ", ") + ")"
+	for _, r := range rows {
+		if _, err := db.Exec(ins, r...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // --- normalizing hand-written SQL results, independently of the store ---
 
 // want converts raw rows of hand-written SQL into the values a Result holds,
@@ -247,6 +350,9 @@ func wantValue(t testing.TB, v any, kind string) any {
 	if v == nil {
 		return nil
 	}
+	if b, ok := v.([]byte); ok {
+		v = string(b) // MySQL's text and decimals
+	}
 	switch {
 	case kind == "int":
 		switch x := v.(type) {
@@ -258,6 +364,12 @@ func wantValue(t testing.TB, v any, kind string) any {
 			return int64(x)
 		case pgtype.Numeric:
 			return int64(math.Round(floatOf(t, x)))
+		case string:
+			n, err := strconv.ParseInt(x, 10, 64)
+			if err != nil {
+				t.Fatalf("%q is not an integer", x)
+			}
+			return n
 		}
 	case kind == "text":
 		switch x := v.(type) {
@@ -309,6 +421,12 @@ func floatOf(t testing.TB, v any) float64 {
 		return float64(x)
 	case int32:
 		return float64(x)
+	case string:
+		f, err := strconv.ParseFloat(x, 64)
+		if err != nil {
+			t.Fatalf("%q is not a number", x)
+		}
+		return f
 	case pgtype.Numeric:
 		r, ok := new(big.Rat).SetString(x.Int.String())
 		if !ok {

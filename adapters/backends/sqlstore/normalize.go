@@ -14,7 +14,7 @@ import (
 )
 
 // Result values are normalized so that the same request gives the same
-// Result on SQLite and PostgreSQL: string, int64, float64 (decimals rounded
+// Result on SQLite, PostgreSQL and MySQL: string, int64, float64 (decimals rounded
 // to 2 places, metrics to their precision), bool, timestamps as RFC 3339 UTC
 // text to the second, dates as YYYY-MM-DD, NULL as nil.
 
@@ -161,6 +161,8 @@ func toBool(v any) (any, error) {
 		return t != 0, nil
 	case string:
 		return strconv.ParseBool(t)
+	case []byte: // MySQL's text protocol
+		return strconv.ParseBool(string(t))
 	}
 	return nil, fmt.Errorf("%T is not a boolean", v)
 }

@@ -35,6 +35,9 @@ type Options struct {
 	// PostgresDSN serves postgres bindings that carry neither a run-time DSN
 	// nor a dsnEnv whose variable is set.
 	PostgresDSN string
+	// MySQLDSN does the same for mysql bindings (a go-sql-driver DSN,
+	// user:password@tcp(host:3306)/database).
+	MySQLDSN string
 	// QueryTimeout bounds every query (default DefaultQueryTimeout).
 	QueryTimeout time.Duration
 }
@@ -49,6 +52,7 @@ type Store struct {
 	closed bool
 	files  map[string]*sql.DB       // by SQLite file path
 	pools  map[string]*pgxpool.Pool // by DSN
+	mysqls map[string]*sql.DB       // by DSN
 }
 
 var _ tools.Backend = (*Store)(nil)
@@ -58,7 +62,7 @@ func New(opts Options) *Store {
 	if opts.QueryTimeout <= 0 {
 		opts.QueryTimeout = DefaultQueryTimeout
 	}
-	return &Store{opts: opts, files: map[string]*sql.DB{}, pools: map[string]*pgxpool.Pool{}}
+	return &Store{opts: opts, files: map[string]*sql.DB{}, pools: map[string]*pgxpool.Pool{}, mysqls: map[string]*sql.DB{}}
 }
 
 // Close closes every open file and pool. Queries after Close fail.
@@ -73,6 +77,10 @@ func (s *Store) Close() {
 	for k, p := range s.pools {
 		p.Close()
 		delete(s.pools, k)
+	}
+	for k, db := range s.mysqls {
+		_ = db.Close() // read-only transactions: nothing to lose
+		delete(s.mysqls, k)
 	}
 }
 
@@ -90,8 +98,11 @@ func (s *Store) source(ctx context.Context, p *catalog.Product) (querier, dialec
 	case catalog.BackendPostgres:
 		pool, err := s.pgPool(p)
 		return pool, postgresDialect, err
+	case catalog.BackendMySQL:
+		db, err := s.mysqlDB(p)
+		return db, mysqlDialect, err
 	}
-	return nil, 0, fmt.Errorf("the SQL store serves sqlite and postgres bindings, not %q", p.Binding.Kind)
+	return nil, 0, fmt.Errorf("the SQL store serves sqlite, postgres and mysql bindings, not %q", p.Binding.Kind)
 }
 
 func (s *Store) sqliteDB(ctx context.Context, p *catalog.Product) (*sqliteDB, error) {
@@ -140,10 +151,14 @@ func (s *Store) sqliteDB(ctx context.Context, p *catalog.Product) (*sqliteDB, er
 	return &sqliteDB{db}, nil
 }
 
-// dsn picks the PostgreSQL DSN of a binding: one askmesh bound at run time,
-// else the binding's environment variable, else the store's default.
+// dsn picks the PostgreSQL or MySQL DSN of a binding: one askmesh bound at
+// run time, else the binding's environment variable, else the store's default.
 func (s *Store) dsn(p *catalog.Product) (string, error) {
 	b := p.Binding
+	engine, def := "PostgreSQL", s.opts.PostgresDSN
+	if b.Kind == catalog.BackendMySQL {
+		engine, def = "MySQL", s.opts.MySQLDSN
+	}
 	if b.DSN != "" {
 		return b.DSN, nil
 	}
@@ -152,13 +167,13 @@ func (s *Store) dsn(p *catalog.Product) (string, error) {
 			return v, nil
 		}
 	}
-	if s.opts.PostgresDSN != "" {
-		return s.opts.PostgresDSN, nil
+	if def != "" {
+		return def, nil
 	}
 	if b.DSNEnv != "" {
-		return "", fmt.Errorf("no PostgreSQL DSN: the environment variable %s is not set and no default DSN is configured", b.DSNEnv)
+		return "", fmt.Errorf("no %s DSN: the environment variable %s is not set and no default DSN is configured", engine, b.DSNEnv)
 	}
-	return "", errors.New("no PostgreSQL DSN is configured")
+	return "", fmt.Errorf("no %s DSN is configured", engine)
 }
 
 func (s *Store) pgPool(p *catalog.Product) (*pgPool, error) {
@@ -204,6 +219,11 @@ func (q *sqliteDB) query(ctx context.Context, st stmt) ([][]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return scanAll(rows)
+}
+
+// scanAll reads every row of a database/sql result as driver values.
+func scanAll(rows *sql.Rows) ([][]any, error) {
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {

@@ -21,9 +21,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	_ "modernc.org/sqlite" // driver "sqlite"
 
 	"github.com/askmesh/askmesh/examples/bank/bankgen"
+	"github.com/askmesh/askmesh/internal/mysqltest"
 	"github.com/askmesh/askmesh/internal/pgtest"
 )
 
@@ -121,6 +123,103 @@ func Postgres(t testing.TB) string {
 		t.Fatalf("banktest: %v", err)
 	}
 	return dsn
+}
+
+// MySQL returns the DSN of a fresh MySQL/MariaDB database of t's own
+// (mysqltest) holding the test data's tables (every domain's, in that one
+// database); it is dropped when t ends. Tests are skipped, loudly, when no
+// server answers.
+//
+// Loading the mesh row by row takes MariaDB tens of seconds, so it is
+// loaded once into a template database kept on the server (named by the
+// generator version and options, like the SQLite cache) and each test's
+// database is copied from it on the server.
+func MySQL(t testing.TB) string {
+	t.Helper()
+	dsn := mysqltest.NewDatabase(t)
+	mysqlOnce.Do(func() { mysqlTmpl, mysqlErr = mysqlTemplate(mysqltest.Admin(t)) })
+	if mysqlErr != nil {
+		t.Fatalf("banktest: MySQL template: %v", mysqlErr)
+	}
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatalf("banktest: %v", err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for _, tr := range Manifest(t).Tables {
+		for _, q := range []string{
+			"CREATE TABLE `" + tr.Table + "` LIKE `" + mysqlTmpl + "`.`" + tr.Table + "`",
+			"INSERT INTO `" + tr.Table + "` SELECT * FROM `" + mysqlTmpl + "`.`" + tr.Table + "`",
+		} {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatalf("banktest: %s: %v", q, err)
+			}
+		}
+	}
+	return dsn
+}
+
+var (
+	mysqlOnce sync.Once
+	mysqlTmpl string
+	mysqlErr  error
+)
+
+// mysqlTemplate makes sure the template database holds the whole test
+// data, loading it when it does not; a server-wide named lock keeps
+// concurrent test processes from loading it twice, and a marker table
+// written last says it is whole.
+func mysqlTemplate(admin string) (string, error) {
+	name := "askmesh_banktest_" + strings.TrimPrefix(filepath.Base(cacheDir()), "askmesh-banktest-")
+	name = strings.ReplaceAll(name, "-", "_")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	db, err := sql.Open("mysql", admin)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 600)", name).Scan(&got); err != nil || got.Int64 != 1 {
+		return "", fmt.Errorf("lock %s: %v", name, err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", name) //nolint:errcheck // the lock also ends with the connection
+	var n int
+	err = conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'banktest_complete'", name).Scan(&n)
+	if err != nil {
+		return "", err
+	}
+	if n == 1 {
+		return name, nil
+	}
+	for _, q := range []string{"DROP DATABASE IF EXISTS `" + name + "`", "CREATE DATABASE `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return "", err
+		}
+	}
+	dataOnce.Do(func() { data, dataErr = bankgen.Generate(context.Background(), Options()) })
+	if dataErr != nil {
+		return "", dataErr
+	}
+	cfg, err := mysql.ParseDSN(admin)
+	if err != nil {
+		return "", err
+	}
+	cfg.DBName = name
+	if err := data.LoadMySQL(ctx, cfg.FormatDSN()); err != nil {
+		return "", err
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE `"+name+"`.banktest_complete (ok INT)"); err != nil {
+		return "", err
+	}
+	return name, nil
 }
 
 // Files are the SQLite files of a data directory, <database>.db, opened
