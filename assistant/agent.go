@@ -187,6 +187,7 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (*Ans
 		msgs = append(msgs, reply.Message)
 		if len(reply.Message.ToolCalls) == 0 {
 			ans.Text = strings.TrimSpace(reply.Message.Content)
+			ans.Outcome, ans.Unmatched, ans.Clarification = reply.Outcome, reply.Unmatched, reply.Clarification
 			final = true
 			break
 		}

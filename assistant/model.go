@@ -55,6 +55,12 @@ type Reply struct {
 	Message      Message `json:"message"`
 	Usage        Usage   `json:"usage"`
 	FinishReason string  `json:"finish_reason,omitempty"`
+	// Outcome, Unmatched and Clarification are set on a final reply by
+	// models that know them (the offline planner); the agent copies them
+	// onto the Answer.
+	Outcome       string         `json:"outcome,omitempty"`
+	Unmatched     []string       `json:"unmatched,omitempty"`
+	Clarification *Clarification `json:"clarification,omitempty"`
 }
 
 // Model is a chat model with tool calling. Generate returns the model's

@@ -44,6 +44,16 @@ func (p *Planner) compose(in *intent, outs []outcome) string {
 	case kindNote:
 		return strings.Join(in.notes, " ")
 	}
+	switch {
+	case len(in.parts) > 0:
+		return p.partsText(in, outs)
+	case in.define != nil:
+		return p.definitionText(in, outs)
+	case in.share != nil:
+		if s, ok := p.shareText(in, outs); ok {
+			return s
+		}
+	}
 	var parts, denials, errs, notes []string
 	addNote := func(n string) {
 		if n != "" && !slices.Contains(notes, n) {
@@ -507,7 +517,16 @@ func (p *Planner) metricsText(args tools.QueryMetricsArgs, v *toolView) string {
 		shown := min(len(v.Rows), 5)
 		var ss []string
 		for _, row := range v.Rows[:shown] {
-			ss = append(ss, groupName(row)+" "+val(row, m0)+cmpText(row, v, m0, unit0, prec0, cmpPeriod, true))
+			// Metrics shown beside the ranking one ("with their budget").
+			var beside []string
+			for _, m := range metrics[1:] {
+				beside = append(beside, textfmt.Humanize(m)+" "+val(row, m))
+			}
+			with := ""
+			if len(beside) > 0 {
+				with = " (" + strings.Join(beside, ", ") + ")"
+			}
+			ss = append(ss, groupName(row)+" "+val(row, m0)+with+cmpText(row, v, m0, unit0, prec0, cmpPeriod, true))
 		}
 		more := ""
 		if n := v.RowCount - shown; n > 0 {

@@ -1,6 +1,9 @@
 package planner
 
 import (
+	"regexp"
+	"slices"
+
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -26,6 +29,15 @@ type dataBase struct {
 func (p *Planner) base(a *analysis, prod *catalog.Product) *dataBase {
 	d := &dataBase{prod: prod, in: &intent{kind: kindData, product: prod}}
 	d.metrics, d.strong, d.used = p.metricsOf(a, prod)
+	// "top 3 campaigns by conversions, with their budget": the metric
+	// after "by" ranks, the others are shown beside it.
+	if by := p.byMetric(a, prod); by != "" {
+		if !d.strong {
+			d.metrics = nil
+		}
+		d.metrics = append([]string{by}, slices.DeleteFunc(d.metrics, func(m string) bool { return m == by })...)
+		d.strong = true
+	}
 	d.filters = p.valueFilters(a, prod, d.used)
 	d.filters = append(d.filters, p.numericFilters(a, prod)...)
 	d.tr = a.w.rangeArg
@@ -34,6 +46,22 @@ func (p *Planner) base(a *analysis, prod *catalog.Product) *dataBase {
 		d.tr = ""
 	}
 	return d
+}
+
+var byRe = regexp.MustCompile(`\b(?:ranked |sorted |ordered )?by\s+(?:the\s+)?(?:most\s+|number of\s+)?`)
+
+// byMetric is a metric named right after "by" ("by conversions"): an
+// ordering, not a grouping.
+func (p *Planner) byMetric(a *analysis, prod *catalog.Product) string {
+	for _, loc := range byRe.FindAllStringIndex(a.free, -1) {
+		k := tokenAt(a.toks, loc[1])
+		for _, m := range a.ms {
+			if k >= 0 && m.product == prod && m.kind == mMetric && m.i == k {
+				return m.metric
+			}
+		}
+	}
+	return ""
 }
 
 // shape reads on from base: a ranking, a superlative, and whether the

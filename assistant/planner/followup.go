@@ -2,11 +2,15 @@ package planner
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/internal/textfmt"
 	"github.com/askmesh/askmesh/tools"
 )
 
@@ -66,6 +70,9 @@ func (p *Planner) followUp(a *analysis, prev *previousTurn) *intent {
 	prod, ok := p.cat.Get(prodName)
 	if !ok {
 		return nil
+	}
+	if in := p.referToResult(a, prev, prod); in != nil {
+		return in
 	}
 	cue := a.has(followCueRe)
 	audit := p.auditProduct() == prod
@@ -147,6 +154,16 @@ func (p *Planner) followUp(a *analysis, prev *previousTurn) *intent {
 				args.OrderBy = retarget(args.OrderBy, metrics[0], args.GroupBy)
 			}
 			if len(group) > 0 {
+				// "and by type?" after "mortgage approval rate": a filter
+				// on the new breakdown's column would leave one row.
+				args.Filters = slices.DeleteFunc(args.Filters, func(f tools.Filter) bool {
+					if f.Op == tools.OpEq && slices.Contains(group, f.Column) {
+						in.notes = append(in.notes, fmt.Sprintf("I dropped the filter %s %v of the previous question, as the breakdown is by %s.",
+							textfmt.Humanize(f.Column), f.Value, textfmt.Humanize(f.Column)))
+						return true
+					}
+					return false
+				})
 				args.GroupBy = group
 				args.Limit = 0
 				args.OrderBy = nil
@@ -240,4 +257,67 @@ func productArgOf(raw json.RawMessage) string {
 	}
 	_ = json.Unmarshal(raw, &a)
 	return a.Product
+}
+
+var (
+	// refExtremeRe: "the largest one", "which one is the highest?".
+	refExtremeRe = regexp.MustCompile(`^\W*(?:and\s+|so\s+|ok\s+)?(?:(?:which|what|who)(?:\s+one|\s+of them)?\s+)?(?:(?:is|was|were|are|had|has)\s+)?(?:the\s+)?(largest|biggest|highest|top|most|smallest|lowest|least|fewest|best|worst)(?:\s+(?:one|of them|of those))?\W*$`)
+	// refShowRe: "show them", "list those".
+	refShowRe = regexp.MustCompile(`^\W*(?:ok\s+|okay\s+|and\s+|now\s+|can you\s+|please\s+)?(?:show|list|display|see|give)\s+(?:me\s+)?(?:them|those|these|the (?:rows|records|list|details)|those (?:rows|records)|the (?:underlying )?(?:rows|records))\W*$`)
+)
+
+// referToResult reads a follow-up that refers to the previous result
+// rather than changing it: "the largest one" picks the top row of the
+// previous breakdown; "show them" lists the records behind the previous
+// figure, with its filters and period.
+func (p *Planner) referToResult(a *analysis, prev *previousTurn, prod *catalog.Product) *intent {
+	c := prev.calls[0]
+	if m := refExtremeRe.FindStringSubmatch(a.low); m != nil {
+		desc := !slices.Contains([]string{"smallest", "lowest", "least", "fewest", "worst"}, m[1])
+		in := &intent{kind: kindData, product: prod, followUp: true}
+		switch c.Name {
+		case tools.ToolQueryMetrics:
+			var args tools.QueryMetricsArgs
+			if json.Unmarshal(c.Arguments, &args) != nil {
+				return nil
+			}
+			if len(args.GroupBy) == 0 && args.TimeGrain == "" {
+				return &intent{kind: kindNote, product: prod, outcome: assistant.OutcomeDeclined, notes: []string{
+					"The previous answer was a single figure, so there is no largest one to pick; ask for a breakdown first (\"by region\")."}}
+			}
+			if strings.Contains(args.Metrics[0], "cost") && (m[1] == "best" || m[1] == "worst") {
+				desc = !desc
+			}
+			args.OrderBy = []tools.OrderBy{{Field: args.Metrics[0], Direction: dirName(desc)}}
+			args.Limit = 1
+			in.calls = []plannedCall{{c.Name, args}}
+		case tools.ToolQueryRecords:
+			var args tools.QueryRecordsArgs
+			if json.Unmarshal(c.Arguments, &args) != nil {
+				return nil
+			}
+			field := measureColumn(prod)
+			if field == "" {
+				return nil
+			}
+			args.OrderBy = []tools.OrderBy{{Field: field, Direction: dirName(desc)}}
+			args.Limit, args.Cursor = 1, ""
+			in.calls = []plannedCall{{c.Name, args}}
+		default:
+			return nil
+		}
+		return in
+	}
+	if refShowRe.MatchString(a.low) && c.Name == tools.ToolQueryMetrics {
+		var args tools.QueryMetricsArgs
+		if json.Unmarshal(c.Arguments, &args) != nil {
+			return nil
+		}
+		rec := tools.QueryRecordsArgs{Product: args.Product, Filters: args.Filters, TimeRange: args.TimeRange}
+		if prod.TimeColumn != "" {
+			rec.OrderBy = []tools.OrderBy{{Field: prod.TimeColumn, Direction: "desc"}}
+		}
+		return &intent{kind: kindData, product: prod, followUp: true, calls: []plannedCall{{tools.ToolQueryRecords, rec}}}
+	}
+	return nil
 }

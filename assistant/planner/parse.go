@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -50,6 +51,16 @@ type intent struct {
 	followUp  bool
 	limitSeen bool   // a singular superlative ("the largest withdrawal")
 	rule      string // the rule that planned it (rules.go)
+
+	// outcome overrides the outcome read from the results: declined or
+	// clarify for intents that compute nothing on purpose.
+	outcome   string
+	unmatched []string                 // concepts of the question the catalog has no match for
+	clarify   *assistant.Clarification // the question back, for outcome clarify
+	parts     []*intent                // a question in several parts: one intent each
+	partText  []string                 // the parts' own wording
+	share     *shareSpec               // a share: calls[0] counts the subset, calls[1] the whole
+	define    *catalog.Metric          // a definition: the metric defined
 }
 
 // analysis is one question read once: tokens, time, catalog mentions.

@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/askmesh/askmesh/assistant"
@@ -80,7 +81,7 @@ func (p *Planner) Generate(ctx context.Context, req assistant.ModelRequest, onTe
 			}
 			return p.toolCalls(in.calls, steps), nil
 		}
-		return p.text(p.compose(in, nil), onText), nil
+		return p.answer(in, nil, onText), nil
 	}
 	// A discovery question that also asks who owns the data: describe the
 	// top hit once the search is in.
@@ -89,7 +90,86 @@ func (p *Planner) Generate(ctx context.Context, req assistant.ModelRequest, onTe
 			return p.toolCalls([]plannedCall{{tools.ToolDescribe, tools.DescribeArgs{Product: v.Products[0].Name}}}, steps), nil
 		}
 	}
-	return p.text(p.compose(in, outs), onText), nil
+	return p.answer(in, outs, onText), nil
+}
+
+// answer writes the final reply and says what kind of answer it is.
+func (p *Planner) answer(in *intent, outs []outcome, onText func(string)) *assistant.Reply {
+	r := p.text(p.compose(in, outs), onText)
+	r.Outcome, r.Unmatched, r.Clarification = verdict(in, outs), in.allUnmatched(), in.clarify
+	return r
+}
+
+// verdict is the answer's outcome: declined when nothing was computed (no
+// match, a refusal, nothing the asker may see), clarify when asking back,
+// partial when some part was left out, else answered.
+func verdict(in *intent, outs []outcome) string {
+	if in.outcome != "" {
+		return in.outcome
+	}
+	switch in.kind {
+	case kindHelp:
+		return assistant.OutcomeAnswered
+	case kindUnknown, kindNote:
+		return assistant.OutcomeDeclined
+	}
+	if len(in.parts) > 0 {
+		var got []string
+		for i, part := range in.parts {
+			got = append(got, verdict(part, partOutcomes(in, outs, i)))
+		}
+		switch {
+		case !slices.ContainsFunc(got, func(s string) bool { return s != assistant.OutcomeAnswered }):
+			return assistant.OutcomeAnswered
+		case slices.Contains(got, assistant.OutcomeAnswered) || slices.Contains(got, assistant.OutcomePartial):
+			return assistant.OutcomePartial
+		case slices.Contains(got, assistant.OutcomeClarify):
+			return assistant.OutcomeClarify
+		}
+		return assistant.OutcomeDeclined
+	}
+	ok, bad := 0, 0
+	for _, o := range outs {
+		if o.status == statusOK {
+			ok++
+		} else {
+			bad++
+		}
+	}
+	switch {
+	case ok == 0 && len(outs) > 0:
+		return assistant.OutcomeDeclined
+	case bad > 0 || len(in.unmatched) > 0:
+		return assistant.OutcomePartial
+	}
+	return assistant.OutcomeAnswered
+}
+
+// allUnmatched is every part's unmatched concepts.
+func (in *intent) allUnmatched() []string {
+	out := slices.Clone(in.unmatched)
+	for _, part := range in.parts {
+		for _, u := range part.allUnmatched() {
+			if !slices.Contains(out, u) {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
+
+// partOutcomes are the results of part i's calls: parts ask their calls
+// in order, in one turn.
+func partOutcomes(in *intent, outs []outcome, i int) []outcome {
+	start := 0
+	for k := 0; k < i; k++ {
+		start += len(in.parts[k].calls)
+	}
+	end := start + len(in.parts[i].calls)
+	if start > len(outs) {
+		return nil
+	}
+	return outs[start:min(end, len(outs))]
 }
 
 // toolCalls builds the reply asking for calls; ids are deterministic.

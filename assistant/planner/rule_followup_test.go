@@ -9,5 +9,29 @@ func TestRuleFollowUp(t *testing.T) {
 		{history: []string{"new customers last month"}, q: "and by channel?", rule: "follow-up"},
 		// A question of its own after another is read afresh.
 		{history: []string{"new customers last month"}, q: "What was the mortgage approval rate last quarter?", rule: "metrics"},
+		{history: []string{"new customers by channel last month"}, q: "which one is the largest?", rule: "follow-up"},
+		{history: []string{"how many fraud complaints this week"}, q: "show them", rule: "follow-up"},
 	})
+	p := testPlanner(t)
+	// "the largest one" picks the top row of the previous breakdown.
+	hist := converse(t, p, "new customers by channel last month")
+	got, _ := plan(t, p, hist, "which one is the largest?")
+	want := `query_metrics {"product":"customer-acquisition","metrics":["new_customers"],"group_by":["channel"],"time_range":"last_month","order_by":[{"field":"new_customers","direction":"desc"}],"limit":1}`
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("largest one: %q, want %q", got, want)
+	}
+	// "show them" lists the records behind the figure.
+	hist = converse(t, p, "how many fraud complaints this week")
+	got, _ = plan(t, p, hist, "show them")
+	want = `query_records {"product":"customer-interactions","filters":[{"column":"topic","op":"=","value":"fraud"}],"time_range":"this_week","order_by":[{"field":"occurred_at","direction":"desc"}]}`
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("show them: %q, want %q", got, want)
+	}
+	// A new breakdown drops the filter it contradicts.
+	hist = converse(t, p, "What was the mortgage approval rate last quarter?")
+	got, _ = plan(t, p, hist, "and by type?")
+	want = `query_metrics {"product":"loan-applications","metrics":["approval_rate"],"group_by":["loan_type"],"time_range":"last_quarter","order_by":[{"field":"approval_rate","direction":"desc"}]}`
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("by type: %q, want %q", got, want)
+	}
 }

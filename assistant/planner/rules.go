@@ -44,10 +44,16 @@ func init() {
 		ruleFollowUp,
 		ruleGetRecord,
 		ruleDiscover,
+		ruleDefinition,
 		ruleDescribe,
 		ruleAudit,
+		ruleMultiPart,
+		ruleUnmatched,
+		ruleAmbiguous,
 		ruleNoProduct,
 		ruleAnomalies,
+		ruleShare,
+		ruleCompareValues,
 		ruleRecords,
 		ruleBrief,
 		ruleMetrics,
@@ -61,11 +67,15 @@ type features struct {
 	a    *analysis
 	prev *previousTurn
 
-	empty        bool // nothing asked
-	help         bool // "hi", "what can you do"
-	discover     bool // "what data do we have about ..."
-	describeLead bool // starts with "describe"
-	describe     bool // schema, owner, freshness words
+	empty        bool     // nothing asked
+	help         bool     // "hi", "what can you do"
+	discover     bool     // "what data do we have about ..."
+	describeLead bool     // starts with "describe"
+	describe     bool     // schema, owner, freshness words
+	definition   bool     // "how is X defined", "what counts as X"
+	share        bool     // "share of", "percentage of", "proportion"
+	compare      bool     // "compare", "vs", "versus"
+	parts        []string // the question's parts, when it asks several things
 	howMany      bool
 	anomaly      bool
 	brief        bool
@@ -75,6 +85,8 @@ type features struct {
 	product *catalog.Product // the product the question points at, if any
 	scores  []scored
 	audit   *catalog.Product // the access-log product when the question is about it
+
+	unmatched []string // phrases naming a measure or value the catalog lacks
 }
 
 func (p *Planner) features(q string, prev *previousTurn, now time.Time) *features {
@@ -85,6 +97,10 @@ func (p *Planner) features(q string, prev *previousTurn, now time.Time) *feature
 	f.discover = a.has(discoverRe)
 	f.describeLead = a.has(describeLeadRe)
 	f.describe = a.has(describeRe)
+	f.definition = a.has(definitionRe)
+	f.share = a.has(shareRe)
+	f.compare = a.has(compareRe)
+	f.parts = splitParts(q)
 	f.howMany = a.has(howManyRe)
 	f.anomaly = a.has(anomalyRe)
 	f.brief = a.has(briefRe)
@@ -94,6 +110,7 @@ func (p *Planner) features(q string, prev *previousTurn, now time.Time) *feature
 	if ap := p.auditProduct(); ap != nil && p.auditCue(a, ap) {
 		f.audit = ap
 	}
+	f.unmatched = p.unmatchedConcepts(a)
 	return f
 }
 

@@ -1,0 +1,102 @@
+package planner
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// partSplitRe finds where a question starts asking something else: "...
+// last month, and what share was approved?".
+var partSplitRe = regexp.MustCompile(`(?i)(?:,?\s+and\s+|;\s*|\?\s+|,\s+)(what|how|which|who|where|is|are|did|does|do)\b`)
+
+// splitParts splits a question in several parts into them, or returns nil.
+func splitParts(q string) []string {
+	locs := partSplitRe.FindAllStringSubmatchIndex(q, -1)
+	if len(locs) == 0 {
+		return nil
+	}
+	var parts []string
+	start := 0
+	for _, l := range locs {
+		parts = append(parts, q[start:l[0]])
+		start = l[2]
+	}
+	parts = append(parts, q[start:])
+	var out []string
+	for _, s := range parts {
+		if s = strings.Trim(s, " ,;?"); s != "" {
+			out = append(out, s+"?")
+		}
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	return out
+}
+
+// ruleMultiPart answers each part of "How many loan applications last
+// month, and what share was approved?" on its own, through the rule
+// table. A later part that names no period or product takes the first
+// part's, as people mean; its own filters are its own, so a word of one
+// part ("approved") never filters another.
+var ruleMultiPart = rule{
+	name:    "multi-part",
+	applies: func(f *features) bool { return len(f.parts) >= 2 },
+	plan: func(p *Planner, a *analysis, f *features) *intent {
+		now := a.now
+		first := p.analyze(f.parts[0], now)
+		period := ""
+		for _, sp := range first.w.spans {
+			period += " " + first.low[sp[0]:sp[1]]
+		}
+		firstProd, _ := p.chooseProduct(first, false)
+		in := &intent{kind: kindData, product: firstProd}
+		known := 0
+		for i, text := range f.parts {
+			ask := text
+			if i > 0 {
+				pa := p.analyze(text, now)
+				body := strings.TrimSuffix(ask, "?")
+				if len(pa.w.spans) == 0 && period != "" {
+					body += period
+				}
+				if prod, _ := p.chooseProduct(pa, false); prod == nil && firstProd != nil {
+					body += " (" + firstProd.Name + ")"
+				}
+				ask = body + "?"
+			}
+			var prev *previousTurn
+			if i == 0 {
+				prev = f.prev
+			}
+			part := p.parse(ask, prev, now)
+			if part.kind != kindUnknown && part.kind != kindHelp {
+				known++
+			}
+			in.parts = append(in.parts, part)
+			in.partText = append(in.partText, text)
+			in.calls = append(in.calls, part.calls...)
+		}
+		if known == 0 {
+			return nil
+		}
+		return in
+	},
+}
+
+// partsText writes each part's answer in turn.
+func (p *Planner) partsText(in *intent, outs []outcome) string {
+	var out []string
+	for i, part := range in.parts {
+		var s string
+		switch part.kind {
+		case kindUnknown, kindHelp:
+			s = fmt.Sprintf("For %q I could not work out which data product and figures it is about, so I did not guess.", in.partText[i])
+		default:
+			s = p.compose(part, partOutcomes(in, outs, i))
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "\n")
+}

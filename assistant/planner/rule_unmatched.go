@@ -1,0 +1,167 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/catalog"
+)
+
+// ruleUnmatched declines a question that names a concept the catalog has
+// no match for — a metric ("default rate", "churn", "NPS") or a value
+// ("Germany") — rather than answer a neighbouring question: it names the
+// concept, the closest metrics that do exist, and computes nothing.
+var ruleUnmatched = rule{
+	name:    "unmatched",
+	applies: func(f *features) bool { return len(f.unmatched) > 0 },
+	plan: func(p *Planner, a *analysis, f *features) *intent {
+		in := &intent{kind: kindNote, outcome: assistant.OutcomeDeclined, unmatched: f.unmatched, product: f.product}
+		var quoted []string
+		for _, u := range f.unmatched {
+			quoted = append(quoted, fmt.Sprintf("%q", u))
+		}
+		msg := "I found nothing in the catalog matching " + strings.Join(quoted, " or ") + ", so I computed nothing in its place."
+		if near := p.closestMetrics(f); len(near) > 0 {
+			msg += " The closest metrics that exist: " + strings.Join(near, "; ") + "."
+		}
+		in.notes = []string{msg}
+		return in
+	},
+}
+
+// metricHeads end a phrase that names a metric ("default rate").
+var metricHeads = map[string]bool{"rate": true, "ratio": true, "score": true, "index": true, "margin": true}
+
+// conceptWords are business measures people ask for by name; one the
+// catalog does not know is a concept with no match.
+var conceptWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`churn churned nps revenue revenues profit profits profitability margin margins
+		income ebitda ltv cac arpu roi retention satisfaction csat delinquency delinquencies arrears default defaults
+		defaulted writeoff writeoffs losses equity liquidity exposure apr yield headcount salary salaries attrition
+		balance balances interest tenure`) {
+		conceptWords[w] = true
+	}
+}
+
+// unmatchedConcepts lists the phrases of a question that name a measure or
+// a value the catalog does not have.
+func (p *Planner) unmatchedConcepts(a *analysis) []string {
+	covered := make([]bool, len(a.toks))  // by any catalog phrase
+	byMetric := make([]bool, len(a.toks)) // by a metric's name or synonym, or a phrase with the word before
+	for _, m := range a.ms {
+		for k := m.i; k < m.j && k < len(covered); k++ {
+			covered[k] = true
+			if m.kind == mMetric || m.j-m.i > 1 && k > m.i {
+				byMetric[k] = true
+			}
+		}
+	}
+	known := func(k int) bool {
+		t := a.toks[k]
+		return covered[k] || t.used || p.lex.vocab[t.stem] || p.lex.vocab[t.low]
+	}
+	content := func(k int) bool {
+		t := a.toks[k]
+		return t.kind == tokWord && !t.used && !stopword[t.low] && !questionWord[t.low] && !questionWord[t.stem]
+	}
+	var out []string
+	add := func(s string) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for k, t := range a.toks {
+		if t.kind != tokWord {
+			continue
+		}
+		switch {
+		case metricHeads[t.low] && !byMetric[k]:
+			// "default rate": the words before the head that the catalog
+			// does not know make the phrase; else the one word before
+			// ("mortgage rate" is no metric of loan-applications).
+			j := k
+			for j > 0 && content(j-1) && !known(j-1) && k-j < 2 {
+				j--
+			}
+			if j == k && k > 0 && content(k-1) {
+				j = k - 1
+			}
+			if j < k {
+				var ws []string
+				for i := j; i <= k; i++ {
+					ws = append(ws, a.toks[i].low)
+				}
+				add(strings.Join(ws, " "))
+			}
+		case conceptWords[t.low] && !covered[k] && !p.lex.vocab[t.stem]:
+			if k+1 < len(a.toks) && metricHeads[a.toks[k+1].low] {
+				continue // said with its head
+			}
+			add(t.low)
+		case t.upper && k > 0 && !known(k) && !stopword[t.low] && !questionWord[t.low] && monthNum[t.low] == 0 && !p.partOfName(a, k):
+			add(t.raw) // a value by name: "Germany"
+		}
+	}
+	return out
+}
+
+// partOfName reports whether token k is in a run of capitalised words,
+// which name a campaign rather than a value ("Summer Special Offer").
+func (p *Planner) partOfName(a *analysis, k int) bool {
+	cap := func(i int) bool { return i >= 0 && i < len(a.toks) && a.toks[i].kind == tokWord && a.toks[i].upper }
+	return cap(k-1) && k-1 > 0 || cap(k+1)
+}
+
+// closestMetrics are up to three metrics nearest an unmatched concept:
+// those of the product the question points at first, rates before others
+// when a rate was asked.
+func (p *Planner) closestMetrics(f *features) []string {
+	rate := slices.ContainsFunc(f.unmatched, func(u string) bool {
+		return strings.HasSuffix(u, " rate") || strings.HasSuffix(u, " ratio")
+	})
+	type cand struct {
+		s     string
+		score int
+		order int
+	}
+	var cs []cand
+	for _, prod := range p.lex.products {
+		for _, m := range prod.Metrics {
+			score := 0
+			if prod == f.product {
+				score += 4
+			} else if slices.ContainsFunc(f.scores, func(s scored) bool { return s.product == prod }) {
+				score += 2
+			}
+			if rate && m.Unit == "ratio" {
+				score += 3
+			}
+			if score == 0 {
+				continue
+			}
+			cs = append(cs, cand{metricLine(prod, m), score, len(cs)})
+		}
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].score > cs[j].score })
+	var out []string
+	for _, c := range cs {
+		if len(out) == 3 {
+			break
+		}
+		out = append(out, c.s)
+	}
+	return out
+}
+
+func metricLine(prod *catalog.Product, m catalog.Metric) string {
+	s := m.Name + " of " + prod.Name
+	if m.Description != "" {
+		s += " (" + strings.TrimSuffix(strings.ToLower(m.Description[:1])+m.Description[1:], ".") + ")"
+	}
+	return s
+}
