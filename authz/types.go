@@ -41,8 +41,9 @@ type Resource struct {
 	// Referenced are columns the call computes with without returning them
 	// verbatim: filters, group by, sort keys, metric expressions. A masked or
 	// withheld column may not be referenced, or aggregates would leak it.
-	Referenced     []string          `json:"referenced,omitempty"`
-	Classification map[string]string `json:"classification,omitempty"`
+	// Classifications are not input: policies read them from
+	// data.askmesh.products, which keeps the input small.
+	Referenced []string `json:"referenced,omitempty"`
 }
 
 // Context is where the call comes from.

@@ -229,7 +229,6 @@ func (e *Executor) reject(ctx context.Context, c *call, msg string) error {
 func (e *Executor) authorize(ctx context.Context, c *call, res authz.Resource) error {
 	if c.product != nil {
 		res.Product, res.Domain, res.Owner = c.product.Name, c.product.Domain, c.product.Owner
-		res.Classification = c.product.Classifications()
 	}
 	in := authz.Input{Subject: c.caller.Subject, Action: c.action, Resource: res,
 		Context: authz.Context{Channel: c.caller.Channel, Conversation: c.caller.ConversationID, Time: e.clock.Now().Format(time.RFC3339)}}

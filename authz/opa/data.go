@@ -20,6 +20,7 @@ import (
 //	    access: [{groups, actions, see, mask: {class or column: kind},
 //	              row_filters: [{column, op, value, subject_attribute}]}]}
 //	data.askmesh.directory.users[lower-cased id] = {id, name, title, groups, attributes}
+//	data.askmesh.index[name] = what the policy's index rule derives (engine.go)
 //
 // Every field is always present (empty when the descriptor leaves it out),
 // so policies need no defaults. columns_by_class is classification

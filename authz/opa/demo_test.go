@@ -186,7 +186,7 @@ func TestDemoAccessTable(t *testing.T) {
 				{authz.ActionQueryMetrics, authz.Resource{Referenced: []string{p.TimeColumn}}, want.metrics.decision(rev, false, p.Name)},
 			}
 			for _, c := range cases {
-				c.res.Product, c.res.Domain, c.res.Owner, c.res.Classification = p.Name, p.Domain, p.Owner, p.Classifications()
+				c.res.Product, c.res.Domain, c.res.Owner = p.Name, p.Domain, p.Owner
 				got, err := e.Decide(ctx, authz.Input{Subject: subj, Action: c.action, Resource: c.res, Context: authz.Context{Channel: "cli"}})
 				if err != nil {
 					t.Fatalf("%s %s %s: %v", u.ID, c.action, p.Name, err)

@@ -25,6 +25,15 @@ import (
 	"github.com/askmesh/askmesh/catalog"
 )
 
+// IndexQuery is evaluated when products change, if the policies define it:
+// what decisions need of each product that does not depend on the input.
+// Its value is kept as data.askmesh.index, where decisions look it up.
+const IndexQuery = "data.askmesh.authz.index"
+
+// asTerm makes OPA hand results back as AST terms rather than converting
+// them to Go values, which a decision would then only walk once.
+var asTerm = rego.EvalGenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil })
+
 // Options configure an Engine.
 type Options struct {
 	// PolicyDir, if set, replaces the embedded policies with the *.rego
@@ -42,6 +51,7 @@ type Options struct {
 // in-memory store and can be replaced without preparing again.
 type Engine struct {
 	pq       rego.PreparedEvalQuery
+	index    *rego.PreparedEvalQuery // nil: the policies define no index
 	store    storage.Store
 	revision string
 	files    []string
@@ -63,12 +73,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if len(compiler.GetRulesExact(ast.MustParseRef(authz.DecisionQuery))) == 0 {
 		return nil, fmt.Errorf("authz: the policies in %s do not define %s (package askmesh.authz, rule decision)", bundle.where, authz.DecisionQuery)
 	}
-	products, err := productsValue(opts.Products)
-	if err != nil {
-		return nil, fmt.Errorf("authz: %w", err)
-	}
 	root := ast.NewObject(ast.Item(str("askmesh"), ast.ObjectTerm(
-		ast.Item(str("products"), ast.NewTerm(products)),
+		ast.Item(str("products"), ast.ObjectTerm()),
+		ast.Item(str("index"), ast.ObjectTerm()),
 		ast.Item(str("directory"), ast.NewTerm(directoryValue(opts.Directory))),
 	)))
 	store := inmem.NewFromASTObject(root)
@@ -84,8 +91,16 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("authz: preparing %s: %w", authz.DecisionQuery, err)
 	}
 	e := &Engine{pq: pq, store: store, revision: bundle.revision(), files: bundle.names()}
-	classes := classesOf(opts.Products)
-	e.classes.Store(&classes)
+	if len(compiler.GetRulesExact(ast.MustParseRef(IndexQuery))) > 0 {
+		iq, err := rego.New(rego.Query(IndexQuery), rego.Compiler(compiler), rego.Store(store), rego.StrictBuiltinErrors(true)).PrepareForEval(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("authz: preparing %s: %w", IndexQuery, err)
+		}
+		e.index = &iq
+	}
+	if err := e.SetProducts(ctx, opts.Products); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -107,7 +122,32 @@ func (e *Engine) SetProducts(ctx context.Context, products []*catalog.Product) e
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	if err := e.write(ctx, "/askmesh/products", v); err != nil {
+	// Products and their index change in one transaction: no decision sees
+	// one without the other.
+	err = storage.Txn(ctx, e.store, storage.WriteParams, func(txn storage.Transaction) error {
+		if err := e.store.Write(ctx, txn, storage.ReplaceOp, storage.MustParsePath("/askmesh/products"), v); err != nil {
+			return fmt.Errorf("authz: updating data /askmesh/products: %w", err)
+		}
+		index := ast.Value(ast.NewObject())
+		if e.index != nil {
+			rs, err := e.index.Eval(ctx, rego.EvalTransaction(txn), asTerm)
+			if err != nil {
+				return fmt.Errorf("authz: evaluating %s: %w", IndexQuery, err)
+			}
+			if len(rs) == 1 && len(rs[0].Expressions) == 1 {
+				t, ok := rs[0].Expressions[0].Value.(*ast.Term)
+				if !ok {
+					return fmt.Errorf("authz: %s gave %T", IndexQuery, rs[0].Expressions[0].Value)
+				}
+				index = t.Value
+			}
+		}
+		if err := e.store.Write(ctx, txn, storage.ReplaceOp, storage.MustParsePath("/askmesh/index"), index); err != nil {
+			return fmt.Errorf("authz: updating data /askmesh/index: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	classes := classesOf(products)
@@ -137,7 +177,7 @@ func (e *Engine) write(ctx context.Context, at string, v ast.Value) error {
 // call (fail closed), never allow it. The decision carries the policy
 // revision.
 func (e *Engine) Decide(ctx context.Context, in authz.Input) (authz.Decision, error) {
-	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(inputValue(&in)))
+	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(inputValue(&in)), asTerm)
 	if err != nil {
 		return authz.Decision{PolicyRevision: e.revision}, fmt.Errorf("authz: evaluating the policy: %w", err)
 	}

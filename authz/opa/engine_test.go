@@ -411,7 +411,7 @@ func TestInputValueMatchesJSON(t *testing.T) {
 	in := authz.Input{
 		Subject:  authz.Subject{ID: "erin@bank.example", Name: "Erin", Groups: []string{"retail-ops", "x"}, Attributes: map[string]string{"region": "europe", "desk": "3"}, Known: true},
 		Action:   authz.ActionQueryMetrics,
-		Resource: authz.Resource{Product: "p", Domain: "d", Owner: "o", Columns: []string{"a", "b"}, Referenced: []string{"c"}, Classification: map[string]string{"a": "internal", "c": "pii"}},
+		Resource: authz.Resource{Product: "p", Domain: "d", Owner: "o", Columns: []string{"a", "b"}, Referenced: []string{"c"}},
 		Context:  authz.Context{Channel: "slack", Conversation: "C1/1.2", Time: "2026-11-23T10:00:00Z"},
 	}
 	b, err := json.Marshal(in)

@@ -12,24 +12,23 @@ import (
 // Keys of the input document, built once: input conversion runs on every
 // decision and must cost little next to the evaluation itself.
 var (
-	kSubject        = str("subject")
-	kID             = str("id")
-	kName           = str("name")
-	kGroups         = str("groups")
-	kAttributes     = str("attributes")
-	kKnown          = str("known")
-	kAction         = str("action")
-	kResource       = str("resource")
-	kProduct        = str("product")
-	kDomain         = str("domain")
-	kOwner          = str("owner")
-	kColumns        = str("columns")
-	kReferenced     = str("referenced")
-	kClassification = str("classification")
-	kContext        = str("context")
-	kChannel        = str("channel")
-	kConversation   = str("conversation")
-	kTime           = str("time")
+	kSubject      = str("subject")
+	kID           = str("id")
+	kName         = str("name")
+	kGroups       = str("groups")
+	kAttributes   = str("attributes")
+	kKnown        = str("known")
+	kAction       = str("action")
+	kResource     = str("resource")
+	kProduct      = str("product")
+	kDomain       = str("domain")
+	kOwner        = str("owner")
+	kColumns      = str("columns")
+	kReferenced   = str("referenced")
+	kContext      = str("context")
+	kChannel      = str("channel")
+	kConversation = str("conversation")
+	kTime         = str("time")
 )
 
 // inputValue converts an Input to the AST value policies see as input,
@@ -54,7 +53,6 @@ func inputValue(in *authz.Input) ast.Value {
 			ast.Item(kOwner, ast.StringTerm(r.Owner)),
 			ast.Item(kColumns, strings2Array(r.Columns)),
 			ast.Item(kReferenced, strings2Array(r.Referenced)),
-			ast.Item(kClassification, stringMap(r.Classification)),
 		)),
 		ast.Item(kContext, ast.ObjectTerm(
 			ast.Item(kChannel, ast.StringTerm(c.Channel)),
@@ -64,50 +62,66 @@ func inputValue(in *authz.Input) ast.Value {
 	)
 }
 
-// parseDecision reads the policy's decision document. Anything malformed is
-// an error, so that the executor refuses the call: a decision that cannot
-// be read is never taken for an allow.
+// parseDecision reads the policy's decision document, as OPA's AST (see
+// asTerm) or as Go values. Anything malformed is an error, so that the
+// executor refuses the call: a decision that cannot be read is never taken
+// for an allow.
 func parseDecision(v any) (authz.Decision, error) {
-	doc, ok := v.(map[string]any)
+	var val ast.Value
+	switch t := v.(type) {
+	case *ast.Term:
+		val = t.Value
+	default:
+		var err error
+		if val, err = ast.InterfaceToValue(v); err != nil {
+			return authz.Decision{}, fmt.Errorf("the decision cannot be read: %w", err)
+		}
+	}
+	doc, ok := val.(ast.Object)
 	if !ok {
-		return authz.Decision{}, fmt.Errorf("the decision is %s, not an object", jsonKind(v))
+		return authz.Decision{}, fmt.Errorf("the decision is %s, not an object", astKind(val))
 	}
 	var d authz.Decision
-	allow, ok := doc["allow"].(bool)
+	allow, ok := get(doc, kAllow).(ast.Boolean)
 	if !ok {
-		return authz.Decision{}, fmt.Errorf("decision.allow is %s, not a boolean", jsonKind(doc["allow"]))
+		return authz.Decision{}, fmt.Errorf("decision.allow is %s, not a boolean", astKind(get(doc, kAllow)))
 	}
-	d.Allow = allow
+	d.Allow = bool(allow)
 	var err error
-	if d.Reasons, err = stringList(doc["reasons"], "decision.reasons"); err != nil {
+	if d.Reasons, err = stringList(get(doc, kReasons), "decision.reasons"); err != nil {
 		return authz.Decision{}, err
 	}
-	if d.DeniedColumns, err = stringList(doc["denied_columns"], "decision.denied_columns"); err != nil {
+	if d.DeniedColumns, err = stringList(get(doc, kDeniedColumns), "decision.denied_columns"); err != nil {
 		return authz.Decision{}, err
 	}
-	if m := doc["column_masks"]; m != nil {
-		obj, ok := m.(map[string]any)
+	if m := get(doc, kColumnMasks); m != nil {
+		obj, ok := m.(ast.Object)
 		if !ok {
-			return authz.Decision{}, fmt.Errorf("decision.column_masks is %s, not an object", jsonKind(m))
+			return authz.Decision{}, fmt.Errorf("decision.column_masks is %s, not an object", astKind(m))
 		}
-		if len(obj) > 0 {
-			d.ColumnMasks = make(map[string]string, len(obj))
-			for col, kind := range obj {
-				s, ok := kind.(string)
+		if obj.Len() > 0 {
+			d.ColumnMasks = make(map[string]string, obj.Len())
+			err := obj.Iter(func(k, kind *ast.Term) error {
+				col, _ := k.Value.(ast.String)
+				s, ok := kind.Value.(ast.String)
 				if !ok || s == "" {
-					return authz.Decision{}, fmt.Errorf("decision.column_masks[%q] is %s, not a mask kind", col, jsonKind(kind))
+					return fmt.Errorf("decision.column_masks[%q] is %s, not a mask kind", string(col), astKind(kind.Value))
 				}
-				d.ColumnMasks[col] = s
+				d.ColumnMasks[string(col)] = string(s)
+				return nil
+			})
+			if err != nil {
+				return authz.Decision{}, err
 			}
 		}
 	}
-	if rf := doc["row_filters"]; rf != nil {
-		list, ok := rf.([]any)
+	if rf := get(doc, kRowFilters); rf != nil {
+		list, ok := rf.(*ast.Array)
 		if !ok {
-			return authz.Decision{}, fmt.Errorf("decision.row_filters is %s, not an array", jsonKind(rf))
+			return authz.Decision{}, fmt.Errorf("decision.row_filters is %s, not an array", astKind(rf))
 		}
-		for i, item := range list {
-			f, err := rowFilter(item)
+		for i := 0; i < list.Len(); i++ {
+			f, err := rowFilter(list.Elem(i).Value)
 			if err != nil {
 				return authz.Decision{}, fmt.Errorf("decision.row_filters[%d]: %w", i, err)
 			}
@@ -120,22 +134,46 @@ func parseDecision(v any) (authz.Decision, error) {
 	return d, nil
 }
 
-func rowFilter(v any) (authz.RowFilter, error) {
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return authz.RowFilter{}, fmt.Errorf("is %s, not an object", jsonKind(v))
+var (
+	kAllow         = str("allow")
+	kReasons       = str("reasons")
+	kDeniedColumns = str("denied_columns")
+	kColumnMasks   = str("column_masks")
+	kRowFilters    = str("row_filters")
+	kColumn        = str("column")
+	kOp            = str("op")
+	kValue         = str("value")
+)
+
+// get is obj[key], nil if missing.
+func get(obj ast.Object, key *ast.Term) ast.Value {
+	if t := obj.Get(key); t != nil {
+		return t.Value
 	}
-	col, _ := obj["column"].(string)
-	op, _ := obj["op"].(string)
+	return nil
+}
+
+func rowFilter(v ast.Value) (authz.RowFilter, error) {
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return authz.RowFilter{}, fmt.Errorf("is %s, not an object", astKind(v))
+	}
+	col, _ := get(obj, kColumn).(ast.String)
+	op, _ := get(obj, kOp).(ast.String)
 	if col == "" || op == "" {
 		return authz.RowFilter{}, fmt.Errorf("needs a column and an op")
 	}
 	// A filter without a value would match nothing or, worse, be dropped
 	// by a backend: refuse it rather than guess.
-	if obj["value"] == nil {
+	value := get(obj, kValue)
+	if value == nil || value.Compare(ast.Null{}) == 0 {
 		return authz.RowFilter{}, fmt.Errorf("filter on %s has no value", col)
 	}
-	return authz.RowFilter{Column: col, Op: op, Value: plainJSON(obj["value"])}, nil
+	x, err := ast.JSON(value)
+	if err != nil {
+		return authz.RowFilter{}, fmt.Errorf("filter on %s: %w", col, err)
+	}
+	return authz.RowFilter{Column: string(col), Op: string(op), Value: plainJSON(x)}, nil
 }
 
 // plainJSON turns OPA's json.Number into float64, as encoding/json decodes
@@ -164,45 +202,46 @@ func plainJSON(v any) any {
 	return v
 }
 
-func stringList(v any, what string) ([]string, error) {
+func stringList(v ast.Value, what string) ([]string, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var list []any
-	switch t := v.(type) {
-	case []any:
-		list = t
-	default:
-		return nil, fmt.Errorf("%s is %s, not an array", what, jsonKind(v))
+	list, ok := v.(*ast.Array)
+	if !ok {
+		return nil, fmt.Errorf("%s is %s, not an array", what, astKind(v))
 	}
-	if len(list) == 0 {
+	if list.Len() == 0 {
 		return nil, nil
 	}
-	out := make([]string, len(list))
-	for i, x := range list {
-		s, ok := x.(string)
+	out := make([]string, list.Len())
+	for i := range out {
+		s, ok := list.Elem(i).Value.(ast.String)
 		if !ok {
-			return nil, fmt.Errorf("%s[%d] is %s, not a string", what, i, jsonKind(x))
+			return nil, fmt.Errorf("%s[%d] is %s, not a string", what, i, astKind(list.Elem(i).Value))
 		}
-		out[i] = s
+		out[i] = string(s)
 	}
 	return out, nil
 }
 
-func jsonKind(v any) string {
+func astKind(v ast.Value) string {
 	switch v.(type) {
 	case nil:
 		return "missing"
-	case bool:
+	case ast.Null:
+		return "null"
+	case ast.Boolean:
 		return "a boolean"
-	case string:
+	case ast.String:
 		return "a string"
-	case json.Number, float64, int, int64:
+	case ast.Number:
 		return "a number"
-	case []any:
+	case *ast.Array:
 		return "an array"
-	case map[string]any:
+	case ast.Object:
 		return "an object"
+	case ast.Set:
+		return "a set"
 	}
 	return fmt.Sprintf("a %T", v)
 }

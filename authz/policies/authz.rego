@@ -7,15 +7,22 @@
 # A domain team changes access by editing its grants, or by adding a module
 # to this package that adds reasons to `deny` (see docs/policies.md).
 #
-# askmesh evaluates data.askmesh.authz.decision. Derived values are complete
-# rules and set operations rather than per-column function calls: OPA
-# evaluates each once per decision, which keeps a decision cheap.
+# askmesh evaluates data.askmesh.authz.decision. What does not depend on the
+# input (each grant's view of its product's columns, the grants of each
+# group) is worked out once per product, in `index`, when products change;
+# a decision looks it up. Derived values are complete rules and set
+# operations rather than per-column function calls: OPA evaluates each once
+# per decision, which keeps a decision cheap.
 package askmesh.authz
 
 # decision is the answer askmesh acts on. Allowed: obligations for the
 # executor (row filters to apply, column masks, columns withheld). Denied:
-# reasons written for the person asking.
-decision := {
+# reasons written for the person asking. The usual call is decided first,
+# from few rules; the general rules decide everything else, and the usual
+# call too if they were asked (they agree).
+decision := usual if {
+	count(deny) == 0
+} else := {
 	"allow": true,
 	"reasons": [],
 	"row_filters": row_filters,
@@ -52,8 +59,6 @@ known if {
 	data.askmesh.directory.users[lower(input.subject.id)]
 }
 
-subject_groups := {g | some g in input.subject.groups}
-
 # attribute(name) is the asker's directory attribute, if set and not empty.
 attribute(name) := v if {
 	v := input.subject.attributes[name]
@@ -83,53 +88,59 @@ product := data.askmesh.products[product_name]
 
 classification := product.classification
 
-by_class := product.columns_by_class
-
-all_columns := object.keys(classification)
-
-restricted_columns := object.get(by_class, "restricted", set())
-
 requested := {c | some c in input.resource.columns}
 
 referenced := {c | some c in input.resource.referenced}
 
 # The columns whose visibility the decision reports: those the call
 # returns, or, to describe a product, all of them.
-returned := all_columns if {
+returned := product_index.columns if {
 	input.action == "product.describe"
 } else := requested
 
-# --- Grants --------------------------------------------------------------------
+# --- The product's index ---------------------------------------------------------
+#
+# Everything a decision needs of a product that does not depend on the
+# input: each grant's view (which columns it shows in clear, which masked)
+# and, per group, which grants name it. askmesh evaluates `index` whenever
+# products change and keeps the result as data.askmesh.index, so that a
+# decision looks its grants up by the asker's groups instead of working
+# them out again; without that data (policy unit tests) it is computed.
 
-# Indexes of the product's grants that name one of the asker's groups.
-mine := {i |
-	some i, g in product.access
+index := {name: index_of(p) | some name, p in data.askmesh.products}
+
+product_index := x if {
+	x := data.askmesh.index[product_name]
+} else := index_of(product)
+
+index_of(p) := {
+	"columns": object.keys(p.classification),
+	"grants": {n: grant_of(p, n) | some n in {"records", "metrics"}},
+	"views": [grant_view(p, g) | some g in p.access],
+	"groups": {group: grant_ids(p, group) | some g in p.access; some group in g.groups},
+}
+
+# grant_of(p, n): for each group with a grant of p giving access n, that
+# grant's index, or -1 if several do (the usual call has exactly one).
+grant_of(p, n) := {group: i |
+	some g in p.access
+	n in g.actions
 	some group in g.groups
-	subject_groups[group]
+	ids := grant_ids(p, group)[n]
+	i := only(ids)
 }
 
-granted(action) if {
-	some i in mine
-	action in product.access[i].actions
-}
+only(ids) := i if {
+	count(ids) == 1
+	some i in ids
+} else := -1
 
-# The grants that decide this call: those giving the action it needs; to
-# describe a product, all of the asker's grants (what they would see).
-applicable := mine if {
-	input.action == "product.describe"
-} else := {i |
-	some i in mine
-	needed in product.access[i].actions
-}
-
-# Several grants can apply. Without row filters their visibility is united:
-# a column is in clear if any grant shows it in clear. If any of them limits
-# rows, the most restrictive combination applies: every grant's row filters,
-# and for each column the least any grant shows, so that a broader grant
-# never widens what a row-limited one reveals.
-filtered if {
-	some i in applicable
-	count(product.access[i].row_filters) > 0
+# The indexes of p's grants naming group: all of them, and those giving
+# each kind of access.
+grant_ids(p, group) := {
+	"any": {i | some i, g in p.access; group in g.groups},
+	"records": {i | some i, g in p.access; group in g.groups; "records" in g.actions},
+	"metrics": {i | some i, g in p.access; group in g.groups; "metrics" in g.actions},
 }
 
 # --- Column visibility -----------------------------------------------------------
@@ -144,12 +155,19 @@ filtered if {
 
 always_visible := {"public", "internal"}
 
-grant_views := {i: {"clear": clear, "masked": masked} |
-	some i in applicable
-	g := product.access[i]
+grant_view(p, g) := {
+	"clear": clear,
+	"masked": masked,
+	"shown": clear | object.keys(masked),
+	"filtered": count(g.row_filters) > 0,
+	"row_filters": g.row_filters,
+	"attributes": {rf.subject_attribute | some rf in g.row_filters; rf.subject_attribute != ""},
+} if {
+	by_class := p.columns_by_class
+	restricted := object.get(by_class, "restricted", set())
 	visible := always_visible | {k | some k in g.see}
-	named := object.keys(g.mask) & all_columns
-	clear := ((union({cols | some k in visible; cols := by_class[k]}) - named) - restricted_columns)
+	named := object.keys(g.mask) & object.keys(p.classification)
+	clear := (union({cols | some k in visible; cols := by_class[k]}) - named) - restricted
 	by_name := object.filter(g.mask, named)
 	by_class_mask := {c: kind |
 		some k, kind in g.mask
@@ -157,18 +175,46 @@ grant_views := {i: {"clear": clear, "masked": masked} |
 		some c in by_class[k]
 		not named[c]
 	}
-	masked := object.remove(object.union(by_class_mask, by_name), restricted_columns)
+	masked := object.remove(object.union(by_class_mask, by_name), restricted)
+}
+
+# --- Grants --------------------------------------------------------------------
+
+# The asker's grants of the product giving an action ("any": all of them).
+mine(action) := {i |
+	some group in input.subject.groups
+	some i in product_index.groups[group][action]
+}
+
+granted(action) if count(mine(action)) > 0
+
+# The grants that decide this call: those giving the action it needs; to
+# describe a product, all of the asker's grants (what they would see).
+applicable := mine("any") if {
+	input.action == "product.describe"
+} else := mine(needed)
+
+# Several grants can apply. Without row filters their visibility is united:
+# a column is in clear if any grant shows it in clear. If any of them limits
+# rows, the most restrictive combination applies: every grant's row filters,
+# and for each column the least any grant shows, so that a broader grant
+# never widens what a row-limited one reveals.
+filtered if {
+	some i in applicable
+	product_index.views[i].filtered
 }
 
 # One grant (the usual case) is its own view; several are combined.
-sole := v if {
-	count(grant_views) == 1
-	some v in grant_views
+sole := product_index.views[i] if {
+	count(applicable) == 1
+	some i in applicable
 }
+
+grant_views := [product_index.views[i] | some i in applicable]
 
 grant_clear := {v.clear | some v in grant_views}
 
-grant_shown := {s | some v in grant_views; s := v.clear | object.keys(v.masked)}
+grant_shown := {v.shown | some v in grant_views}
 
 clear_columns := sole.clear if {
 	sole
@@ -181,6 +227,10 @@ masked_columns := object.keys(sole.masked) if {
 } else := intersection(grant_shown) - clear_columns if {
 	filtered
 } else := union(grant_shown) - clear_columns
+
+shown_columns := sole.shown if {
+	sole
+} else := clear_columns | masked_columns
 
 # When grants mask a column differently, the most protective mask wins (a
 # kind this policy does not know ranks with redact, as the executor applies
@@ -198,16 +248,18 @@ column_masks := sole.masked if {
 
 # Columns the call would return that the asker may not see (unknown names
 # included): the executor drops them and says so.
-denied_columns := sort((returned - clear_columns) - masked_columns)
+denied_columns := sort(returned - shown_columns)
 
 # --- Row filters -------------------------------------------------------------------
 
-row_filters := [f | some f in row_filter_set]
+row_filters := [f | some f in row_filter_set] if {
+	needed
+	filtered
+} else := []
 
 row_filter_set := {f |
-	needed
 	some i in applicable
-	some rf in product.access[i].row_filters
+	some rf in product_index.views[i].row_filters
 	f := {"column": rf.column, "op": rf.op, "value": filter_value(rf)}
 }
 
@@ -244,21 +296,75 @@ data_call if {
 	count(applicable) > 0
 }
 
+# --- The usual call ------------------------------------------------------------------
+#
+# A data call by a known asker to which exactly one grant applies, that
+# computes only with columns the grant shows in clear, names only columns
+# of the product, returns at least one the asker may see (or asks for none)
+# and needs no attribute the asker lacks. None of the refusals below can
+# apply to it, and its decision is the one the general rules would reach:
+# it is decided from the index in a few steps, without them.
+usual := {
+	"allow": true,
+	"reasons": [],
+	"row_filters": usual_row_filters(v),
+	"column_masks": v.masked,
+	"denied_columns": denied,
+} if {
+	known
+	n := needs[input.action]
+	ix := product_index
+	groups := object.filter(ix.grants[n], input.subject.groups)
+	count(groups) == 1
+	some i in groups
+	i >= 0
+	v := ix.views[i]
+	cols := requested
+	count(cols) == count(input.resource.columns)
+	count(cols - ix.columns) == 0
+	count(referenced - v.clear) == 0
+	denied := sort(cols - v.shown)
+	# Some column asked for is shown, or none is asked for.
+	count(denied) < max({count(cols), 1})
+	every a in v.attributes {
+		attribute(a)
+	}
+}
+
+# The row filters of the usual call's grant, as the general rules give them.
+usual_row_filters(v) := [f | some f in {f |
+	some rf in v.row_filters
+	f := {"column": rf.column, "op": rf.op, "value": filter_value(rf)}
+}] if {
+	v.filtered
+} else := []
+
+none_visible if {
+	count(requested) > 0
+	count(denied_columns) == count(requested)
+}
+
 # --- Denials -------------------------------------------------------------------------
 #
 # deny is a set of reasons, each a sentence for the person asking. Any
-# module in package askmesh.authz may add to it; one reason denies.
-
-deny contains not_in_directory if not known
+# module in package askmesh.authz may add to it; one reason denies. The
+# default policy's own reasons are its refusals.
 
 deny contains msg if {
+	not usual
+	some msg in refusals
+}
+
+refusals contains not_in_directory if not known
+
+refusals contains msg if {
 	known
 	input.action != "catalog.search"
 	not product_action
 	msg := sprintf("%q is not something askmesh can be asked to do", [input.action])
 }
 
-deny contains msg if {
+refusals contains msg if {
 	known
 	product_action
 	not product
@@ -270,7 +376,7 @@ unknown_product := "the request names no data product" if {
 } else := sprintf("askmesh has no data product named %q", [product_name])
 
 # No grant for the action at all.
-deny contains msg if {
+refusals contains msg if {
 	known
 	product
 	n := needed
@@ -280,7 +386,7 @@ deny contains msg if {
 }
 
 # A grant for the other kind of access only.
-deny contains msg if {
+refusals contains msg if {
 	known
 	product
 	n := needed
@@ -300,7 +406,7 @@ only_other := {
 # expressions) must be visible in clear, or results would leak them.
 unusable := referenced - clear_columns if data_call
 
-deny contains msg if {
+refusals contains msg if {
 	some col in unusable
 	msg := unusable_reason(col)
 }
@@ -317,19 +423,19 @@ unusable_reason(col) := sprintf("%s is not a column of %s", [col, product_name])
 
 # Nothing asked for is visible. Said once: a column both returned and
 # computed with is already named above.
-deny contains msg if {
+refusals contains msg if {
 	data_call
 	count(unusable) == 0
-	count(requested) > 0
-	count(denied_columns) == count(requested)
+	none_visible
 	msg := sprintf("none of the columns you asked for from %s are visible to you (%s)", [product_name, concat(", ", denied_columns)])
 }
 
 # A row filter needs an attribute the asker's directory entry lacks.
-deny contains msg if {
+refusals contains msg if {
 	data_call
+	filtered
 	some i in applicable
-	some rf in product.access[i].row_filters
+	some rf in product_index.views[i].row_filters
 	rf.subject_attribute != ""
 	not attribute(rf.subject_attribute)
 	msg := sprintf("your directory entry has no %s attribute, which access to %s requires", [rf.subject_attribute, product_name])
