@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -85,11 +86,11 @@ func (p *canonParser) value(out []byte) ([]byte, error) {
 	case c == '[':
 		return p.array(out)
 	case c == '"':
-		s, err := p.str()
+		v, plain, err := p.strBytes()
 		if err != nil {
 			return nil, err
 		}
-		return appendString(out, s), nil
+		return appendStr(out, v, plain), nil
 	case c == '-' || c >= '0' && c <= '9':
 		return p.number(out)
 	default:
@@ -149,17 +150,26 @@ func (p *canonParser) array(out []byte) ([]byte, error) {
 	}
 }
 
+// member is one "key":value of an object as written to the output, at
+// out[start:end], with its decoded key.
 type member struct {
-	key   string
-	value []byte
+	key        []byte
+	start, end int
 }
 
+// object writes the members as they come, and reorders them only if their
+// keys are not already sorted and unique: arguments encoded by Go usually
+// are, and then canonicalizing an object allocates nothing but its member
+// list.
 func (p *canonParser) object(out []byte) ([]byte, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
 	p.pos++ // {
-	var members []member
+	var inline [16]member
+	members := inline[:0]
+	out = append(out, '{')
+	body := len(out)
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
@@ -169,7 +179,7 @@ func (p *canonParser) object(out []byte) ([]byte, error) {
 			if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 				return nil, p.errorf("expected a member name")
 			}
-			key, err := p.str()
+			key, plain, err := p.strBytes()
 			if err != nil {
 				return nil, err
 			}
@@ -179,11 +189,16 @@ func (p *canonParser) object(out []byte) ([]byte, error) {
 			}
 			p.pos++
 			p.skipSpace()
-			v, err := p.value(nil)
-			if err != nil {
+			if len(members) > 0 {
+				out = append(out, ',')
+			}
+			start := len(out)
+			out = appendStr(out, key, plain)
+			out = append(out, ':')
+			if out, err = p.value(out); err != nil {
 				return nil, err
 			}
-			members = append(members, member{key, v})
+			members = append(members, member{key, start, len(out)})
 			p.skipSpace()
 			if p.pos >= len(p.data) {
 				return nil, p.errorf("unexpected end of input in an object")
@@ -200,23 +215,62 @@ func (p *canonParser) object(out []byte) ([]byte, error) {
 		}
 	}
 	p.depth--
+	ordered := true
+	for i := 1; i < len(members) && ordered; i++ {
+		ordered = bytes.Compare(members[i-1].key, members[i].key) < 0
+	}
+	if ordered {
+		return append(out, '}'), nil
+	}
 	// Stable, so that of equal keys the last one written comes last and wins.
-	slices.SortStableFunc(members, func(a, b member) int { return strings.Compare(a.key, b.key) })
-	out = append(out, '{')
+	written := bytes.Clone(out[body:])
+	slices.SortStableFunc(members, func(a, b member) int { return bytes.Compare(a.key, b.key) })
+	out = out[:body]
 	n := 0
 	for i, m := range members {
-		if i+1 < len(members) && members[i+1].key == m.key {
+		if i+1 < len(members) && bytes.Equal(members[i+1].key, m.key) {
 			continue
 		}
 		if n > 0 {
 			out = append(out, ',')
 		}
-		out = appendString(out, m.key)
-		out = append(out, ':')
-		out = append(out, m.value...)
+		out = append(out, written[m.start-body:m.end-body]...)
 		n++
 	}
 	return append(out, '}'), nil
+}
+
+// strBytes reads a JSON string like str. A string without escapes, control
+// characters or invalid UTF-8 (plain) is returned as the input's own bytes,
+// which its canonical form repeats verbatim; another is decoded.
+func (p *canonParser) strBytes() (v []byte, plain bool, err error) {
+	start := p.pos + 1
+	d := p.data
+	for i := start; i < len(d); i++ {
+		c := d[i]
+		if c == '"' {
+			if v := d[start:i]; utf8.Valid(v) {
+				p.pos = i + 1
+				return v, true, nil
+			}
+			break
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
+	s, err := p.str()
+	return []byte(s), false, err
+}
+
+// appendStr writes a string read by strBytes in canonical form.
+func appendStr(out, v []byte, plain bool) []byte {
+	if plain {
+		out = append(out, '"')
+		out = append(out, v...)
+		return append(out, '"')
+	}
+	return appendString(out, string(v))
 }
 
 // number copies a JSON number as written, after checking its grammar:
@@ -496,11 +550,22 @@ func (r *row) canonical(b []byte) []byte {
 // computeHash is hex(sha256(prev_hash || canonical)), prev_hash being the
 // 64 hex characters of the previous record's hash.
 func (r *row) computeHash() string {
-	h := sha256.New()
-	h.Write([]byte(r.prevHash))
-	h.Write(r.canonical(make([]byte, 0, 1024)))
-	return hex.EncodeToString(h.Sum(nil))
+	bp := hashBufs.Get().(*[]byte)
+	b := append((*bp)[:0], r.prevHash...)
+	b = r.canonical(b)
+	sum := sha256.Sum256(b)
+	if cap(b) <= 64<<10 { // an outsized record's buffer is not kept
+		*bp = b[:0]
+		hashBufs.Put(bp)
+	}
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	return string(hx[:])
 }
+
+// hashBufs hold the bytes hashed for a record (prev_hash and canonical
+// form), reused: every append and every record verified hashes once.
+var hashBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // ComputeHash returns hex(sha256(PrevHash || canonical(r))), where the
 // canonical form is r's JSON without Hash: fields in declaration order, At in
@@ -530,15 +595,15 @@ func cleanText(s string) string {
 	return s
 }
 
-func stringsJSON(v []string) string {
-	b := []byte{'['}
+func appendStrings(b []byte, v []string) []byte {
+	b = append(b, '[')
 	for i, s := range v {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendString(b, s)
 	}
-	return string(append(b, ']'))
+	return append(b, ']')
 }
 
 // toRow encodes r as stored. It does not validate or fill anything: that is
@@ -552,11 +617,9 @@ func toRow(r *audit.Record) (*row, error) {
 		conversationID: cleanText(r.ConversationID),
 		channel:        cleanText(r.Channel),
 		subject:        cleanText(r.Subject),
-		groups:         stringsJSON(r.Groups),
 		action:         cleanText(r.Action),
 		tool:           cleanText(r.Tool),
 		product:        cleanText(r.Product),
-		columns:        stringsJSON(r.Columns),
 		decision:       cleanText(r.Decision),
 		reason:         cleanText(r.Reason),
 		rowsReturned:   int64(r.RowsReturned),
@@ -567,46 +630,76 @@ func toRow(r *audit.Record) (*row, error) {
 		prevHash:       cleanText(r.PrevHash),
 		hash:           cleanText(r.Hash),
 	}
-	rw.at = rw.atTime.Format(TimeLayout)
+	// The JSON-valued columns are written into one reused buffer, and each
+	// copied out once.
+	bp := hashBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 64<<10 {
+			hashBufs.Put(bp)
+		}
+	}()
+	b := (*bp)[:0]
+	b = rw.atTime.AppendFormat(b, TimeLayout)
+	rw.at = string(b)
+	b = appendStrings(b[:0], r.Groups)
+	rw.groups = string(b)
+	b = appendStrings(b[:0], r.Columns)
+	rw.columns = string(b)
 
 	if len(bytes.TrimSpace(r.Arguments)) == 0 {
 		rw.arguments = "{}"
 	} else {
-		args, err := Canonicalize(r.Arguments)
-		if err != nil {
-			return nil, fmt.Errorf("arguments: %w", err)
+		p := canonParser{data: r.Arguments}
+		p.skipSpace()
+		var err error
+		b, err = p.value(b[:0])
+		if err == nil {
+			if p.skipSpace(); p.pos < len(p.data) {
+				err = p.errorf("trailing data after the JSON value")
+			}
 		}
-		rw.arguments = string(args)
+		if err != nil {
+			return nil, fmt.Errorf("arguments: audit: canonicalize: %w", err)
+		}
+		rw.arguments = string(b)
 	}
 
-	b := []byte{'['}
+	b = append(b[:0], '[')
 	for i, f := range r.RowFilters {
 		if i > 0 {
 			b = append(b, ',')
-		}
-		v, err := json.Marshal(f.Value)
-		if err != nil {
-			return nil, fmt.Errorf("row filter %d (%s): value: %w", i, f.Column, err)
-		}
-		if v, err = Canonicalize(v); err != nil {
-			return nil, fmt.Errorf("row filter %d (%s): value: %w", i, f.Column, err)
 		}
 		b = append(b, `{"column":`...)
 		b = appendString(b, f.Column)
 		b = append(b, `,"op":`...)
 		b = appendString(b, f.Op)
 		b = append(b, `,"value":`...)
-		b = append(b, v...)
+		if s, ok := f.Value.(string); ok && utf8.ValidString(s) {
+			// The usual value; json.Marshal and Canonicalize would give
+			// the same bytes.
+			b = appendString(b, s)
+		} else {
+			v, err := json.Marshal(f.Value)
+			if err != nil {
+				return nil, fmt.Errorf("row filter %d (%s): value: %w", i, f.Column, err)
+			}
+			if v, err = Canonicalize(v); err != nil {
+				return nil, fmt.Errorf("row filter %d (%s): value: %w", i, f.Column, err)
+			}
+			b = append(b, v...)
+		}
 		b = append(b, '}')
 	}
-	rw.rowFilters = string(append(b, ']'))
+	b = append(b, ']')
+	rw.rowFilters = string(b)
 
-	keys := make([]string, 0, len(r.Masks))
+	var inline [16]string
+	keys := inline[:0]
 	for k := range r.Masks {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	b = []byte{'{'}
+	b = append(b[:0], '{')
 	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ',')
@@ -615,7 +708,9 @@ func toRow(r *audit.Record) (*row, error) {
 		b = append(b, ':')
 		b = appendString(b, r.Masks[k])
 	}
-	rw.masks = string(append(b, '}'))
+	b = append(b, '}')
+	rw.masks = string(b)
+	*bp = b[:0]
 	return rw, nil
 }
 
@@ -681,8 +776,11 @@ func (rw *row) decode(src *audit.Record) (audit.Record, error) {
 	} else if err := decodeJSON("masks", rw.masks, &rec.Masks); err != nil {
 		return audit.Record{}, err
 	}
-	// Filter values always need decoding: they come back as generic JSON.
-	if src == nil || len(src.RowFilters) > 0 {
+	// Filter values come back as generic JSON: decoded, unless they are all
+	// valid strings, which decode to themselves.
+	if src != nil && plainFilters(src.RowFilters) {
+		rec.RowFilters = slices.Clone(src.RowFilters)
+	} else if src == nil || len(src.RowFilters) > 0 {
 		if err := decodeJSON("row_filters", rw.rowFilters, &rec.RowFilters); err != nil {
 			return audit.Record{}, err
 		}
@@ -700,6 +798,16 @@ func (rw *row) decode(src *audit.Record) (audit.Record, error) {
 		rec.Masks = map[string]string{}
 	}
 	return rec, nil
+}
+
+func plainFilters(fs []audit.Filter) bool {
+	for _, f := range fs {
+		s, ok := f.Value.(string)
+		if !ok || !utf8.ValidString(s) || !utf8.ValidString(f.Column) || !utf8.ValidString(f.Op) {
+			return false
+		}
+	}
+	return true
 }
 
 func validStrings(v []string) bool {

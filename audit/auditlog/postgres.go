@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/askmesh/askmesh/audit"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/askmesh/askmesh/audit"
 )
 
 // Advisory lock keys ("askmesh" and a number). The chain lock serializes
@@ -278,11 +278,7 @@ func pgInsertArgs(rows []*row) []any {
 	seqs, rowsReturned, durations := make([]int64, n), make([]int32, n), make([]int64, n)
 	ats := make([]time.Time, n)
 	for i, rw := range rows {
-		for j, v := range rw.values(nil) {
-			if s, ok := v.(string); ok {
-				cols[j][i] = s
-			}
-		}
+		rw.texts(func(j int, s string) { cols[j][i] = s })
 		seqs[i], ats[i], rowsReturned[i], durations[i] = rw.seq, rw.atTime, int32(rw.rowsReturned), rw.durationMS
 	}
 	args := make([]any, len(columnNames))

@@ -35,6 +35,18 @@ func (rw *row) values(at any) []any {
 	}
 }
 
+// texts calls fn with the index in columnNames and the value of each text
+// column, without boxing them as values does.
+func (rw *row) texts(fn func(j int, s string)) {
+	for j, s := range [...]string{0: rw.id, 3: rw.requestID, 4: rw.conversationID, 5: rw.channel, 6: rw.subject, 7: rw.groups,
+		8: rw.action, 9: rw.tool, 10: rw.product, 11: rw.arguments, 12: rw.columns, 13: rw.rowFilters, 14: rw.masks, 15: rw.decision,
+		16: rw.reason, 18: rw.policyRevision, 19: rw.model, 20: rw.question, 22: rw.prevHash, 23: rw.hash} {
+		if j != 1 && j != 2 && j != 17 && j != 21 {
+			fn(j, s)
+		}
+	}
+}
+
 // scanTargets returns pointers in columnNames order; at is where the store
 // scans its time representation.
 func (rw *row) scanTargets(at any) []any {
