@@ -146,47 +146,8 @@ func (e *Executor) Call(ctx context.Context, caller Caller, tc Call) (*Result, e
 		}
 		return nil, e.reject(ctx, c, msg)
 	}
-	c.action = actionOf(tc.Tool)
-	var (
-		res *Result
-		err error
-	)
-	switch tc.Tool {
-	case ToolSearch:
-		res, err = e.search(ctx, c, spec)
-	case ToolDescribe:
-		res, err = e.describe(ctx, c, spec)
-	case ToolQueryRecords:
-		res, err = e.queryRecords(ctx, c, spec)
-	case ToolQueryMetrics:
-		res, err = e.queryMetrics(ctx, c, spec)
-	case ToolGetRecord:
-		res, err = e.getRecord(ctx, c, spec)
-	case ToolFindAnomalies:
-		res, err = e.findAnomalies(ctx, c, spec)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-func actionOf(tool string) string {
-	switch tool {
-	case ToolSearch:
-		return authz.ActionSearch
-	case ToolDescribe:
-		return authz.ActionDescribe
-	case ToolQueryRecords:
-		return authz.ActionQueryRecords
-	case ToolQueryMetrics:
-		return authz.ActionQueryMetrics
-	case ToolGetRecord:
-		return authz.ActionGetRecord
-	case ToolFindAnomalies:
-		return authz.ActionFindAnomalies
-	}
-	return ""
+	c.action = spec.Action
+	return spec.tool.run(e, ctx, c, spec)
 }
 
 // decode validates arguments against the tool's schema.

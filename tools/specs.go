@@ -3,7 +3,6 @@ package tools
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -17,10 +16,12 @@ type Spec struct {
 	Name        string             `json:"name"`
 	Description string             `json:"description"`
 	Parameters  *jsonschema.Schema `json:"parameters"`
+	// Action is what policy decides on when the tool is called.
+	Action string `json:"-"`
 
 	resolved   *jsonschema.Resolved
-	argType    reflect.Type
 	paramsJSON json.RawMessage
+	tool       *tool
 }
 
 // ParametersJSON is the schema as JSON, for model APIs that take raw JSON.
@@ -54,20 +55,10 @@ func ToolNames() []string {
 }
 
 func mustSpecs() []*Spec {
-	defs := []struct {
-		name, desc string
-		typ        reflect.Type
-	}{
-		{ToolSearch, "Find data products in the catalog by topic. Returns product names, domains and one-line descriptions, best match first. Start here: product names are not known in advance.", reflect.TypeFor[SearchArgs]()},
-		{ToolDescribe, "Describe one data product: owner, domain, description, columns (type, classification, and whether they are visible, masked or withheld for the asker), metrics, dimensions, time column, freshness and example questions.", reflect.TypeFor[DescribeArgs]()},
-		{ToolQueryRecords, "List individual records of a product, with chosen columns, filters, a time range, sorting and a row limit. Use query_metrics instead for counts, totals, averages and rates.", reflect.TypeFor[QueryRecordsArgs]()},
-		{ToolQueryMetrics, "Compute a product's declared metrics (counts, totals, averages, rates), optionally grouped by dimensions and by a time grain, over a time range, optionally compared with the previous period or year (adds previous value, change and percent change). Prefer this for any aggregate question.", reflect.TypeFor[QueryMetricsArgs]()},
-		{ToolGetRecord, "Fetch one record of a product by its key.", reflect.TypeFor[GetRecordArgs]()},
-		{ToolFindAnomalies, "Find unusual records in a product that declares anomaly detection (e.g. transactions far above the customer's usual amounts), over a time range.", reflect.TypeFor[FindAnomaliesArgs]()},
-	}
-	out := make([]*Spec, 0, len(defs))
-	for _, d := range defs {
-		s, err := jsonschema.ForType(d.typ, nil)
+	out := make([]*Spec, 0, len(registry))
+	for i := range registry {
+		d := &registry[i]
+		s, err := jsonschema.ForType(d.args, nil)
 		if err != nil {
 			panic(fmt.Sprintf("tools: infer schema of %s: %v", d.name, err))
 		}
@@ -80,9 +71,24 @@ func mustSpecs() []*Spec {
 		if err != nil {
 			panic(fmt.Sprintf("tools: marshal schema of %s: %v", d.name, err))
 		}
-		out = append(out, &Spec{Name: d.name, Description: d.desc, Parameters: s, resolved: r, argType: d.typ, paramsJSON: params})
+		out = append(out, &Spec{Name: d.name, Description: d.description, Parameters: s, Action: d.action, resolved: r, paramsJSON: params, tool: d})
 	}
 	return out
+}
+
+// Progress says in words what a call of the named tool on product is doing,
+// for channels that show progress ("querying customer-acquisition").
+func Progress(toolName, product string) string {
+	if product == "" {
+		product = "a data product"
+	}
+	if s, ok := SpecFor(toolName); ok {
+		if strings.Contains(s.tool.progress, "%s") {
+			return fmt.Sprintf(s.tool.progress, product)
+		}
+		return s.tool.progress
+	}
+	return "working"
 }
 
 // refine adds what Go types cannot say: enumerations and bounds. It walks the

@@ -299,23 +299,7 @@ func (p *progress) setStatus(ctx context.Context, status string) {
 
 // statusFor says in words what a tool call is doing.
 func statusFor(tc *assistant.ToolCallRecord) string {
-	switch tc.Tool {
-	case tools.ToolSearch:
-		return "searching the catalog…"
-	case tools.ToolDescribe:
-		return "reading the description of " + orWhat(tc.Product) + "…"
-	case tools.ToolFindAnomalies:
-		return "looking for anomalies in " + orWhat(tc.Product) + "…"
-	default:
-		return "querying " + orWhat(tc.Product) + "…"
-	}
-}
-
-func orWhat(p string) string {
-	if p == "" {
-		return "a data product"
-	}
-	return p
+	return tools.Progress(tc.Tool, tc.Product) + "…"
 }
 
 func (p *progress) event(ev assistant.Event) {
