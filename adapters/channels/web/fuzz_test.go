@@ -14,21 +14,16 @@ import (
 
 	"github.com/askmesh/askmesh/adapters/channels/web"
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/assistanttest"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 	"github.com/askmesh/askmesh/internal/app"
 )
 
 // fuzzChatModel answers at once, so a fuzz iteration that gets a question
-// through costs microseconds, not a model turn.
-type fuzzChatModel struct{}
-
-func (fuzzChatModel) Name() string { return "quick" }
-
-func (fuzzChatModel) Generate(_ context.Context, _ assistant.ModelRequest, onText func(string)) (*assistant.Reply, error) {
-	if onText != nil {
-		onText("ok")
-	}
-	return &assistant.Reply{Message: assistant.Message{Role: assistant.RoleAssistant, Content: "ok"}}, nil
+// through costs microseconds, not a model turn; it keeps no requests, as a
+// fuzz run asks without end.
+func fuzzChatModel() *assistanttest.Script {
+	return &assistanttest.Script{ModelName: "quick", Then: assistanttest.Text("ok"), Stream: true, NoRecord: true}
 }
 
 // FuzzChatBody: POST /v1/chat with arbitrary bytes never panics, never gets
@@ -52,7 +47,7 @@ func FuzzChatBody(f *testing.F) {
 	dir := banktest.PrivateDir(f)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := app.Build(context.Background(), app.Config{DataDir: dir, Now: banktest.Now.Format(time.RFC3339)},
-		app.WithModel(fuzzChatModel{}), app.WithLogger(logger))
+		app.WithModel(fuzzChatModel()), app.WithLogger(logger))
 	if err != nil {
 		f.Fatal(err)
 	}
