@@ -17,6 +17,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/assistanttest"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 	"github.com/askmesh/askmesh/internal/app"
@@ -234,37 +235,39 @@ func TestRetriedEventIsAnsweredOnce(t *testing.T) {
 	}
 }
 
-// blockingModel holds its first answer until released: a deliberately slow model.
-type blockingModel struct{ release, entered chan struct{} }
-
-func (m *blockingModel) Name() string { return "slow" }
-func (m *blockingModel) Generate(ctx context.Context, _ assistant.ModelRequest, _ func(string)) (*assistant.Reply, error) {
-	close(m.entered)
-	select {
-	case <-m.release:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	return &assistant.Reply{Message: assistant.Message{Role: assistant.RoleAssistant, Content: "finally"}}, nil
+// blockingModel holds its one answer until released: a deliberately slow
+// model. entered is closed when the question reaches it.
+func blockingModel(release, entered chan struct{}) *assistanttest.Script {
+	return &assistanttest.Script{ModelName: "slow", Turns: []assistanttest.Turn{
+		func(ctx context.Context, _ assistant.ModelRequest) (*assistant.Reply, error) {
+			close(entered)
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			return assistanttest.TextReply("finally"), nil
+		},
+	}}
 }
 
 func TestSlowModelNeverDelaysTheAck(t *testing.T) {
-	m := &blockingModel{release: make(chan struct{}), entered: make(chan struct{})}
-	h := newHarness(t, m, Config{})
+	release, entered := make(chan struct{}), make(chan struct{})
+	h := newHarness(t, blockingModel(release, entered), Config{})
 	rec := h.event("EvSlow", mention("UCAROL", "anything", "1763200006.000100", ""), nil)
 	// The ack is back while the model has not answered: it was not waited for.
 	if rec.Code != http.StatusOK {
 		t.Fatalf("ack %d", rec.Code)
 	}
 	select {
-	case <-m.entered:
+	case <-entered:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the question never reached the model")
 	}
 	if len(h.fake.callsOf("chat.update")) != 0 {
 		t.Fatal("an answer was posted before the model answered")
 	}
-	close(m.release)
+	close(release)
 	h.fake.waitFor(t, "the slow answer", func(c apiCall) bool {
 		return c.Method == "chat.update" && strings.Contains(c.Form.Get("text"), "finally")
 	})
