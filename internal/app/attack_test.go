@@ -25,6 +25,7 @@ import (
 	"github.com/askmesh/askmesh/adapters/channels/web"
 	"github.com/askmesh/askmesh/adapters/models/openai/openaitest"
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/assistanttest"
 	"github.com/askmesh/askmesh/assistant/planner"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/authz"
@@ -184,9 +185,9 @@ func (s *switchModel) Generate(ctx context.Context, req assistant.ModelRequest, 
 	return m.Generate(ctx, req, onText)
 }
 
-// attacker is the scripted model: it makes its turns' calls, then answers
-// with every message it was given, so whatever a tool released shows up in
-// the answer.
+// attacker is the scripted model's script: it makes its turns' calls, then
+// answers with every message it was given, so whatever a tool released
+// shows up in the answer.
 type attacker struct {
 	mu        sync.Mutex
 	turns     []attackTurn
@@ -195,9 +196,13 @@ type attacker struct {
 	triggered map[int]bool
 }
 
-func (m *attacker) Name() string { return "attacker" }
+// model is the attacker as a language model; its text streams, as a real
+// model's does.
+func (m *attacker) model() *assistanttest.Script {
+	return &assistanttest.Script{ModelName: "attacker", Then: m.turn, Stream: true}
+}
 
-func (m *attacker) Generate(_ context.Context, req assistant.ModelRequest, onText func(string)) (*assistant.Reply, error) {
+func (m *attacker) turn(_ context.Context, req assistant.ModelRequest) (*assistant.Reply, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.seen.Reset()
@@ -215,17 +220,13 @@ func (m *attacker) Generate(_ context.Context, req assistant.ModelRequest, onTex
 			continue
 		}
 		m.triggered[i] = true
-		msg := assistant.Message{Role: assistant.RoleAssistant}
+		var calls []assistant.ToolCall
 		for j, c := range turn.Calls {
-			msg.ToolCalls = append(msg.ToolCalls, assistant.ToolCall{ID: fmt.Sprintf("call_%d_%d", i, j), Name: c.Tool, Arguments: json.RawMessage(c.Args)})
+			calls = append(calls, assistanttest.Call(fmt.Sprintf("call_%d_%d", i, j), c.Tool, c.Args))
 		}
-		return &assistant.Reply{Message: msg}, nil
+		return assistanttest.CallsReply(calls...), nil
 	}
-	text := "Here is everything I was given:\n" + m.seen.String()
-	if onText != nil {
-		onText(text)
-	}
-	return &assistant.Reply{Message: assistant.Message{Role: assistant.RoleAssistant, Content: text}}, nil
+	return assistanttest.TextReply("Here is everything I was given:\n" + m.seen.String()), nil
 }
 
 type attackRunner struct {
@@ -292,7 +293,7 @@ func (r *attackRunner) run(t *testing.T, c attackCase) {
 		}
 		switch c.Model {
 		case "", "script":
-			r.model.set(script)
+			r.model.set(script.model())
 		case "offline":
 			r.model.set(r.offline)
 		default:
@@ -445,7 +446,7 @@ func (r *attackRunner) runHTTP(t *testing.T, c attackCase, script *attacker) []s
 		case "offline":
 			r.model.set(r.offline)
 		default:
-			r.model.set(script)
+			r.model.set(script.model())
 		}
 		req, err := http.NewRequest(s.Method, r.ts.URL+s.Path, strings.NewReader(s.Body))
 		if err != nil {
