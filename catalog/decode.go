@@ -562,11 +562,11 @@ func (d *decoder) schema(m *node, p *Product) {
 // Keys of the askmesh extension and its parts.
 var (
 	extKeys     = []string{"synonyms", "timeColumn", "capabilities", "dimensions", "metrics", "headlineMetrics", "anomalies", "exampleQuestions", "access", "backend"}
-	metricKeys  = []string{"name", "expression", "description", "unit", "precision", "synonyms"}
+	metricKeys  = []string{"name", "expression", "combine", "description", "unit", "precision", "synonyms"}
 	anomalyKeys = []string{"column", "groupBy", "stdDevs"}
 	grantKeys   = []string{"groups", "actions", "see", "mask", "rowFilters"}
 	filterKeys  = []string{"column", "op", "value", "subjectAttribute"}
-	backendKeys = []string{"kind", "database", "schema", "table", "dsnEnv", "url", "tokenEnv"}
+	backendKeys = []string{"kind", "database", "schema", "table", "dsnEnv", "url", "tokenEnv", "join"}
 )
 
 func (d *decoder) extension(m *node, p *Product) {
@@ -620,7 +620,13 @@ func (d *decoder) extension(m *node, p *Product) {
 			if mm, ok := d.mapping(idx(metricsPath, i), it); ok {
 				mm.strict(metricKeys...)
 				mt.Name = mm.str("name", true)
-				mt.Expression = mm.str("expression", true)
+				if c := mm.str("combine", false); c != "" {
+					var err error
+					if mt.Combine, err = ParseCombination(c); err != nil {
+						d.f.add(dot(idx(metricsPath, i), "combine"), "%v", err)
+					}
+				}
+				mt.Expression = mm.str("expression", mt.Combine == nil)
 				mt.Description = strings.TrimSpace(mm.str("description", false))
 				mt.Unit = mm.str("unit", false)
 				mt.Synonyms = mm.strs("synonyms")
@@ -694,6 +700,23 @@ func (d *decoder) extension(m *node, p *Product) {
 			DSNEnv:   bm.str("dsnEnv", false),
 			URL:      bm.str("url", false),
 			TokenEnv: bm.str("tokenEnv", false),
+		}
+		if n := bm.get("join"); n != nil {
+			jp := dot(bp, "join")
+			if jm, ok := d.mapping(jp, n); ok {
+				p.Join = map[string]map[string]string{}
+				for _, k := range jm.keys {
+					sides, ok := d.mapping(dot(jp, k.Value), jm.vals[k.Value])
+					if !ok {
+						continue
+					}
+					cols := map[string]string{}
+					for _, sk := range sides.keys {
+						cols[sk.Value] = sides.str(sk.Value, true)
+					}
+					p.Join[k.Value] = cols
+				}
+			}
 		}
 	}
 }

@@ -130,7 +130,7 @@ func TestBrokenDescriptors(t *testing.T) {
 				`134: ` + ext + `.access[0].rowFilters[0].attribute: unknown key "attribute"; keys here are column, op, value, subjectAttribute`,
 			}},
 		{"unknown backend kind", loans, []edit{{"        kind: sqlite", "        kind: mongo"}},
-			[]string{`134: ` + ext + `.backend.kind: "mongo" is not one of sqlite, postgres, mysql, rest, audit`}},
+			[]string{`134: ` + ext + `.backend.kind: "mongo" is not one of sqlite, postgres, mysql, rest, combined, audit`}},
 		{"sqlite backend without database", loans, []edit{{"        database: lending\n", ""}},
 			[]string{`133: ` + ext + `.backend.database: is required when kind is sqlite`}},
 		{"postgres backend without schema", loans, []edit{{"        kind: sqlite\n        database: lending\n        schema: lending\n", "        kind: postgres\n        dsnEnv: LENDING_DSN\n"}},
@@ -383,7 +383,7 @@ func TestLoadDir(t *testing.T) {
 	}
 	write("tiny.yaml", strings.Replace(descriptorForTest, "kind: postgres", "kind: mongo", 1))
 	_, err = catalog.LoadDir(dir)
-	want := filepath.Join(dir, "tiny.yaml") + `:23: customProperties[0].value.backend.kind: "mongo" is not one of sqlite, postgres, mysql, rest, audit`
+	want := filepath.Join(dir, "tiny.yaml") + `:23: customProperties[0].value.backend.kind: "mongo" is not one of sqlite, postgres, mysql, rest, combined, audit`
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v\nwant %s", err, want)
 	}

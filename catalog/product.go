@@ -3,7 +3,11 @@
 // resolved Product model the rest of askmesh reads, a registry and search.
 package catalog
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Classification levels, from least to most sensitive. Policies decide what
 // each means for a given asker; the catalog only records them.
@@ -49,6 +53,10 @@ const (
 	// database (the DSN's default database when empty).
 	BackendMySQL = "mysql"
 	BackendREST  = "rest"
+	// BackendCombined is a product whose metrics combine metrics of other
+	// products joined on conformed dimensions (Binding.Join); askmesh runs
+	// each side as its own governed call and joins the results.
+	BackendCombined = "combined"
 	// BackendAudit binds a product to askmesh's own audit store (access-audit).
 	BackendAudit = "audit"
 )
@@ -85,7 +93,12 @@ type Product struct {
 	Access []Grant
 
 	Binding Binding
-	Source  string // the descriptor file it came from, for error messages
+	// Join maps each conformed dimension of a combined product (backend kind
+	// combined, key join) to the column that holds it in each product
+	// combined: dimension -> product -> column.
+	Join map[string]map[string]string
+
+	Source string // the descriptor file it came from, for error messages
 
 	// The ODCS description's parts, as written; Description joins them.
 	Purpose     string
@@ -155,6 +168,49 @@ type Metric struct {
 	// Expr is Expression parsed (see ParseExpr), set when the descriptor is
 	// loaded; query compilers work from it, never from the text.
 	Expr Expr
+	// Combine is set instead of Expression on a combined product: the
+	// metric is Left Op Right, metrics of two other products.
+	Combine *Combination
+}
+
+// Combination is a combined product's metric: Left Op Right, computed per
+// row of conformed dimension values both sides have.
+type Combination struct {
+	Left, Right MetricRef
+	Op          string // + - * /
+}
+
+// MetricRef names a metric of another product.
+type MetricRef struct {
+	Product, Metric string
+}
+
+func (r MetricRef) String() string { return r.Product + "." + r.Metric }
+
+func (c *Combination) String() string { return c.Left.String() + " " + c.Op + " " + c.Right.String() }
+
+// ParseCombination reads "product.metric <op> product.metric".
+func ParseCombination(s string) (*Combination, error) {
+	f := strings.Fields(s)
+	if len(f) != 3 || !strings.Contains("+-*/", f[1]) || len(f[1]) != 1 {
+		return nil, fmt.Errorf("%q is not of the form product.metric / product.metric (operators + - * /)", s)
+	}
+	ref := func(t string) (MetricRef, error) {
+		prod, metric, ok := strings.Cut(t, ".")
+		if !ok || prod == "" || metric == "" {
+			return MetricRef{}, fmt.Errorf("%q is not product.metric", t)
+		}
+		return MetricRef{Product: prod, Metric: metric}, nil
+	}
+	l, err := ref(f[0])
+	if err != nil {
+		return nil, err
+	}
+	r, err := ref(f[2])
+	if err != nil {
+		return nil, err
+	}
+	return &Combination{Left: l, Right: r, Op: f[1]}, nil
 }
 
 // AnomalySpec says how find_anomalies works for a product: values of Column

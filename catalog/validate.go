@@ -15,7 +15,7 @@ var (
 	logicalTypes   = []string{TypeString, TypeInteger, TypeNumber, TypeBoolean, TypeDate, TypeTimestamp}
 	classes        = []string{ClassPublic, ClassInternal, ClassConfidential, ClassPII, ClassRestricted}
 	capabilities   = []string{CapRecords, CapMetrics, CapGet, CapAnomalies}
-	backendKinds   = []string{BackendSQLite, BackendPostgres, BackendMySQL, BackendREST, BackendAudit}
+	backendKinds   = []string{BackendSQLite, BackendPostgres, BackendMySQL, BackendREST, BackendCombined, BackendAudit}
 	grantActions   = []string{ActionRecords, ActionMetrics}
 	seeable        = []string{ClassConfidential, ClassPII}
 	maskKinds      = []string{"redact", "last4", "hash"}
@@ -284,6 +284,19 @@ func (r *resolver) metrics(precisionGiven []bool, fill bool) {
 			fl.add(dot(mp, "precision"), "%d is out of range 0-%d", m.Precision, maxPrecision)
 		}
 		ep := dot(mp, "expression")
+		if p.Binding.Kind == BackendCombined || m.Combine != nil {
+			// The sides are checked against their products when the
+			// registry holds them all (CheckCombined).
+			switch {
+			case p.Binding.Kind != BackendCombined:
+				fl.add(dot(mp, "combine"), "only products with backend kind %s combine metrics of other products", BackendCombined)
+			case m.Combine == nil:
+				fl.add(dot(mp, "combine"), "is required on a %s product: product.metric / product.metric", BackendCombined)
+			case m.Expression != "":
+				fl.add(ep, "a combined metric has combine, not an expression")
+			}
+			continue
+		}
 		if m.Expression == "" {
 			fl.add(ep, "is required")
 			continue
@@ -631,6 +644,15 @@ func (r *resolver) binding() {
 		need("table", b.Table)
 	case BackendMySQL:
 		need("table", b.Table)
+	case BackendCombined:
+		if len(r.p.Join) == 0 {
+			fl.add(dot(bp, "join"), "is required when kind is combined: each conformed dimension and the column that holds it in each product")
+		}
+		for dim := range r.p.Join {
+			if _, ok := r.p.Column(dim); !ok {
+				fl.add(dot(dot(bp, "join"), dim), "%q is not a column of the product; conformed dimensions are its columns", dim)
+			}
+		}
 	case BackendREST:
 		need("url", b.URL)
 	case BackendAudit:

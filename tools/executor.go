@@ -62,7 +62,7 @@ type Executor struct {
 }
 
 // ExecutorOptions configure an Executor. Catalog, Authorizer and Audit are
-// required; Backends maps a binding kind (sqlite, postgres, rest, audit) to
+// required; Backends maps a binding kind (sqlite, postgres, mysql, rest, combined, audit) to
 // the backend that serves it.
 type ExecutorOptions struct {
 	Catalog    Catalog
@@ -280,6 +280,17 @@ func (e *Executor) run(ctx context.Context, c *call, fn func(context.Context, Ba
 	rctx, cancel := context.WithTimeout(WithCaller(ctx, c.caller), e.timeout)
 	defer cancel()
 	res, err := fn(rctx, b)
+	var denied *DeniedError
+	if errors.As(err, &denied) {
+		// A backend that composes governed calls of its own (a combined
+		// product's sides) reports their denial: this call is denied too,
+		// with their reasons, not failed.
+		id, rerr := e.record(ctx, c, audit.DecisionDeny, denied.Reason, 0)
+		if rerr != nil {
+			return nil, rerr
+		}
+		return nil, &DeniedError{Tool: c.tool, Product: productName(c), Reason: denied.Reason, AuditID: id}
+	}
 	if err != nil {
 		e.log.WarnContext(ctx, "backend call failed", "tool", c.tool, "product", c.product.Name, "err", err)
 		return nil, e.fail(ctx, c, err)

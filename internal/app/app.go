@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/askmesh/askmesh/adapters/backends/combined"
 	"github.com/askmesh/askmesh/adapters/backends/rest"
 	"github.com/askmesh/askmesh/adapters/backends/sqlstore"
 	"github.com/askmesh/askmesh/adapters/channels/productapi"
@@ -131,14 +132,18 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	if bo.wrap != nil {
 		a.Audit = bo.wrap(a.Audit)
 	}
-	a.Products = sqlstore.New(sqlstore.Options{SQLiteDir: cfg.DataDir, PostgresDSN: cfg.Products.Postgres})
+	a.Products = sqlstore.New(sqlstore.Options{SQLiteDir: cfg.DataDir, PostgresDSN: cfg.Products.Postgres, MySQLDSN: cfg.Products.MySQL})
 	a.closers = append(a.closers, func() error { a.Products.Close(); return nil })
 	restBackend, err := newRESTBackend(cfg, bo.logger)
 	if err != nil {
 		return nil, err
 	}
+	if err := combined.Check(products); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	combine := combined.New()
 	backends := map[string]tools.Backend{catalog.BackendSQLite: a.Products, catalog.BackendPostgres: a.Products,
-		catalog.BackendREST: restBackend}
+		catalog.BackendMySQL: a.Products, catalog.BackendREST: restBackend, catalog.BackendCombined: combine}
 	for k, b := range bo.backends {
 		backends[k] = b
 	}
@@ -147,6 +152,7 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
+	combine.SetExecutor(a.Executor)
 	a.Model = bo.model
 	if a.Model == nil {
 		if a.Model, err = a.buildModel(ctx); err != nil {

@@ -38,7 +38,16 @@ type Config struct {
 		// Postgres, when set, serves SQL-bound products from this database
 		// (one schema per domain, as `askmesh demo generate --postgres` makes).
 		Postgres string `yaml:"postgres"`
+		// MySQL serves mysql-bound products whose descriptors name no dsnEnv
+		// that is set (user:password@tcp(host:3306)/database).
+		MySQL string `yaml:"mysql"`
 	} `yaml:"products"`
+
+	// Connections are named warehouse connections that importers bind
+	// descriptors to (askmesh catalog import dbt --connection NAME): the
+	// engine, the environment variable holding its DSN, and the schema.
+	// Descriptors then carry the kind, schema and dsnEnv, never the DSN.
+	Connections map[string]Connection `yaml:"connections"`
 
 	Model ModelConfig `yaml:"model"`
 
@@ -143,6 +152,7 @@ func (c *Config) applyEnv() error {
 		"ASKMESH_AUDIT_POSTGRES":    &c.Audit.Postgres,
 		"ASKMESH_CHECKPOINT_KEY":    &c.Audit.CheckpointKey,
 		"ASKMESH_PRODUCTS_POSTGRES": &c.Products.Postgres,
+		"ASKMESH_PRODUCTS_MYSQL":    &c.Products.MySQL,
 		"ASKMESH_MEMORY_POSTGRES":   &c.Memory.Postgres,
 		"ASKMESH_MODEL":             &c.Model.Provider,
 		"ASKMESH_MODEL_NAME":        &c.Model.Name,
@@ -165,4 +175,14 @@ func (c *Config) applyEnv() error {
 		c.Agent.MaxSteps = n
 	}
 	return nil
+}
+
+// Connection is a named warehouse connection (Config.Connections).
+type Connection struct {
+	// Kind is the engine: postgres or mysql.
+	Kind string `yaml:"kind"`
+	// DSNEnv names the environment variable that holds the DSN.
+	DSNEnv string `yaml:"dsn_env"`
+	// Schema is the PostgreSQL schema (MySQL database) the tables are in.
+	Schema string `yaml:"schema"`
 }
