@@ -26,6 +26,9 @@ type User struct {
 type Directory struct {
 	users []User
 	byID  map[string]int // lower-cased id -> index in users
+	// groups are declared with no members yet (a team not onboarded), so
+	// that grants naming them are not taken for misspellings.
+	groups []string
 }
 
 // maxDirectorySize bounds a directory file; a real one of thousands of
@@ -45,6 +48,7 @@ var (
 //	    title: Retail Operations, Europe
 //	    groups: [retail-ops]
 //	    attributes: {region: europe}
+//	groups: [customer-service]  # optional: groups no user has yet
 //
 // Ids must be present and unique, ignoring case; unknown keys are errors,
 // since a misspelt "group:" would silently take access away (or give it).
@@ -58,7 +62,8 @@ func LoadDirectory(r io.Reader) (*Directory, error) {
 		return nil, fmt.Errorf("directory: larger than %d bytes", maxDirectorySize)
 	}
 	var doc struct {
-		Users []User `yaml:"users"`
+		Users  []User   `yaml:"users"`
+		Groups []string `yaml:"groups"`
 	}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
@@ -68,7 +73,17 @@ func LoadDirectory(r io.Reader) (*Directory, error) {
 		}
 		return nil, fmt.Errorf("directory: %w", err)
 	}
-	return NewDirectory(doc.Users)
+	d, err := NewDirectory(doc.Users)
+	if err != nil {
+		return nil, err
+	}
+	for i, g := range doc.Groups {
+		if !groupRE.MatchString(g) {
+			return nil, fmt.Errorf("directory: groups[%d]: %q is not a group name", i, g)
+		}
+	}
+	d.groups = doc.Groups
+	return d, nil
 }
 
 // NewDirectory builds a directory from users, validating them as
@@ -161,5 +176,31 @@ func (d *Directory) Users() []User {
 	for i, u := range d.users {
 		out[i] = copyUser(u)
 	}
+	return out
+}
+
+// Groups lists the directory's groups, sorted, once each: those its users
+// belong to and those declared without members.
+func (d *Directory) Groups() []string {
+	if d == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	add := func(g string) {
+		if !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	for _, u := range d.users {
+		for _, g := range u.Groups {
+			add(g)
+		}
+	}
+	for _, g := range d.groups {
+		add(g)
+	}
+	sort.Strings(out)
 	return out
 }

@@ -132,6 +132,7 @@ func Parse(source string, data []byte) (*Product, error) {
 	p := d.product(&doc)
 	if p != nil {
 		resolve(p, fl, d.ext, d.precisionGiven, true)
+		p.lines = &sourceLines{ext: d.ext, lines: fl.lines}
 	}
 	if err := fl.err(); err != nil {
 		return nil, err

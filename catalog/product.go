@@ -99,6 +99,9 @@ type Product struct {
 	Join map[string]map[string]string
 
 	Source string // the descriptor file it came from, for error messages
+	// lines are the descriptor's YAML lines by fault path, so that checks
+	// made after loading (CheckGroups) point at the line; nil in code.
+	lines *sourceLines
 
 	// The ODCS description's parts, as written; Description joins them.
 	Purpose     string

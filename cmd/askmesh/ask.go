@@ -39,6 +39,10 @@ func (g *globals) buildFor(cmd *cobra.Command, model, as string) (*app.App, tool
 	if err != nil {
 		return nil, tools.Caller{}, err
 	}
+	if err := checkData(cmd.Context(), a, cmd.ErrOrStderr()); err != nil {
+		a.Close()
+		return nil, tools.Caller{}, err
+	}
 	c, err := caller(a, as, "cli")
 	if err != nil {
 		a.Close()

@@ -25,6 +25,9 @@ func (g *globals) openAuditOnly(cmd *cobra.Command) (audit.Store, error) {
 	if cfg.Audit.Postgres != "" {
 		return auditlog.OpenPostgres(cmd.Context(), cfg.Audit.Postgres)
 	}
+	if err := app.CheckDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	path := app.AuditPath(cfg.DataDir)
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no audit log at %s (set --data-dir or audit.postgres): %w", path, err)

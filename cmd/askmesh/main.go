@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,15 +26,9 @@ type globals struct {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := newRoot().ExecuteContext(ctx); err != nil {
-		var exit exitError
-		if errors.As(err, &exit) {
-			os.Exit(exit.code)
-		}
-		fmt.Fprintln(os.Stderr, "askmesh:", err)
-		os.Exit(1)
-	}
+	code := execute(ctx, newRoot(), os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // exitError ends the process with a code and no further message: the command

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,14 @@ func productSide(cmd *cobra.Command, cfg app.Config) (*app.App, *sqlstore.Store,
 	pcfg := cfg
 	pcfg.DataDir = filepath.Join(cfg.DataDir, "product-api")
 	pcfg.Audit.Postgres = ""
+	// The product APIs' own log lives inside the data directory, made
+	// here once that exists.
+	if err := app.CheckDataDir(cfg.DataDir); err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(pcfg.DataDir, 0o750); err != nil {
+		return nil, nil, fmt.Errorf("product APIs: %w", err)
+	}
 	a, err := app.Build(cmd.Context(), pcfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("product APIs: %w", err)

@@ -34,7 +34,7 @@ func (g *globals) queryCmd() *cobra.Command {
 				}
 			}
 			if n != 1 {
-				return errors.New("give exactly one of --records, --metrics, --anomalies or --get ID")
+				return usageError{errors.New("give exactly one of --records, --metrics, --anomalies or --get ID")}
 			}
 			raw := "{}"
 			if len(args) == 2 {
@@ -44,7 +44,7 @@ func (g *globals) queryCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := g.build(cmd)
+			a, err := g.buildChecked(cmd)
 			if err != nil {
 				return err
 			}

@@ -125,6 +125,9 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	defer a.Close()
+	if err := checkData(ctx, a, cmd.ErrOrStderr()); err != nil {
+		return err
+	}
 	if o.simulate > 0 {
 		stopSim, err := startSimulator(ctx, cfg, a.Clock.Now, o.simulate)
 		if err != nil {
@@ -271,7 +274,7 @@ func (g *globals) mcpCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// stdout carries the protocol: logs go to stderr only.
 			log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			a, err := g.build(cmd, app.WithLogger(log))
+			a, err := g.buildChecked(cmd, app.WithLogger(log))
 			if err != nil {
 				return err
 			}

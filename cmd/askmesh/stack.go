@@ -45,9 +45,12 @@ func (g *globals) build(cmd *cobra.Command, opts ...app.Option) (*app.App, error
 // given on the command line: it is for demos and development.
 func caller(a *app.App, as, channel string) (tools.Caller, error) {
 	if as == "" {
-		return tools.Caller{}, fmt.Errorf("--as USER is required (one of %s)", strings.Join(userIDs(a.Directory), ", "))
+		return tools.Caller{}, usageError{fmt.Errorf("--as USER is required (one of %s)", strings.Join(userIDs(a.Directory), ", "))}
 	}
 	subj := a.Directory.Lookup(expandUser(a.Directory, as))
+	if !subj.Known {
+		return tools.Caller{}, unknownUser(a.Directory, as)
+	}
 	return tools.Caller{Subject: subj, Channel: channel}, nil
 }
 

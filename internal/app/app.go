@@ -44,7 +44,8 @@ type App struct {
 	Agent     *assistant.Agent
 	Logger    *slog.Logger
 
-	closers []func() error
+	backends map[string]tools.Backend // by binding kind
+	closers  []func() error
 }
 
 // Option adjusts a build.
@@ -118,6 +119,9 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := catalog.CheckGroups(products, a.Directory.Groups()); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
 	products = a.bind(products, bo.restURLs)
 	if a.Catalog, err = catalog.NewRegistry(products...); err != nil {
 		return nil, err
@@ -147,6 +151,7 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	for k, b := range bo.backends {
 		backends[k] = b
 	}
+	a.backends = backends
 	a.Executor, err = tools.NewExecutor(tools.ExecutorOptions{Catalog: a.Catalog, Authorizer: a.Authz, Audit: a.Audit,
 		Backends: backends, Clock: a.Clock, CursorKey: DeriveKey(cfg.CursorKey), MaskKey: DeriveKey(cfg.MaskKey), Logger: bo.logger})
 	if err != nil {
@@ -281,8 +286,8 @@ func openAudit(ctx context.Context, cfg Config) (audit.Store, error) {
 		}
 		return s, nil
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	if err := CheckDataDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	s, err := auditlog.OpenSQLite(ctx, AuditPath(cfg.DataDir))
 	if err != nil {

@@ -1,0 +1,106 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/askmesh/askmesh/catalog"
+)
+
+// MissingError is a product whose data file, schema, table or column does
+// not exist where its binding says: a configuration mistake to fix, not an
+// outage to wait out.
+type MissingError struct {
+	Product string
+	Err     error
+}
+
+func (e *MissingError) Error() string { return e.Product + ": " + e.Err.Error() }
+
+func (e *MissingError) Unwrap() error { return e.Err }
+
+// Check makes sure a product's data is where its binding says, with every
+// column the catalog declares, by reading no rows: a *MissingError when
+// something is missing, an *UnavailableError when the database cannot be
+// reached or queried. Start-up checks, askmesh doctor and /readyz use it.
+func (s *Store) Check(ctx context.Context, p *catalog.Product) error {
+	if p == nil {
+		return errors.New("check: no product")
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.QueryTimeout)
+	defer cancel()
+	c := &call{s: s, tool: "check", p: p}
+	if p.Binding.Kind == catalog.BackendSQLite && s.opts.SQLiteDir != "" {
+		path := filepath.Join(s.opts.SQLiteDir, p.Binding.Database+".db")
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return &MissingError{Product: p.Name, Err: fmt.Errorf("its data file %s does not exist", path)}
+		}
+	}
+	q, d, err := s.source(ctx, p)
+	if err != nil {
+		return c.unavailable(ctx, err)
+	}
+	// Restricted columns are never read, so whether they exist is moot.
+	var cols []string
+	for _, col := range p.Columns {
+		if col.Classification != catalog.ClassRestricted {
+			cols = append(cols, quote(col.Name))
+		}
+	}
+	if len(cols) == 0 {
+		cols = []string{"1"}
+	}
+	_, err = q.query(ctx, stmt{sql: "SELECT " + strings.Join(cols, ", ") + " FROM " + d.table(p) + " LIMIT 0"})
+	if err == nil {
+		return nil
+	}
+	if where := missingWhat(err); where != "" {
+		return &MissingError{Product: p.Name, Err: fmt.Errorf("%s %s: %s", d, where, missingDetail(err))}
+	}
+	return c.unavailable(ctx, err)
+}
+
+// missingWhat says what an error reports missing ("table", "column",
+// "schema"), or "" when it is not about something missing.
+func missingWhat(err error) string {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch pg.Code {
+		case "42P01":
+			return "table"
+		case "42703":
+			return "column"
+		case "3F000":
+			return "schema"
+		}
+		return ""
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "no such table"):
+		return "table"
+	case strings.Contains(msg, "no such column"):
+		return "column"
+	}
+	return ""
+}
+
+// missingDetail is the database's own words: which name is missing.
+func missingDetail(err error) string {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Message
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, "no such "); i >= 0 {
+		msg = msg[i:]
+	}
+	return strings.TrimSuffix(msg, ")")
+}
