@@ -136,7 +136,7 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 		defer stopSim()
 	}
 
-	opts := web.Options{Agent: a.Agent, Executor: a.Executor, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
+	opts := web.Options{Agent: a.Agent, Executor: a.Executor, Directory: a.Directory, Audit: a.Audit, Ready: a.ReadyChecks(), Catalog: a.Catalog,
 		Logger: log, Metrics: metrics, Demo: o.demo, Auth: cfg.Web.Auth, Limits: cfg.Web.Limits}
 	bot, err := newSlackBot(ctx, cfg, a, log)
 	if err != nil {

@@ -51,13 +51,20 @@ func (s *Store) Check(ctx context.Context, p *catalog.Product) error {
 	var cols []string
 	for _, col := range p.Columns {
 		if col.Classification != catalog.ClassRestricted {
-			cols = append(cols, quote(col.Name))
+			cols = append(cols, col.Name)
 		}
 	}
-	if len(cols) == 0 {
-		cols = []string{"1"}
+	if d == sqliteDialect {
+		return c.checkSQLite(ctx, q, cols)
 	}
-	_, err = q.query(ctx, stmt{sql: "SELECT " + strings.Join(cols, ", ") + " FROM " + d.table(p) + " LIMIT 0"})
+	sel := make([]string, len(cols))
+	for i, col := range cols {
+		sel[i] = quote(col)
+	}
+	if len(sel) == 0 {
+		sel = []string{"1"}
+	}
+	_, err = q.query(ctx, stmt{sql: "SELECT " + strings.Join(sel, ", ") + " FROM " + d.table(p) + " LIMIT 0"})
 	if err == nil {
 		return nil
 	}
@@ -67,8 +74,37 @@ func (s *Store) Check(ctx context.Context, p *catalog.Product) error {
 	return c.unavailable(ctx, err)
 }
 
-// missingWhat says what an error reports missing ("table", "column",
-// "schema"), or "" when it is not about something missing.
+// checkSQLite reads the table's columns from SQLite's own catalog: a
+// SELECT would not do, since SQLite reads a double-quoted name that is not
+// a column as a string.
+func (c *call) checkSQLite(ctx context.Context, q querier, cols []string) error {
+	rows, err := q.query(ctx, stmt{sql: "SELECT name FROM pragma_table_info(?)", args: []any{c.p.Binding.Table}})
+	if err != nil {
+		return c.unavailable(ctx, err)
+	}
+	if len(rows) == 0 {
+		return &MissingError{Product: c.p.Name, Err: fmt.Errorf("sqlite table: no such table: %s", c.p.Binding.Table)}
+	}
+	have := map[string]bool{}
+	for _, r := range rows {
+		if name, ok := r[0].(string); ok {
+			have[name] = true
+		}
+	}
+	var missing []string
+	for _, col := range cols {
+		if !have[col] {
+			missing = append(missing, col)
+		}
+	}
+	if len(missing) > 0 {
+		return &MissingError{Product: c.p.Name, Err: fmt.Errorf("sqlite column: no such column: %s (table %s)", strings.Join(missing, ", "), c.p.Binding.Table)}
+	}
+	return nil
+}
+
+// missingWhat says what a PostgreSQL error reports missing ("table",
+// "column", "schema"), or "" when it is not about something missing.
 func missingWhat(err error) string {
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
@@ -82,13 +118,6 @@ func missingWhat(err error) string {
 		}
 		return ""
 	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "no such table"):
-		return "table"
-	case strings.Contains(msg, "no such column"):
-		return "column"
-	}
 	return ""
 }
 
@@ -98,9 +127,5 @@ func missingDetail(err error) string {
 	if errors.As(err, &pg) {
 		return pg.Message
 	}
-	msg := err.Error()
-	if i := strings.Index(msg, "no such "); i >= 0 {
-		msg = msg[i:]
-	}
-	return strings.TrimSuffix(msg, ")")
+	return err.Error()
 }

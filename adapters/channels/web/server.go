@@ -43,8 +43,11 @@ type Options struct {
 	Executor  assistant.ToolRunner // the same executor the agent uses; serves MCP tool calls
 	Directory Directory
 	Audit     Pinger // /readyz pings it: without an audit log nothing may be answered
-	Catalog   Catalog
-	Logger    *slog.Logger
+	// Ready are /readyz's further checks (the model, the product backends:
+	// app.App.ReadyChecks).
+	Ready   []ReadyCheck
+	Catalog Catalog
+	Logger  *slog.Logger
 	// Metrics is shared with the agent (app.WithObserver); one is created
 	// when nil, which then sees HTTP traffic only.
 	Metrics *Metrics
@@ -70,7 +73,8 @@ type Limits struct {
 	MaxMessageChars int           `yaml:"max_message_chars"` // question length cap (default 8000): 400 beyond it
 	RatePerMinute   float64       `yaml:"rate_per_minute"`   // per user sustained rate (default 60; negative: no limit)
 	Burst           int           `yaml:"burst"`             // per user burst (default 10)
-	ReadyTimeout    time.Duration `yaml:"ready_timeout"`     // /readyz audit ping deadline (default 2s)
+	ReadyTimeout    time.Duration `yaml:"ready_timeout"`     // /readyz checks' deadline (default 2s)
+	ReadyCache      time.Duration `yaml:"ready_cache"`       // how long a passed /readyz check (model, products) stands (default 15s; negative: none)
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`  // time in-flight requests get to finish (default 60s)
 	KeepAlive       time.Duration `yaml:"keep_alive"`        // SSE comment interval while a stream is quiet (default 15s)
 }
@@ -90,6 +94,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.ReadyTimeout <= 0 {
 		l.ReadyTimeout = 2 * time.Second
+	}
+	if l.ReadyCache == 0 {
+		l.ReadyCache = 15 * time.Second
 	}
 	if l.ShutdownTimeout <= 0 {
 		l.ShutdownTimeout = 60 * time.Second
@@ -111,6 +118,7 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	started time.Time
+	ready   *readiness
 }
 
 // New checks the options and builds the server's routes.
@@ -153,6 +161,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{o: o, lim: o.Limits.withDefaults(), log: o.Logger, metrics: o.Metrics, auth: auth,
 		mux: http.NewServeMux(), started: time.Now()}
 	s.rate = newRateLimiter(s.lim.RatePerMinute, s.lim.Burst)
+	s.ready = newReadiness(o.Ready, s.lim.ReadyCache)
 	s.routes()
 	s.handler = http.HandlerFunc(s.serve)
 	if o.Demo {
@@ -271,19 +280,4 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "uptime_seconds": int64(time.Since(s.started).Seconds())})
-}
-
-// readyz fails closed: a server whose audit log cannot take appends could
-// answer nothing, so a load balancer should send traffic elsewhere.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), s.lim.ReadyTimeout)
-	defer cancel()
-	if err := s.o.Audit.Ping(ctx); err != nil {
-		s.log.WarnContext(ctx, "not ready: the audit store does not answer", "err", err)
-		// The cause stays in the log: it may name internal hosts.
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable",
-			"checks": map[string]string{"audit": "unavailable"}})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "checks": map[string]string{"audit": "ok"}})
 }

@@ -96,6 +96,7 @@ type Model struct {
 	delegate  assistant.Model // Ollama, over its OpenAI-compatible API
 	policy    retry.Policy
 	maxTokens int
+	ping      anthropicPing // Anthropic: what Ping calls
 }
 
 var _ assistant.Model = (*Model)(nil)
@@ -135,7 +136,8 @@ func New(ctx context.Context, cfg Config) (*Model, error) {
 			return nil, fmt.Errorf("anthropic: %w", err)
 		}
 		return &Model{name: Anthropic + ":" + cfg.Model, llm: llm, maxTokens: cfg.MaxTokens,
-			policy: retry.Policy{MaxRetries: cfg.MaxRetries, Timeout: cfg.Timeout, BaseDelay: cfg.RetryDelay}}, nil
+			policy: retry.Policy{MaxRetries: cfg.MaxRetries, Timeout: cfg.Timeout, BaseDelay: cfg.RetryDelay},
+			ping:   anthropicPing{url: base + "/models", key: cfg.APIKey, client: cfg.HTTPClient}}, nil
 	case Ollama:
 		if cfg.Model == "" {
 			cfg.Model = DefaultOllamaModel

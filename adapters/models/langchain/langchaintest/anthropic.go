@@ -172,6 +172,19 @@ func (s *AnthropicServer) Requests() []AnthropicRequest {
 }
 
 func (s *AnthropicServer) handle(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == "/v1/models" {
+		// Readiness probes list the models; it uses no scripted step.
+		switch {
+		case r.Header.Get("x-api-key") == "":
+			anthropicError(w, http.StatusUnauthorized, "authentication_error", "x-api-key header is required")
+		case r.Header.Get("anthropic-version") == "":
+			anthropicError(w, http.StatusBadRequest, "invalid_request_error", "anthropic-version header is required")
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"data":[{"type":"model","id":"claude-sonnet-4-5","display_name":"Claude Sonnet 4.5"}],"has_more":false}`)
+		}
+		return
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/messages" {
 		anthropicError(w, http.StatusNotFound, "not_found_error", "Not found: "+r.URL.Path)
 		return

@@ -314,6 +314,12 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 
 // answer serves one request; it fills *out with the request once read.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, out *Request) {
+	if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/models") {
+		// Readiness probes list the models; it uses no scripted step.
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"object":"list","data":[{"id":"scripted","object":"model","created":0,"owned_by":"openaitest"}]}`)
+		return
+	}
 	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/chat/completions") {
 		writeError(w, http.StatusNotFound, "invalid_request_error", fmt.Sprintf("Unknown request URL: %s %s", r.Method, r.URL.Path))
 		return
