@@ -554,6 +554,8 @@ func (d *decoder) schema(m *node, p *Product) {
 				c.Values = cp.strs("value")
 			case "synonyms":
 				c.Synonyms = cp.strs("value")
+			case ReviewProperty:
+				c.Review = cp.str("value", false)
 			}
 		})
 		p.Columns = append(p.Columns, c)

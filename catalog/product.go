@@ -154,6 +154,9 @@ type Column struct {
 	Synonyms []string
 	Unique   bool     // ODCS unique: no two rows share a value
 	Examples []string // ODCS examples, as text
+	// Review is a generator's note that a person must still check this
+	// column (its classification was guessed); see ReviewProperty.
+	Review string
 }
 
 // Metric is an aggregate the product declares. Only declared metrics can be
