@@ -37,7 +37,7 @@ func productSide(cmd *cobra.Command, cfg app.Config) (*app.App, *sqlstore.Store,
 	if err != nil {
 		return nil, nil, fmt.Errorf("product APIs: %w", err)
 	}
-	store := sqlstore.New(sqlstore.Options{SQLiteDir: cfg.DataDir, PostgresDSN: cfg.Products.Postgres})
+	store := sqlstore.New(sqlstore.Options{SQLiteDir: cfg.DataDir, PostgresDSN: cfg.Products.Postgres, Secret: os.LookupEnv})
 	return a, store, nil
 }
 
@@ -96,7 +96,7 @@ func (g *globals) startMesh(cmd *cobra.Command, cfg app.Config, demo bool) (opts
 	for _, d := range mesh.Domains() {
 		fmt.Fprintf(cmd.ErrOrStderr(), "mesh: %s serves %v at %s\n", d.Name, d.Products, d.URL)
 	}
-	backend := rest.New(rest.Options{Signer: signer, Logger: slog.Default()})
+	backend := rest.New(rest.Options{Signer: signer, Logger: slog.Default(), Secret: os.LookupEnv})
 	opts = []app.Option{app.WithBackend(catalog.BackendREST, backend), app.WithProductAPIs(mesh.URLs())}
 	return opts, func() { mesh.Close(); closeSide() }, nil
 }

@@ -145,7 +145,7 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 	if bot != nil {
 		defer bot.close()
 	}
-	stopBriefs, err := startSlackBriefs(a, slack.ConfigFromEnv())
+	stopBriefs, err := startSlackBriefs(a, slackConfig(cfg))
 	if err != nil {
 		return err
 	}
@@ -194,17 +194,10 @@ func newSlackBot(ctx context.Context, cfg app.Config, a *app.App, log *slog.Logg
 			closeFn()
 		}
 	}()
-	sc := slack.ConfigFromEnv()
+	sc := slackConfig(cfg) // Config.Validate has checked the tokens go together
 	if !sc.Enabled() {
 		return nil, nil
 	}
-	if !sc.SocketMode() && !sc.EventsAPI() {
-		return nil, errors.New("slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (Events API) is; see docs/slack.md")
-	}
-	sc.Streaming = sc.Streaming || cfg.Slack.Streaming
-	sc.MaxConcurrent = cfg.Slack.MaxConcurrent
-	sc.SuggestedPrompts = cfg.Slack.SuggestedPrompts
-	sc.Users = cfg.Slack.Users
 	opts := []slack.Option{slack.WithLogger(log)}
 	if cfg.Memory.Postgres != "" {
 		// Replicas share conversations there; they share Slack's retried
@@ -321,4 +314,11 @@ func startSimulator(ctx context.Context, cfg app.Config, now func() time.Time, r
 		}
 	}()
 	return func() { cancel(); <-done; _ = sim.Close() }, nil
+}
+
+// slackConfig is Slack's part of the configuration, as the Slack channel takes it.
+func slackConfig(c app.Config) slack.Config {
+	sl := c.Slack
+	return slack.Config{BotToken: sl.BotToken, AppToken: sl.AppToken, SigningSecret: sl.SigningSecret, APIURL: sl.APIURL,
+		Streaming: sl.Streaming, MaxConcurrent: sl.MaxConcurrent, SuggestedPrompts: sl.SuggestedPrompts, Users: sl.Users}
 }

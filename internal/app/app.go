@@ -136,7 +136,7 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	if bo.wrap != nil {
 		a.Audit = bo.wrap(a.Audit)
 	}
-	a.Products = sqlstore.New(sqlstore.Options{SQLiteDir: cfg.DataDir, PostgresDSN: cfg.Products.Postgres, MySQLDSN: cfg.Products.MySQL})
+	a.Products = sqlstore.New(sqlstore.Options{SQLiteDir: cfg.DataDir, PostgresDSN: cfg.Products.Postgres, MySQLDSN: cfg.Products.MySQL, Secret: os.LookupEnv})
 	a.closers = append(a.closers, func() error { a.Products.Close(); return nil })
 	restBackend, err := newRESTBackend(cfg, bo.logger)
 	if err != nil {
@@ -272,7 +272,7 @@ func newRESTBackend(cfg Config, log *slog.Logger) (*rest.Backend, error) {
 			return nil, fmt.Errorf("mesh key: %w", err)
 		}
 	}
-	return rest.New(rest.Options{Signer: signer, Logger: log}), nil
+	return rest.New(rest.Options{Signer: signer, Logger: log, Secret: os.LookupEnv}), nil
 }
 
 // AuditPath is where the embedded audit store lives.
@@ -302,36 +302,14 @@ func (a *App) buildModel(ctx context.Context) (assistant.Model, error) {
 	case "", "offline":
 		return planner.New(a.Catalog, a.Clock), nil
 	case "openai", "azure":
-		oc := openai.ConfigFromEnv()
-		if mc.Provider == "azure" {
-			oc = openai.AzureConfigFromEnv()
-		}
-		if mc.Name != "" {
-			oc.Model = mc.Name
-		}
-		if mc.BaseURL != "" {
-			oc.BaseURL = mc.BaseURL
-		}
-		if mc.APIKey != "" {
-			oc.APIKey = mc.APIKey
-		}
-		if mc.Timeout > 0 {
-			oc.Timeout = mc.Timeout
-		}
-		return openai.New(oc)
+		return openai.New(openai.Config{Azure: mc.Provider == "azure", APIKey: mc.APIKey, BaseURL: mc.BaseURL,
+			Model: cmp.Or(mc.Name, openai.DefaultModel), Organization: mc.Organization, AzureAPIVersion: mc.AzureAPIVersion,
+			Timeout: mc.Timeout, Stream: true})
 	default:
-		lc := langchain.ConfigFromEnv(mc.Provider)
-		if mc.Name != "" {
-			lc.Model = mc.Name
-		}
-		if mc.BaseURL != "" {
-			lc.BaseURL = mc.BaseURL
-		}
-		if mc.APIKey != "" {
-			lc.APIKey = mc.APIKey
-		}
-		if mc.Timeout > 0 {
-			lc.Timeout = mc.Timeout
+		lc := langchain.Config{Provider: mc.Provider, APIKey: mc.APIKey, BaseURL: mc.BaseURL, Model: mc.Name, Timeout: mc.Timeout}
+		if mc.Provider == langchain.Ollama {
+			lc.BaseURL = cmp.Or(lc.BaseURL, langchain.DefaultOllamaHost)
+			lc.Model = cmp.Or(lc.Model, langchain.DefaultOllamaModel)
 		}
 		return langchain.New(ctx, lc)
 	}

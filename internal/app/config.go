@@ -4,8 +4,11 @@
 package app
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,7 +74,12 @@ type Config struct {
 	// Slack's secrets come from the environment (SLACK_BOT_TOKEN,
 	// SLACK_APP_TOKEN, SLACK_SIGNING_SECRET), never from this file.
 	Slack struct {
-		Streaming        bool     `yaml:"streaming"`
+		BotToken      string `yaml:"-"` // SLACK_BOT_TOKEN
+		AppToken      string `yaml:"-"` // SLACK_APP_TOKEN: Socket Mode
+		SigningSecret string `yaml:"-"` // SLACK_SIGNING_SECRET: the Events API
+		APIURL        string `yaml:"-"` // SLACK_API_URL: another Slack API endpoint (tests, proxies)
+
+		Streaming        bool     `yaml:"streaming"` // or SLACK_STREAMING=1
 		MaxConcurrent    int      `yaml:"max_concurrent"`
 		SuggestedPrompts []string `yaml:"suggested_prompts"`
 		// Users maps Slack user ids to directory ids where Slack's email
@@ -104,15 +112,48 @@ type BriefSchedule struct {
 	Period  string `yaml:"period"`  // a time_range; default last_month
 }
 
-// ModelConfig chooses the model.
+// ModelConfig chooses the model. Fields the file and ASKMESH_MODEL_* leave
+// blank are filled from the provider's own variables (see providerVars).
 type ModelConfig struct {
 	Provider string `yaml:"provider"` // offline (default), openai, azure, anthropic, ollama
 	Name     string `yaml:"name"`
 	BaseURL  string `yaml:"base_url"`
 	// APIKey is better left to the provider's environment variable
 	// (OPENAI_API_KEY, ANTHROPIC_API_KEY) than written in a file.
-	APIKey  string        `yaml:"api_key"`
-	Timeout time.Duration `yaml:"timeout"`
+	APIKey          string        `yaml:"api_key"`
+	Organization    string        `yaml:"organization"`      // OpenAI only
+	AzureAPIVersion string        `yaml:"azure_api_version"` // Azure only
+	Timeout         time.Duration `yaml:"timeout"`
+}
+
+// Providers are the model providers askmesh can use.
+var Providers = []string{"offline", "openai", "azure", "anthropic", "ollama"}
+
+// providerVars are each provider's standard environment variables, in the
+// order name, base URL, API key, organization, API version.
+var providerVars = map[string][5]string{
+	"openai":    {"OPENAI_MODEL", "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_ORG_ID", ""},
+	"azure":     {"AZURE_OPENAI_DEPLOYMENT", "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "", "AZURE_OPENAI_API_VERSION"},
+	"anthropic": {"ANTHROPIC_MODEL", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "", ""},
+	"ollama":    {"OLLAMA_MODEL", "OLLAMA_HOST", "", "", ""},
+}
+
+// applyProviderEnv fills blank fields from the provider's variables. With
+// provider openai, Azure's variables alone (AZURE_OPENAI_ENDPOINT set and
+// no OpenAI key anywhere) select Azure, as Azure's own SDKs do.
+func (m *ModelConfig) applyProviderEnv() {
+	if m.Provider == "openai" && m.APIKey == "" && os.Getenv("OPENAI_API_KEY") == "" && os.Getenv("AZURE_OPENAI_ENDPOINT") != "" {
+		m.Provider = "azure"
+	}
+	vars, ok := providerVars[m.Provider]
+	if !ok {
+		return
+	}
+	for i, dst := range []*string{&m.Name, &m.BaseURL, &m.APIKey, &m.Organization, &m.AzureAPIVersion} {
+		if *dst == "" && vars[i] != "" {
+			*dst = os.Getenv(vars[i])
+		}
+	}
 }
 
 // Price is what a model's provider charges, in a currency of your choice
@@ -137,7 +178,10 @@ func LoadConfig(path string) (Config, error) {
 			return c, fmt.Errorf("config %s: %w", path, err)
 		}
 	}
-	return c, c.applyEnv()
+	if err := c.applyEnv(); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
 }
 
 // applyEnv lets ASKMESH_* variables override the file.
@@ -174,6 +218,14 @@ func (c *Config) applyEnv() error {
 		}
 		c.Agent.MaxSteps = n
 	}
+	c.Model.applyProviderEnv()
+	c.Slack.BotToken = os.Getenv("SLACK_BOT_TOKEN")
+	c.Slack.AppToken = os.Getenv("SLACK_APP_TOKEN")
+	c.Slack.SigningSecret = os.Getenv("SLACK_SIGNING_SECRET")
+	c.Slack.APIURL = os.Getenv("SLACK_API_URL")
+	if v := os.Getenv("SLACK_STREAMING"); v == "1" || v == "true" {
+		c.Slack.Streaming = true
+	}
 	return nil
 }
 
@@ -185,4 +237,54 @@ type Connection struct {
 	DSNEnv string `yaml:"dsn_env"`
 	// Schema is the PostgreSQL schema (MySQL database) the tables are in.
 	Schema string `yaml:"schema"`
+}
+
+// Validate checks the merged configuration and names every field at fault,
+// as the file spells it (or the environment variable, for secrets).
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if c.Now != "" {
+		if _, err := time.Parse(time.RFC3339, c.Now); err != nil {
+			bad("now", "%q is not an RFC 3339 instant (e.g. 2026-11-15T12:00:00Z)", c.Now)
+		}
+	}
+	m := c.Model
+	switch {
+	case m.Provider != "" && !slices.Contains(Providers, m.Provider):
+		bad("model.provider", "%q is not one of %s", m.Provider, strings.Join(Providers, ", "))
+	case m.Provider == "azure" && (m.BaseURL == "" || m.APIKey == "" || m.Name == ""):
+		bad("model", "azure needs base_url (AZURE_OPENAI_ENDPOINT), api_key (AZURE_OPENAI_API_KEY) and name, the deployment (AZURE_OPENAI_DEPLOYMENT)")
+	case m.Provider == "anthropic" && m.APIKey == "":
+		bad("model.api_key", "anthropic needs an API key (ANTHROPIC_API_KEY)")
+	}
+	for field, d := range map[string]time.Duration{"model.timeout": m.Timeout, "agent.timeout": c.Agent.Timeout, "memory.ttl": c.Memory.TTL} {
+		if d < 0 {
+			bad(field, "%s is negative", d)
+		}
+	}
+	if c.Agent.MaxSteps < 0 {
+		bad("agent.max_steps", "%d is negative", c.Agent.MaxSteps)
+	}
+	if c.Web.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Web.Addr); err != nil {
+			bad("web.addr", "%q is not host:port (e.g. 127.0.0.1:8080)", c.Web.Addr)
+		}
+	}
+	sl := c.Slack
+	switch {
+	case sl.BotToken != "" && sl.AppToken == "" && sl.SigningSecret == "":
+		bad("slack", "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (Events API) is; see docs/slack.md")
+	case sl.BotToken == "" && (sl.AppToken != "" || sl.SigningSecret != ""):
+		bad("slack", "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set without SLACK_BOT_TOKEN; see docs/slack.md")
+	}
+	for i, b := range sl.Briefs {
+		field := fmt.Sprintf("slack.briefs[%d]", i)
+		if b.Cron == "" || b.Channel == "" || b.As == "" {
+			bad(field, "cron, channel and as are all required")
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -8,6 +8,10 @@ package deptest
 import (
 	"encoding/json"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -208,6 +212,47 @@ func TestImportsFollowTheArchitecture(t *testing.T) {
 	for _, v := range rules(g) {
 		t.Error(v)
 	}
+}
+
+// Adapters take typed configuration from the wiring (internal/app), which
+// alone reads the environment: configuration has one path, and one
+// Validate names every field at fault.
+func TestAdaptersReadNoEnvironment(t *testing.T) {
+	root := moduleRoot(t)
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(filepath.Join(root, "adapters"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		if isTestPackage(module + "/" + filepath.ToSlash(filepath.Dir(must(filepath.Rel(root, path))))) {
+			return nil // test servers may read test settings
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "os" && slices.Contains([]string{"Getenv", "LookupEnv", "Environ"}, sel.Sel.Name) {
+				t.Errorf("%s reads the environment (os.%s): take it from internal/app's Config instead", fset.Position(sel.Pos()), sel.Sel.Name)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // Each rule fails on a deliberately wrong import, added through a build

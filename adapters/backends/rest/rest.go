@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +52,9 @@ type Options struct {
 	FailuresToOpen uint32
 	OpenFor        time.Duration
 	Logger         *slog.Logger
+	// Secret looks up a secret a descriptor names (a binding's tokenEnv);
+	// the wiring passes the process environment's. Nil: no secrets.
+	Secret func(name string) (string, bool)
 }
 
 // Backend runs plans against product APIs. It is safe for concurrent use.
@@ -204,8 +206,10 @@ func (b *Backend) authorization(ctx context.Context, p *catalog.Product) (string
 		return "Bearer " + tok, nil
 	}
 	if env := p.Binding.TokenEnv; env != "" {
-		if v := os.Getenv(env); v != "" {
-			return "Bearer " + v, nil
+		if b.o.Secret != nil {
+			if v, ok := b.o.Secret(env); ok && v != "" {
+				return "Bearer " + v, nil
+			}
 		}
 		return "", fmt.Errorf("%s: the environment variable %s holds no token", p.Name, env)
 	}

@@ -107,7 +107,8 @@ func TestDSNChoice(t *testing.T) {
 	p := fixtureProduct(t, "fixture-events", "at")
 	createPostgres(t, good, p, [][]any{events[0].values()})
 	bad := "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"
-	t.Setenv("ASKMESH_TEST_EVENTS_DSN", good)
+	secrets := map[string]string{"ASKMESH_TEST_EVENTS_DSN": good, "ASKMESH_TEST_BAD_DSN": bad}
+	secret := func(name string) (string, bool) { v, ok := secrets[name]; return v, ok }
 	cases := []struct {
 		name    string
 		binding catalog.Binding
@@ -117,13 +118,12 @@ func TestDSNChoice(t *testing.T) {
 		{"environment", catalog.Binding{DSNEnv: "ASKMESH_TEST_EVENTS_DSN"}, bad},
 		{"environment unset: default", catalog.Binding{DSNEnv: "ASKMESH_TEST_UNSET_DSN"}, good},
 	}
-	t.Setenv("ASKMESH_TEST_BAD_DSN", bad)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			q := *p
 			q.Binding = c.binding
 			q.Binding.Kind, q.Binding.Schema, q.Binding.Table = catalog.BackendPostgres, "testing", "events"
-			s := New(Options{PostgresDSN: c.def})
+			s := New(Options{PostgresDSN: c.def, Secret: secret})
 			defer s.Close()
 			res, err := s.GetRecord(ctx(t), tools.GetPlan{Product: &q, ID: "e01", Columns: []string{"event_id"}})
 			if err != nil {

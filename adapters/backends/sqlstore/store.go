@@ -40,6 +40,9 @@ type Options struct {
 	MySQLDSN string
 	// QueryTimeout bounds every query (default DefaultQueryTimeout).
 	QueryTimeout time.Duration
+	// Secret looks up a secret a descriptor names (a binding's dsnEnv); the
+	// wiring passes the process environment's. Nil: no secrets.
+	Secret func(name string) (string, bool)
 }
 
 // Store runs plans against SQLite files and PostgreSQL databases. It opens
@@ -162,8 +165,8 @@ func (s *Store) dsn(p *catalog.Product) (string, error) {
 	if b.DSN != "" {
 		return b.DSN, nil
 	}
-	if b.DSNEnv != "" {
-		if v := os.Getenv(b.DSNEnv); v != "" {
+	if b.DSNEnv != "" && s.opts.Secret != nil {
+		if v, ok := s.opts.Secret(b.DSNEnv); ok && v != "" {
 			return v, nil
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -43,17 +42,6 @@ type Config struct {
 	// email is not the one the directory knows them by (an alias domain, a
 	// shared workspace). Everyone else is matched by email.
 	Users map[string]string
-}
-
-// ConfigFromEnv reads Slack's usual variables.
-func ConfigFromEnv() Config {
-	return Config{
-		BotToken:      os.Getenv("SLACK_BOT_TOKEN"),
-		AppToken:      os.Getenv("SLACK_APP_TOKEN"),
-		SigningSecret: os.Getenv("SLACK_SIGNING_SECRET"),
-		APIURL:        os.Getenv("SLACK_API_URL"),
-		Streaming:     os.Getenv("SLACK_STREAMING") == "1" || os.Getenv("SLACK_STREAMING") == "true",
-	}
 }
 
 // Enabled reports whether Slack is configured at all.

@@ -14,7 +14,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -63,29 +62,6 @@ type Config struct {
 	// MaxTokens bounds an Anthropic answer's length (default 4096).
 	MaxTokens  int
 	HTTPClient *http.Client
-}
-
-// ConfigFromEnv reads the provider's standard variables: ANTHROPIC_API_KEY,
-// ANTHROPIC_BASE_URL and ANTHROPIC_MODEL; or OLLAMA_HOST and OLLAMA_MODEL.
-func ConfigFromEnv(provider string) Config {
-	c := Config{Provider: provider}
-	switch provider {
-	case Anthropic:
-		c.APIKey = os.Getenv("ANTHROPIC_API_KEY")
-		c.BaseURL = os.Getenv("ANTHROPIC_BASE_URL")
-		c.Model = envOr("ANTHROPIC_MODEL", DefaultAnthropicModel)
-	case Ollama:
-		c.BaseURL = envOr("OLLAMA_HOST", DefaultOllamaHost)
-		c.Model = envOr("OLLAMA_MODEL", DefaultOllamaModel)
-	}
-	return c
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 // Model is an assistant.Model over a langchaingo provider. It is safe for

@@ -342,26 +342,3 @@ func TestNewRejects(t *testing.T) {
 		}
 	}
 }
-
-func TestConfigFromEnv(t *testing.T) {
-	for _, k := range []string{"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL", "OLLAMA_HOST", "OLLAMA_MODEL"} {
-		t.Setenv(k, "")
-	}
-	if c := langchain.ConfigFromEnv("anthropic"); c.Provider != "anthropic" || c.Model != langchain.DefaultAnthropicModel || c.APIKey != "" {
-		t.Fatalf("anthropic defaults %+v", c)
-	}
-	if c := langchain.ConfigFromEnv("ollama"); c.BaseURL != langchain.DefaultOllamaHost || c.Model != langchain.DefaultOllamaModel {
-		t.Fatalf("ollama defaults %+v", c)
-	}
-	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-1")
-	t.Setenv("ANTHROPIC_BASE_URL", "https://gateway.bank.example/anthropic")
-	t.Setenv("ANTHROPIC_MODEL", "claude-haiku-4-5")
-	t.Setenv("OLLAMA_HOST", "gpu-box:11434")
-	t.Setenv("OLLAMA_MODEL", "qwen2.5:32b")
-	if c := langchain.ConfigFromEnv("anthropic"); c.APIKey != "sk-ant-1" || c.BaseURL != "https://gateway.bank.example/anthropic" || c.Model != "claude-haiku-4-5" {
-		t.Fatalf("anthropic %+v", c)
-	}
-	if c := langchain.ConfigFromEnv("ollama"); c.BaseURL != "gpu-box:11434" || c.Model != "qwen2.5:32b" {
-		t.Fatalf("ollama %+v", c)
-	}
-}

@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -51,7 +50,7 @@ type Config struct {
 	// jitter (default 500ms). A Retry-After header overrides it.
 	RetryDelay time.Duration
 	// Stream streams the answer when Generate is given an onText callback.
-	// ConfigFromEnv sets it; a zero Config does not stream.
+	// askmesh's configuration sets it; a zero Config does not stream.
 	Stream bool
 	// Temperature, when set, is sent as is (0 included); unset, the
 	// server's default applies.
@@ -60,43 +59,6 @@ type Config struct {
 	// Name overrides what Name returns ("openai:<model>", "azure:<deployment>"),
 	// for servers reached through this adapter under another name.
 	Name string
-}
-
-// ConfigFromEnv reads the standard variables: OPENAI_API_KEY,
-// OPENAI_BASE_URL, OPENAI_MODEL and OPENAI_ORG_ID; or, when
-// AZURE_OPENAI_ENDPOINT is set and OPENAI_API_KEY is not, Azure's (see
-// AzureConfigFromEnv). Streaming is on.
-func ConfigFromEnv() Config {
-	if os.Getenv("AZURE_OPENAI_ENDPOINT") != "" && os.Getenv("OPENAI_API_KEY") == "" {
-		return AzureConfigFromEnv()
-	}
-	return Config{
-		APIKey:       os.Getenv("OPENAI_API_KEY"),
-		BaseURL:      os.Getenv("OPENAI_BASE_URL"),
-		Model:        envOr("OPENAI_MODEL", DefaultModel),
-		Organization: os.Getenv("OPENAI_ORG_ID"),
-		Stream:       true,
-	}
-}
-
-// AzureConfigFromEnv reads AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY,
-// AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_API_VERSION. Streaming is on.
-func AzureConfigFromEnv() Config {
-	return Config{
-		Azure:           true,
-		APIKey:          os.Getenv("AZURE_OPENAI_API_KEY"),
-		BaseURL:         os.Getenv("AZURE_OPENAI_ENDPOINT"),
-		Model:           os.Getenv("AZURE_OPENAI_DEPLOYMENT"),
-		AzureAPIVersion: envOr("AZURE_OPENAI_API_VERSION", DefaultAzureAPIVersion),
-		Stream:          true,
-	}
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 // Model is an assistant.Model over the chat completions API. It is safe

@@ -569,43 +569,6 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 	}
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	for _, k := range []string{"OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_ORG_ID",
-		"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT", "AZURE_OPENAI_API_VERSION"} {
-		t.Setenv(k, "")
-	}
-	c := openai.ConfigFromEnv()
-	if c.Model != openai.DefaultModel || c.Azure || !c.Stream || c.APIKey != "" {
-		t.Fatalf("defaults: %+v", c)
-	}
-	t.Setenv("OPENAI_API_KEY", "sk-1")
-	t.Setenv("OPENAI_BASE_URL", "http://vllm:8000/v1")
-	t.Setenv("OPENAI_MODEL", "qwen2.5-72b")
-	c = openai.ConfigFromEnv()
-	if c.APIKey != "sk-1" || c.BaseURL != "http://vllm:8000/v1" || c.Model != "qwen2.5-72b" || c.Azure {
-		t.Fatalf("openai: %+v", c)
-	}
-	// Azure variables alone select Azure.
-	t.Setenv("OPENAI_API_KEY", "")
-	t.Setenv("AZURE_OPENAI_ENDPOINT", "https://bank.openai.azure.com")
-	t.Setenv("AZURE_OPENAI_API_KEY", "az-1")
-	t.Setenv("AZURE_OPENAI_DEPLOYMENT", "gpt-4o-prod")
-	c = openai.ConfigFromEnv()
-	if !c.Azure || c.BaseURL != "https://bank.openai.azure.com" || c.APIKey != "az-1" || c.Model != "gpt-4o-prod" ||
-		c.AzureAPIVersion != openai.DefaultAzureAPIVersion || !c.Stream {
-		t.Fatalf("azure: %+v", c)
-	}
-	t.Setenv("AZURE_OPENAI_API_VERSION", "2025-01-01-preview")
-	if c = openai.AzureConfigFromEnv(); c.AzureAPIVersion != "2025-01-01-preview" {
-		t.Fatalf("api version %q", c.AzureAPIVersion)
-	}
-	// With an OpenAI key too, OpenAI wins unless Azure is asked for.
-	t.Setenv("OPENAI_API_KEY", "sk-1")
-	if c = openai.ConfigFromEnv(); c.Azure || c.APIKey != "sk-1" {
-		t.Fatalf("both set: %+v", c)
-	}
-}
-
 // BenchmarkGenerate measures the adapter and wire round trip of one turn
 // with every tool's schema, against a local server with no model latency.
 func BenchmarkGenerate(b *testing.B) {
