@@ -32,10 +32,15 @@ func (p *Planner) base(a *analysis, prod *catalog.Product) *dataBase {
 	// "top 3 campaigns by conversions, with their budget": the metric
 	// after "by" ranks, the others are shown beside it.
 	if by := p.byMetric(a, prod); by != "" {
-		if !d.strong {
-			d.metrics = nil
+		d.metrics = []string{by}
+		for _, m := range a.ms {
+			inside := slices.ContainsFunc(a.ms, func(o mention) bool {
+				return o.kind == mMetric && o.product == prod && o.i <= m.i && m.j <= o.j && o.j-o.i > m.j-m.i
+			})
+			if m.product == prod && m.kind == mMetric && !inside && !slices.Contains(d.metrics, m.metric) {
+				d.metrics = append(d.metrics, m.metric)
+			}
 		}
-		d.metrics = append([]string{by}, slices.DeleteFunc(d.metrics, func(m string) bool { return m == by })...)
 		d.strong = true
 	}
 	d.filters = p.valueFilters(a, prod, d.used)

@@ -50,7 +50,7 @@ func init() {
 
 // unmatchedConcepts lists the phrases of a question that name a measure or
 // a value the catalog does not have.
-func (p *Planner) unmatchedConcepts(a *analysis) []string {
+func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string {
 	covered := make([]bool, len(a.toks))  // by any catalog phrase
 	byMetric := make([]bool, len(a.toks)) // by a metric's name or synonym, or a phrase with the word before
 	for _, m := range a.ms {
@@ -103,6 +103,16 @@ func (p *Planner) unmatchedConcepts(a *analysis) []string {
 				continue // said with its head
 			}
 			add(t.low)
+		case t.low == "cost" && k+2 < len(a.toks) && a.toks[k+1].low == "per" && !byMetric[k+2]:
+			add("cost per " + a.toks[k+2].low) // "cost per click"
+		case prod != nil && otherValueOnly(a, prod, k):
+			// "approval rate for credit cards": "card" is a value of other
+			// products only; loan-applications has no such loan type.
+			w := t.low
+			if k > 0 && content(k-1) && !valueOf(a, prod, k-1) && !a.toks[k-1].upper {
+				w = a.toks[k-1].low + " " + w
+			}
+			add(w)
 		case t.upper && k > 0 && !known(k) && !stopword[t.low] && !questionWord[t.low] && monthNum[t.low] == 0 && !p.partOfName(a, k):
 			add(t.raw) // a value by name: "Germany"
 		}
@@ -164,4 +174,34 @@ func metricLine(prod *catalog.Product, m catalog.Metric) string {
 		s += " (" + strings.TrimSuffix(strings.ToLower(m.Description[:1])+m.Description[1:], ".") + ")"
 	}
 	return s
+}
+
+// otherValueOnly reports whether token k is read only as a value of other
+// products than prod: a filter the chosen product cannot apply.
+func otherValueOnly(a *analysis, prod *catalog.Product, k int) bool {
+	other := false
+	for _, m := range a.ms {
+		if k < m.i || k >= m.j {
+			continue
+		}
+		if m.product == prod {
+			return false
+		}
+		if m.kind == mValue || m.kind == mValuePart {
+			other = true
+		} else {
+			return false
+		}
+	}
+	return other
+}
+
+// valueOf reports whether token k is read as a value of prod.
+func valueOf(a *analysis, prod *catalog.Product, k int) bool {
+	for _, m := range a.ms {
+		if k >= m.i && k < m.j && m.product == prod && isValueKind(m.kind) {
+			return true
+		}
+	}
+	return false
 }

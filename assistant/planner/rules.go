@@ -110,7 +110,7 @@ func (p *Planner) features(q string, prev *previousTurn, now time.Time) *feature
 	if ap := p.auditProduct(); ap != nil && p.auditCue(a, ap) {
 		f.audit = ap
 	}
-	f.unmatched = p.unmatchedConcepts(a)
+	f.unmatched = p.unmatchedConcepts(a, f.product)
 	return f
 }
 
