@@ -23,7 +23,8 @@ demo: build
 
 ## test: every test, including PostgreSQL, browser and fault tests, and a short fuzz pass
 test: lint
-	$(GO) test -count=1 -timeout 25m $(PKGS)
+	ASKMESH_SUITE_REPORT=$(CURDIR)/docs/planner-suite.md $(GO) test -count=1 -timeout 25m $(PKGS)
+	@grep '^planner suite:' docs/planner-suite.md || true
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 test-short:

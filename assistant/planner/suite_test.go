@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,6 +46,13 @@ type suiteCase struct {
 		Denied   string      `yaml:"denied"`
 		Unparsed bool        `yaml:"unparsed"`
 		Calls    []string    `yaml:"calls"`
+		// Outcome is the answer's outcome (answered, partial, declined,
+		// clarify). Cases expecting declined or clarify are the questions
+		// the catalog cannot answer or that are ambiguous: they must
+		// compute nothing.
+		Outcome   string   `yaml:"outcome"`
+		Unmatched []string `yaml:"unmatched"`
+		Options   []string `yaml:"options"` // clarification option labels
 	} `yaml:"expect"`
 }
 
@@ -61,19 +70,37 @@ type expectSQL struct {
 	Min *int `yaml:"min"`
 }
 
+// loadSuite reads testdata/questions*.yaml in name order (questions.yaml
+// first): audit cases read the log the cases before them wrote.
 func loadSuite(t *testing.T) []suiteCase {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "questions.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	names, err := filepath.Glob(filepath.Join("testdata", "questions*.yaml"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no suite files: %v", err)
 	}
-	var f suiteFile
-	dec := yaml.NewDecoder(strings.NewReader(string(b)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		t.Fatalf("questions.yaml: %v", err)
+	sort.Strings(names)
+	var all []suiteCase
+	seen := map[string]bool{}
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f suiteFile
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&f); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, c := range f.Cases {
+			if seen[c.Name] {
+				t.Fatalf("%s: case %q is named twice (names are conversation ids)", name, c.Name)
+			}
+			seen[c.Name] = true
+		}
+		all = append(all, f.Cases...)
 	}
-	return f.Cases
+	return all
 }
 
 // stack builds the real stack, offline planner included, on a private copy
@@ -98,13 +125,21 @@ func stack(t *testing.T) (*app.App, string) {
 
 func TestSuite(t *testing.T) {
 	cases := loadSuite(t)
-	if len(cases) < 60 {
-		t.Fatalf("the suite has %d questions; it should have at least 60", len(cases))
-	}
+	defer func() {
+		if len(cases) < 200 {
+			t.Errorf("the suite has %d questions; it should have at least 200", len(cases))
+		}
+		if n := countUnanswerable(cases); n < 40 {
+			t.Errorf("the suite has %d questions the catalog cannot answer or that are ambiguous; it should have at least 40", n)
+		}
+	}()
 	a, dir := stack(t)
 	files := banktest.OpenFiles(t, dir)
 	passed := 0
+	var rep suiteReport
 	for i, c := range cases {
+		var ans *assistant.Answer
+		var rule string
 		ok := t.Run(fmt.Sprintf("%02d %s", i+1, c.Name), func(t *testing.T) {
 			// Expected values first: audit questions must see the log as it
 			// was before they were asked.
@@ -120,8 +155,8 @@ func TestSuite(t *testing.T) {
 				}
 				wants = append(wants, want{e, rows})
 			}
-			ans := ask(t, a, c)
-			rule := ruleOf(t, a, c)
+			ans = ask(t, a, c)
+			rule = ruleOf(t, a, c)
 			defer func() {
 				if t.Failed() {
 					t.Logf("rule that fired: %s", rule)
@@ -142,8 +177,10 @@ func TestSuite(t *testing.T) {
 		if ok {
 			passed++
 		}
+		rep.add(c, ans, rule, ok)
 	}
 	t.Logf("suite: %d of %d questions passed", passed, len(cases))
+	rep.finish(t)
 }
 
 func subject(user string) string {
@@ -186,9 +223,33 @@ func ruleOf(t *testing.T, a *app.App, c suiteCase) string {
 
 func conversationID(c suiteCase) string { return "suite-" + strings.ReplaceAll(c.Name, " ", "-") }
 
-// check verifies the answer's form: refusals, parse failures, calls, text.
+// check verifies the answer's form: refusals, parse failures, calls, text,
+// outcome, and that a question expected to be declined or clarified
+// computed nothing.
 func check(t *testing.T, c suiteCase, ans *assistant.Answer) {
 	t.Helper()
+	if c.Expect.Outcome != "" && ans.Outcome != c.Expect.Outcome {
+		t.Errorf("outcome %q, want %q\n  answer: %s", ans.Outcome, c.Expect.Outcome, ans.Text)
+	}
+	if c.Expect.Unmatched != nil && !slices.Equal(ans.Unmatched, c.Expect.Unmatched) {
+		t.Errorf("unmatched %q, want %q", ans.Unmatched, c.Expect.Unmatched)
+	}
+	if unanswerable(c) {
+		if n := computed(ans); n > 0 {
+			t.Errorf("a question the catalog cannot answer got %d computed results: %s", n, ans.Text)
+		}
+	}
+	if c.Expect.Options != nil {
+		var got []string
+		if ans.Clarification != nil {
+			for _, o := range ans.Clarification.Options {
+				got = append(got, o.Label)
+			}
+		}
+		if !slices.Equal(got, c.Expect.Options) {
+			t.Errorf("clarification options %q, want %q", got, c.Expect.Options)
+		}
+	}
 	if len(ans.Flags) > 0 {
 		t.Errorf("answer flagged: %v\n  answer: %s", ans.Flags, ans.Text)
 	}
