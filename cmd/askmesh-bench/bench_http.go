@@ -21,6 +21,7 @@ import (
 	"github.com/askmesh/askmesh/adapters/models/openai"
 	"github.com/askmesh/askmesh/adapters/models/openai/openaitest"
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/assistanttest"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/internal/app"
 )
@@ -60,17 +61,16 @@ func benchScript(r openaitest.Request) openaitest.Step {
 	return openaitest.Step{ToolCalls: []openaitest.ToolCall{{Name: "query_metrics", Arguments: benchCallArgs}}}
 }
 
-// scriptedModel is benchScript in-process, without latency.
-type scriptedModel struct{}
-
-func (scriptedModel) Name() string { return "scripted" }
-
-func (scriptedModel) Generate(_ context.Context, req assistant.ModelRequest, _ func(string)) (*assistant.Reply, error) {
-	if n := len(req.Messages); n > 0 && req.Messages[n-1].Role == assistant.RoleTool {
-		return &assistant.Reply{Message: assistant.Message{Role: assistant.RoleAssistant, Content: benchAnswer}, FinishReason: "stop"}, nil
-	}
-	call := assistant.ToolCall{ID: fmt.Sprintf("call_%d", time.Now().UnixNano()), Name: "query_metrics", Arguments: json.RawMessage(benchCallArgs)}
-	return &assistant.Reply{Message: assistant.Message{Role: assistant.RoleAssistant, ToolCalls: []assistant.ToolCall{call}}, FinishReason: "tool_calls"}, nil
+// scriptedModel is benchScript in-process, without latency. It keeps no
+// requests: a benchmark asks without end, and the idle-memory figure must
+// not count a record of them.
+func scriptedModel() *assistanttest.Script {
+	return &assistanttest.Script{NoRecord: true, Then: func(_ context.Context, req assistant.ModelRequest) (*assistant.Reply, error) {
+		if n := len(req.Messages); n > 0 && req.Messages[n-1].Role == assistant.RoleTool {
+			return assistanttest.TextReply(benchAnswer), nil
+		}
+		return assistanttest.CallsReply(assistanttest.Call(fmt.Sprintf("call_%d", time.Now().UnixNano()), "query_metrics", benchCallArgs)), nil
+	}}
 }
 
 func pooledClient() *http.Client {
@@ -440,7 +440,7 @@ func (e *benchEnv) httpPhases(ms *openaitest.Server, ledger *modelLedger) (strin
 // idleConversationMemory measures heap per stored conversation, and the
 // JSON size of one.
 func (e *benchEnv) idleConversationMemory() (perConv, raw float64, err error) {
-	srv, err := e.startServer(scriptedModel{}, nil)
+	srv, err := e.startServer(scriptedModel(), nil)
 	if err != nil {
 		return 0, 0, err
 	}

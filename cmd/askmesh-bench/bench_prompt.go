@@ -2,15 +2,14 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/assistanttest"
 	"github.com/askmesh/askmesh/audit/auditlog"
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/authz/opa"
@@ -18,21 +17,6 @@ import (
 	"github.com/askmesh/askmesh/examples/bank"
 	"github.com/askmesh/askmesh/tools"
 )
-
-// recordingModel keeps every request and answers each with a short text.
-type recordingModel struct {
-	mu       sync.Mutex
-	requests []assistant.ModelRequest
-}
-
-func (m *recordingModel) Name() string { return "recording" }
-
-func (m *recordingModel) Generate(_ context.Context, req assistant.ModelRequest, _ func(string)) (*assistant.Reply, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.requests = append(m.requests, req)
-	return &assistant.Reply{Message: assistant.Message{Role: assistant.RoleAssistant, Content: "I have not looked anything up."}, FinishReason: "stop"}, nil
-}
 
 // tokensOf estimates tokens as bytes/4, rounded up: the encoding data of
 // tiktoken-go is downloaded at run time, which a benchmark must not do.
@@ -72,7 +56,8 @@ func (e *benchEnv) firstRequest(n int) (promptSize, error) {
 	if err != nil {
 		return ps, err
 	}
-	model := &recordingModel{}
+	// The model keeps every request and answers each with a short text.
+	model := &assistanttest.Script{ModelName: "recording", Then: assistanttest.Text("I have not looked anything up.")}
 	agent, err := assistant.New(assistant.Options{Model: model, Tools: exec, Clock: tools.FixedClock(benchNow), Logger: discardLogger()})
 	if err != nil {
 		return ps, err
@@ -81,10 +66,11 @@ func (e *benchEnv) firstRequest(n int) (promptSize, error) {
 	if _, err := agent.Answer(e.ctx, assistant.Request{Caller: caller, Question: "What data do we have about customers?"}); err != nil {
 		return ps, err
 	}
-	if len(model.requests) == 0 || len(model.requests[0].Messages) == 0 {
+	reqs := model.Requests()
+	if len(reqs) == 0 || len(reqs[0].Messages) == 0 {
 		return ps, errors.New("the model was never asked")
 	}
-	req := model.requests[0]
+	req := reqs[0]
 	ps.system = len(req.Messages[0].Content)
 	specs, err := json.Marshal(req.Tools)
 	if err != nil {
