@@ -61,6 +61,7 @@ func (g *globals) catalogCmd() *cobra.Command {
 			return run(cmd, tools.ToolDescribe, tools.DescribeArgs{Product: args[0]})
 		},
 	})
+	cmd.AddCommand(g.catalogImportCmd(), g.catalogInitCmd(), g.catalogLintCmd())
 	return cmd
 }
 
