@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/askmesh/askmesh/catalog"
@@ -103,9 +104,22 @@ func (c *call) checkSQLite(ctx context.Context, q querier, cols []string) error 
 	return nil
 }
 
-// missingWhat says what a PostgreSQL error reports missing ("table",
-// "column", "schema"), or "" when it is not about something missing.
+// missingWhat says what a PostgreSQL or MySQL error reports missing
+// ("table", "column", "schema"), or "" when it is not about something
+// missing.
 func missingWhat(err error) string {
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		switch my.Number {
+		case 1146: // ER_NO_SUCH_TABLE
+			return "table"
+		case 1054: // ER_BAD_FIELD_ERROR
+			return "column"
+		case 1049: // ER_BAD_DB_ERROR
+			return "schema"
+		}
+		return ""
+	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		switch pg.Code {
@@ -126,6 +140,10 @@ func missingDetail(err error) string {
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		return pg.Message
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return my.Message
 	}
 	return err.Error()
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"path"
 	"strings"
 	"testing"
 
@@ -29,8 +30,12 @@ func TestCheckNamesWhatIsMissing(t *testing.T) {
 			t.Errorf("%s: a restricted column was read: %v", b.name, err)
 		}
 		wantTable, wantColumn := "sqlite table: no such table: loan_aplications", "sqlite column: no such column: credit_scor (table loan_applications)"
-		if b.name == "postgres" {
+		switch b.name {
+		case "postgres":
 			wantTable, wantColumn = `postgres table: relation "lending.loan_aplications" does not exist`, `postgres column: column "credit_scor" does not exist`
+		case "mysql":
+			// The test's own database (named by the DSN) holds the tables.
+			wantTable, wantColumn = "mysql table: Table '*.loan_aplications' doesn't exist", "mysql column: Unknown column 'credit_scor' in 'SELECT'"
 		}
 		for _, c := range []struct {
 			p    *catalog.Product
@@ -38,7 +43,11 @@ func TestCheckNamesWhatIsMissing(t *testing.T) {
 		}{{&table, wantTable}, {&column, wantColumn}} {
 			err := b.store.Check(ctx, c.p)
 			var missing *MissingError
-			if !errors.As(err, &missing) || err.Error() != "loan-applications: "+c.want {
+			matched := false
+			if err != nil {
+				matched, _ = path.Match("loan-applications: "+c.want, err.Error())
+			}
+			if !errors.As(err, &missing) || !matched {
 				t.Errorf("%s: %v, want a MissingError %q", b.name, err, c.want)
 			}
 		}
