@@ -55,7 +55,7 @@ func newRoot() *cobra.Command {
 	pf.StringVar(&g.logLevel, "log-level", envOr("ASKMESH_LOG_LEVEL", "warn"), "debug, info, warn or error")
 
 	root.AddCommand(g.demoCmd(), g.serveCmd(), g.mcpCmd(), g.catalogCmd(), g.queryCmd(), g.auditCmd(), g.policyCmd(), g.askCmd(), g.chatCmd(), g.briefCmd())
-	root.AddCommand(g.productCmd(), g.tokenCmd())
+	root.AddCommand(g.productCmd(), g.tokenCmd(), g.doctorCmd())
 	root.AddCommand(g.evalCmd())
 	return root
 }
