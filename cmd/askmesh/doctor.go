@@ -26,14 +26,16 @@ It changes nothing. Exit status 1 when anything failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
-			cfg, err := g.appConfig(cmd)
-			if err != nil {
+			cfg, err := app.LoadConfig(g.config)
+			// A configuration that reads but does not validate is diagnosed
+			// further: Diagnose reports Validate's faults itself.
+			if verr := cfg.Validate(); err != nil && (verr == nil || verr.Error() != err.Error()) {
 				printFindings(w, []app.Finding{{Check: "configuration", State: app.FindingFailed, What: err.Error(),
 					Fix: "fix the file named (--config, ASKMESH_CONFIG) or the environment variable; see docs/configuration.md"}})
 				return exitError{code: exitFailed}
 			}
-			findings := app.Diagnose(cmd.Context(), cfg, cmp.Or(g.config, "no configuration file: the embedded demo defaults and the environment"))
-			findings = append(findings, slackFinding(cmd))
+			findings := app.Diagnose(cmd.Context(), g.withFlags(cmd, cfg), cmp.Or(g.config, "no configuration file: the embedded demo defaults and the environment"))
+			findings = append(findings, slackFinding(cmd, cfg))
 			printFindings(w, findings)
 			for _, f := range findings {
 				if f.State == app.FindingFailed {
@@ -47,8 +49,8 @@ It changes nothing. Exit status 1 when anything failed.`,
 	}
 }
 
-func slackFinding(cmd *cobra.Command) app.Finding {
-	sc := slack.ConfigFromEnv()
+func slackFinding(cmd *cobra.Command, cfg app.Config) app.Finding {
+	sc := slackConfig(cfg)
 	if !sc.Enabled() {
 		return app.Finding{Check: "slack", State: app.FindingSkipped, What: "not configured (optional; docs/slack.md)"}
 	}

@@ -93,7 +93,7 @@ model:
 		t.Errorf("exit %d, want %d", code, exitFailed)
 	}
 	for _, c := range []struct{ check, what, fix string }{
-		{"configuration", `now "yesterday": want RFC 3339`, "fix: set now (or --now, ASKMESH_NOW) to an RFC 3339 instant"},
+		{"configuration", `config: now: "yesterday" is not an RFC 3339 instant`, "fix: fix each field named, in the file or its environment variable"},
 		{"catalog", `loan-applications.yaml:128: customProperties[0].value.access[0].groups[0]: group "lendng" is not in the directory, so this grant matches nobody; did you mean "lending"?; the directory's groups are auditor, customer-service, executive, intern, lending, marketing, retail-ops`,
 			"fix: name the directory's groups in each grant"},
 		{"audit store", "PostgreSQL: ", "fix: check audit.postgres (ASKMESH_AUDIT_POSTGRES)"},

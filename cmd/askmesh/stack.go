@@ -22,14 +22,19 @@ func (g *globals) appConfig(cmd *cobra.Command) (app.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	// Flags given on the command line win over file and environment.
+	return g.withFlags(cmd, cfg), nil
+}
+
+// withFlags applies the global flags: given on the command line, they win
+// over file and environment.
+func (g *globals) withFlags(cmd *cobra.Command, cfg app.Config) app.Config {
 	if cmd.Flags().Changed("data-dir") || cfg.DataDir == "" {
 		cfg.DataDir = g.dataDir
 	}
 	if g.now != "" {
 		cfg.Now = g.now
 	}
-	return cfg, nil
+	return cfg
 }
 
 // build builds the stack for a command.

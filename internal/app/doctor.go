@@ -42,12 +42,14 @@ func Diagnose(ctx context.Context, cfg Config, source string) []Finding {
 		cfg.DataDir = "./askmesh-data"
 	}
 
-	clock, err := cfg.Clock()
-	if err != nil {
-		add("configuration", FindingFailed, source+": "+err.Error(), "set now (or --now, ASKMESH_NOW) to an RFC 3339 instant, or remove it")
-		clock = tools.SystemClock{}
+	if err := cfg.Validate(); err != nil {
+		add("configuration", FindingFailed, source+":\n"+err.Error(), "fix each field named, in the file or its environment variable; see docs/configuration.md")
 	} else {
 		add("configuration", FindingOK, source, "")
+	}
+	clock, err := cfg.Clock()
+	if err != nil {
+		clock = tools.SystemClock{}
 	}
 
 	dataDirOK := true
