@@ -56,6 +56,9 @@ type Options struct {
 	ResultBytes int
 	Observer    Observer
 	Logger      *slog.Logger
+	// Verified answers questions its products' owners verified, and shows
+	// models similar ones as examples (optional).
+	Verified *VerifiedIndex
 }
 
 // Agent answers questions.
@@ -140,8 +143,11 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (*Ans
 	if err != nil {
 		return nil, fmt.Errorf("assistant: load conversation: %w", err)
 	}
+	if p, v, ok := a.o.Verified.Match(req.Question); ok {
+		return a.answerVerified(ctx, caller, req, history, p, v, ans, send)
+	}
 	system, err := prompts.System(prompts.SystemData{Organization: a.o.Organization, Name: caller.Subject.Name,
-		ID: caller.Subject.ID, Groups: caller.Subject.Groups, Now: a.o.Clock.Now()})
+		ID: caller.Subject.ID, Groups: caller.Subject.Groups, Now: a.o.Clock.Now(), Examples: promptExamples(a.o.Verified.Similar(req.Question, MaxVerifiedExamples))})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/askmesh/askmesh/assistant"
@@ -22,9 +23,15 @@ import (
 // on the first turn of a question (system prompt, question and tool
 // schemas) when the catalog holds n products.
 func firstRequestSize(t *testing.T, n int) int {
+	size, _ := firstRequest(t, catalog.Synthetic(n, 7), "What data do we have about customers?")
+	return size
+}
+
+// firstRequest is the size of the first request for a question over the
+// products, and its system prompt.
+func firstRequest(t *testing.T, products []*catalog.Product, question string) (int, string) {
 	t.Helper()
 	ctx := context.Background()
-	products := catalog.Synthetic(n, 7)
 	reg, err := catalog.NewRegistry(products...)
 	if err != nil {
 		t.Fatal(err)
@@ -53,19 +60,19 @@ func firstRequestSize(t *testing.T, n int) int {
 	model := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
 		assistanttest.Text("I have not looked anything up."),
 	}}
-	agent, err := assistant.New(assistant.Options{Model: model, Tools: exec, Clock: tools.FixedClock(banktest.Now)})
+	agent, err := assistant.New(assistant.Options{Model: model, Tools: exec, Clock: tools.FixedClock(banktest.Now), Verified: assistant.NewVerifiedIndex(reg)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	caller := tools.Caller{Subject: dir.Lookup("carol@bank.example"), Channel: "cli"}
-	if _, err := agent.Answer(ctx, assistant.Request{Caller: caller, Question: "What data do we have about customers?"}); err != nil {
+	if _, err := agent.Answer(ctx, assistant.Request{Caller: caller, Question: question}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := json.Marshal(model.Requests()[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(b)
+	return len(b), model.Requests()[0].Messages[0].Content
 }
 
 // The model discovers products through search_data_products, so what it is
@@ -77,4 +84,25 @@ func TestPromptSizeDoesNotGrowWithTheCatalog(t *testing.T) {
 		t.Fatalf("first request is %d bytes with 10 products and %d with 10,000", small, large)
 	}
 	t.Logf("first request: %d bytes at 10 and at 10,000 products", small)
+}
+
+// With a verified question on every product, the model is shown the few
+// most like the question, found through the catalog's search: the prompt
+// holds the same number of examples at 10 products as at 10,000, and its
+// size moves only by the examples' own lengths.
+func TestPromptSizeWithVerifiedQuestionsOnEveryProduct(t *testing.T) {
+	small10, large10k := catalog.SyntheticWithVerified(10, 7), catalog.SyntheticWithVerified(10_000, 7)
+	// A question like the first product's verified one, not the same.
+	q := strings.TrimSuffix(small10[0].ExampleQuestions[0], "?") + ", compared with the month before?"
+	small, sp := firstRequest(t, small10, q)
+	large, lp := firstRequest(t, large10k, q)
+	ns, nl := strings.Count(sp, "\n- \""), strings.Count(lp, "\n- \"")
+	if ns != assistant.MaxVerifiedExamples || nl != assistant.MaxVerifiedExamples {
+		t.Fatalf("%d examples at 10 products, %d at 10,000; want %d each:\n%s", ns, nl, assistant.MaxVerifiedExamples, lp)
+	}
+	if d := large - small; d < -200 || d > 200 {
+		t.Fatalf("first request is %d bytes with 10 products and %d with 10,000", small, large)
+	}
+	plain, _ := firstRequest(t, catalog.Synthetic(10, 7), q)
+	t.Logf("first request: %d bytes at 10 products, %d at 10,000 (%d without verified questions)", small, large, plain)
 }

@@ -564,7 +564,7 @@ func (d *decoder) schema(m *node, p *Product) {
 
 // Keys of the askmesh extension and its parts.
 var (
-	extKeys     = []string{"synonyms", "timeColumn", "capabilities", "dimensions", "metrics", "headlineMetrics", "anomalies", "exampleQuestions", "access", "backend"}
+	extKeys     = []string{"synonyms", "timeColumn", "capabilities", "dimensions", "metrics", "headlineMetrics", "anomalies", "exampleQuestions", "access", "backend", "verifiedQuestions"}
 	metricKeys  = []string{"name", "expression", "combine", "description", "unit", "precision", "synonyms"}
 	anomalyKeys = []string{"column", "groupBy", "stdDevs"}
 	grantKeys   = []string{"groups", "actions", "see", "mask", "rowFilters"}
@@ -614,6 +614,7 @@ func (d *decoder) extension(m *node, p *Product) {
 	p.Dimensions = x.strs("dimensions")
 	p.HeadlineMetrics = x.strs("headlineMetrics")
 	p.ExampleQuestions = x.strs("exampleQuestions")
+	d.verified(x, p)
 
 	metricsPath := dot(d.ext, "metrics")
 	if items, ok := d.sequence(metricsPath, x.get("metrics")); ok {

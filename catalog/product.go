@@ -84,8 +84,10 @@ type Product struct {
 	Capabilities     []string
 	HeadlineMetrics  []string // metrics an executive brief leads with
 	ExampleQuestions []string
-	Anomalies        *AnomalySpec
-	Freshness        time.Duration // expected maximum data age (ODCS slaProperties)
+	// Verified are the questions the owners answered and checked.
+	Verified  []VerifiedQuestion
+	Anomalies *AnomalySpec
+	Freshness time.Duration // expected maximum data age (ODCS slaProperties)
 
 	// Access lists the grants of the owning domain team: who may do what.
 	// Policies read them as data, so a domain changes access by editing its

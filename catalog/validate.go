@@ -138,6 +138,7 @@ func resolve(p *Product, fl *faults, ext string, precisionGiven []bool, fill boo
 	for i := range p.Access {
 		r.grant(idx(dot(ext, "access"), i), &p.Access[i])
 	}
+	r.verified(fill)
 }
 
 func unknownMsg(what, name string, known []string) string {

@@ -15,7 +15,7 @@ import (
 
 // Version changes whenever a template's wording changes; it is reported with
 // answers so a change in behaviour can be traced to a prompt change.
-const Version = "2026-11-23.1"
+const Version = "2026-12-03.1"
 
 //go:embed system.tmpl
 var systemText string
@@ -29,6 +29,15 @@ type SystemData struct {
 	ID           string // the asker's directory id
 	Groups       []string
 	Now          time.Time
+	// Examples are verified questions like the one asked, with the calls
+	// their owners checked; a few at most, so the prompt stays small.
+	Examples []Example
+}
+
+// Example is a verified question and its calls (JSON).
+type Example struct {
+	Question string
+	Calls    string
 }
 
 // System renders the system prompt for one asker.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -29,8 +30,16 @@ type promptSize struct {
 // firstRequest captures what the agent sends the model on a question's
 // first turn when the catalog holds n synthetic products.
 func (e *benchEnv) firstRequest(n int) (promptSize, error) {
+	return e.firstRequestOf(catalog.Synthetic(n, 7), "What data do we have about customers?")
+}
+
+// firstRequestOf captures the first request for a question over products.
+func (e *benchEnv) firstRequestOf(products []*catalog.Product, question string) (promptSize, error) {
 	var ps promptSize
-	products := catalog.Synthetic(n, 7)
+	tmp, err := os.MkdirTemp(e.tmp, "prompt")
+	if err != nil {
+		return ps, err
+	}
 	reg, err := catalog.NewRegistry(products...)
 	if err != nil {
 		return ps, err
@@ -47,7 +56,7 @@ func (e *benchEnv) firstRequest(n int) (promptSize, error) {
 	if err != nil {
 		return ps, err
 	}
-	store, err := auditlog.OpenSQLite(e.ctx, filepath.Join(e.tmp, fmt.Sprintf("prompt-%d.db", n)))
+	store, err := auditlog.OpenSQLite(e.ctx, filepath.Join(tmp, "governance.db"))
 	if err != nil {
 		return ps, err
 	}
@@ -58,12 +67,13 @@ func (e *benchEnv) firstRequest(n int) (promptSize, error) {
 	}
 	// The model keeps every request and answers each with a short text.
 	model := &assistanttest.Script{ModelName: "recording", Then: assistanttest.Text("I have not looked anything up.")}
-	agent, err := assistant.New(assistant.Options{Model: model, Tools: exec, Clock: tools.FixedClock(benchNow), Logger: discardLogger()})
+	agent, err := assistant.New(assistant.Options{Model: model, Tools: exec, Clock: tools.FixedClock(benchNow), Logger: discardLogger(),
+		Verified: assistant.NewVerifiedIndex(reg)})
 	if err != nil {
 		return ps, err
 	}
 	caller := tools.Caller{Subject: dir.Lookup("carol@bank.example"), Channel: "cli"}
-	if _, err := agent.Answer(e.ctx, assistant.Request{Caller: caller, Question: "What data do we have about customers?"}); err != nil {
+	if _, err := agent.Answer(e.ctx, assistant.Request{Caller: caller, Question: question}); err != nil {
 		return ps, err
 	}
 	reqs := model.Requests()
@@ -129,5 +139,25 @@ func (e *benchEnv) benchPrompt() *benchSection {
 		Target:   "flat (1.00x)", Met: met(l == s)})
 	sec.Notes = append(sec.Notes, fmt.Sprintf("Whole first request as JSON (with the question): %s bytes at 10 products, %s bytes at 10,000.",
 		fmtCount(int64(small.request)), fmtCount(int64(large.request))))
+	// Verified questions on every product: the model is shown the few most
+	// like the question (at most assistant.MaxVerifiedExamples), found by
+	// search, so the prompt holds as many examples at 10,000 as at 10.
+	vs, vl := catalog.SyntheticWithVerified(10, 7), catalog.SyntheticWithVerified(10000, 7)
+	q := strings.TrimSuffix(vs[0].ExampleQuestions[0], "?") + ", compared with the month before?"
+	vsmall, err := e.firstRequestOf(vs, q)
+	if err == nil {
+		var vlarge promptSize
+		if vlarge, err = e.firstRequestOf(vl, q); err == nil {
+			s, l := vsmall.system+vsmall.tools, vlarge.system+vlarge.tools
+			sec.Rows = append(sec.Rows, benchRow{Case: "growth from 10 to 10,000 products, a verified question on each",
+				Value:    fmt.Sprintf("%+d tokens (%s at 10,000)", tokensOf(l)-tokensOf(s), fmtCount(int64(tokensOf(l)))),
+				Baseline: fmt.Sprintf("%s tokens at 10 products", fmtCount(int64(tokensOf(s)))),
+				Ratio:    fmtRatio(ratio(float64(l), float64(s))),
+				Target:   "flat (within 1%)", Met: met(float64(l) <= 1.01*float64(s) && float64(l) >= 0.99*float64(s))})
+		}
+	}
+	if err != nil {
+		sec.Err = err
+	}
 	return sec
 }

@@ -152,6 +152,9 @@ func chatLoop(cmd *cobra.Command, a *app.App, who string, ask func(q, conv strin
 // then the sources and denials with their audit records.
 func printAnswer(w io.Writer, ans *assistant.Answer) error {
 	fmt.Fprintln(w, ans.Text)
+	if v := ans.Verified; v != nil {
+		fmt.Fprintf(w, "Verified by %s, %s\n", v.VerifiedBy, v.VerifiedAt)
+	}
 	for _, t := range ans.Tables {
 		fmt.Fprintf(w, "\n%s\n", t.Title)
 		header := make([]string, len(t.Columns))

@@ -170,7 +170,7 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	}
 	a.Agent, err = assistant.New(assistant.Options{Model: a.Model, Tools: a.Executor, Memory: memory, Clock: a.Clock,
 		Organization: cfg.Organization, MaxSteps: cfg.Agent.MaxSteps, Timeout: cfg.Agent.Timeout,
-		Observer: bo.observer, Logger: bo.logger})
+		Observer: bo.observer, Logger: bo.logger, Verified: assistant.NewVerifiedIndex(a.Catalog)})
 	if err != nil {
 		return nil, err
 	}
@@ -221,10 +221,22 @@ func loadDirectory(path string) (*authz.Directory, error) {
 // embedded demo bank's when dir is empty, as written: without the run-time
 // bindings Build gives them.
 func LoadCatalog(dir string) (*catalog.Registry, error) {
-	if dir == "" {
-		return catalog.LoadFS(bank.Files, bank.ProductsDir)
+	load := func() (*catalog.Registry, error) {
+		if dir == "" {
+			return catalog.LoadFS(bank.Files, bank.ProductsDir)
+		}
+		return catalog.LoadDir(dir)
 	}
-	return catalog.LoadDir(dir)
+	reg, err := load()
+	if err != nil {
+		return nil, err
+	}
+	// A verified question whose calls no longer validate fails loading,
+	// naming the question, rather than failing when someone asks it.
+	if err := tools.CheckVerified(reg, time.Now()); err != nil {
+		return nil, err
+	}
+	return reg, nil
 }
 
 func loadProducts(dir string) ([]*catalog.Product, error) {

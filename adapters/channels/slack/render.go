@@ -236,7 +236,7 @@ func render(ans *assistant.Answer) rendered {
 		}
 		r.fallback = r.fallback[:cut] + "..."
 	}
-	first := textBlocks(ans.Text)
+	first := append(textBlocks(ans.Text), verifiedBlocks(ans)...)
 	var tables [][]slack.Block
 	for i, t := range ans.Tables {
 		tb, more, cut := tableBlock(t)

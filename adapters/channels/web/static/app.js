@@ -220,6 +220,7 @@ function callRow(call) {
 
 function renderAnswer(answer, text, ans) {
   renderText(text, ans.text || "");
+  renderVerified(text, ans);
   if ((ans.tables || []).length) {
     const box = el("div", { class: "tables" });
     for (const t of ans.tables) box.append(renderTable(t));
@@ -410,3 +411,12 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   startSignIn();
 });
+
+// renderVerified marks an answer built from a question its product's owners
+// verified (it was still authorized and audited for this asker).
+function renderVerified(text, ans) {
+  const v = ans.verified;
+  if (!v) return;
+  text.after(el("p", { class: "verified", role: "note", title: "Verified question: " + v.question },
+    el("span", { class: "verified-mark", text: "✓" }), " Verified by " + v.verified_by + ", " + v.verified_at));
+}
