@@ -37,7 +37,7 @@ func productSide(cmd *cobra.Command, cfg app.Config) (*app.App, *sqlstore.Store,
 	if err != nil {
 		return nil, nil, fmt.Errorf("product APIs: %w", err)
 	}
-	store := sqlstore.New(sqlstore.Options{SQLiteDir: cfg.DataDir, PostgresDSN: cfg.Products.Postgres, Secret: os.LookupEnv})
+	store := sqlstore.New(sqlstore.Options{SQLiteDir: cfg.DataDir, PostgresDSN: cfg.Products.Postgres, MySQLDSN: cfg.Products.MySQL, Secret: os.LookupEnv})
 	return a, store, nil
 }
 
@@ -55,7 +55,7 @@ func meshKey(seed string) (ed25519.PrivateKey, error) {
 // startMesh serves each domain's products as its own API on its own
 // loopback port and returns the app options that bind the catalog to them
 // over HTTP. stop shuts the APIs down.
-func (g *globals) startMesh(cmd *cobra.Command, cfg app.Config, demo bool) (opts []app.Option, stop func(), err error) {
+func (g *globals) startMesh(cmd *cobra.Command, cfg app.Config, demo bool, where map[string]placement) (opts []app.Option, stop func(), err error) {
 	side, store, err := productSide(cmd, cfg)
 	if err != nil {
 		return nil, nil, err
@@ -77,7 +77,7 @@ func (g *globals) startMesh(cmd *cobra.Command, cfg app.Config, demo bool) (opts
 		return nil, nil, err
 	}
 	var products []*catalog.Product
-	for _, p := range side.Catalog.List() {
+	for _, p := range place(side.Catalog.List(), where) {
 		if p.Name != "access-audit" { // askmesh's own log stays with askmesh
 			products = append(products, p)
 		}
@@ -94,7 +94,11 @@ func (g *globals) startMesh(cmd *cobra.Command, cfg app.Config, demo bool) (opts
 		return nil, nil, err
 	}
 	for _, d := range mesh.Domains() {
-		fmt.Fprintf(cmd.ErrOrStderr(), "mesh: %s serves %v at %s\n", d.Name, d.Products, d.URL)
+		engine := "sqlite"
+		if pl, ok := where[d.Name]; ok {
+			engine = pl.kind
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "mesh: %s serves %v from %s at %s\n", d.Name, d.Products, engine, d.URL)
 	}
 	backend := rest.New(rest.Options{Signer: signer, Logger: slog.Default(), Secret: os.LookupEnv})
 	opts = []app.Option{app.WithBackend(catalog.BackendREST, backend), app.WithProductAPIs(mesh.URLs())}

@@ -30,7 +30,7 @@ func TestMeshAnswersAcrossProductAPIs(t *testing.T) {
 	cmd.SetContext(ctx)
 	cfg := app.Config{DataDir: dir, Now: banktest.Now.Format(time.RFC3339)}
 	g := &globals{dataDir: dir}
-	opts, stop, err := g.startMesh(cmd, cfg, true)
+	opts, stop, err := g.startMesh(cmd, cfg, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

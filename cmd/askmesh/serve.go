@@ -49,19 +49,31 @@ func (g *globals) demoCmd() *cobra.Command {
 	var addr, model string
 	var mesh bool
 	var simulate float64
+	var places []string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Generate the demo bank mesh if needed, then serve the web chat and HTTP API in demo mode",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			where, err := parsePlace(places)
+			if err != nil {
+				return err
+			}
+			if len(where) > 0 && !mesh {
+				return usageError{fmt.Errorf("--place needs --mesh: each placed domain is served by its own product API")}
+			}
 			if err := g.ensureDemoData(cmd); err != nil {
 				return err
 			}
-			return g.serve(cmd, serveOptions{addr: addr, model: model, demo: true, mesh: mesh, simulate: simulate})
+			if err := g.loadPlaced(cmd, where); err != nil {
+				return err
+			}
+			return g.serve(cmd, serveOptions{addr: addr, model: model, demo: true, mesh: mesh, simulate: simulate, place: where})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default "+defaultAddr+")")
 	cmd.Flags().BoolVar(&mesh, "mesh", false, "serve each domain's products as its own API on its own port, and answer through those APIs")
+	cmd.Flags().StringSliceVar(&places, "place", nil, "with --mesh: put domains on their own engines, e.g. lending=mysql:root@tcp(127.0.0.1:3306)/lending,customer-service=postgres:postgres://...")
 	cmd.Flags().Float64Var(&simulate, "simulate-rate", 0, "insert this many synthetic transactions per second into customer-transactions (watch them in the web chat)")
 	g.modelFlag(cmd, &model)
 	cmd.AddCommand(g.demoGenerateCmd())
@@ -99,7 +111,8 @@ func (g *globals) ensureDemoData(cmd *cobra.Command) error {
 type serveOptions struct {
 	addr, model string
 	demo, mesh  bool
-	simulate    float64 // synthetic new transactions per second
+	simulate    float64              // synthetic new transactions per second
+	place       map[string]placement // domains on engines of their own (--place)
 }
 
 func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
@@ -113,7 +126,7 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 	metrics := web.NewMetrics()
 	buildOpts := []app.Option{app.WithObserver(metrics), app.WithLogger(log), app.WithAuditWrapper(metrics.InstrumentAudit)}
 	if o.mesh {
-		meshOpts, stopMesh, err := g.startMesh(cmd, cfg, o.demo)
+		meshOpts, stopMesh, err := g.startMesh(cmd, cfg, o.demo, o.place)
 		if err != nil {
 			return err
 		}

@@ -59,7 +59,7 @@ func StartMesh(o MeshOptions) (*Mesh, error) {
 	}
 	byDomain := map[string][]*catalog.Product{}
 	for _, p := range o.Products {
-		if p.Binding.Kind == catalog.BackendSQLite || p.Binding.Kind == catalog.BackendPostgres {
+		if p.Binding.Kind == catalog.BackendSQLite || p.Binding.Kind == catalog.BackendPostgres || p.Binding.Kind == catalog.BackendMySQL {
 			byDomain[p.Domain] = append(byDomain[p.Domain], p)
 		}
 	}
