@@ -2,6 +2,8 @@ package planner
 
 import (
 	"fmt"
+
+	"github.com/askmesh/askmesh/catalog"
 	"regexp"
 	"strings"
 )
@@ -61,8 +63,19 @@ var ruleMultiPart = rule{
 				if len(pa.w.spans) == 0 && period != "" {
 					body += period
 				}
-				if prod, _ := p.chooseProduct(pa, false); prod == nil && firstProd != nil {
+				prod, _ := p.chooseProduct(pa, false)
+				if prod == nil && firstProd != nil {
 					body += " (" + firstProd.Name + ")"
+					prod = firstProd
+				}
+				// "How many calls last month and what was the average
+				// handle time?": the first part's values carry over to a
+				// later part of the same product that names none of its own
+				// on their columns.
+				if prod == firstProd {
+					if carried := carriedValues(first, pa, prod); carried != "" {
+						body = strings.TrimSpace(carried) + ": " + body // before a share's verb: part of the whole
+					}
 				}
 				ask = body + "?"
 			}
@@ -99,4 +112,27 @@ func (p *Planner) partsText(in *intent, outs []outcome) string {
 		out = append(out, s)
 	}
 	return strings.Join(out, "\n")
+}
+
+// carriedValues are the words of from's values on prod whose columns to
+// does not name, to append to to's question.
+func carriedValues(from, to *analysis, prod *catalog.Product) string {
+	named := map[string]bool{}
+	for _, m := range to.ms {
+		if m.product == prod && isValueKind(m.kind) {
+			named[m.column] = true
+		}
+	}
+	var out string
+	seen := map[string]bool{}
+	for _, m := range from.ms {
+		if m.product != prod || !isValueKind(m.kind) || named[m.column] || seen[m.column+m.value] {
+			continue
+		}
+		seen[m.column+m.value] = true
+		for k := m.i; k < m.j; k++ {
+			out += " " + from.toks[k].raw
+		}
+	}
+	return out
 }

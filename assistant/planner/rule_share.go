@@ -19,6 +19,10 @@ var (
 	shareWordRe = regexp.MustCompile(`^(?:share|percentage|percent|proportion|fraction|portion)$`)
 )
 
+// shareVerb separates a share's whole from its subset.
+var shareVerb = map[string]bool{"were": true, "was": true, "are": true, "is": true, "that": true, "which": true, "came": true,
+	"come": true, "got": true, "get": true, "had": true, "have": true, "has": true, "went": true, "ended": true}
+
 // shareSpec is a share: the subset's count over the whole's, per group.
 type shareSpec struct {
 	subset []tools.Filter // what the share is of ("risk rating high")
@@ -41,9 +45,16 @@ var ruleShare = rule{
 			return nil
 		}
 		prod := f.product
+		// "what percentage of mortgages were funded": the values before
+		// the verb say what the whole is, those after it the subset; with
+		// no verb ("share of high-risk customers") all are the subset's.
+		from := at
+		if v := slices.IndexFunc(a.toks[at+1:], func(t token) bool { return t.kind == tokWord && shareVerb[t.low] }); v >= 0 {
+			from = at + 1 + v
+		}
 		var subsetCols []string
 		for _, m := range a.ms {
-			if m.product == prod && m.i > at && (m.kind == mValue || m.kind == mValuePart || m.kind == mExample) && !slices.Contains(subsetCols, m.column) {
+			if m.product == prod && m.i > from && isValueKind(m.kind) && !slices.Contains(subsetCols, m.column) {
 				subsetCols = append(subsetCols, m.column)
 			}
 		}

@@ -43,7 +43,7 @@ func init() {
 	for _, w := range strings.Fields(`churn churned nps revenue revenues profit profits profitability margin margins
 		income ebitda ltv cac arpu roi retention satisfaction csat delinquency delinquencies arrears default defaults
 		defaulted writeoff writeoffs losses equity liquidity exposure apr yield headcount salary salaries attrition
-		balance balances interest tenure`) {
+		balance balances interest tenure lose lost losing`) {
 		conceptWords[w] = true
 	}
 }
@@ -105,7 +105,7 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 			add(t.low)
 		case t.low == "cost" && k+2 < len(a.toks) && a.toks[k+1].low == "per" && !byMetric[k+2]:
 			add("cost per " + a.toks[k+2].low) // "cost per click"
-		case prod != nil && otherValueOnly(a, prod, k):
+		case prod != nil && otherValueOnly(a, prod, k) && !modifiesOther(a, prod, k):
 			// "approval rate for credit cards": "card" is a value of other
 			// products only; loan-applications has no such loan type.
 			w := t.low
@@ -204,4 +204,25 @@ func valueOf(a *analysis, prod *catalog.Product, k int) bool {
 		}
 	}
 	return false
+}
+
+// modifiesOther reports whether token k qualifies a following word the
+// chosen product knows only as a column, or not at all ("high value
+// transactions"): an adjective
+// of the question, not a value of another product. "credit card
+// applications" names loan-applications after the value: no adjective.
+func modifiesOther(a *analysis, prod *catalog.Product, k int) bool {
+	if k+1 >= len(a.toks) {
+		return false
+	}
+	n := a.toks[k+1]
+	if n.kind != tokWord || stopword[n.low] || questionWord[n.low] {
+		return false
+	}
+	for _, m := range a.ms {
+		if m.product == prod && m.i <= k+1 && k+1 < m.j && m.kind != mColumn && m.kind != mColumnPart {
+			return false // "credit card applications": a noun of the product
+		}
+	}
+	return true // "high value": an adjective on a column, or on a word it does not know
 }
