@@ -5,10 +5,18 @@ ADDR    ?= 127.0.0.1:8080
 PKGS    ?= ./...
 FUZZTIME ?= 30s
 
-.PHONY: build demo test test-short bench fuzz lint fmt clean
+.PHONY: build install docs demo test test-short bench fuzz lint fmt clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/askmesh
+
+## install: go install askmesh into $(go env GOBIN), else $(go env GOPATH)/bin
+install:
+	$(GO) install ./cmd/askmesh
+
+## docs: regenerate docs/cli.md from the commands (a test fails while it is stale)
+docs:
+	$(GO) run ./cmd/askmesh docs cli --out docs/cli.md
 
 # The benchmarks are their own binary: the shipped askmesh carries none of their code.
 bin/askmesh-bench: FORCE

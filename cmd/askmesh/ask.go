@@ -76,7 +76,7 @@ func (g *globals) askCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&as, "as", "", "the directory user asking (demo and development only)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the answer, tables, sources and tool calls as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the answer, tables, sources and tool calls as JSON (the shape: docs/cli.md)")
 	g.modelFlag(cmd, &model)
 	return cmd
 }

@@ -80,7 +80,7 @@ func (g *globals) auditCmd() *cobra.Command {
 	}
 	filterFlags(search)
 	search.Flags().IntVar(&q.limit, "limit", 0, "at most this many records (0: all)")
-	search.Flags().BoolVar(&q.asJSON, "json", false, "print JSON")
+	search.Flags().BoolVar(&q.asJSON, "json", false, "print JSON (see docs/cli.md)")
 
 	var follow bool
 	var tailN int
@@ -152,7 +152,7 @@ func (g *globals) auditCmd() *cobra.Command {
 			return nil
 		},
 	}
-	verify.Flags().BoolVar(&q.asJSON, "json", false, "print JSON")
+	verify.Flags().BoolVar(&q.asJSON, "json", false, "print JSON (see docs/cli.md)")
 	verify.Flags().StringVar(&checkpointFile, "checkpoint", "", "also check the log against this signed checkpoint")
 	verify.Flags().StringVar(&publicKey, "public-key", "", "the checkpoint signer's Ed25519 public key (PEM); required with --checkpoint")
 

@@ -50,7 +50,7 @@ func (g *globals) briefCmd() *cobra.Command {
 	cmd.Flags().StringVar(&as, "as", "", "the directory user the brief is for (demo and development only)")
 	cmd.Flags().StringVar(&period, "period", brief.DefaultPeriod, "the period: a named period (last_month, last_quarter, ...), an ISO month (2026-10) or a range")
 	cmd.Flags().StringVar(&compare, "compare", brief.DefaultCompare, "compare with previous_period or previous_year")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the brief, its tables, chart, sources and denials as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the brief, its tables, chart, sources and denials as JSON (see docs/cli.md)")
 	g.modelFlag(cmd, &model)
 	return cmd
 }

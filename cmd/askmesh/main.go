@@ -49,13 +49,13 @@ func newRoot() *cobra.Command {
 		},
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.dataDir, "data-dir", envOr("ASKMESH_DATA_DIR", "./askmesh-data"), "directory of the embedded stores (demo SQLite files, audit log)")
-	pf.StringVar(&g.now, "now", os.Getenv("ASKMESH_NOW"), "pin the clock to this RFC 3339 instant (env ASKMESH_NOW); named periods resolve against it")
-	pf.StringVar(&g.config, "config", os.Getenv("ASKMESH_CONFIG"), "configuration file (YAML); environment variables override it")
-	pf.StringVar(&g.logLevel, "log-level", envOr("ASKMESH_LOG_LEVEL", "warn"), "debug, info, warn or error")
+	envFlag(pf, &g.dataDir, "data-dir", "ASKMESH_DATA_DIR", "./askmesh-data", "directory of the embedded stores (demo SQLite files, audit log)")
+	envFlag(pf, &g.now, "now", "ASKMESH_NOW", "", "pin the clock to this RFC 3339 instant (env ASKMESH_NOW); named periods resolve against it")
+	envFlag(pf, &g.config, "config", "ASKMESH_CONFIG", "", "configuration file (YAML); environment variables override it")
+	envFlag(pf, &g.logLevel, "log-level", "ASKMESH_LOG_LEVEL", "warn", "debug, info, warn or error")
 
 	root.AddCommand(g.demoCmd(), g.serveCmd(), g.mcpCmd(), g.catalogCmd(), g.queryCmd(), g.auditCmd(), g.policyCmd(), g.askCmd(), g.chatCmd(), g.briefCmd())
-	root.AddCommand(g.productCmd(), g.tokenCmd(), g.doctorCmd())
+	root.AddCommand(g.productCmd(), g.tokenCmd(), g.doctorCmd(), g.docsCmd())
 	root.AddCommand(g.evalCmd())
 	return root
 }

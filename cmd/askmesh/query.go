@@ -72,7 +72,7 @@ func (g *globals) queryCmd() *cobra.Command {
 	f.BoolVar(&metrics, "metrics", false, "query_metrics")
 	f.BoolVar(&anomalies, "anomalies", false, "find_anomalies")
 	f.StringVar(&get, "get", "", "get_record with this key")
-	f.BoolVar(&asJSON, "json", false, "print the tool result as JSON")
+	f.BoolVar(&asJSON, "json", false, "print the tool result as JSON (see docs/cli.md)")
 	return cmd
 }
 

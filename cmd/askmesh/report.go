@@ -75,7 +75,7 @@ func (g *globals) auditReportCmd() *cobra.Command {
 	f.StringVar(&since, "since", "", "from this date or RFC 3339 time (inclusive); default: the first record")
 	f.StringVar(&until, "until", "", "until this date or RFC 3339 time (exclusive); default: the last record")
 	f.StringVar(&htmlOut, "html", "", "also write a self-contained HTML report with charts to this file")
-	f.BoolVar(&asJSON, "json", false, "print JSON instead of text")
+	f.BoolVar(&asJSON, "json", false, "print JSON instead of text (see docs/cli.md)")
 	return cmd
 }
 
