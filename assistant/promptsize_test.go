@@ -14,6 +14,7 @@ import (
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/authz/opa"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/catalog/catalogtest"
 	"github.com/askmesh/askmesh/examples/bank"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 	"github.com/askmesh/askmesh/tools"
@@ -23,7 +24,7 @@ import (
 // on the first turn of a question (system prompt, question and tool
 // schemas) when the catalog holds n products.
 func firstRequestSize(t *testing.T, n int) int {
-	size, _ := firstRequest(t, catalog.Synthetic(n, 7), "What data do we have about customers?")
+	size, _ := firstRequest(t, catalogtest.Synthetic(n, 7), "What data do we have about customers?")
 	return size
 }
 
@@ -91,7 +92,7 @@ func TestPromptSizeDoesNotGrowWithTheCatalog(t *testing.T) {
 // holds the same number of examples at 10 products as at 10,000, and its
 // size moves only by the examples' own lengths.
 func TestPromptSizeWithVerifiedQuestionsOnEveryProduct(t *testing.T) {
-	small10, large10k := catalog.SyntheticWithVerified(10, 7), catalog.SyntheticWithVerified(10_000, 7)
+	small10, large10k := catalogtest.SyntheticWithVerified(10, 7), catalogtest.SyntheticWithVerified(10_000, 7)
 	// A question like the first product's verified one, not the same.
 	q := strings.TrimSuffix(small10[0].ExampleQuestions[0], "?") + ", compared with the month before?"
 	small, sp := firstRequest(t, small10, q)
@@ -103,6 +104,6 @@ func TestPromptSizeWithVerifiedQuestionsOnEveryProduct(t *testing.T) {
 	if d := large - small; d < -200 || d > 200 {
 		t.Fatalf("first request is %d bytes with 10 products and %d with 10,000", small, large)
 	}
-	plain, _ := firstRequest(t, catalog.Synthetic(10, 7), q)
+	plain, _ := firstRequest(t, catalogtest.Synthetic(10, 7), q)
 	t.Logf("first request: %d bytes at 10 products, %d at 10,000 (%d without verified questions)", small, large, plain)
 }

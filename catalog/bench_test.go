@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/catalog/catalogtest"
 )
 
 // benchQueries mix single words, phrases, typos and misses.
@@ -21,7 +22,7 @@ var benchQueries = []string{
 
 func BenchmarkSearch(b *testing.B) {
 	for _, n := range []int{10, 1000, 10000} {
-		reg, err := catalog.NewRegistry(catalog.Synthetic(n, 1)...)
+		reg, err := catalog.NewRegistry(catalogtest.Synthetic(n, 1)...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -37,7 +38,7 @@ func BenchmarkSearch(b *testing.B) {
 }
 
 func BenchmarkNewRegistry(b *testing.B) {
-	products := catalog.Synthetic(10000, 1)
+	products := catalogtest.Synthetic(10000, 1)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := catalog.NewRegistry(products...); err != nil {

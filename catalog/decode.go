@@ -412,10 +412,10 @@ func (d *decoder) description(m *node, p *Product) {
 		p.Usage = strings.TrimSpace(dm.str("usage", false))
 		p.Limitations = strings.TrimSpace(dm.str("limitations", false))
 	}
-	p.Description = joinDescription(p.Purpose, p.Usage, p.Limitations)
+	p.Description = JoinDescription(p.Purpose, p.Usage, p.Limitations)
 }
 
-func joinDescription(purpose, usage, limitations string) string {
+func JoinDescription(purpose, usage, limitations string) string {
 	parts := []string{purpose}
 	if usage != "" {
 		parts = append(parts, "Usage: "+usage)

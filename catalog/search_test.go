@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/catalog/catalogtest"
 	"github.com/askmesh/askmesh/examples/bank"
 )
 
@@ -75,7 +76,7 @@ func TestSearchRanking(t *testing.T) {
 // come first for the questions that name them.
 func TestSearchRankingInACrowd(t *testing.T) {
 	products := loadBank(t).List()
-	products = append(products, catalog.Synthetic(1000, 3)...)
+	products = append(products, catalogtest.Synthetic(1000, 3)...)
 	reg, err := catalog.NewRegistry(products...)
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +270,7 @@ func TestCodeBuiltProducts(t *testing.T) {
 }
 
 func TestSynthetic(t *testing.T) {
-	a := catalog.Synthetic(300, 7)
+	a := catalogtest.Synthetic(300, 7)
 	if len(a) != 300 {
 		t.Fatalf("Synthetic(300) made %d products", len(a))
 	}
@@ -277,10 +278,10 @@ func TestSynthetic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(catalog.Synthetic(300, 7), a) {
+	if !reflect.DeepEqual(catalogtest.Synthetic(300, 7), a) {
 		t.Error("Synthetic is not deterministic for a seed")
 	}
-	if reflect.DeepEqual(catalog.Synthetic(300, 8), a) {
+	if reflect.DeepEqual(catalogtest.Synthetic(300, 8), a) {
 		t.Error("different seeds give the same products")
 	}
 	domains := map[string]bool{}

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
@@ -116,21 +115,4 @@ func (r *resolver) verified(fill bool) {
 			}
 		}
 	}
-}
-
-// SyntheticWithVerified is Synthetic with one verified question on every
-// product (its example question, answered by its first metric grouped by
-// its first dimension), for benchmarks of catalogs that use them.
-func SyntheticWithVerified(n int, seed int64) []*Product {
-	products := Synthetic(n, seed)
-	for _, p := range products {
-		args, _ := json.Marshal(map[string]any{"product": p.Name, "metrics": []string{p.Metrics[0].Name},
-			"group_by": []string{p.Dimensions[0]}, "time_range": "last_month"})
-		p.Verified = []VerifiedQuestion{{Question: p.ExampleQuestions[0], Calls: []VerifiedCall{{Tool: "query_metrics", Arguments: args}},
-			VerifiedBy: p.Domain + " data team", VerifiedAt: "2026-11-01"}}
-		if err := Resolve(p); err != nil {
-			panic(fmt.Sprintf("catalog.SyntheticWithVerified made an invalid product: %v", err))
-		}
-	}
-	return products
 }

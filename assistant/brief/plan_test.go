@@ -6,6 +6,7 @@ import (
 
 	"github.com/askmesh/askmesh/assistant/brief"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/catalog/catalogtest"
 	"github.com/askmesh/askmesh/examples/bank"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -43,7 +44,7 @@ func TestPlanOfTheDemoMesh(t *testing.T) {
 // TestPlanIsBoundedOnALargeCatalog: ten thousand products do not make ten
 // thousand calls; the brief says what it left out.
 func TestPlanIsBoundedOnALargeCatalog(t *testing.T) {
-	reg, err := catalog.NewRegistry(catalog.Synthetic(10000, 1)...)
+	reg, err := catalog.NewRegistry(catalogtest.Synthetic(10000, 1)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/authz/opa"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/catalog/catalogtest"
 	"github.com/askmesh/askmesh/examples/bank"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -30,7 +31,7 @@ type promptSize struct {
 // firstRequest captures what the agent sends the model on a question's
 // first turn when the catalog holds n synthetic products.
 func (e *benchEnv) firstRequest(n int) (promptSize, error) {
-	return e.firstRequestOf(catalog.Synthetic(n, 7), "What data do we have about customers?")
+	return e.firstRequestOf(catalogtest.Synthetic(n, 7), "What data do we have about customers?")
 }
 
 // firstRequestOf captures the first request for a question over products.
@@ -142,7 +143,7 @@ func (e *benchEnv) benchPrompt() *benchSection {
 	// Verified questions on every product: the model is shown the few most
 	// like the question (at most assistant.MaxVerifiedExamples), found by
 	// search, so the prompt holds as many examples at 10,000 as at 10.
-	vs, vl := catalog.SyntheticWithVerified(10, 7), catalog.SyntheticWithVerified(10000, 7)
+	vs, vl := catalogtest.SyntheticWithVerified(10, 7), catalogtest.SyntheticWithVerified(10000, 7)
 	q := strings.TrimSuffix(vs[0].ExampleQuestions[0], "?") + ", compared with the month before?"
 	vsmall, err := e.firstRequestOf(vs, q)
 	if err == nil {

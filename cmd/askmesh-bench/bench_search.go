@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/catalog/catalogtest"
 )
 
 // searchQueries mix single words, phrases, a typo and a miss.
@@ -43,10 +44,10 @@ func linearScan(names []string, query string, limit int) int {
 
 func (e *benchEnv) benchSearch() *benchSection {
 	sec := &benchSection{Title: "Catalog search",
-		What: "`catalog.Registry.Search` (ranked, typo-tolerant, over names, descriptions, columns, metrics and tags; top 5) on synthetic catalogs (`catalog.Synthetic`) of 10, 1,000 and 10,000 products, with a mix of 8 queries (phrases, a typo, a miss). Baseline: a linear, case-insensitive substring scan over the product names only (any query word; first 5 hits, unranked), i.e. the naive search a catalog of that size would otherwise get."}
+		What: "`catalog.Registry.Search` (ranked, typo-tolerant, over names, descriptions, columns, metrics and tags; top 5) on synthetic catalogs (`catalogtest.Synthetic`) of 10, 1,000 and 10,000 products, with a mix of 8 queries (phrases, a typo, a miss). Baseline: a linear, case-insensitive substring scan over the product names only (any query word; first 5 hits, unranked), i.e. the naive search a catalog of that size would otherwise get."}
 	var worst *catalog.Registry
 	for _, n := range []int{10, 1000, 10000} {
-		reg, err := catalog.NewRegistry(catalog.Synthetic(n, 1)...)
+		reg, err := catalog.NewRegistry(catalogtest.Synthetic(n, 1)...)
 		if err != nil {
 			sec.Err = err
 			return sec
