@@ -199,6 +199,7 @@ func (p *Planner) ShapeAnswer(question string, ans *assistant.Answer, results ma
 	}
 	o, ok := p.briefOf(calls)
 	if !ok {
+		p.shapeShares(question, ans, results)
 		return
 	}
 	read := func(planned []brief.Item) []brief.Outcome {

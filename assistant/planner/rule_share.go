@@ -8,7 +8,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/brief"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/internal/textfmt"
 	"github.com/askmesh/askmesh/tools"
@@ -169,4 +172,128 @@ func (p *Planner) shareText(in *intent, outs []outcome) (string, bool) {
 		lead = fmt.Sprintf("%s has the %s share. ", rows[0].key, word)
 	}
 	return fmt.Sprintf("%s%s, by %s, %s: %s%s.", lead, what, by, period, strings.Join(ss, ", "), source(prodName)), true
+}
+
+// shapeShares gives each share the question asked one table — the group,
+// the subset's count, the whole's count and the share (a ratio, which
+// channels show as a percentage) — in place of the two count tables and
+// their charts, which read as answers on their own. A share asked in a
+// follow-up keeps the count tables: the question alone does not plan it.
+func (p *Planner) shapeShares(question string, ans *assistant.Answer, results map[string]*tools.Result) {
+	in := p.parse(question, nil, p.clock.Now())
+	intents := append([]*intent{in}, in.parts...)
+	for _, it := range intents {
+		if it.share == nil || len(it.calls) != 2 {
+			continue
+		}
+		// The whole's call may repeat an earlier part's ("how many
+		// applications ..., and what share was approved?"): it is the one
+		// after the subset's.
+		num := findCall(ans, it.calls[0], 0)
+		var den *assistant.ToolCallRecord
+		if num != nil {
+			den = findCall(ans, it.calls[1], slices.IndexFunc(ans.ToolCalls, func(r assistant.ToolCallRecord) bool { return r.ID == num.ID })+1)
+		}
+		if num == nil || den == nil || results[num.ID] == nil || results[den.ID] == nil {
+			continue
+		}
+		t, ok := shareTable(it, results[num.ID], results[den.ID])
+		if !ok {
+			continue
+		}
+		t.Source = assistant.Source{Product: results[den.ID].Product, Tool: den.Tool, Arguments: den.Arguments, AuditID: den.AuditID, TimeRange: results[den.ID].TimeRange}
+		drop := func(id string) bool { return id == num.AuditID || id == den.AuditID }
+		at := slices.IndexFunc(ans.Tables, func(t assistant.Table) bool { return drop(t.Source.AuditID) })
+		ans.Tables = slices.DeleteFunc(ans.Tables, func(t assistant.Table) bool { return drop(t.Source.AuditID) })
+		ans.Charts = slices.DeleteFunc(ans.Charts, func(c assistant.Chart) bool { return drop(c.Source.AuditID) })
+		if at < 0 || at > len(ans.Tables) {
+			at = len(ans.Tables)
+		}
+		ans.Tables = slices.Insert(ans.Tables, at, t)
+	}
+}
+
+// findCall is the allowed call the agent made for a planned one, from
+// index from on.
+func findCall(ans *assistant.Answer, pc plannedCall, from int) *assistant.ToolCallRecord {
+	args := string(brief.Marshal(pc.args))
+	for i := from; i < len(ans.ToolCalls); i++ {
+		rec := ans.ToolCalls[i]
+		if rec.Tool == pc.tool && string(rec.Arguments) == args && rec.Decision == "allow" {
+			return &ans.ToolCalls[i]
+		}
+	}
+	return nil
+}
+
+// shareTable builds the share table from the subset's and the whole's counts.
+func shareTable(in *intent, num, den *tools.Result) (assistant.Table, bool) {
+	sp := in.share
+	ci := func(r *tools.Result, name string) int {
+		return slices.IndexFunc(r.Columns, func(c tools.ResultColumn) bool { return c.Name == name })
+	}
+	nc, dc := ci(num, sp.count), ci(den, sp.count)
+	if nc < 0 || dc < 0 {
+		return assistant.Table{}, false
+	}
+	var gi []int
+	var cols []tools.ResultColumn
+	for _, g := range sp.groups {
+		i := ci(den, g)
+		if i < 0 || ci(num, g) < 0 {
+			return assistant.Table{}, false
+		}
+		gi = append(gi, i)
+		cols = append(cols, den.Columns[i])
+	}
+	key := func(r *tools.Result, row []any) string {
+		var ks []string
+		for _, g := range sp.groups {
+			ks = append(ks, fmt.Sprint(row[ci(r, g)]))
+		}
+		return strings.Join(ks, "\x00")
+	}
+	nums := map[string]any{}
+	for _, row := range num.Rows {
+		nums[key(num, row)] = row[nc]
+	}
+	f := func(v any) float64 {
+		s, _ := textfmt.DecimalText(v)
+		x, _ := strconv.ParseFloat(s, 64)
+		return x
+	}
+	var rows [][]any
+	for _, row := range den.Rows {
+		n, ok := nums[key(den, row)]
+		if !ok {
+			n = int64(0)
+		}
+		d := f(row[dc])
+		if d == 0 {
+			continue
+		}
+		out := make([]any, 0, len(gi)+3)
+		for _, i := range gi {
+			out = append(out, row[i])
+		}
+		rows = append(rows, append(out, n, row[dc], f(n)/d))
+	}
+	desc := !sp.rank.found || sp.rank.desc
+	share := len(gi) + 2
+	sort.SliceStable(rows, func(i, j int) bool {
+		if desc {
+			return rows[i][share].(float64) > rows[j][share].(float64)
+		}
+		return rows[i][share].(float64) < rows[j][share].(float64)
+	})
+	subset := strings.ReplaceAll(strings.Trim(filterText(sp.subset), " ()"), " ", "_")
+	cols = append(cols,
+		tools.ResultColumn{Name: "count_" + subset, Type: "integer", Role: tools.RoleMetric, Unit: "count"},
+		tools.ResultColumn{Name: "count_all", Type: "integer", Role: tools.RoleMetric, Unit: "count"},
+		tools.ResultColumn{Name: "share", Type: "number", Role: tools.RoleMetric, Unit: "ratio"})
+	title := "Share of " + in.product.Name + " with " + strings.Trim(filterText(sp.subset), " ()")
+	if r := den.TimeRange; r != nil && !r.IsZero() && !r.From.IsZero() && !r.To.IsZero() {
+		title += " · " + r.From.Format("2006-01-02") + ".." + r.To.Add(-time.Nanosecond).Format("2006-01-02")
+	}
+	return assistant.Table{Title: title, Columns: cols, Rows: rows, TotalRows: int64(len(rows))}, len(rows) > 0
 }
