@@ -21,6 +21,11 @@ type Subject struct {
 	Groups     []string          `json:"groups"`
 	Attributes map[string]string `json:"attributes"`
 	Known      bool              `json:"known"`
+	// IdP is set when the identity provider is the directory for this
+	// subject (OIDC with directory: claims): its groups and attributes
+	// come from a signed token, and policy treats it as known even when
+	// the directory file does not list it.
+	IdP bool `json:"idp"`
 }
 
 // Input is what a policy decides on.

@@ -18,6 +18,7 @@ var (
 	kGroups       = str("groups")
 	kAttributes   = str("attributes")
 	kKnown        = str("known")
+	kIdP          = str("idp")
 	kAction       = str("action")
 	kResource     = str("resource")
 	kProduct      = str("product")
@@ -45,6 +46,7 @@ func inputValue(in *authz.Input) ast.Value {
 			ast.Item(kGroups, strings2Array(s.Groups)),
 			ast.Item(kAttributes, stringMap(s.Attributes)),
 			ast.Item(kKnown, ast.InternedTerm(s.Known)),
+			ast.Item(kIdP, ast.InternedTerm(s.IdP)),
 		)),
 		ast.Item(kAction, ast.InternedTerm(in.Action)),
 		ast.Item(kResource, ast.ObjectTerm(

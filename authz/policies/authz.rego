@@ -59,6 +59,13 @@ known if {
 	data.askmesh.directory.users[lower(input.subject.id)]
 }
 
+# or the identity provider is the directory (OIDC, directory: claims): a
+# verified token named the user and carried their groups and attributes.
+known if {
+	input.subject.known == true
+	input.subject.idp == true
+}
+
 # attribute(name) is the asker's directory attribute, if set and not empty.
 attribute(name) := v if {
 	v := input.subject.attributes[name]

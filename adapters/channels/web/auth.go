@@ -42,6 +42,19 @@ type OIDCConfig struct {
 	Groups   string   `yaml:"groups"`   // the claim listing the user's groups (default "groups")
 	Name     string   `yaml:"name"`     // the claim with a display name (default "name")
 	Algs     []string `yaml:"algs"`     // accepted signing algorithms (default RS256, ES256)
+
+	// Directory says where a signed-in user's groups and attributes come
+	// from: "merge" (default) adds the token's to the directory file's;
+	// "claims" takes them from the token alone, so access follows the
+	// identity provider and the directory file lists nobody it must know.
+	Directory string `yaml:"directory"`
+	// GroupMap translates the provider's group names to the groups grants
+	// use ("grp-lending-officers": lending). When set, a token's groups it
+	// does not list are dropped: only mapped groups are trusted.
+	GroupMap map[string]string `yaml:"group_map"`
+	// Attributes maps a directory attribute to the claim holding it
+	// (region: office_region). A token's attribute wins over the file's.
+	Attributes map[string]string `yaml:"attributes"`
 }
 
 // authError is a refused credential. Reason is a metric label; Message is

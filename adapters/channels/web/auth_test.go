@@ -285,3 +285,74 @@ func TestBodyCap(t *testing.T) {
 		t.Fatalf("completions: %d", res.StatusCode)
 	}
 }
+
+// TestOIDCDirectoryFromClaims: with directory: claims, who someone is in
+// askmesh is what the identity provider's signed token says: mapped groups
+// only, attributes from claims, users the directory file does not list, and
+// the file's own groups ignored. Row filters follow the token's region.
+func TestOIDCDirectoryFromClaims(t *testing.T) {
+	p := newIDP(t)
+	h := newHarness(t, setup{opts: func(o *web.Options) {
+		o.Demo = false
+		o.Auth.OIDC = &web.OIDCConfig{Issuer: issuer, Audience: audience, JWKSURL: p.ts.URL, Directory: "claims",
+			GroupMap:   map[string]string{"grp-retail-ops-eu": "retail-ops", "grp-exec": "executive"},
+			Attributes: map[string]string{"region": "office_region"}}
+	}})
+	now := time.Now()
+	token := func(email string, groups []string, region string) string {
+		c := map[string]any{"iss": issuer, "aud": audience, "sub": email, "email": email, "email_verified": true,
+			"groups": groups, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+		if region != "" {
+			c["office_region"] = region
+		}
+		return p.token(t, p.signer, c)
+	}
+	type meAttrs struct {
+		me
+		Attributes map[string]string `json:"attributes"`
+	}
+	nina := token("nina@bank.example", []string{"grp-retail-ops-eu", "grp-unmapped"}, "europe")
+	carol := token("carol@bank.example", []string{"grp-retail-ops-eu"}, "asia-pacific")
+	for _, c := range []struct {
+		name, token, id string
+		groups          []string
+		region          string
+	}{
+		{"a user only the provider knows", nina, "nina@bank.example", []string{"retail-ops"}, "europe"},
+		{"a listed user: the token's groups, not the file's", carol, "carol@bank.example", []string{"retail-ops"}, "asia-pacific"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, body := h.do("GET", "/v1/me", c.token, nil, nil)
+			if res.StatusCode != 200 {
+				t.Fatalf("%d %s", res.StatusCode, body)
+			}
+			var m meAttrs
+			if err := json.Unmarshal(body, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.ID != c.id || !slices.Equal(m.Groups, c.groups) || !m.Known {
+				t.Fatalf("authenticated as %+v, want %s %v known", m, c.id, c.groups)
+			}
+		})
+	}
+	ask := func(tok, q string) string {
+		res, body := h.do("POST", "/v1/chat", tok, map[string]string{"message": q}, nil)
+		if res.StatusCode != 200 {
+			t.Fatalf("%q: %d %s", q, res.StatusCode, body)
+		}
+		return string(body)
+	}
+	// Nina's grant is retail-ops': transactions of her token's region only.
+	out := ask(nina, "Total deposits by region last month")
+	if !strings.Contains(out, `"europe"`) || strings.Contains(out, "north-america") || strings.Contains(out, "asia-pacific") {
+		t.Errorf("nina's deposits by region are not Europe's only: %s", out)
+	}
+	// Carol's token says retail-ops in Asia-Pacific: her executive grant
+	// from the file no longer applies.
+	if out := ask(carol, "Total deposits by region last month"); !strings.Contains(out, `"asia-pacific"`) || strings.Contains(out, `"europe"`) {
+		t.Errorf("carol's deposits are not Asia-Pacific's only: %s", out)
+	}
+	if out := ask(carol, "How many loan applications were approved last month?"); !strings.Contains(out, "not in a group") {
+		t.Errorf("carol's token carries no lending or executive group, yet: %s", out)
+	}
+}

@@ -41,6 +41,13 @@ func newOIDCVerifier(cfg OIDCConfig, dir Directory) (*oidcVerifier, error) {
 	if len(cfg.Algs) == 0 {
 		cfg.Algs = []string{oidc.RS256, oidc.ES256}
 	}
+	switch cfg.Directory {
+	case "":
+		cfg.Directory = "merge"
+	case "merge", "claims":
+	default:
+		return nil, fmt.Errorf("auth oidc: directory %q is not merge or claims", cfg.Directory)
+	}
 	// The key set lives as long as the process; its fetches get their own
 	// deadline from the client.
 	ctx := oidc.ClientContext(context.Background(), &http.Client{Timeout: 10 * time.Second})
@@ -74,11 +81,16 @@ func (o *oidcVerifier) verify(ctx context.Context, raw string) (authz.Subject, e
 		}
 		id = strings.ToLower(id)
 	}
-	groups := stringsClaim(claims[o.cfg.Groups])
+	groups := o.mapGroups(stringsClaim(claims[o.cfg.Groups]))
 	subj := o.dir.Lookup(id)
-	if !subj.Known {
+	if !subj.Known || o.cfg.Directory == "claims" {
 		name, _ := claims[o.cfg.Name].(string)
-		subj = authz.Subject{ID: id, Name: name, Attributes: map[string]string{}}
+		// In claims mode the provider is the directory: a listed user
+		// keeps the file's name, not its groups or attributes.
+		subj = authz.Subject{ID: id, Name: cmpOr(subj.Name, name), Attributes: map[string]string{}, Known: subj.Known}
+		if o.cfg.Directory == "claims" {
+			subj.Known, subj.IdP = true, true
+		}
 	}
 	subj.ID = id
 	for _, g := range groups {
@@ -89,7 +101,34 @@ func (o *oidcVerifier) verify(ctx context.Context, raw string) (authz.Subject, e
 	if subj.Groups == nil {
 		subj.Groups = []string{}
 	}
+	for attr, claim := range o.cfg.Attributes {
+		if v, ok := claims[claim].(string); ok && strings.TrimSpace(v) != "" {
+			subj.Attributes[attr] = strings.TrimSpace(v)
+		}
+	}
 	return subj, nil
+}
+
+// mapGroups translates the provider's groups through GroupMap; without a
+// map they pass as they are.
+func (o *oidcVerifier) mapGroups(groups []string) []string {
+	if len(o.cfg.GroupMap) == 0 {
+		return groups
+	}
+	var out []string
+	for _, g := range groups {
+		if m, ok := o.cfg.GroupMap[g]; ok && m != "" && !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // explain says why a token failed verification, from its unverified
