@@ -59,6 +59,14 @@ type Options struct {
 	// Verified answers questions its products' owners verified, and shows
 	// models similar ones as examples (optional).
 	Verified *VerifiedIndex
+	// Turns, when set, is charged one model turn per step for the asker,
+	// so a user's budget counts model work, not requests.
+	Turns TurnLimiter
+}
+
+// TurnLimiter budgets model turns per user; *tools.Limiter implements it.
+type TurnLimiter interface {
+	Turn(subject string) error
 }
 
 // Agent answers questions.
@@ -161,6 +169,12 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (*Ans
 		specs := tools.Specs()
 		if toolErrors >= a.o.MaxToolErrors || step == a.o.MaxSteps-1 {
 			specs = nil // last chance: the model must answer with what it has
+		}
+		if a.o.Turns != nil {
+			if err := a.o.Turns.Turn(caller.Subject.ID); err != nil {
+				send(Event{Type: EventError, Error: err.Error()})
+				return nil, fmt.Errorf("assistant: %w", err)
+			}
 		}
 		start := time.Now()
 		reply, err := a.o.Model.Generate(ctx, ModelRequest{Messages: append([]Message{{Role: RoleSystem, Content: system}}, msgs...), Tools: specs},

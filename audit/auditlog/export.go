@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/internal/textfmt"
 	"io"
 	"strconv"
 	"time"
@@ -31,8 +32,10 @@ var CSVHeader = append([]string(nil), columnNames...)
 
 // WriteCSV writes a header row and one row per record. Cells hold the values
 // exactly as stored: at as TimeLayout, JSON-valued fields as their canonical
-// JSON text. Cells are not defused for spreadsheets: a question beginning
-// with "=" stays as asked, so import the file as text.
+// JSON text, except that a text cell a spreadsheet would run as a formula
+// (starting with = + - @, tab or CR) is prefixed with ' (textfmt.CSVCell):
+// the log holds what users typed, and an auditor opening the export must
+// not run it. JSONL keeps every value exactly.
 func WriteCSV(w io.Writer, recs []audit.Record) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(columnNames); err != nil {
@@ -47,7 +50,7 @@ func WriteCSV(w io.Writer, recs []audit.Record) error {
 		for _, v := range rw.values(rw.at) {
 			switch v := v.(type) {
 			case string:
-				cells = append(cells, v)
+				cells = append(cells, textfmt.CSVCell(v))
 			case int64:
 				cells = append(cells, strconv.FormatInt(v, 10))
 			default:

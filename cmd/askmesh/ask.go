@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"github.com/askmesh/askmesh/internal/textfmt"
 	"io"
 	"strings"
 
@@ -98,9 +99,9 @@ func (g *globals) chatCmd() *cobra.Command {
 				ans, err := a.Agent.Stream(cmd.Context(), assistant.Request{Caller: c, Question: q}, func(ev assistant.Event) {
 					if ev.Type == assistant.EventToolFinished && ev.ToolCall != nil {
 						tc := ev.ToolCall
-						fmt.Fprintf(w, "  · %s %s → %s", tc.Tool, tc.Product, tc.Decision)
+						fmt.Fprintf(w, "  · %s %s → %s", term(tc.Tool), term(tc.Product), tc.Decision)
 						if tc.Error != "" {
-							fmt.Fprintf(w, ": %s", tc.Error)
+							fmt.Fprintf(w, ": %s", term(tc.Error))
 						}
 						fmt.Fprintln(w)
 					}
@@ -140,7 +141,7 @@ func chatLoop(cmd *cobra.Command, a *app.App, who string, ask func(q, conv strin
 			continue
 		}
 		if err := ask(q, conv, w); err != nil {
-			fmt.Fprintf(w, "error: %v\n", err)
+			fmt.Fprintf(w, "error: %s\n", term(err.Error()))
 		}
 		if cmd.Context().Err() != nil {
 			return nil
@@ -151,15 +152,15 @@ func chatLoop(cmd *cobra.Command, a *app.App, who string, ask func(q, conv strin
 // printAnswer prints an answer for a terminal: the text, then each table,
 // then the sources and denials with their audit records.
 func printAnswer(w io.Writer, ans *assistant.Answer) error {
-	fmt.Fprintln(w, ans.Text)
+	fmt.Fprintln(w, textfmt.Terminal(ans.Text, true))
 	if v := ans.Verified; v != nil {
-		fmt.Fprintf(w, "Verified by %s, %s\n", v.VerifiedBy, v.VerifiedAt)
+		fmt.Fprintf(w, "Verified by %s, %s\n", term(v.VerifiedBy), term(v.VerifiedAt))
 	}
 	for _, t := range ans.Tables {
-		fmt.Fprintf(w, "\n%s\n", t.Title)
+		fmt.Fprintf(w, "\n%s\n", term(t.Title))
 		header := make([]string, len(t.Columns))
 		for i, c := range t.Columns {
-			header[i] = c.Name
+			header[i] = term(c.Name)
 		}
 		rows := t.Rows
 		if len(rows) > 20 {
@@ -175,14 +176,14 @@ func printAnswer(w io.Writer, ans *assistant.Answer) error {
 	if len(ans.Sources) > 0 {
 		fmt.Fprintln(w, "\nSources:")
 		for _, s := range ans.Sources {
-			fmt.Fprintf(w, "  %s · %s %s · audit %s\n", s.Product, s.Tool, string(s.Arguments), s.AuditID)
+			fmt.Fprintf(w, "  %s · %s %s · audit %s\n", term(s.Product), term(s.Tool), term(string(s.Arguments)), s.AuditID)
 		}
 	}
 	for _, d := range ans.Denials {
-		fmt.Fprintf(w, "Denied: %s (%s) · audit %s\n", d.Reason, d.Product, d.AuditID)
+		fmt.Fprintf(w, "Denied: %s (%s) · audit %s\n", term(d.Reason), term(d.Product), d.AuditID)
 	}
 	for _, f := range ans.Flags {
-		fmt.Fprintf(w, "Warning: %s\n", f)
+		fmt.Fprintf(w, "Warning: %s\n", term(f))
 	}
 	return nil
 }

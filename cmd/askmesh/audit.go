@@ -262,9 +262,9 @@ func verifyCheckpoint(ctx context.Context, w io.Writer, st audit.Store, file, pu
 func printRecords(w io.Writer, recs []audit.Record) error {
 	rows := make([][]any, len(recs))
 	for i, r := range recs {
-		reason := r.Reason
-		if len(reason) > 80 {
-			reason = reason[:77] + "..."
+		reason := term(r.Reason)
+		if rs := []rune(reason); len(rs) > 80 {
+			reason = string(rs[:77]) + "..."
 		}
 		rows[i] = []any{r.Seq, r.At.Format(time.RFC3339), r.Subject, r.Tool, r.Product, r.Decision, r.RowsReturned, reason}
 	}

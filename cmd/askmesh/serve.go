@@ -29,16 +29,17 @@ import (
 const defaultAddr = "127.0.0.1:8080"
 
 func (g *globals) serveCmd() *cobra.Command {
-	var addr, model string
+	var addr, model, metricsAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the web chat, the HTTP API (/v1, OpenAI-compatible, MCP) and, when configured, Slack",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.serve(cmd, serveOptions{addr: addr, model: model})
+			return g.serve(cmd, serveOptions{addr: addr, model: model, metricsAddr: metricsAddr})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default: web.addr, ASKMESH_ADDR or "+defaultAddr+")")
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus /metrics on this address of its own (default: web.metrics_addr; none: /metrics only with web.limits.metrics_token)")
 	g.modelFlag(cmd, &model)
 	return cmd
 }
@@ -110,6 +111,7 @@ func (g *globals) ensureDemoData(cmd *cobra.Command) error {
 
 type serveOptions struct {
 	addr, model string
+	metricsAddr string
 	demo, mesh  bool
 	simulate    float64              // synthetic new transactions per second
 	place       map[string]placement // domains on engines of their own (--place)
@@ -149,7 +151,7 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 		defer stopSim()
 	}
 
-	opts := web.Options{Agent: a.Agent, Executor: a.Executor, Directory: a.Directory, Audit: a.Audit, Ready: a.ReadyChecks(), Catalog: a.Catalog,
+	opts := web.Options{Agent: a.Agent, Executor: a.Tools, AuditReview: a.Review, Directory: a.Directory, Audit: a.Audit, Ready: a.ReadyChecks(), Catalog: a.Catalog,
 		Logger: log, Metrics: metrics, Demo: o.demo, Auth: cfg.Web.Auth, Limits: cfg.Web.Limits}
 	bot, err := newSlackBot(ctx, cfg, a, log)
 	if err != nil {
@@ -181,6 +183,13 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 
 	group, gctx := errgroup.WithContext(ctx)
 	group.Go(func() error { return srv.Serve(gctx, ln) })
+	if ma := cmp.Or(o.metricsAddr, cfg.Web.MetricsAddr); ma != "" {
+		mln, err := net.Listen("tcp", ma)
+		if err != nil {
+			return fmt.Errorf("listen %s (metrics): %w", ma, err)
+		}
+		group.Go(func() error { return serveMetrics(gctx, mln, srv.MetricsHandler(), log) })
+	}
 	if bot != nil {
 		if bot.socketMode {
 			group.Go(func() error { return bot.RunSocketMode(gctx) })
@@ -292,7 +301,7 @@ func (g *globals) mcpCmd() *cobra.Command {
 			if !c.Subject.Known {
 				return fmt.Errorf("--as %s: not in the directory", as)
 			}
-			return mcp.ServeStdio(cmd.Context(), a.Executor, c.Subject, mcp.Options{Logger: log})
+			return mcp.ServeStdio(cmd.Context(), a.Tools, c.Subject, mcp.Options{Logger: log})
 		},
 	}
 	cmd.Flags().StringVar(&as, "as", "", "the directory user the tools act for")
@@ -334,4 +343,21 @@ func slackConfig(c app.Config) slack.Config {
 	sl := c.Slack
 	return slack.Config{BotToken: sl.BotToken, AppToken: sl.AppToken, SigningSecret: sl.SigningSecret, APIURL: sl.APIURL,
 		Streaming: sl.Streaming, MaxConcurrent: sl.MaxConcurrent, SuggestedPrompts: sl.SuggestedPrompts, Users: sl.Users}
+}
+
+// serveMetrics serves /metrics alone on its own listener, one only the
+// monitoring network should reach, until ctx ends.
+func serveMetrics(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	log.Info("metrics are listening", "addr", ln.Addr().String())
+	go func() {
+		<-ctx.Done()
+		_ = hs.Close()
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/askmesh/askmesh/internal/textfmt"
 	"io"
 	"math"
 	"strconv"
@@ -89,7 +90,11 @@ func writeJSON(w io.Writer, v any) error {
 // printTable prints rows as an aligned table.
 func printTable(w io.Writer, header []string, rows [][]any) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	hs := make([]string, len(header))
+	for i, h := range header {
+		hs[i] = term(h)
+	}
+	fmt.Fprintln(tw, strings.Join(hs, "\t"))
 	for _, r := range rows {
 		cells := make([]string, len(r))
 		for i, v := range r {
@@ -107,10 +112,15 @@ func cell(v any) string {
 	case float64:
 		return formatNumber(t)
 	case string:
-		return strings.ReplaceAll(t, "\t", " ")
+		return term(t)
 	}
-	return fmt.Sprint(v)
+	return term(fmt.Sprint(v))
 }
+
+// term is text from users or data made safe for a terminal on one line:
+// control characters (ESC sequences that clear the screen or retitle the
+// window, CR, tabs that would break the columns) are printed escaped.
+func term(s string) string { return textfmt.Terminal(s, false) }
 
 func formatNumber(f float64) string {
 	if f == float64(int64(f)) && f < 1e15 && f > -1e15 {

@@ -40,9 +40,15 @@ type App struct {
 	Audit     audit.Store
 	Products  *sqlstore.Store
 	Executor  *tools.Executor
-	Model     assistant.Model
-	Agent     *assistant.Agent
-	Logger    *slog.Logger
+	// Tools is Executor within each user's budgets (Config.Limits): what
+	// every surface (agent, MCP, product API) must call.
+	Tools   *tools.Limited
+	Limiter *tools.Limiter
+	// Review is the read-only audit port of the review surfaces.
+	Review *tools.AuditReview
+	Model  assistant.Model
+	Agent  *assistant.Agent
+	Logger *slog.Logger
 
 	backends map[string]tools.Backend // by binding kind
 	closers  []func() error
@@ -158,6 +164,9 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 		return nil, err
 	}
 	combine.SetExecutor(a.Executor)
+	a.Limiter = tools.NewLimiter(cfg.Limits)
+	a.Tools = a.Limiter.Wrap(a.Executor)
+	a.Review = tools.NewAuditReview(a.Tools, a.Audit, auditlog.ComputeHash)
 	a.Model = bo.model
 	if a.Model == nil {
 		if a.Model, err = a.buildModel(ctx); err != nil {
@@ -168,7 +177,7 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
-	a.Agent, err = assistant.New(assistant.Options{Model: a.Model, Tools: a.Executor, Memory: memory, Clock: a.Clock,
+	a.Agent, err = assistant.New(assistant.Options{Model: a.Model, Tools: a.Tools, Turns: a.Limiter, Memory: memory, Clock: a.Clock,
 		Organization: cfg.Organization, MaxSteps: cfg.Agent.MaxSteps, Timeout: cfg.Agent.Timeout,
 		Observer: bo.observer, Logger: bo.logger, Verified: assistant.NewVerifiedIndex(a.Catalog)})
 	if err != nil {

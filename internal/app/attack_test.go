@@ -133,7 +133,7 @@ func TestAttacks(t *testing.T) {
 	}
 	t.Cleanup(func() { a.Close() })
 	offline := planner.New(a.Catalog, a.Clock)
-	srv, err := web.New(web.Options{Agent: a.Agent, Executor: a.Executor, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
+	srv, err := web.New(web.Options{Agent: a.Agent, Executor: a.Tools, AuditReview: a.Review, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
 		Logger: discardLogger(), Demo: true, Limits: web.Limits{RatePerMinute: -1}})
 	if err != nil {
 		t.Fatal(err)

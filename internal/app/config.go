@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/askmesh/askmesh/adapters/channels/web"
+	"github.com/askmesh/askmesh/tools"
 )
 
 // Config is askmesh's configuration: one YAML file, with environment
@@ -65,10 +66,17 @@ type Config struct {
 		Timeout  time.Duration `yaml:"timeout"`
 	} `yaml:"agent"`
 
+	// Limits bound each user's tool calls and model turns on every surface
+	// (docs/security.md).
+	Limits tools.Limits `yaml:"limits"`
+
 	Web struct {
-		Addr   string         `yaml:"addr"` // listen address (default 127.0.0.1:8080)
-		Auth   web.AuthConfig `yaml:"auth"`
-		Limits web.Limits     `yaml:"limits"`
+		Addr string `yaml:"addr"` // listen address (default 127.0.0.1:8080)
+		// MetricsAddr serves /metrics on a listener of its own (serve
+		// --metrics-addr); on the API port they need web.limits.metrics_token.
+		MetricsAddr string         `yaml:"metrics_addr"`
+		Auth        web.AuthConfig `yaml:"auth"`
+		Limits      web.Limits     `yaml:"limits"`
 	} `yaml:"web"`
 
 	// Slack's secrets come from the environment (SLACK_BOT_TOKEN,

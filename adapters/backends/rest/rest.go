@@ -69,7 +69,9 @@ var _ tools.Backend = (*Backend)(nil)
 // New returns a Backend.
 func New(o Options) *Backend {
 	if o.Client == nil {
-		o.Client = &http.Client{}
+		// No redirects: a product API that redirects a call elsewhere is
+		// answering a different resource than the one the call was checked for.
+		o.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if o.AttemptTimeout <= 0 {
 		o.AttemptTimeout = 10 * time.Second
@@ -450,6 +452,19 @@ func sameCompare(plan tools.MetricsPlan) bool {
 
 // GetRecord fetches one record; one the product does not show is not found.
 func (b *Backend) GetRecord(ctx context.Context, plan tools.GetPlan) (*tools.Result, error) {
+	notFound := func() *tools.Result {
+		cols := make([]tools.ResultColumn, 0, len(plan.Columns))
+		for _, name := range plan.Columns {
+			c, _ := plan.Product.Column(name)
+			cols = append(cols, tools.ResultColumn{Name: name, Type: c.Type})
+		}
+		return &tools.Result{Tool: tools.ToolGetRecord, Product: plan.Product.Name, Columns: cols, Rows: [][]any{}}
+	}
+	// An id that cannot be a key is no record; it is never put in a path,
+	// where "." or ".." would name another resource.
+	if productapi.ValidRecordID(plan.Product, plan.ID) != nil {
+		return notFound(), nil
+	}
 	rep, err := b.get(ctx, plan.Product, "/records/"+url.PathEscape(plan.ID), nil)
 	if err != nil {
 		return nil, err
@@ -457,15 +472,16 @@ func (b *Backend) GetRecord(ctx context.Context, plan tools.GetPlan) (*tools.Res
 	if rep.status == http.StatusNotFound {
 		var pr productapi.Problem
 		if json.Unmarshal(rep.body, &pr) == nil && pr.Type == productapi.ProblemBase+"record-not-found" {
-			cols := make([]tools.ResultColumn, 0, len(plan.Columns))
-			for _, name := range plan.Columns {
-				c, _ := plan.Product.Column(name)
-				cols = append(cols, tools.ResultColumn{Name: name, Type: c.Type})
-			}
-			return &tools.Result{Tool: tools.ToolGetRecord, Product: plan.Product.Name, Columns: cols, Rows: [][]any{}}, nil
+			return notFound(), nil
 		}
 	}
-	return decode(plan.Product, tools.ToolGetRecord, rep)
+	res, err := decode(plan.Product, tools.ToolGetRecord, rep)
+	if err == nil && len(res.Rows) > 1 {
+		// One id is one record: more is another resource's answer.
+		return nil, &UnavailableError{Product: plan.Product.Name, URL: plan.Product.Binding.URL,
+			Err: fmt.Errorf("it answered one record id with %d rows", len(res.Rows))}
+	}
+	return res, err
 }
 
 // FindAnomalies asks the product for its anomalies.

@@ -7,16 +7,21 @@
 package mcp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/askmesh/askmesh/assistant"
@@ -51,6 +56,10 @@ type Options struct {
 	Caller func(*http.Request) (Identity, bool)
 	// MaxBodyBytes caps a request body (default 1 MiB).
 	MaxBodyBytes int64
+	// MaxBatch bounds the messages of one JSON-RPC batch from clients of
+	// protocol versions that still have batches (before 2025-06-18; default
+	// 10). Later versions removed batching, and their batches are refused.
+	MaxBatch int
 }
 
 // quiet passes on the SDK's warnings and errors only: it logs every
@@ -91,6 +100,33 @@ func NewServer(exec assistant.ToolRunner, identify func(context.Context, *sdk.Ca
 		&sdk.ServerOptions{Logger: quiet(o.Logger), Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{}},
 			Instructions: "Tools over the organization's data products. Start with search_data_products, then describe_data_product; " +
 				"prefer query_metrics for aggregates. Every call is authorized for the signed-in person and recorded in the audit log."})
+	// A call to a tool that does not exist never reaches a tool handler, so
+	// it is run through the executor here: it refuses it and leaves the
+	// audit record every attempt gets.
+	s.AddReceivingMiddleware(func(next sdk.MethodHandler) sdk.MethodHandler {
+		return func(ctx context.Context, method string, req sdk.Request) (sdk.Result, error) {
+			ctr, ok := req.(*sdk.CallToolRequest)
+			if !ok || method != "tools/call" || ctr.Params == nil {
+				return next(ctx, method, req)
+			}
+			if _, known := tools.SpecFor(ctr.Params.Name); known {
+				return next(ctx, method, req)
+			}
+			caller, err := identify(ctx, ctr)
+			if err != nil {
+				return nil, err
+			}
+			args := ctr.Params.Arguments
+			if len(args) == 0 {
+				args = json.RawMessage(`{}`)
+			}
+			_, err = exec.Call(ctx, caller, tools.Call{Tool: ctr.Params.Name, Arguments: args})
+			if err == nil {
+				err = errors.New("unknown tool")
+			}
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
+		}
+	})
 	for _, spec := range tools.Specs() {
 		name := spec.Name
 		s.AddTool(&sdk.Tool{Name: name, Description: spec.Description, InputSchema: spec.ParametersJSON()},
@@ -128,7 +164,7 @@ func decisionOf(err error) string {
 
 // callError is an error result's text: JSON, like a successful result.
 type callError struct {
-	Error   string `json:"error"` // denied, invalid_arguments, unavailable, audit_unavailable, failed
+	Error   string `json:"error"` // denied, invalid_arguments, unavailable, audit_unavailable, rate_limited, failed
 	Message string `json:"message"`
 	Product string `json:"product,omitempty"`
 	AuditID string `json:"audit_id,omitempty"`
@@ -150,8 +186,11 @@ func toolResult(res *tools.Result, err error) *sdk.CallToolResult {
 		denied *tools.DeniedError
 		argErr *tools.ArgumentError
 		unav   *tools.UnavailableError
+		lim    *tools.LimitError
 	)
 	switch {
+	case errors.As(err, &lim):
+		ce.Error = "rate_limited"
 	case errors.As(err, &denied):
 		ce.Error, ce.Message, ce.Product = "denied", denied.Reason, denied.Product
 	case errors.As(err, &argErr):
@@ -173,6 +212,9 @@ func toolResult(res *tools.Result, err error) *sdk.CallToolResult {
 func Handler(exec assistant.ToolRunner, o Options) http.Handler {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 10
 	}
 	identify := func(_ context.Context, req *sdk.CallToolRequest) (tools.Caller, error) {
 		var ti *auth.TokenInfo
@@ -202,7 +244,59 @@ func Handler(exec assistant.ToolRunner, o Options) http.Handler {
 		}
 		return &auth.TokenInfo{UserID: id.Subject.ID, Extra: map[string]any{subjectKey: id}}, nil
 	}
-	return auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
+	return auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(boundBatches(h, o.MaxBodyBytes, o.MaxBatch))
+}
+
+// batchesRemovedIn is the MCP version that removed JSON-RPC batching.
+const batchesRemovedIn = "2025-06-18"
+
+// boundBatches refuses JSON-RPC batches where the protocol version in use
+// has none, and bounds them where it has: the SDK reads a POST without a
+// protocol version header as 2025-03-26, which allowed batches of any
+// length, so one POST could carry a thousand tool calls.
+func boundBatches(next http.Handler, maxBody int64, maxBatch int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.Body == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				rpcError(w, http.StatusRequestEntityTooLarge, jsonrpc.CodeInvalidRequest, fmt.Sprintf("the request body is larger than %d bytes", maxBody))
+				return
+			}
+			rpcError(w, http.StatusBadRequest, jsonrpc.CodeParseError, "the request body could not be read")
+			return
+		}
+		if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
+			v := r.Header.Get("Mcp-Protocol-Version")
+			if v >= batchesRemovedIn {
+				rpcError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, fmt.Sprintf(
+					"JSON-RPC batches are not part of MCP %s and later (this request: %s); send one message per request", batchesRemovedIn, v))
+				return
+			}
+			var batch []json.RawMessage
+			if err := json.Unmarshal(trimmed, &batch); err == nil && len(batch) > maxBatch {
+				rpcError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, fmt.Sprintf(
+					"a JSON-RPC batch holds at most %d messages; this one holds %d", maxBatch, len(batch)))
+				return
+			}
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// rpcError answers a request the server will not process with a JSON-RPC
+// error object (id null: no message of it was read as a request).
+func rpcError(w http.ResponseWriter, status int, code int64, msg string) {
+	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": nil, "error": map[string]any{"code": code, "message": msg}})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }
 
 // ServeStdio serves MCP over stdin and stdout for one subject (askmesh mcp
@@ -229,8 +323,30 @@ func caller(subj authz.Subject, requestID string, req *sdk.CallToolRequest) tool
 	model := "mcp-client"
 	if req != nil && req.Session != nil {
 		if p := req.Session.InitializeParams(); p != nil && p.ClientInfo != nil && p.ClientInfo.Name != "" {
-			model = "mcp:" + p.ClientInfo.Name
+			model = "mcp:" + ClientName(p.ClientInfo.Name)
 		}
 	}
 	return tools.Caller{Subject: subj, Channel: Channel, RequestID: requestID, Model: model}
+}
+
+// ClientName is an MCP client's self-chosen name as the audit records it:
+// at most 64 characters, letters, digits and . _ - / + @ and spaces kept,
+// anything else (markup, control characters, quotes) replaced by "_", so a
+// client cannot write markup or terminal escapes into the log.
+func ClientName(name string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range name {
+		if n == 64 {
+			break
+		}
+		n++
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(" ._-/+@", r):
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
 }

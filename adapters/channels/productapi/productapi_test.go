@@ -31,9 +31,16 @@ type env struct {
 	dir    string
 	signer *productapi.Signer
 	a      *app.App
+	audit  auditStore
 }
 
 func newEnv(t *testing.T, names ...string) *env {
+	t.Helper()
+	return newEnvWith(t, nil, names...)
+}
+
+// newEnvWith is newEnv with the server's options adjusted by opt.
+func newEnvWith(t *testing.T, opt func(*productapi.Options), names ...string) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := banktest.PrivateDir(t)
@@ -61,15 +68,19 @@ func newEnv(t *testing.T, names ...string) *env {
 	for _, u := range a.Directory.Users() {
 		ids = append(ids, u.ID)
 	}
-	srv, err := productapi.New(productapi.Options{Products: products, Backend: store, Authorizer: a.Authz, Audit: st,
+	o := productapi.Options{Products: products, Backend: store, Authorizer: a.Authz, Audit: st,
 		Directory: a.Directory, Verifier: verifier, Demo: true, DemoUsers: ids, Clock: a.Clock,
-		Tokens: map[string]string{authz.HashToken("static-secret"): "erin@bank.example"}})
+		Tokens: map[string]string{authz.HashToken("static-secret"): "erin@bank.example"}}
+	if opt != nil {
+		opt(&o)
+	}
+	srv, err := productapi.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	return &env{srv: srv, http: hs, dir: dir, signer: signer, a: a}
+	return &env{srv: srv, http: hs, dir: dir, signer: signer, a: a, audit: st}
 }
 
 func (e *env) get(t *testing.T, path, token string, hdr ...string) (*http.Response, []byte) {

@@ -26,6 +26,7 @@ import (
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/internal/httpguard"
 	"github.com/askmesh/askmesh/tools"
 )
 
@@ -63,6 +64,15 @@ type Options struct {
 	// writers; records added through Notify are sent at once (default 10s).
 	PollInterval time.Duration
 	Logger       *slog.Logger
+	// Limits are each caller's tool call budget, as on askmesh's own
+	// surfaces: every request is one tool call.
+	Limits tools.Limits
+	// MaxStreams bounds streams open at once (default 100), and
+	// MaxStreamsPerUser one caller's (default 4).
+	MaxStreams, MaxStreamsPerUser int
+	// BodyTimeout bounds reading a request body (default 10s); the API takes
+	// none, so any is read and dropped within it.
+	BodyTimeout time.Duration
 }
 
 // Server is a product API. It is an http.Handler.
@@ -71,6 +81,7 @@ type Server struct {
 	names    []string
 	openapis map[string][]byte // each product's OpenAPI document, encoded once
 	exec     *tools.Executor
+	run      tools.Runner // exec within the callers' budgets
 	dir      Directory
 	verifier *Verifier
 	tokens   map[[32]byte]string
@@ -81,6 +92,12 @@ type Server struct {
 
 	mu   sync.Mutex
 	subs map[string]map[chan struct{}]struct{}
+
+	maxStreams, maxUserStreams int
+	bodyTimeout                time.Duration
+	streamsMu                  sync.Mutex
+	streams                    map[string]int // open streams per caller
+	openStreams                int
 }
 
 // New builds a product API server.
@@ -97,12 +114,22 @@ func New(o Options) (*Server, error) {
 	if o.PollInterval <= 0 {
 		o.PollInterval = 10 * time.Second
 	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = 100
+	}
+	if o.MaxStreamsPerUser <= 0 {
+		o.MaxStreamsPerUser = 4
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = 10 * time.Second
+	}
 	reg, err := catalog.NewRegistry(o.Products...)
 	if err != nil {
 		return nil, fmt.Errorf("productapi: %w", err)
 	}
 	s := &Server{products: map[string]*catalog.Product{}, openapis: map[string][]byte{}, dir: o.Directory, verifier: o.Verifier,
-		tokens: map[[32]byte]string{}, poll: o.PollInterval, log: o.Logger, subs: map[string]map[chan struct{}]struct{}{}}
+		tokens: map[[32]byte]string{}, poll: o.PollInterval, log: o.Logger, subs: map[string]map[chan struct{}]struct{}{},
+		maxStreams: o.MaxStreams, maxUserStreams: o.MaxStreamsPerUser, bodyTimeout: o.BodyTimeout, streams: map[string]int{}}
 	backends := map[string]tools.Backend{}
 	for _, p := range o.Products {
 		if p.Binding.Kind == catalog.BackendREST {
@@ -121,6 +148,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("productapi: %w", err)
 	}
+	s.run = tools.NewLimiter(o.Limits).Wrap(s.exec)
 	if s.tokens, err = authz.ParseTokenHashes(o.Tokens); err != nil {
 		return nil, fmt.Errorf("productapi: %w", err)
 	}
@@ -164,6 +192,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, r, http.StatusInternalServerError, "internal", "Internal error", "the request could not be served")
 		}
 	}()
+	for _, seg := range strings.Split(r.URL.Path, "/") {
+		if seg == "." || seg == ".." {
+			// Refused, not cleaned and redirected: /records/.. is no record,
+			// and a client following the redirect would get another resource.
+			writeProblem(w, r, http.StatusBadRequest, "bad-request", "Bad request", "a path segment may not be . or ..")
+			return
+		}
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		// The API takes no body: whatever comes is read, within the body
+		// timeout and a small bound, and dropped, so no slow body holds the
+		// connection.
+		if _, err := httpguard.ReadBody(w, r, 64<<10, s.bodyTimeout); err != nil {
+			writeProblem(w, r, http.StatusRequestTimeout, "bad-request", "Bad request", "the request body was too large or too slow; this API takes none")
+			return
+		}
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -209,7 +254,9 @@ func (s *Server) authenticate(r *http.Request, product string) (tools.Caller, er
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return tools.Caller{}, errors.New(`the Authorization header must be "Bearer <token>"`)
 	}
-	c := tools.Caller{Channel: Channel, RequestID: r.Header.Get("X-Request-ID")}
+	// A client's request id is bounded, validated and recorded as the
+	// client's; askmesh's own (in its signed token) is taken as is.
+	c := tools.Caller{Channel: Channel, RequestID: httpguard.RequestID(r.Header.Get("X-Request-ID"))}
 	if id, ok := s.tokens[sha256.Sum256([]byte(token))]; ok {
 		c.Subject = s.dir.Lookup(id)
 		return c, nil
@@ -225,7 +272,7 @@ func (s *Server) authenticate(r *http.Request, product string) (tools.Caller, er
 			return tools.Caller{}, errors.New("the bearer token is not valid for this product")
 		}
 		c.Subject = s.dir.Lookup(claims.Subject)
-		if claims.RequestID != "" {
+		if httpguard.ValidID(claims.RequestID) {
 			c.RequestID = claims.RequestID
 		}
 		c.ConversationID = claims.ConversationID
@@ -243,7 +290,7 @@ func (s *Server) call(ctx context.Context, c tools.Caller, tool string, args any
 	if err != nil {
 		return nil, fmt.Errorf("encode arguments: %w", err)
 	}
-	return s.exec.Call(ctx, c, tools.Call{Tool: tool, Arguments: b})
+	return s.run.Call(ctx, c, tools.Call{Tool: tool, Arguments: b})
 }
 
 func (s *Server) describe(w http.ResponseWriter, r *http.Request, p *catalog.Product, c tools.Caller) {
@@ -293,6 +340,10 @@ func (s *Server) records(w http.ResponseWriter, r *http.Request, p *catalog.Prod
 
 func (s *Server) record(w http.ResponseWriter, r *http.Request, p *catalog.Product, c tools.Caller) {
 	id := r.PathValue("id")
+	if err := ValidRecordID(p, id); err != nil {
+		writeProblem(w, r, http.StatusBadRequest, "bad-request", "Bad request", err.Error())
+		return
+	}
 	res, err := s.call(r.Context(), c, tools.ToolGetRecord, tools.GetRecordArgs{Product: p.Name, ID: id})
 	if err != nil {
 		s.fail(w, r, err)
@@ -343,9 +394,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		ae *tools.ArgumentError
 		de *tools.DeniedError
 		ue *tools.UnavailableError
+		le *tools.LimitError
 	)
 	id := tools.AuditIDOf(err)
 	switch {
+	case errors.As(err, &le):
+		w.Header().Set("Retry-After", fmt.Sprint(le.RetrySeconds()))
+		writeProblem(w, r, http.StatusTooManyRequests, "rate-limited", "Too many requests", le.Error())
 	case errors.As(err, &ae):
 		writeProblemAudit(w, r, http.StatusBadRequest, "bad-request", "Bad request", ae.Message, id)
 	case errors.As(err, &de):

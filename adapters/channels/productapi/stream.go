@@ -67,6 +67,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *catalog.Produ
 		writeProblem(w, r, http.StatusInternalServerError, "internal", "Internal error", "streaming is not supported by this server")
 		return
 	}
+	release, ok := s.openStream(c.Subject.ID)
+	if !ok {
+		w.Header().Set("Retry-After", "30")
+		writeProblem(w, r, http.StatusTooManyRequests, "rate-limited", "Too many requests",
+			fmt.Sprintf("too many open streams (at most %d per caller, %d in all); close one first", s.maxUserStreams, s.maxStreams))
+		return
+	}
+	defer release()
 	ctx := r.Context()
 	// Subscribe before finding the start, so nothing added in between is missed.
 	wake, unsubscribe := s.subscribe(p.Name)
@@ -159,4 +167,24 @@ func (s *Server) sendNew(ctx context.Context, w http.ResponseWriter, p *catalog.
 			return last, nil
 		}
 	}
+}
+
+// openStream counts a caller's stream in, or refuses it past the caps: a
+// stream holds a connection and a poller for as long as the client likes.
+func (s *Server) openStream(caller string) (release func(), ok bool) {
+	s.streamsMu.Lock()
+	defer s.streamsMu.Unlock()
+	if s.openStreams >= s.maxStreams || s.streams[caller] >= s.maxUserStreams {
+		return nil, false
+	}
+	s.openStreams++
+	s.streams[caller]++
+	return func() {
+		s.streamsMu.Lock()
+		defer s.streamsMu.Unlock()
+		s.openStreams--
+		if s.streams[caller]--; s.streams[caller] <= 0 {
+			delete(s.streams, caller)
+		}
+	}, true
 }

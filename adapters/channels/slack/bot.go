@@ -42,6 +42,9 @@ type Config struct {
 	// email is not the one the directory knows them by (an alias domain, a
 	// shared workspace). Everyone else is matched by email.
 	Users map[string]string
+	// BodyTimeout bounds reading an Events API or command body (default
+	// 10s): until its signature checks, the sender is anyone.
+	BodyTimeout time.Duration
 }
 
 // Enabled reports whether Slack is configured at all.

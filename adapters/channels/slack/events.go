@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,38 +9,59 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
+
+	"github.com/askmesh/askmesh/internal/httpguard"
 )
 
-// maxBody caps a request from Slack; real events are a few kilobytes.
-const maxBody = 1 << 20
+// maxBody caps a request from Slack; real events are a few kilobytes, and
+// the body is read before its signature can be checked, so the bound is
+// small: an unsigned request costs at most this much to refuse.
+const maxBody = 256 << 10
 
-// verified accepts only POST, reads the request's body and checks Slack's
-// v0 signature and its five-minute replay window. Forged or stale requests
-// get 401 and no work.
+// bodyTimeout bounds reading a body from a client not yet known to be
+// Slack, unless Config.BodyTimeout says otherwise.
+const bodyTimeout = 10 * time.Second
+
+// verified accepts only POST, checks the signature headers and Slack's
+// five-minute replay window before reading anything, then reads the body
+// (small bound, read deadline) and checks the v0 signature over it. Forged
+// or stale requests get 401 and no work.
 func (b *Bot) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST only", http.StatusMethodNotAllowed)
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	// The headers and the timestamp first: a request without a fresh
+	// signature is refused before its body is read.
+	sv, err := slack.NewSecretsVerifier(r.Header, b.cfg.SigningSecret)
+	if err != nil {
+		b.log.WarnContext(r.Context(), "slack request rejected", "err", err, "remote", r.RemoteAddr)
+		http.Error(w, "invalid Slack signature or timestamp", http.StatusUnauthorized)
+		return nil, false
+	}
+	if r.ContentLength > maxBody {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	body, err := httpguard.ReadBody(w, r, maxBody, cmp.Or(b.cfg.BodyTimeout, bodyTimeout))
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		switch {
+		case errors.As(err, &tooBig):
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-		} else {
+		case errors.Is(err, httpguard.ErrSlowBody):
+			http.Error(w, "request body too slow", http.StatusRequestTimeout)
+		default:
 			http.Error(w, "cannot read request body", http.StatusBadRequest)
 		}
 		return nil, false
 	}
-	sv, err := slack.NewSecretsVerifier(r.Header, b.cfg.SigningSecret)
-	if err == nil {
-		_, _ = sv.Write(body)
-		err = sv.Ensure()
-	}
-	if err != nil {
+	_, _ = sv.Write(body)
+	if err := sv.Ensure(); err != nil {
 		b.log.WarnContext(r.Context(), "slack request rejected", "err", err, "remote", r.RemoteAddr)
 		http.Error(w, "invalid Slack signature or timestamp", http.StatusUnauthorized)
 		return nil, false

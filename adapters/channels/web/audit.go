@@ -3,34 +3,40 @@ package web
 import (
 	"context"
 	"encoding/base64"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/askmesh/askmesh/audit"
-	"github.com/askmesh/askmesh/audit/auditlog"
+	"github.com/askmesh/askmesh/internal/textfmt"
 	"github.com/askmesh/askmesh/tools"
 )
 
 // The audit review page and its API. Who may use it is policy's business,
 // not this file's: every endpoint first reads the access-audit product
 // through the executor, which decides on the caller's behalf and records
-// the read (or the refusal) in the very log being reviewed. The full detail
-// of a record, the chain walk and the export then come from the audit store,
-// but only for records the executor has just released to the caller.
+// the read (or the refusal) in the very log being reviewed. This file never
+// reads the audit store: everything comes through the review port
+// (tools.AuditReview), which releases only what the executor released, with
+// the same withheld columns and masks as the access-audit product.
 
 // AuditProduct is the data product the audit log is published as.
-const AuditProduct = "access-audit"
+const AuditProduct = tools.AuditProduct
 
-// auditReader is what the review needs of the audit store beyond Ping;
-// audit.Store implements it.
-type auditReader interface {
-	Search(ctx context.Context, q audit.Query) ([]audit.Record, error)
-	Verify(ctx context.Context) (audit.VerifyResult, error)
+// AuditReviewer is the read-only audit port the review surfaces use;
+// *tools.AuditReview implements it.
+type AuditReviewer interface {
+	List(ctx context.Context, c tools.Caller, args tools.QueryRecordsArgs) (*tools.Result, error)
+	Record(ctx context.Context, c tools.Caller, id string) (*tools.RecordDetail, error)
+	Export(ctx context.Context, c tools.Caller, args tools.QueryRecordsArgs, max int, fn func([]tools.Released) error) (bool, error)
+	Verify(ctx context.Context, c tools.Caller) (audit.VerifyResult, string, error)
+	Head(ctx context.Context) (int64, error)
 }
 
 const (
@@ -146,31 +152,21 @@ func decodeAuditCursor(s string) (auditCursor, error) {
 	return c, nil
 }
 
-// auditStore returns the audit store, or answers 503 itself.
-func (s *Server) auditStore(w http.ResponseWriter) (auditReader, bool) {
-	st, ok := s.o.Audit.(auditReader)
-	if !ok || s.o.Executor == nil {
+// auditStore returns the review port, or answers 503 itself.
+func (s *Server) auditStore(w http.ResponseWriter) (AuditReviewer, bool) {
+	if s.o.AuditReview == nil {
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "audit review is not configured on this server")
 		return nil, false
 	}
-	return st, true
+	return s.o.AuditReview, true
 }
 
-// head is the chain's last seq (0 when empty).
-func head(ctx context.Context, st auditReader) (int64, error) {
-	recs, err := st.Search(ctx, audit.Query{Desc: true, Limit: 1})
-	if err != nil || len(recs) == 0 {
-		return 0, err
-	}
-	return recs[0].Seq, nil
-}
-
-// auditCall runs one call on the access-audit product for the caller; what
-// is recorded as the question says what the page did.
-func (s *Server) auditCall(r *http.Request, tool string, args any, what string) (*tools.Result, error) {
+// reviewer is the caller of a review read; what is recorded as the
+// question says what the page did.
+func reviewer(r *http.Request, what string) tools.Caller {
 	c := callerOf(r, ChannelWeb)
 	c.Question = "audit review: " + what
-	return s.call(r.Context(), c, tool, args)
+	return c
 }
 
 // auditError answers an executor error: a denial is 403 and names the audit
@@ -231,11 +227,11 @@ func (s *Server) auditRecords(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
 			return
 		}
-	} else if cur.Head, err = head(r.Context(), st); err != nil {
+	} else if cur.Head, err = st.Head(r.Context()); err != nil {
 		s.auditError(w, r, err)
 		return
 	}
-	res, err := s.auditPageOf(r, f, cur, limit, auditListColumns, "desc", "list records ("+f.String()+")")
+	res, err := st.List(r.Context(), reviewer(r, "list records ("+f.String()+")"), auditArgs(f, cur, limit, auditListColumns, "desc"))
 	if err != nil {
 		s.auditError(w, r, err)
 		return
@@ -250,12 +246,12 @@ func (s *Server) auditRecords(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// auditPageOf reads one page of the filtered log up to cur.Head.
-func (s *Server) auditPageOf(r *http.Request, f auditFilter, cur auditCursor, limit int, cols []string, dir, what string) (*tools.Result, error) {
+// auditArgs select one page of the filtered log up to cur.Head.
+func auditArgs(f auditFilter, cur auditCursor, limit int, cols []string, dir string) tools.QueryRecordsArgs {
 	filters, tr := f.args()
 	filters = append(filters, tools.Filter{Column: "seq", Op: tools.OpLe, Value: cur.Head})
-	return s.auditCall(r, tools.ToolQueryRecords, tools.QueryRecordsArgs{Product: AuditProduct, Columns: cols, Filters: filters,
-		TimeRange: tr, OrderBy: []tools.OrderBy{{Field: "seq", Direction: dir}}, Limit: limit, Cursor: cur.Exec}, what)
+	return tools.QueryRecordsArgs{Product: AuditProduct, Columns: cols, Filters: filters,
+		TimeRange: tr, OrderBy: []tools.OrderBy{{Field: "seq", Direction: dir}}, Limit: limit, Cursor: cur.Exec}
 }
 
 func rowsAsObjects(res *tools.Result) []map[string]any {
@@ -274,7 +270,10 @@ func rowsAsObjects(res *tools.Result) []map[string]any {
 
 // auditDetail is GET /v1/audit/records/{id}'s body.
 type auditDetail struct {
-	Record audit.Record `json:"record"`
+	// Record is the whole stored record when the reader may see all of it;
+	// otherwise only the columns policy released, masked as it says.
+	Record   tools.Released `json:"record"`
+	Withheld []string       `json:"withheld,omitempty"`
 	// HashMatches says whether the record's content still hashes to its
 	// stored hash; the link to the previous record is the chain walk's job.
 	HashMatches bool   `json:"hash_matches"`
@@ -291,33 +290,21 @@ func (s *Server) auditRecord(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request", "a record id is 1 to 128 letters, digits or . _ : @ -")
 		return
 	}
-	res, err := s.auditCall(r, tools.ToolGetRecord, tools.GetRecordArgs{Product: AuditProduct, ID: id}, "open record "+id)
+	d, err := st.Record(r.Context(), reviewer(r, "open record "+id), id)
+	if errors.Is(err, tools.ErrInconsistent) {
+		writeError(w, http.StatusConflict, "inconsistent", fmt.Sprintf("audit record %s is not where the product says in the store; verify the chain", id))
+		return
+	}
 	if err != nil {
 		s.auditError(w, r, err)
 		return
 	}
-	rows := rowsAsObjects(res)
-	if len(rows) == 0 {
+	if d.Record.Fields == nil {
+		w.Header().Set("X-Askmesh-Audit-Id", d.AuditID)
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no audit record %s that you may see", id))
 		return
 	}
-	seq, err := toInt64(rows[0]["seq"])
-	if err != nil {
-		s.auditError(w, r, fmt.Errorf("audit record %s: seq: %w", id, err))
-		return
-	}
-	recs, err := st.Search(r.Context(), audit.Query{AfterSeq: seq - 1, Limit: 1})
-	if err != nil {
-		s.auditError(w, r, err)
-		return
-	}
-	if len(recs) == 0 || recs[0].ID != id {
-		// The product and the store disagree: someone altered the table.
-		writeError(w, http.StatusConflict, "inconsistent", fmt.Sprintf("audit record %s is not at seq %d in the store; verify the chain", id, seq))
-		return
-	}
-	rec := recs[0]
-	writeJSON(w, http.StatusOK, auditDetail{Record: rec, HashMatches: auditlog.ComputeHash(&rec) == rec.Hash, AuditID: res.AuditID})
+	writeJSON(w, http.StatusOK, auditDetail{Record: d.Record, Withheld: d.Record.Withheld, HashMatches: d.HashMatches, AuditID: d.AuditID})
 }
 
 // auditVerifyResponse is POST /v1/audit/verify's body.
@@ -334,22 +321,17 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	// Walking the chain reads every record: allowed only to whoever may
 	// count the log's records, and recorded like any read.
-	res, err := s.auditCall(r, tools.ToolQueryMetrics, tools.QueryMetricsArgs{Product: AuditProduct, Metrics: []string{"access_count"}}, "verify the hash chain")
-	if err != nil {
-		s.auditError(w, r, err)
-		return
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Minute)
 	defer cancel()
-	vr, err := st.Verify(ctx)
+	vr, auditID, err := st.Verify(ctx, reviewer(r, "verify the hash chain"))
 	if err != nil {
-		s.auditError(w, r, fmt.Errorf("verify the audit chain: %w", err))
+		s.auditError(w, r, err)
 		return
 	}
 	if !vr.OK {
 		s.log.WarnContext(r.Context(), "audit chain broken", "seq", vr.BrokenSeq, "id", vr.BrokenID, "problem", vr.Problem)
 	}
-	writeJSON(w, http.StatusOK, auditVerifyResponse{VerifyResult: vr, CheckedAt: time.Now().UTC(), AuditID: res.AuditID})
+	writeJSON(w, http.StatusOK, auditVerifyResponse{VerifyResult: vr, CheckedAt: time.Now().UTC(), AuditID: auditID})
 }
 
 func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
@@ -370,7 +352,14 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
-	recs, truncated, err := s.exportRecords(r, st, f, format)
+	var recs []tools.Released
+	h, err := st.Head(r.Context())
+	var truncated bool
+	if err == nil {
+		truncated, err = st.Export(r.Context(), reviewer(r, "export "+format+" ("+f.String()+")"),
+			auditArgs(f, auditCursor{Head: h}, tools.MaxLimit, nil, "asc"), auditExportMax,
+			func(page []tools.Released) error { recs = append(recs, page...); return nil })
+	}
 	if err != nil {
 		s.auditError(w, r, err)
 		return
@@ -385,103 +374,68 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Askmesh-Records", strconv.Itoa(len(recs)))
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		err = auditlog.WriteCSV(w, recs)
+		err = writeReleasedCSV(w, recs)
 	} else {
 		w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
-		err = auditlog.WriteJSONL(w, recs)
+		err = writeReleasedJSONL(w, recs)
 	}
 	if err != nil {
 		s.log.WarnContext(r.Context(), "audit export interrupted", "err", err)
 	}
 }
 
-// exportRecords pages through the filtered log with the executor (each page
-// is an audited read), then loads those exact records in full from the
-// store, in seq order. truncated reports that more matched than one export
-// holds.
-func (s *Server) exportRecords(r *http.Request, st auditReader, f auditFilter, format string) (out []audit.Record, truncated bool, err error) {
-	h, err := head(r.Context(), st)
-	if err != nil {
-		return nil, false, err
+// writeReleasedJSONL writes one record per line: the whole record where
+// the reader may see it, else the released columns.
+func writeReleasedJSONL(w io.Writer, recs []tools.Released) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	for _, r := range recs {
+		if err := enc.Encode(r); err != nil {
+			return fmt.Errorf("export jsonl: %w", err)
+		}
 	}
-	cur := auditCursor{Head: h}
-	for {
-		res, err := s.auditPageOf(r, f, cur, tools.MaxLimit, []string{"id", "seq"}, "asc", "export "+format+" ("+f.String()+")")
-		if err != nil {
-			return nil, false, err
-		}
-		if out, err = appendReleased(r.Context(), st, f, res, out); err != nil {
-			return nil, false, err
-		}
-		if res.NextCursor == "" {
-			return out, false, nil
-		}
-		if len(out) >= auditExportMax {
-			return out, true, nil
-		}
-		cur.Exec = res.NextCursor
-	}
+	return nil
 }
 
-// appendReleased reads from the store, in bounded chunks, the records of
-// one page the executor released, and appends them to out. The exact
-// filters narrow the store's scan; the page's ids decide.
-func appendReleased(ctx context.Context, st auditReader, f auditFilter, res *tools.Result, out []audit.Record) ([]audit.Record, error) {
-	if len(res.Rows) == 0 {
-		return out, nil
+// writeReleasedCSV writes the released columns, with formulas neutralised:
+// a question such as =HYPERLINK(...) stays text in a spreadsheet.
+func writeReleasedCSV(w io.Writer, recs []tools.Released) error {
+	cw := csv.NewWriter(w)
+	header := tools.AuditFields()
+	if len(recs) > 0 && !recs[0].Complete() {
+		header = recs[0].Columns
 	}
-	ids := make(map[string]bool, len(res.Rows))
-	lo, hi := int64(-1), int64(0)
-	for _, row := range rowsAsObjects(res) {
-		id, _ := row["id"].(string)
-		seq, err := toInt64(row["seq"])
-		if err != nil {
-			return nil, fmt.Errorf("export: seq of %s: %w", id, err)
-		}
-		ids[id] = true
-		if lo < 0 || seq < lo {
-			lo = seq
-		}
-		hi = max(hi, seq)
+	if err := cw.Write(header); err != nil {
+		return fmt.Errorf("export csv: %w", err)
 	}
-	q := audit.Query{Product: f.Product, Decision: f.Decision, AfterSeq: lo - 1, Limit: tools.MaxLimit}
-	if strings.Contains(f.User, "@") {
-		q.Subject = strings.ToLower(f.User)
-	}
-	for found := 0; found < len(ids); {
-		recs, err := st.Search(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("export: %w", err)
+	cells := make([]string, len(header))
+	for _, r := range recs {
+		for i, name := range header {
+			cells[i] = textfmt.CSVCell(csvValue(r.Fields[name]))
 		}
-		for _, rec := range recs {
-			if rec.Seq > hi {
-				return out, nil
-			}
-			if ids[rec.ID] {
-				out = append(out, rec)
-				found++
-			}
-			q.AfterSeq = rec.Seq
-		}
-		if len(recs) < q.Limit {
-			break
+		if err := cw.Write(cells); err != nil {
+			return fmt.Errorf("export csv: %w", err)
 		}
 	}
-	return out, nil
+	cw.Flush()
+	return cw.Error()
 }
 
-func toInt64(v any) (int64, error) {
-	switch n := v.(type) {
-	case int64:
-		return n, nil
-	case int:
-		return int64(n), nil
-	case float64:
-		return int64(n), nil
-	case json.Number:
-		return n.Int64()
+func csvValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
 	case string:
-		return strconv.ParseInt(n, 10, 64)
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	case json.RawMessage:
+		return string(x)
 	}
-	return 0, fmt.Errorf("%v (%T) is not a number", v, v)
+	if b, err := json.Marshal(v); err == nil {
+		return string(b)
+	}
+	return fmt.Sprint(v)
 }

@@ -120,6 +120,10 @@ func wantsStream(r *http.Request) bool {
 // recorded every tool call; what is left is why no answer came.
 func (s *Server) answerError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, msg := s.noAnswer(r, err)
+	var le *tools.LimitError
+	if errors.As(err, &le) {
+		w.Header().Set("Retry-After", fmt.Sprint(le.RetrySeconds()))
+	}
 	writeError(w, status, code, msg)
 }
 
@@ -133,7 +137,10 @@ func (s *Server) noAnswer(r *http.Request, err error) (status int, code, msg str
 }
 
 func classify(ctx context.Context, err error) (int, string, string) {
+	var le *tools.LimitError
 	switch {
+	case errors.As(err, &le):
+		return http.StatusTooManyRequests, "rate_limited", le.Error()
 	case ctx.Err() != nil:
 		return 499, "cancelled", "the request was cancelled"
 	case errors.Is(err, context.DeadlineExceeded):

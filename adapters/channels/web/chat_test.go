@@ -337,7 +337,7 @@ func TestRequestIDsAndAccessLog(t *testing.T) {
 }
 
 func TestMetricsCountQuestionsToolCallsAndRequests(t *testing.T) {
-	h := newHarness(t, setup{})
+	h := newHarness(t, setup{opts: func(o *web.Options) { o.Limits.MetricsToken = "metrics-secret" }})
 	if res, body := h.do("POST", "/v1/chat", "demo-carol", map[string]any{"message": acquisitionQuestion}, nil); res.StatusCode != 200 {
 		t.Fatalf("%d %s", res.StatusCode, body)
 	}
@@ -345,7 +345,7 @@ func TestMetricsCountQuestionsToolCallsAndRequests(t *testing.T) {
 		t.Fatalf("frank: %d", res.StatusCode)
 	}
 	h.do("GET", "/v1/me", "nope", nil, nil)
-	res, body := h.do("GET", "/metrics", "", nil, nil)
+	res, body := h.do("GET", "/metrics", "metrics-secret", nil, nil)
 	if res.StatusCode != 200 {
 		t.Fatalf("%d", res.StatusCode)
 	}

@@ -52,7 +52,7 @@ func FuzzChatBody(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { a.Close() })
-	srv, err := web.New(web.Options{Agent: a.Agent, Executor: a.Executor, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
+	srv, err := web.New(web.Options{Agent: a.Agent, Executor: a.Tools, AuditReview: a.Review, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
 		Logger: logger, Demo: true, Limits: web.Limits{RatePerMinute: -1, MaxBodyBytes: 64 << 10}})
 	if err != nil {
 		f.Fatal(err)

@@ -67,7 +67,7 @@ func newHarness(t *testing.T, s setup) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	o := web.Options{Agent: a.Agent, Executor: a.Executor, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
+	o := web.Options{Agent: a.Agent, Executor: a.Tools, AuditReview: a.Review, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
 		Logger: logger, Metrics: metrics, Demo: true}
 	if s.opts != nil {
 		s.opts(&o)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/askmesh/askmesh/authz"
+	"github.com/askmesh/askmesh/internal/httpguard"
 )
 
 // reqState is one request's bookkeeping, shared by the outer middleware
@@ -105,6 +107,7 @@ const (
 	public  = 0
 	authed  = 1 << iota // bearer token required; rate limited per user
 	rawBody             // the handler caps its own body (MCP)
+	perIP               // unauthenticated work: limited per client address, small bodies
 )
 
 // handle registers a route wrapped with its name (for logs and metrics),
@@ -133,12 +136,38 @@ func (s *Server) handle(pattern string, flags int, h http.HandlerFunc) {
 				return
 			}
 		}
-		if r.ContentLength > s.lim.MaxBodyBytes {
-			tooLarge(w, s.lim.MaxBodyBytes)
+		limit := s.lim.MaxBodyBytes
+		if flags&perIP != 0 {
+			if ok, wait := s.ipRate.Allow(r); !ok {
+				s.metrics.rateLimited.Inc()
+				secs := max(int(math.Ceil(wait.Seconds())), 1)
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+				writeError(w, http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("too many requests from this address; retry in %d s", secs))
+				return
+			}
+			limit = s.lim.MaxPublicBodyBytes
+		}
+		if r.ContentLength > limit {
+			tooLarge(w, limit)
 			return
 		}
-		if flags&rawBody == 0 && r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.lim.MaxBodyBytes)
+		// The whole body is read here, within BodyTimeout, so no handler
+		// ever waits on a client that sends it slowly.
+		body, err := httpguard.ReadBody(w, r, limit, s.lim.BodyTimeout)
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			tooLarge(w, limit)
+			return
+		case errors.Is(err, httpguard.ErrSlowBody):
+			writeError(w, http.StatusRequestTimeout, "body_timeout", fmt.Sprintf("the request body did not arrive within %s", s.lim.BodyTimeout))
+			return
+		case err != nil:
+			writeError(w, http.StatusBadRequest, "invalid_request", "the request body could not be read")
+			return
+		}
+		if body != nil {
+			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		h(w, r)
 	}))

@@ -7,16 +7,19 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/askmesh/askmesh/adapters/channels/mcp"
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/internal/httpguard"
 )
 
 // Agent answers questions; *assistant.Agent implements it.
@@ -45,9 +48,12 @@ type Options struct {
 	Audit     Pinger // /readyz pings it: without an audit log nothing may be answered
 	// Ready are /readyz's further checks (the model, the product backends:
 	// app.App.ReadyChecks).
-	Ready   []ReadyCheck
-	Catalog Catalog
-	Logger  *slog.Logger
+	Ready []ReadyCheck
+	// AuditReview serves the audit review page and API (tools.AuditReview):
+	// the only way this server reads the log.
+	AuditReview AuditReviewer
+	Catalog     Catalog
+	Logger      *slog.Logger
 	// Metrics is shared with the agent (app.WithObserver); one is created
 	// when nil, which then sees HTTP traffic only.
 	Metrics *Metrics
@@ -77,6 +83,21 @@ type Limits struct {
 	ReadyCache      time.Duration `yaml:"ready_cache"`       // how long a passed /readyz check (model, products) stands (default 15s; negative: none)
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`  // time in-flight requests get to finish (default 60s)
 	KeepAlive       time.Duration `yaml:"keep_alive"`        // SSE comment interval while a stream is quiet (default 15s)
+	// BodyTimeout bounds reading a request body (default 10s): a client that
+	// trickles its body holds a connection that long, not forever.
+	BodyTimeout time.Duration `yaml:"body_timeout"`
+	// PublicRatePerMinute and PublicBurst limit each client address on the
+	// endpoints that authenticate nobody before working (Slack's, which check
+	// their own signatures), defaults 120 and 30; negative: no limit.
+	PublicRatePerMinute float64 `yaml:"public_rate_per_minute"`
+	PublicBurst         int     `yaml:"public_burst"`
+	// MaxPublicBodyBytes caps those endpoints' bodies (default 256 KiB):
+	// the signature is checked against this small bound, not MaxBodyBytes.
+	MaxPublicBodyBytes int64 `yaml:"max_public_body_bytes"`
+	// MetricsToken, when set, is the bearer token GET /metrics requires on
+	// the API listener; without it /metrics is not served there (serve it
+	// on its own listener: askmesh serve --metrics-addr).
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 func (l Limits) withDefaults() Limits {
@@ -104,6 +125,18 @@ func (l Limits) withDefaults() Limits {
 	if l.KeepAlive <= 0 {
 		l.KeepAlive = 15 * time.Second
 	}
+	if l.BodyTimeout <= 0 {
+		l.BodyTimeout = 10 * time.Second
+	}
+	if l.PublicRatePerMinute == 0 {
+		l.PublicRatePerMinute = 120
+	}
+	if l.PublicBurst <= 0 {
+		l.PublicBurst = 30
+	}
+	if l.MaxPublicBodyBytes <= 0 {
+		l.MaxPublicBodyBytes = 256 << 10
+	}
 	return l
 }
 
@@ -115,6 +148,7 @@ type Server struct {
 	metrics *Metrics
 	auth    *authenticator
 	rate    *rateLimiter
+	ipRate  *httpguard.IPLimiter
 	mux     *http.ServeMux
 	handler http.Handler
 	started time.Time
@@ -162,6 +196,7 @@ func New(o Options) (*Server, error) {
 		mux: http.NewServeMux(), started: time.Now()}
 	s.rate = newRateLimiter(s.lim.RatePerMinute, s.lim.Burst)
 	s.ready = newReadiness(o.Ready, s.lim.ReadyCache)
+	s.ipRate = httpguard.NewIPLimiter(s.lim.PublicRatePerMinute, s.lim.PublicBurst)
 	s.routes()
 	s.handler = http.HandlerFunc(s.serve)
 	if o.Demo {
@@ -173,7 +208,7 @@ func New(o Options) (*Server, error) {
 func (s *Server) routes() {
 	s.handle("GET /healthz", public, s.healthz)
 	s.handle("GET /readyz", public, s.readyz)
-	s.handle("GET /metrics", public, s.o.Metrics.Handler().ServeHTTP)
+	s.handle("GET /metrics", public, s.metricsHandler)
 	s.handle("GET /{$}", public, page("index.html", "the web chat"))
 	s.handle("GET /static/", public, s.static().ServeHTTP)
 	s.handle("GET /favicon.ico", public, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
@@ -201,7 +236,7 @@ func (s *Server) routes() {
 		s.handle("/mcp", authed|rawBody, h.ServeHTTP)
 	}
 	for pattern, h := range s.o.Routes {
-		s.handle(pattern, public, h.ServeHTTP)
+		s.handle(pattern, public|perIP, h.ServeHTTP)
 	}
 	// Everything else: a JSON 404 (or 405 for a known path and another method).
 	for _, p := range []string{"/v1/chat", "/v1/chat/completions", "/v1/models", "/v1/me", "/v1/examples", "/healthz", "/readyz", "/metrics"} {
@@ -281,3 +316,25 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "uptime_seconds": int64(time.Since(s.started).Seconds())})
 }
+
+// metricsHandler serves /metrics on the API listener only to a bearer of
+// Limits.MetricsToken: the metrics name users' traffic and the stack's
+// health, and the API port is the one exposed to everyone. Without a token
+// they are served on their own listener (MetricsHandler) or not at all.
+func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) {
+	if s.lim.MetricsToken == "" {
+		writeError(w, http.StatusNotFound, "not_found", "metrics are served on the metrics listener (askmesh serve --metrics-addr), not on the API port")
+		return
+	}
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.lim.MetricsToken)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="askmesh metrics"`)
+		writeError(w, http.StatusUnauthorized, "unauthorized", "GET /metrics needs the metrics token")
+		return
+	}
+	s.o.Metrics.Handler().ServeHTTP(w, r)
+}
+
+// MetricsHandler serves the metrics without a token, for a listener of
+// their own that only the monitoring network reaches.
+func (s *Server) MetricsHandler() http.Handler { return s.o.Metrics.Handler() }
