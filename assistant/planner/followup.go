@@ -198,7 +198,46 @@ func (p *Planner) followUp(a *analysis, prev *previousTurn) *intent {
 	if len(in.calls) == 0 {
 		return nil
 	}
+	p.keepShape(in, prev.question, now)
 	return in
+}
+
+// keepShape carries the previous question's shape — its parts, its share —
+// over to the follow-up's modified calls, so "and by type?" after "how many
+// applications, and what share was approved?" answers both parts by type,
+// the second still as a share. A previous question that was itself a
+// follow-up has no shape of its own to carry.
+func (p *Planner) keepShape(in *intent, prevQuestion string, now time.Time) {
+	prevIn := p.parse(prevQuestion, nil, now)
+	if len(prevIn.calls) != len(in.calls) {
+		return
+	}
+	reshape := func(src *intent, calls []plannedCall) *intent {
+		c := *src
+		c.calls = calls
+		if c.share != nil && len(calls) == 2 {
+			sp := *c.share
+			args, ok := calls[1].args.(tools.QueryMetricsArgs)
+			if !ok {
+				return src
+			}
+			sp.groups = args.GroupBy
+			c.share = &sp
+		}
+		return &c
+	}
+	switch {
+	case len(prevIn.parts) > 0:
+		off := 0
+		for _, part := range prevIn.parts {
+			n := len(part.calls)
+			in.parts = append(in.parts, reshape(part, in.calls[off:off+n]))
+			off += n
+		}
+		in.partText = prevIn.partText
+	case prevIn.share != nil:
+		in.share = reshape(prevIn, in.calls).share
+	}
 }
 
 // retarget points an ordering at the new metric, keeping dimension orders.

@@ -1,6 +1,12 @@
 package planner
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/brief"
+)
 
 func TestRuleFollowUp(t *testing.T) {
 	checkRules(t, []ruleCase{
@@ -12,6 +18,12 @@ func TestRuleFollowUp(t *testing.T) {
 		{history: []string{"new customers by channel last month"}, q: "which one is the largest?", rule: "follow-up"},
 		{history: []string{"how many fraud complaints this week"}, q: "show them", rule: "follow-up"},
 	})
+	// A follow-up keeps the previous question's parts and share.
+	in := testPlanner(t).parse("and by type?", &previousTurn{question: "How many loan applications last month, and what share was approved?",
+		calls: toolCalls(t, testPlanner(t).parse("How many loan applications last month, and what share was approved?", nil, testNow))}, testNow)
+	if len(in.parts) != 2 || in.parts[1].share == nil || len(in.parts[1].share.groups) != 1 || in.parts[1].share.groups[0] != "loan_type" {
+		t.Errorf("the follow-up lost the shape of the question before: %d parts", len(in.parts))
+	}
 	p := testPlanner(t)
 	// "the largest one" picks the top row of the previous breakdown.
 	hist := converse(t, p, "new customers by channel last month")
@@ -34,4 +46,14 @@ func TestRuleFollowUp(t *testing.T) {
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("by type: %q, want %q", got, want)
 	}
+}
+
+// toolCalls are an intent's calls as the agent records them.
+func toolCalls(t *testing.T, in *intent) []assistant.ToolCall {
+	t.Helper()
+	var out []assistant.ToolCall
+	for i, c := range in.calls {
+		out = append(out, assistant.ToolCall{ID: fmt.Sprint("c", i), Name: c.tool, Arguments: brief.Marshal(c.args)})
+	}
+	return out
 }
