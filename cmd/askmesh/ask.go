@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"github.com/askmesh/askmesh/internal/textfmt"
 	"io"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/askmesh/askmesh/assistant"
@@ -80,73 +78,6 @@ func (g *globals) askCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the answer, tables, sources and tool calls as JSON (the shape: docs/cli.md)")
 	g.modelFlag(cmd, &model)
 	return cmd
-}
-
-func (g *globals) chatCmd() *cobra.Command {
-	var as, model string
-	cmd := &cobra.Command{
-		Use:   "chat --as USER",
-		Short: "An interactive session: ask, follow up, see each tool call as it happens",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, c, err := g.buildFor(cmd, model, as)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			return chatLoop(cmd, a, c.Subject.ID, func(q, conv string, w io.Writer) error {
-				c.ConversationID = conv
-				ans, err := a.Agent.Stream(cmd.Context(), assistant.Request{Caller: c, Question: q}, func(ev assistant.Event) {
-					if ev.Type == assistant.EventToolFinished && ev.ToolCall != nil {
-						tc := ev.ToolCall
-						fmt.Fprintf(w, "  · %s %s → %s", term(tc.Tool), term(tc.Product), tc.Decision)
-						if tc.Error != "" {
-							fmt.Fprintf(w, ": %s", term(tc.Error))
-						}
-						fmt.Fprintln(w)
-					}
-				})
-				if err != nil {
-					return err
-				}
-				return printAnswer(w, ans)
-			})
-		},
-	}
-	cmd.Flags().StringVar(&as, "as", "", "the directory user asking (demo and development only)")
-	g.modelFlag(cmd, &model)
-	return cmd
-}
-
-func chatLoop(cmd *cobra.Command, a *app.App, who string, ask func(q, conv string, w io.Writer) error) error {
-	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "askmesh chat as %s (model %s). Ask a question; /new starts a new conversation, /quit ends.\n", who, a.Model.Name())
-	in := bufio.NewScanner(cmd.InOrStdin())
-	conv := uuid.NewString()
-	for {
-		fmt.Fprint(w, "\n> ")
-		if !in.Scan() {
-			fmt.Fprintln(w)
-			return in.Err()
-		}
-		q := strings.TrimSpace(in.Text())
-		switch q {
-		case "":
-			continue
-		case "/quit", "/exit":
-			return nil
-		case "/new":
-			conv = uuid.NewString()
-			fmt.Fprintln(w, "(new conversation)")
-			continue
-		}
-		if err := ask(q, conv, w); err != nil {
-			fmt.Fprintf(w, "error: %s\n", term(err.Error()))
-		}
-		if cmd.Context().Err() != nil {
-			return nil
-		}
-	}
 }
 
 // printAnswer prints an answer for a terminal: the text, then each table,
