@@ -186,7 +186,7 @@ func rules(g *graph) []string {
 				switch {
 				case own && under(d, "adapters/backends", "adapters/state", "internal/app", "examples", "authz/opa"):
 					bad = append(bad, fmt.Sprintf("%s (inbound) imports %s", rel, d))
-				case own && d == "audit/auditlog" && !slices.Contains(auditStoreReaders, rel):
+				case own && d == "audit/auditlog":
 					bad = append(bad, fmt.Sprintf("%s (inbound) imports the audit store %s", rel, d))
 				case under(imp, drivers...):
 					bad = append(bad, fmt.Sprintf("%s (inbound) imports the database driver %s", rel, imp))
@@ -197,12 +197,6 @@ func rules(g *graph) []string {
 	slices.Sort(bad)
 	return bad
 }
-
-// auditStoreReaders are inbound adapters still allowed to import the audit
-// log's package. The web adapter checks a record's hash with
-// auditlog.ComputeHash; its review endpoints are moving behind a
-// policy-applying audit port (issue 14), after which this list is empty.
-var auditStoreReaders = []string{"adapters/channels/web"}
 
 func TestImportsFollowTheArchitecture(t *testing.T) {
 	g := load(t, "")
@@ -269,6 +263,7 @@ func TestRulesCatchWrongImports(t *testing.T) {
 		{"the assistant reaches OPA", "assistant", "assistant", "github.com/open-policy-agent/opa/v1/rego", "assistant depends on github.com/open-policy-agent/opa/v1/rego"},
 		{"tools reach the audit store", "tools", "tools", module + "/audit/auditlog", "tools depends on audit/auditlog"},
 		{"a channel reads a backend", "adapters/channels/slack", "slack", module + "/adapters/backends/sqlstore", "adapters/channels/slack (inbound) imports adapters/backends/sqlstore"},
+		{"a channel reads the audit store", "adapters/channels/web", "web", module + "/audit/auditlog", "adapters/channels/web (inbound) imports the audit store audit/auditlog"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
