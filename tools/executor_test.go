@@ -24,11 +24,16 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// stores builds the real stack twice: audit log in SQLite and in PostgreSQL.
+// stores builds the real stack twice: audit log in SQLite and in PostgreSQL
+// (SQLite's alone in -short, which runs without PostgreSQL).
 func stores(t *testing.T) map[string]*app.App {
 	t.Helper()
 	out := map[string]*app.App{}
-	for _, name := range []string{"sqlite", "postgres"} {
+	names := []string{"sqlite", "postgres"}
+	if testing.Short() {
+		names = names[:1]
+	}
+	for _, name := range names {
 		cfg := app.Config{DataDir: banktest.PrivateDir(t), Now: banktest.Now.Format(time.RFC3339)}
 		if name == "postgres" {
 			cfg.Audit.Postgres = pgtest.NewDatabase(t)

@@ -3,7 +3,7 @@
 // The server is found in this order: MYSQL_TEST_DSN (a go-sql-driver DSN
 // with the right to create databases); the machine's server at
 // 127.0.0.1:3306 as root with no password. When neither answers, tests are
-// skipped, loudly.
+// skipped, loudly; with go test -short they are always skipped.
 package mysqltest
 
 import (
@@ -58,9 +58,13 @@ func NewDatabase(t testing.TB) string {
 }
 
 // Admin returns a DSN with the right to create databases, or skips t loudly
-// when no MySQL or MariaDB server answers.
+// when no MySQL or MariaDB server answers. In -short it skips t: the short
+// tier needs no database server.
 func Admin(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("SKIPPING MySQL/MariaDB TEST %s in -short: the short tier runs without MariaDB (make test runs it)", t.Name())
+	}
 	adminOnce.Do(func() { adminDSN, adminErr = findServer() })
 	if adminErr != nil {
 		msg := fmt.Sprintf("\n\n*** SKIPPING MySQL/MariaDB TEST %s: no server: %v ***\n\n", t.Name(), adminErr)

@@ -3,7 +3,8 @@
 // The server is found in this order: DATABASE_URL; the machine's server at
 // 127.0.0.1:5432 as user postgres; a throwaway cluster started from the
 // installed binaries (initdb/pg_ctl under /usr/lib/postgresql/*/bin). Only
-// when none of these works are tests skipped, loudly.
+// when none of these works are tests skipped, loudly; with go test -short
+// they are always skipped.
 package pgtest
 
 import (
@@ -69,9 +70,13 @@ func NewDatabase(t testing.TB) string {
 }
 
 // Admin returns a DSN with the right to create databases, or skips t loudly
-// when no PostgreSQL server can be found or started.
+// when no PostgreSQL server can be found or started. In -short it skips t:
+// the short tier needs no database server.
 func Admin(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("SKIPPING PostgreSQL TEST %s in -short: the short tier runs without PostgreSQL (make test runs it)", t.Name())
+	}
 	adminOnce.Do(func() { adminDSN, adminErr = findServer() })
 	if adminErr != nil {
 		msg := fmt.Sprintf("\n\n*** SKIPPING PostgreSQL TEST %s: no PostgreSQL server: %v ***\n\n", t.Name(), adminErr)
@@ -153,9 +158,13 @@ type Cluster struct {
 }
 
 // StartCluster starts a throwaway cluster for t, stopped when the test ends.
-// It skips t loudly when the PostgreSQL binaries are not installed.
+// It skips t loudly when the PostgreSQL binaries are not installed, and in
+// -short.
 func StartCluster(t testing.TB) *Cluster {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("SKIPPING %s in -short: starts a PostgreSQL cluster (make test runs it)", t.Name())
+	}
 	c, err := startCluster()
 	if err != nil {
 		msg := fmt.Sprintf("\n\n*** SKIPPING %s: cannot start a throwaway PostgreSQL cluster: %v ***\n\n", t.Name(), err)

@@ -21,6 +21,9 @@ import (
 
 func demoBackends(t *testing.T) []*backend {
 	t.Helper()
+	if testing.Short() { // the short tier has no database servers: SQLite's checks run
+		return []*backend{sqliteBackend(t, banktest.SQLiteDir(t))}
+	}
 	return []*backend{sqliteBackend(t, banktest.SQLiteDir(t)), postgresBackend(t, banktest.Postgres(t)), mysqlBackend(t, banktest.MySQL(t))}
 }
 
@@ -784,6 +787,9 @@ func TestDemoAnomalies(t *testing.T) {
 // TestDemoSameOnBothDialects: a table of requests gives identical Results
 // on SQLite, PostgreSQL and MySQL, columns, values, counts and notes alike.
 func TestDemoSameOnBothDialects(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compares SQLite with PostgreSQL and MariaDB, which the short tier does not run")
+	}
 	backends := demoBackends(t)
 	sq, others := backends[0], backends[1:]
 	type request struct {
