@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 PKGS    ?= ./...
 FUZZTIME ?= 30s
 
-.PHONY: build install docs demo test test-short bench fuzz lint fmt clean
+.PHONY: build install docs demo test test-short screenshots bench fuzz lint fmt clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/askmesh
@@ -35,8 +35,13 @@ test: lint
 	@grep '^planner suite:' docs/planner-suite.md || true
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
+## test-short: the quick tier: no PostgreSQL, MariaDB or Chromium (their tests skip, saying so)
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
+
+## screenshots: run the browser tests and rewrite the docs/*.png they take
+screenshots:
+	UPDATE_SCREENSHOTS=1 $(GO) test -count=1 -run 'InABrowser' ./adapters/channels/web ./internal/eval
 
 ## bench: Go benchmarks and askmesh-bench; writes docs/benchmarks.md (needs PostgreSQL, DATABASE_URL)
 BENCHTIME ?= 300ms

@@ -22,6 +22,9 @@ const chromiumPath = "/usr/bin/chromium"
 // no scripts) and shows both models' scores side by side. With
 // UPDATE_SCREENSHOTS=1 it saves docs/eval-report.png.
 func TestHTMLReportInABrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skipf("SKIPPING THE BROWSER TEST %s in -short: the short tier runs no browser (make test runs it)", t.Name())
+	}
 	if _, err := os.Stat(chromiumPath); err != nil {
 		msg := fmt.Sprintf("SKIPPING THE BROWSER TEST %s: no Chromium at %s", t.Name(), chromiumPath)
 		fmt.Fprintln(os.Stderr, "\n*** "+msg+" ***")

@@ -19,9 +19,10 @@ import (
 // TestAuditPageInABrowser reviews the log as dave in headless Chromium:
 // filters frank's denials, opens a record, verifies the chain and exports
 // CSV, each checked against SQL on the audit store; then erin, who is no
-// auditor, is refused with a message and the refusal is recorded. It saves
-// docs/audit-screenshot.png.
+// auditor, is refused with a message and the refusal is recorded. With
+// UPDATE_SCREENSHOTS=1 it saves docs/audit-screenshot.png.
 func TestAuditPageInABrowser(t *testing.T) {
+	needChromium(t)
 	h, dir := historyHarness(t)
 	db := auditDB(t, dir)
 	downloads := t.TempDir()
@@ -178,7 +179,7 @@ func TestAuditPageInABrowser(t *testing.T) {
 	}
 
 	br.checkConsole(t)
-	if !t.Failed() {
+	if updateScreenshots() && !t.Failed() {
 		out := filepath.Join("..", "..", "..", "docs", "audit-screenshot.png")
 		if err := os.WriteFile(out, png, 0o644); err != nil {
 			t.Fatal(err)

@@ -15,8 +15,10 @@ const chromiumPath = "/usr/bin/chromium"
 
 // TestWebChatInABrowser signs in as carol in headless Chromium, asks the
 // acquisition question, and checks the streamed answer against SQL run on
-// the demo data, the chart and the sources; it saves docs/screenshot.png.
+// the demo data, the chart and the sources. With UPDATE_SCREENSHOTS=1 it
+// saves docs/screenshot.png.
 func TestWebChatInABrowser(t *testing.T) {
+	needChromium(t)
 	h := newHarness(t, setup{})
 	oct, sep := octSep(t, h.dir)
 
@@ -86,7 +88,7 @@ func TestWebChatInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	br.checkConsole(t)
-	if !t.Failed() {
+	if updateScreenshots() && !t.Failed() {
 		out := filepath.Join("..", "..", "..", "docs", "screenshot.png")
 		if err := os.WriteFile(out, png, 0o644); err != nil {
 			t.Fatal(err)

@@ -22,15 +22,30 @@ type chromium struct {
 	stop     func()
 }
 
-// startChromium starts Chromium with the flags this machine's closed network
-// needs, or skips the test loudly when Chromium is not installed.
-func startChromium(t *testing.T, width, height int) *chromium {
+// needChromium skips a browser test in -short (the short tier runs no
+// browser), and loudly when Chromium is not installed. Browser tests call it
+// first, before building what the browser would look at.
+func needChromium(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("SKIPPING THE BROWSER TEST %s in -short: the short tier runs no browser (make test runs it)", t.Name())
+	}
 	if _, err := os.Stat(chromiumPath); err != nil {
 		msg := fmt.Sprintf("SKIPPING THE BROWSER TEST %s: no Chromium at %s (apt-get install -y chromium)", t.Name(), chromiumPath)
 		fmt.Fprintln(os.Stderr, "\n*** "+msg+" ***")
 		t.Skip(msg)
 	}
+}
+
+// updateScreenshots says whether browser tests write their screenshots to
+// docs/ (make screenshots sets it): a test run leaves tracked files alone.
+func updateScreenshots() bool { return os.Getenv("UPDATE_SCREENSHOTS") == "1" }
+
+// startChromium starts Chromium with the flags this machine's closed network
+// needs, or skips the test as needChromium does.
+func startChromium(t *testing.T, width, height int) *chromium {
+	t.Helper()
+	needChromium(t)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
