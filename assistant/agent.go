@@ -62,6 +62,9 @@ type Options struct {
 	// Turns, when set, is charged one model turn per step for the asker,
 	// so a user's budget counts model work, not requests.
 	Turns TurnLimiter
+	// Telemetry traces each question (OpenTelemetry, GenAI conventions);
+	// the zero value records nothing.
+	Telemetry Telemetry
 }
 
 // TurnLimiter budgets model turns per user; *tools.Limiter implements it.
@@ -70,7 +73,10 @@ type TurnLimiter interface {
 }
 
 // Agent answers questions.
-type Agent struct{ o Options }
+type Agent struct {
+	o Options
+	g *genAI
+}
 
 // New checks the options and returns an Agent.
 func New(o Options) (*Agent, error) {
@@ -104,7 +110,11 @@ func New(o Options) (*Agent, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Agent{o: o}, nil
+	g, err := newGenAI(o.Telemetry, o.Model.Name())
+	if err != nil {
+		return nil, fmt.Errorf("assistant: telemetry: %w", err)
+	}
+	return &Agent{o: o, g: g}, nil
 }
 
 // Model is the agent's model.
@@ -123,7 +133,7 @@ var ErrNoAnswer = errors.New("no answer")
 
 // Stream answers one question, emitting events as it goes (emit may be nil).
 // Cancelling ctx (a client that went away) stops the work.
-func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (*Answer, error) {
+func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (ans *Answer, err error) {
 	ctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
 	defer cancel()
 	if emit == nil {
@@ -145,7 +155,9 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (*Ans
 	}
 	caller.Question = req.Question
 	caller.Model = a.o.Model.Name()
-	ans := &Answer{ConversationID: caller.ConversationID, RequestID: caller.RequestID, Model: a.o.Model.Name()}
+	ctx, span := a.g.startAgent(ctx, caller)
+	defer func() { a.g.endAgent(span, ans, err) }()
+	ans = &Answer{ConversationID: caller.ConversationID, RequestID: caller.RequestID, Model: a.o.Model.Name()}
 
 	history, err := a.o.Memory.Load(ctx, caller.Subject.ID, caller.ConversationID)
 	if err != nil {
@@ -177,8 +189,10 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (*Ans
 			}
 		}
 		start := time.Now()
-		reply, err := a.o.Model.Generate(ctx, ModelRequest{Messages: append([]Message{{Role: RoleSystem, Content: system}}, msgs...), Tools: specs},
+		cctx, cspan := a.g.startChat(ctx)
+		reply, err := a.o.Model.Generate(cctx, ModelRequest{Messages: append([]Message{{Role: RoleSystem, Content: system}}, msgs...), Tools: specs},
 			func(s string) { send(Event{Type: EventText, Text: s}) })
+		a.g.endChat(cctx, cspan, time.Since(start), reply, err)
 		if a.o.Observer != nil {
 			var u Usage
 			if reply != nil {
@@ -265,7 +279,8 @@ func (a *Agent) runTools(ctx context.Context, caller tools.Caller, calls []ToolC
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			start := time.Now()
-			res, err := a.o.Tools.Call(ctx, caller, tools.Call{Tool: tc.Name, Arguments: tc.Arguments})
+			tctx, tspan := a.g.startTool(ctx, tc)
+			res, err := a.o.Tools.Call(tctx, caller, tools.Call{Tool: tc.Name, Arguments: tc.Arguments})
 			rec.DurationMS = time.Since(start).Milliseconds()
 			out := outcome{rec: rec, res: res}
 			content := ""
@@ -290,6 +305,7 @@ func (a *Agent) runTools(ctx context.Context, caller tools.Caller, calls []ToolC
 			if a.o.Observer != nil {
 				a.o.Observer.ToolCall(tc.Name, rec.Decision, time.Since(start))
 			}
+			a.g.endTool(tspan, rec, content)
 			out.msg = Message{Role: RoleTool, ToolCallID: tc.ID, Name: tc.Name, Content: content}
 			outs[i] = out
 			send(Event{Type: EventToolFinished, ToolCall: copyRec(rec)})

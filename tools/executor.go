@@ -12,6 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
@@ -59,6 +63,7 @@ type Executor struct {
 	masker   masker
 	timeout  time.Duration
 	log      *slog.Logger
+	tracer   trace.Tracer
 }
 
 // ExecutorOptions configure an Executor. Catalog, Authorizer and Audit are
@@ -80,6 +85,9 @@ type ExecutorOptions struct {
 	// CallTimeout bounds one backend call (default 30s).
 	CallTimeout time.Duration
 	Logger      *slog.Logger
+	// TracerProvider traces the policy decision and the audit append of
+	// each call, as children of the caller's span; nil traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // NewExecutor checks the options and builds an executor.
@@ -108,8 +116,12 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.TracerProvider == nil {
+		o.TracerProvider = noop.NewTracerProvider()
+	}
 	return &Executor{catalog: o.Catalog, authz: o.Authorizer, audit: o.Audit, backends: o.Backends,
-		clock: o.Clock, cursors: cursors{key: o.CursorKey}, masker: masker{key: o.MaskKey}, timeout: o.CallTimeout, log: o.Logger}, nil
+		clock: o.Clock, cursors: cursors{key: o.CursorKey}, masker: masker{key: o.MaskKey}, timeout: o.CallTimeout, log: o.Logger,
+		tracer: o.TracerProvider.Tracer(TracerName)}, nil
 }
 
 // Clock is the executor's clock.
@@ -193,7 +205,10 @@ func (e *Executor) authorize(ctx context.Context, c *call, res authz.Resource) e
 	}
 	in := authz.Input{Subject: c.caller.Subject, Action: c.action, Resource: res,
 		Context: authz.Context{Channel: c.caller.Channel, Conversation: c.caller.ConversationID, Time: e.clock.Now().Format(time.RFC3339)}}
-	d, err := e.authz.Decide(ctx, in)
+	sctx, span := e.tracer.Start(ctx, "authz.decide", trace.WithAttributes(
+		attribute.String("askmesh.policy.action", c.action), attribute.String("askmesh.product", res.Product)))
+	d, err := e.authz.Decide(sctx, in)
+	endDecision(span, d, err)
 	if err != nil {
 		// Fail closed: an undecidable call is refused and recorded as an error.
 		e.log.ErrorContext(ctx, "authorization failed", "tool", c.tool, "subject", c.caller.Subject.ID, "err", err)
@@ -367,7 +382,10 @@ func (e *Executor) record(ctx context.Context, c *call, decision, reason string,
 	// reached policy must leave a trace. Its own deadline bounds the wait.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := e.audit.Append(actx, rec); err != nil {
+	actx, span := e.tracer.Start(actx, "audit.append", trace.WithAttributes(attribute.String("askmesh.audit.decision", decision)))
+	err := e.audit.Append(actx, rec)
+	endAppend(span, rec, err)
+	if err != nil {
 		e.log.ErrorContext(ctx, "audit append failed; withholding the result", "tool", c.tool, "subject", c.caller.Subject.ID, "err", err)
 		return "", fmt.Errorf("%s: %w", c.tool, ErrAuditUnavailable)
 	}

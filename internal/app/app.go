@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/askmesh/askmesh/adapters/backends/combined"
@@ -27,6 +28,7 @@ import (
 	"github.com/askmesh/askmesh/authz/opa"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/examples/bank"
+	"github.com/askmesh/askmesh/internal/telemetry"
 	"github.com/askmesh/askmesh/tools"
 )
 
@@ -49,6 +51,8 @@ type App struct {
 	Model  assistant.Model
 	Agent  *assistant.Agent
 	Logger *slog.Logger
+	// Telemetry holds the OpenTelemetry providers (no-op ones when off).
+	Telemetry *telemetry.Providers
 
 	backends map[string]tools.Backend // by binding kind
 	closers  []func() error
@@ -118,6 +122,15 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	if a.Clock, err = cfg.Clock(); err != nil {
 		return nil, err
 	}
+	if a.Telemetry, err = telemetry.Setup(ctx, cfg.Telemetry, "dev"); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() error {
+		// Flush the last spans, without holding shutdown up for long.
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return a.Telemetry.Shutdown(sctx)
+	})
 	if a.Directory, err = loadDirectory(cfg.DirectoryFile); err != nil {
 		return nil, err
 	}
@@ -159,7 +172,8 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	}
 	a.backends = backends
 	a.Executor, err = tools.NewExecutor(tools.ExecutorOptions{Catalog: a.Catalog, Authorizer: a.Authz, Audit: a.Audit,
-		Backends: backends, Clock: a.Clock, CursorKey: DeriveKey(cfg.CursorKey), MaskKey: DeriveKey(cfg.MaskKey), Logger: bo.logger})
+		Backends: backends, Clock: a.Clock, CursorKey: DeriveKey(cfg.CursorKey), MaskKey: DeriveKey(cfg.MaskKey), Logger: bo.logger,
+		TracerProvider: a.Telemetry.Tracer})
 	if err != nil {
 		return nil, err
 	}
@@ -179,11 +193,32 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	}
 	a.Agent, err = assistant.New(assistant.Options{Model: a.Model, Tools: a.Tools, Turns: a.Limiter, Memory: memory, Clock: a.Clock,
 		Organization: cfg.Organization, MaxSteps: cfg.Agent.MaxSteps, Timeout: cfg.Agent.Timeout,
-		Observer: bo.observer, Logger: bo.logger, Verified: assistant.NewVerifiedIndex(a.Catalog)})
+		Observer: bo.observer, Logger: bo.logger, Verified: assistant.NewVerifiedIndex(a.Catalog),
+		Telemetry: assistant.Telemetry{TracerProvider: a.Telemetry.Tracer, MeterProvider: a.Telemetry.Meter,
+			Provider: genAIProvider(cfg.Model.Provider), CaptureContent: cfg.Telemetry.CaptureContent}})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// genAIProvider is gen_ai.provider.name for the configured model provider
+// (the conventions' names where they have one).
+func genAIProvider(provider string) string {
+	switch p := strings.ToLower(provider); {
+	case p == "":
+		return "" // from the model's name
+	case p == "offline":
+		return assistant.AgentName
+	case p == "azure":
+		return "azure.ai.openai"
+	case p == "google" || p == "gemini":
+		return "gcp.gemini"
+	case p == "bedrock":
+		return "aws.bedrock"
+	default:
+		return p
+	}
 }
 
 // Close releases the stack's stores.

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/askmesh/askmesh/adapters/channels/web"
+	"github.com/askmesh/askmesh/internal/telemetry"
 	"github.com/askmesh/askmesh/tools"
 )
 
@@ -102,6 +103,10 @@ type Config struct {
 		// ("openai:gpt-4o"), for askmesh eval's cost estimate.
 		Prices map[string]Price `yaml:"prices"`
 	} `yaml:"eval"`
+
+	// Telemetry exports OpenTelemetry traces and metrics over OTLP/HTTP
+	// (see docs/observability.md); off unless otlp_endpoint is set.
+	Telemetry telemetry.Config `yaml:"telemetry"`
 
 	// Secrets: page cursors and hash masks are keyed; replicas must share keys.
 	CursorKey string `yaml:"cursor_key"`
@@ -213,6 +218,7 @@ func (c *Config) applyEnv() error {
 		"ASKMESH_CURSOR_KEY":        &c.CursorKey,
 		"ASKMESH_MASK_KEY":          &c.MaskKey,
 		"ASKMESH_MESH_KEY":          &c.MeshKey,
+		"ASKMESH_OTLP_ENDPOINT":     &c.Telemetry.Endpoint,
 	}
 	for k, p := range str {
 		if v, ok := os.LookupEnv(k); ok && v != "" {
