@@ -2,7 +2,15 @@ package opa
 
 import (
 	"context"
+	"fmt"
+	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/catalog/catalogtest"
 
 	"github.com/askmesh/askmesh/authz"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -50,5 +58,105 @@ func BenchmarkBarePreparedOPA(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// minimalRBAC is the ceiling a decision is measured against: the least an
+// RBAC policy can do with the same input (a known asker in the directory,
+// in a group granted the action on the product), evaluated bare, with the
+// input already converted and the grants indexed by product and group.
+const minimalRBAC = `package rbac
+
+default allow := false
+
+allow if {
+	input.subject.known == true
+	data.directory.users[lower(input.subject.id)]
+	some g in input.subject.groups
+	input.action in data.grants[input.resource.product][g]
+}
+`
+
+var grantActions = map[string][]string{"records": {authz.ActionQueryRecords, authz.ActionGetRecord, authz.ActionFindAnomalies}, "metrics": {authz.ActionQueryMetrics}}
+
+func bareRBAC(tb testing.TB, products []*catalog.Product) rego.PreparedEvalQuery {
+	grants := map[string]any{}
+	for _, p := range products {
+		byGroup := map[string][]string{}
+		for _, g := range p.Access {
+			for _, grp := range g.Groups {
+				for _, a := range g.Actions {
+					byGroup[grp] = append(byGroup[grp], grantActions[a]...)
+				}
+			}
+		}
+		grants[p.Name] = byGroup
+	}
+	users := map[string]any{}
+	for _, u := range demoDirectory(tb).Users() {
+		users[strings.ToLower(u.ID)] = map[string]any{"groups": u.Groups}
+	}
+	store := inmem.NewFromObject(map[string]any{"grants": grants, "directory": map[string]any{"users": users}})
+	pq, err := rego.New(rego.Query("data.rbac.allow"), rego.Module("rbac.rego", minimalRBAC), rego.Store(store)).PrepareForEval(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pq
+}
+
+// BenchmarkCatalogSize is a decision through Decide (input conversion,
+// evaluation, decision parsing, the restricted-column guard) on catalogs of
+// 10, 1,000 and 10,000 synthetic products besides the demo's, against the
+// minimal bare RBAC policy on the same catalog and inputs, and against the
+// default policy as it was before grants were indexed (testdata/today).
+func BenchmarkCatalogSize(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{10, 1000, 10000} {
+		products := append(demoProducts(b), catalogtest.Synthetic(n, 18)...)
+		e, err := New(ctx, Options{Products: products, Directory: demoDirectory(b)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		today, err := New(ctx, Options{PolicyDir: "testdata/today", Products: products, Directory: demoDirectory(b)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rbac := bareRBAC(b, products)
+		for _, name := range []string{"erin-records", "bob-customers", "carol-credit-score"} {
+			in := benchInputs(b, e)[name]
+			want, err := today.Decide(ctx, in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got, err := e.Decide(ctx, in); err != nil || !reflect.DeepEqual(got.Allow, want.Allow) || !reflect.DeepEqual(got.RowFilters, want.RowFilters) ||
+				!reflect.DeepEqual(got.ColumnMasks, want.ColumnMasks) || !reflect.DeepEqual(got.DeniedColumns, want.DeniedColumns) || !reflect.DeepEqual(got.Reasons, want.Reasons) {
+				b.Fatalf("%s: the indexed policy decides %+v, the previous one %+v (%v)", name, got, want, err)
+			}
+			pre := rego.EvalParsedInput(inputValue(&in))
+			b.Run(fmt.Sprintf("products=%d/%s/decide", n, name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := e.Decide(ctx, in); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("products=%d/%s/bare-rbac", n, name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if rs, err := rbac.Eval(ctx, pre); err != nil || len(rs) != 1 {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("products=%d/%s/previous-policy", n, name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := today.Decide(ctx, in); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
