@@ -47,8 +47,8 @@ screenshots:
 BENCHTIME ?= 300ms
 bench: build bin/askmesh-bench
 	@echo "== go test -bench (catalog, authz, sqlstore, audit, demo generation)"
-	@$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./catalog ./authz ./adapters/backends/sqlstore > bin/gobench.txt 2>&1 || { cat bin/gobench.txt; exit 1; }
-	@$(GO) test -run '^$$' -bench . -benchtime 2000x ./audit >> bin/gobench.txt 2>&1 || { cat bin/gobench.txt; exit 1; }
+	@$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./catalog ./authz/... ./adapters/backends/sqlstore > bin/gobench.txt 2>&1 || { cat bin/gobench.txt; exit 1; }
+	@$(GO) test -run '^$$' -bench . -benchtime 2000x ./audit/... >> bin/gobench.txt 2>&1 || { cat bin/gobench.txt; exit 1; }
 	@$(GO) test -run '^$$' -bench 'Generate(SQLite|Postgres)$$' -benchtime 3x ./examples/bank/bankgen >> bin/gobench.txt 2>&1 || { cat bin/gobench.txt; exit 1; }
 	@cat bin/gobench.txt
 	./bin/askmesh-bench --go-bench bin/gobench.txt --out docs/benchmarks.md
