@@ -112,7 +112,10 @@ func stack(t *testing.T) (*app.App, string) {
 	if _, err := os.Stat(filepath.Join(dir, "governance.db")); err == nil {
 		t.Fatal("the demo data comes with an audit log; the suite needs a fresh one")
 	}
-	a, err := app.Build(context.Background(), app.Config{DataDir: dir, Now: banktest.Now.Format("2006-01-02T15:04:05Z")})
+	// No per-user budget: the suite asks hundreds of questions as a few
+	// users within seconds, and measures answers, not limits.
+	a, err := app.Build(context.Background(), app.Config{DataDir: dir, Now: banktest.Now.Format("2006-01-02T15:04:05Z"),
+		Limits: tools.Limits{ToolCallsPerMinute: -1, ModelTurnsPerMinute: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}
