@@ -1,0 +1,38 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
+	"github.com/askmesh/askmesh/internal/app"
+	"github.com/askmesh/askmesh/tools"
+)
+
+// BenchmarkQuestion is one question through the whole stack (offline
+// planner, OPA, SQLite products, SQLite audit log with its fsync): its
+// allocations per question are the figure to compare releases by.
+func BenchmarkQuestion(b *testing.B) {
+	cfg := app.Config{DataDir: banktest.PrivateDir(b), Now: banktest.Now.Format(time.RFC3339)}
+	cfg.Limits.ToolCallsPerMinute, cfg.Limits.ModelTurnsPerMinute = -1, -1 // one user asks back to back
+	a, err := app.Build(context.Background(), cfg, app.WithLogger(discardLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	req := assistant.Request{Caller: tools.Caller{Subject: a.Directory.Lookup("carol@bank.example"), Channel: "api"},
+		Question: "How many new customers did we acquire last month, by channel?"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		ans, err := a.Agent.Answer(ctx, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(ans.ToolCalls) == 0 {
+			b.Fatalf("no tool calls: %q", ans.Text)
+		}
+	}
+}
