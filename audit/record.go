@@ -59,11 +59,13 @@ type Query struct {
 	Product  string
 	Decision string
 	Tool     string
-	Since    time.Time // inclusive
-	Until    time.Time // exclusive
-	AfterSeq int64     // records with Seq > AfterSeq (for tail -f and paging)
-	Limit    int       // 0 means no limit
-	Desc     bool      // newest first
+	// RequestID selects the records of one request (one answer's calls).
+	RequestID string
+	Since     time.Time // inclusive
+	Until     time.Time // exclusive
+	AfterSeq  int64     // records with Seq > AfterSeq (for tail -f and paging)
+	Limit     int       // 0 means no limit
+	Desc      bool      // newest first
 }
 
 // VerifyResult is the outcome of walking the chain.

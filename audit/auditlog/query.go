@@ -107,6 +107,9 @@ func (d dialect) searchSQL(table string, q audit.Query) (string, []any) {
 	if q.Tool != "" {
 		add(`"tool" = ?`, q.Tool)
 	}
+	if q.RequestID != "" {
+		add(`"request_id" = ?`, q.RequestID)
+	}
 	if !q.Since.IsZero() {
 		add(`"at" >= ?`, d.timeArg(ceilMicro(q.Since)))
 	}
