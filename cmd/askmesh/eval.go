@@ -61,6 +61,7 @@ See docs/evaluation.md.`,
 			return nil
 		},
 	}
+	cmd.AddCommand(g.importFeedbackCmd())
 	cmd.Flags().StringArrayVar(&models, "model", nil, "a model to score, repeatable: offline, openai:gpt-4o, anthropic:claude-sonnet-4-5, ollama:llama3.1 (default offline)")
 	cmd.Flags().StringVar(&out, "out", "eval-report", "directory the reports are written to")
 	cmd.Flags().Float64Var(&minRight, "min-right", -1, "fail when a model answers fewer than this share of questions right (0..1)")

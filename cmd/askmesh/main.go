@@ -56,7 +56,7 @@ func newRoot() *cobra.Command {
 
 	root.AddCommand(g.demoCmd(), g.serveCmd(), g.mcpCmd(), g.catalogCmd(), g.queryCmd(), g.auditCmd(), g.policyCmd(), g.askCmd(), g.chatCmd(), g.briefCmd())
 	root.AddCommand(g.productCmd(), g.tokenCmd(), g.doctorCmd(), g.docsCmd())
-	root.AddCommand(g.evalCmd())
+	root.AddCommand(g.evalCmd(), g.feedbackCmd())
 	return root
 }
 

@@ -152,7 +152,7 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 	}
 
 	opts := web.Options{Agent: a.Agent, Executor: a.Tools, AuditReview: a.Review, Directory: a.Directory, Audit: a.Audit, Ready: a.ReadyChecks(), Catalog: a.Catalog,
-		Logger: log, Metrics: metrics, Demo: o.demo, Auth: cfg.Web.Auth, Limits: cfg.Web.Limits}
+		Logger: log, Metrics: metrics, Demo: o.demo, Auth: cfg.Web.Auth, Limits: cfg.Web.Limits, Feedback: a.Feedback}
 	bot, err := newSlackBot(ctx, cfg, a, log)
 	if err != nil {
 		return err
@@ -167,8 +167,9 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 	defer stopBriefs()
 	if bot != nil && !bot.socketMode {
 		opts.Routes = map[string]http.Handler{
-			"POST /slack/events":   bot.EventsHandler(),
-			"POST /slack/commands": bot.CommandsHandler(),
+			"POST /slack/events":       bot.EventsHandler(),
+			"POST /slack/commands":     bot.CommandsHandler(),
+			"POST /slack/interactions": bot.InteractionsHandler(),
 		}
 	}
 	srv, err := web.New(opts)
@@ -220,7 +221,7 @@ func newSlackBot(ctx context.Context, cfg app.Config, a *app.App, log *slog.Logg
 	if !sc.Enabled() {
 		return nil, nil
 	}
-	opts := []slack.Option{slack.WithLogger(log)}
+	opts := []slack.Option{slack.WithLogger(log), slack.WithFeedback(a.Feedback)}
 	if cfg.Memory.Postgres != "" {
 		// Replicas share conversations there; they share Slack's retried
 		// deliveries too, so only one replica answers an event.

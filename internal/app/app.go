@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/askmesh/askmesh/adapters/backends/combined"
@@ -28,6 +29,7 @@ import (
 	"github.com/askmesh/askmesh/authz/opa"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/examples/bank"
+	"github.com/askmesh/askmesh/feedback"
 	"github.com/askmesh/askmesh/internal/telemetry"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -53,6 +55,8 @@ type App struct {
 	Logger *slog.Logger
 	// Telemetry holds the OpenTelemetry providers (no-op ones when off).
 	Telemetry *telemetry.Providers
+	// Feedback takes and serves feedback on answers.
+	Feedback *feedback.Service
 
 	backends map[string]tools.Backend // by binding kind
 	closers  []func() error
@@ -199,6 +203,9 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := a.buildFeedback(ctx); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -219,6 +226,68 @@ func genAIProvider(provider string) string {
 	default:
 		return p
 	}
+}
+
+// buildFeedback keeps feedback beside the conversations: in their
+// PostgreSQL database when configured, else in <data_dir>/feedback.db. The
+// store opens on first use, so commands that take no feedback create nothing.
+func (a *App) buildFeedback(context.Context) error {
+	store := &lazyFeedback{open: func(ctx context.Context) (feedback.Store, error) {
+		if dsn := a.Config.Memory.Postgres; dsn != "" {
+			return state.OpenPostgresFeedback(ctx, dsn)
+		}
+		return state.OpenSQLiteFeedback(ctx, state.FeedbackPath(a.Config.DataDir))
+	}}
+	a.closers = append(a.closers, store.Close)
+	a.Feedback = &feedback.Service{Store: store, Audit: a.Audit, Authorizer: a.Authz, Catalog: a.Catalog, Clock: a.Clock}
+	return nil
+}
+
+// lazyFeedback opens its store on first use; a failed open is retried.
+type lazyFeedback struct {
+	mu    sync.Mutex
+	open  func(context.Context) (feedback.Store, error)
+	store feedback.Store
+}
+
+func (l *lazyFeedback) get(ctx context.Context) (feedback.Store, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.store == nil {
+		s, err := l.open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		l.store = s
+	}
+	return l.store, nil
+}
+
+func (l *lazyFeedback) Put(ctx context.Context, e *feedback.Entry) error {
+	s, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return s.Put(ctx, e)
+}
+
+func (l *lazyFeedback) List(ctx context.Context, f feedback.Filter) ([]feedback.Entry, error) {
+	s, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.List(ctx, f)
+}
+
+func (l *lazyFeedback) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.store == nil {
+		return nil
+	}
+	err := l.store.Close()
+	l.store = nil
+	return err
 }
 
 // Close releases the stack's stores.

@@ -70,6 +70,12 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
+	if len(r.Pending) > 0 {
+		fmt.Fprintf(&b, "\n## Pending\n\n%d cases do not yet say what a right answer holds; they were not asked.\n\n", len(r.Pending))
+		for _, c := range r.Pending {
+			fmt.Fprintf(&b, "- **%s** %s (%s)\n", mdCell(c.ID), mdCell(c.Question), mdCell(c.Asker))
+		}
+	}
 	b.WriteString("\nEach question ran in its own audit conversation (`eval-" + r.RunID + "-<model>-<case>`); `askmesh audit` shows its calls.\n")
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -15,13 +15,15 @@ import (
 
 // Report is a run's outcome: per model, per case.
 type Report struct {
-	Suite    string        `json:"suite"`
-	Source   string        `json:"source,omitempty"`
-	RunID    string        `json:"run_id"`
-	Started  time.Time     `json:"started"`
-	Finished time.Time     `json:"finished"`
-	Cases    []CaseInfo    `json:"cases"`
-	Models   []ModelResult `json:"models"`
+	Suite    string     `json:"suite"`
+	Source   string     `json:"source,omitempty"`
+	RunID    string     `json:"run_id"`
+	Started  time.Time  `json:"started"`
+	Finished time.Time  `json:"finished"`
+	Cases    []CaseInfo `json:"cases"`
+	// Pending cases do not yet say what is right; they were not asked.
+	Pending []CaseInfo    `json:"pending,omitempty"`
+	Models  []ModelResult `json:"models"`
 }
 
 // CaseInfo is a case as the report lists it.
@@ -169,6 +171,12 @@ func (r *Report) WriteText(w io.Writer) error {
 			if res.Status == Wrong || res.Status == Error {
 				fmt.Fprintf(w, "\n%s %s: %s — %s", terminalSafe(m.Model), res.Case, res.Status, terminalSafe(res.Reason))
 			}
+		}
+	}
+	if len(r.Pending) > 0 {
+		fmt.Fprintf(w, "\n\n%d pending cases (not asked until they say what is right):", len(r.Pending))
+		for _, c := range r.Pending {
+			fmt.Fprintf(w, "\n  %s: %s", c.ID, terminalSafe(c.Question))
 		}
 	}
 	fmt.Fprintln(w)

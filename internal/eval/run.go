@@ -74,9 +74,16 @@ func Run(ctx context.Context, s *Suite, o Options) (*Report, error) {
 		o.Logger = slog.Default()
 	}
 	rep := &Report{Suite: s.Name, Source: s.Source, RunID: uuid.NewString()[:8], Started: time.Now().UTC()}
+	cases := s.Cases[:0:0]
 	for _, c := range s.Cases {
+		if c.Pending != "" {
+			rep.Pending = append(rep.Pending, CaseInfo{ID: c.ID, Question: c.Question, Asker: c.Asker, Expect: c.Pending})
+			continue
+		}
+		cases = append(cases, c)
 		rep.Cases = append(rep.Cases, CaseInfo{ID: c.ID, Question: c.Question, Asker: c.Asker, Expect: expectText(c)})
 	}
+	s = &Suite{Name: s.Name, Source: s.Source, Cases: cases}
 	seen := map[string]bool{}
 	for _, spec := range o.Models {
 		if seen[spec] {

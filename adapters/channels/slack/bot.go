@@ -63,16 +63,17 @@ type Answerer interface {
 
 // Bot is the one handler behind both transports.
 type Bot struct {
-	cfg     Config
-	client  *slack.Client
-	agent   Answerer
-	ids     *identities
-	dedup   Deduper
-	log     *slog.Logger
-	slots   chan struct{}
-	queued  chan struct{}
-	wg      sync.WaitGroup
-	botUser string
+	cfg      Config
+	client   *slack.Client
+	agent    Answerer
+	ids      *identities
+	dedup    Deduper
+	log      *slog.Logger
+	slots    chan struct{}
+	queued   chan struct{}
+	wg       sync.WaitGroup
+	botUser  string
+	feedback FeedbackService // nil: no feedback buttons
 
 	streamMu          sync.Mutex
 	streamUnsupported bool
@@ -371,6 +372,7 @@ func (p *progress) fail(ctx context.Context, text string) {
 func (p *progress) finish(ctx context.Context, ans *assistant.Answer) {
 	b, in := p.b, p.in
 	r := render(ans)
+	r.messages[0] = b.withFeedback(r.messages[0], ans)
 	first := []slack.MsgOption{slack.MsgOptionText(r.fallback, false), slack.MsgOptionBlocks(r.messages[0]...)}
 	var err error
 	switch {

@@ -61,6 +61,8 @@ func (b *Bot) socketEvent(ctx context.Context, sm *socketmode.Client, evt socket
 		if err := sm.AckCtx(ctx, evt.Request.EnvelopeID, reply); err != nil {
 			b.log.WarnContext(ctx, "slack ack failed", "err", err)
 		}
+	case socketmode.EventTypeInteractive:
+		b.socketInteraction(ctx, sm, evt)
 	case socketmode.EventTypeConnected:
 		b.log.InfoContext(ctx, "slack socket mode connected")
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError:

@@ -68,7 +68,7 @@ func newHarness(t *testing.T, s setup) *harness {
 	}
 	t.Cleanup(func() { a.Close() })
 	o := web.Options{Agent: a.Agent, Executor: a.Tools, AuditReview: a.Review, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
-		Logger: logger, Metrics: metrics, Demo: true}
+		Logger: logger, Metrics: metrics, Demo: true, Feedback: a.Feedback}
 	if s.opts != nil {
 		s.opts(&o)
 	}

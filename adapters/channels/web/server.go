@@ -68,6 +68,9 @@ type Options struct {
 	Auth   AuthConfig
 	Limits Limits
 
+	// Feedback enables POST /v1/feedback and GET /v1/feedback (feedback.go).
+	Feedback FeedbackService
+
 	// Routes are further public handlers served beside the API, such as
 	// Slack's Events API endpoints, which verify their own signatures.
 	Routes map[string]http.Handler
@@ -222,7 +225,8 @@ func (s *Server) routes() {
 	s.handle("POST /v1/chat/completions", authed, s.completions)
 	s.handle("GET /v1/models", authed, s.models)
 	s.handle("GET /v1/models/{id}", authed, s.model)
-	s.auditRoutes() // audit review page and API: audit.go
+	s.auditRoutes()    // audit review page and API: audit.go
+	s.feedbackRoutes() // feedback on answers: feedback.go
 	s.handle("GET /v1/watch/{product}", authed, s.watchHandler())
 	if s.o.Executor != nil {
 		h := mcp.Handler(s.o.Executor, mcp.Options{Logger: s.log, Observer: s.metrics, MaxBodyBytes: s.lim.MaxBodyBytes,

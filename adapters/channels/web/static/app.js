@@ -221,6 +221,7 @@ function callRow(call) {
 function renderAnswer(answer, text, ans) {
   renderText(text, ans.text || "");
   renderVerified(text, ans);
+  if (ans.request_id) answer.append(feedbackBar(answer, ans));
   if ((ans.tables || []).length) {
     const box = el("div", { class: "tables" });
     for (const t of ans.tables) box.append(renderTable(t));
@@ -419,4 +420,46 @@ function renderVerified(text, ans) {
   if (!v) return;
   text.after(el("p", { class: "verified", role: "note", title: "Verified question: " + v.question },
     el("span", { class: "verified-mark", text: "✓" }), " Verified by " + v.verified_by + ", " + v.verified_at));
+}
+
+// feedbackBar lets the asker rate an answer: good or wrong, with an
+// optional comment after "wrong". A later click replaces the earlier one.
+function feedbackBar(answer, ans) {
+  const turn = answer.closest(".turn");
+  const question = turn ? turn.querySelector(".question").textContent : "";
+  const up = el("button", { type: "button", class: "fb-up", "aria-pressed": "false", title: "This answer is right", text: "👍 Right" });
+  const down = el("button", { type: "button", class: "fb-down", "aria-pressed": "false", title: "This answer is wrong", text: "👎 Wrong" });
+  const comment = el("input", { type: "text", class: "fb-comment", maxlength: "2000", placeholder: "What was wrong? (optional)", "aria-label": "What was wrong", hidden: "" });
+  const send = el("button", { type: "button", class: "fb-send", text: "Send", hidden: "" });
+  const status = el("span", { class: "fb-status", role: "status" });
+  const bar = el("div", { class: "feedback" }, el("span", { class: "fb-label", text: "Was this right?" }), up, down, comment, send, status);
+  let rating = "";
+  async function submit() {
+    status.textContent = "Sending…";
+    const res = await api("/v1/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Askmesh-Client": "web" },
+      body: JSON.stringify({ request_id: ans.request_id, conversation_id: ans.conversation_id, rating, comment: comment.value, question, answer: ans.text || "" }),
+    }).catch(() => null);
+    if (!res || !res.ok) {
+      status.textContent = res ? "Not recorded: " + await errorMessage(res) : "Not recorded: the connection failed";
+      return;
+    }
+    const saved = await res.json();
+    bar.dataset.saved = saved.rating;
+    bar.dataset.audit = saved.audit_id;
+    status.textContent = saved.rating === "up" ? "Thanks!" : saved.comment ? "Thanks, sent to the data's owners." : "Thanks. Say what was wrong?";
+  }
+  function choose(r) {
+    rating = r;
+    up.setAttribute("aria-pressed", String(r === "up"));
+    down.setAttribute("aria-pressed", String(r === "down"));
+    comment.hidden = send.hidden = r !== "down";
+    submit();
+  }
+  up.addEventListener("click", () => choose("up"));
+  down.addEventListener("click", () => choose("down"));
+  send.addEventListener("click", submit);
+  comment.addEventListener("keydown", (e) => { if (e.key === "Enter") submit(); });
+  return bar;
 }
