@@ -122,8 +122,25 @@ func resolvePeriod(raw string, now time.Time) (period, error) {
 	return period{}, fmt.Errorf("time_range %q is not a named period (%s), an ISO date, month, quarter or year (2026-10-05, 2026-10, 2026-Q3, 2026) or a range FROM..TO", raw, strings.Join(NamedPeriods, ", "))
 }
 
-// isoPeriod parses one ISO date, month, quarter, year or RFC 3339 instant.
+// Periods lie within these years: stores write timestamps as four-digit
+// ISO years, so a period ending in the year 10000 (9999-Q4) would pass
+// policy and then fail to run; it is refused before the call instead.
+var (
+	earliestStart = time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)
+	latestEnd     = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// isoPeriod parses one ISO date, month, quarter, year or RFC 3339 instant,
+// within the years askmesh can query.
 func isoPeriod(s string) (period, bool, error) {
+	p, ok, err := parseISOPeriod(s)
+	if ok && err == nil && (p.From.Before(earliestStart) || p.To.After(latestEnd)) {
+		return period{}, true, fmt.Errorf("%q is outside the years 1000 to 9998 that can be queried", s)
+	}
+	return p, ok, err
+}
+
+func parseISOPeriod(s string) (period, bool, error) {
 	switch {
 	case isoDay.MatchString(s):
 		t, err := time.Parse("2006-01-02", s)
