@@ -22,6 +22,10 @@ type MemoryLimits struct {
 	MaxMessages      int           // per conversation; oldest turns are dropped first (default 60)
 	MaxBytes         int           // per conversation, JSON size (default 256 KiB)
 	MaxConversations int           // in-memory store only; least recently used dropped (default 10,000)
+	// MaxPerUser bounds one user's conversations in the in-memory store
+	// (default 50): a user's new conversation drops their own least recently
+	// used one, never another user's.
+	MaxPerUser int
 }
 
 // WithDefaults fills the limits left at zero; every Memory applies it.
@@ -37,6 +41,9 @@ func (l MemoryLimits) WithDefaults() MemoryLimits {
 	}
 	if l.MaxConversations <= 0 {
 		l.MaxConversations = 10000
+	}
+	if l.MaxPerUser <= 0 {
+		l.MaxPerUser = 50
 	}
 	return l
 }
@@ -67,17 +74,19 @@ type InMemory struct {
 	now    func() time.Time
 	lru    *list.List // of *memEntry, most recent at front
 	byKey  map[string]*list.Element
+	users  map[string]int // conversations held per subject
 }
 
 type memEntry struct {
 	key     string
+	subject string
 	msgs    []Message
 	touched time.Time
 }
 
 // NewInMemory returns an in-memory conversation store.
 func NewInMemory(limits MemoryLimits) *InMemory {
-	return &InMemory{limits: limits.WithDefaults(), now: time.Now, lru: list.New(), byKey: map[string]*list.Element{}}
+	return &InMemory{limits: limits.WithDefaults(), now: time.Now, lru: list.New(), byKey: map[string]*list.Element{}, users: map[string]int{}}
 }
 
 func memKey(subject, id string) string { return subject + "\x00" + id }
@@ -92,8 +101,7 @@ func (m *InMemory) Load(_ context.Context, subject, id string) ([]Message, error
 	}
 	e := el.Value.(*memEntry)
 	if m.now().Sub(e.touched) > m.limits.TTL {
-		m.lru.Remove(el)
-		delete(m.byKey, e.key)
+		m.remove(el)
 		return nil, nil
 	}
 	return append([]Message(nil), e.msgs...), nil
@@ -111,13 +119,29 @@ func (m *InMemory) Save(_ context.Context, subject, id string, msgs []Message) e
 		m.lru.MoveToFront(el)
 		return nil
 	}
-	m.byKey[key] = m.lru.PushFront(&memEntry{key: key, msgs: msgs, touched: m.now()})
+	if m.users[subject] >= m.limits.MaxPerUser {
+		for el := m.lru.Back(); el != nil; el = el.Prev() {
+			if el.Value.(*memEntry).subject == subject {
+				m.remove(el)
+				break
+			}
+		}
+	}
+	m.byKey[key] = m.lru.PushFront(&memEntry{key: key, subject: subject, msgs: msgs, touched: m.now()})
+	m.users[subject]++
 	for m.lru.Len() > m.limits.MaxConversations {
-		old := m.lru.Back()
-		m.lru.Remove(old)
-		delete(m.byKey, old.Value.(*memEntry).key)
+		m.remove(m.lru.Back())
 	}
 	return nil
+}
+
+func (m *InMemory) remove(el *list.Element) {
+	e := el.Value.(*memEntry)
+	m.lru.Remove(el)
+	delete(m.byKey, e.key)
+	if m.users[e.subject]--; m.users[e.subject] <= 0 {
+		delete(m.users, e.subject)
+	}
 }
 
 // Len is the number of conversations held.

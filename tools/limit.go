@@ -21,14 +21,19 @@ type Limits struct {
 	// (default 100).
 	ToolCallsPerMinute float64 `yaml:"tool_calls_per_minute"`
 	ToolCallBurst      int     `yaml:"tool_call_burst"`
-	// ConcurrentToolCalls caps one user's calls in flight (default 8); more
-	// are refused at once rather than queued, so they hold nothing.
+	// ConcurrentToolCalls caps one user's calls in flight (default 8;
+	// negative: no cap); more are refused at once rather than queued, so
+	// they hold nothing.
 	ConcurrentToolCalls int `yaml:"concurrent_tool_calls"`
 	// ModelTurnsPerMinute and ModelTurnBurst bound each user's model turns
 	// (defaults 120 and 40; negative: no limit).
 	ModelTurnsPerMinute float64 `yaml:"model_turns_per_minute"`
 	ModelTurnBurst      int     `yaml:"model_turn_burst"`
 }
+
+// NoLimits is no budget at all: in-process runs of one operator (suites,
+// evaluations, benchmarks, the CLI), never a served surface.
+var NoLimits = Limits{ToolCallsPerMinute: -1, ConcurrentToolCalls: -1, ModelTurnsPerMinute: -1}
 
 func (l Limits) withDefaults() Limits {
 	if l.ToolCallsPerMinute == 0 {
@@ -37,7 +42,7 @@ func (l Limits) withDefaults() Limits {
 	if l.ToolCallBurst <= 0 {
 		l.ToolCallBurst = 100
 	}
-	if l.ConcurrentToolCalls <= 0 {
+	if l.ConcurrentToolCalls == 0 {
 		l.ConcurrentToolCalls = 8
 	}
 	if l.ModelTurnsPerMinute == 0 {
@@ -153,7 +158,7 @@ func (l *Limiter) acquire(subject string) (release func(), err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.budget(subject, now)
-	if b.inFlight >= l.l.ConcurrentToolCalls {
+	if l.l.ConcurrentToolCalls > 0 && b.inFlight >= l.l.ConcurrentToolCalls {
 		return nil, l.refuse(subject, "tool calls in flight", time.Second)
 	}
 	if ok, wait := take(b.calls, now); !ok {

@@ -126,7 +126,7 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 	addr := cmp.Or(o.addr, cfg.Web.Addr, defaultAddr)
 	log := slog.Default()
 	metrics := web.NewMetrics()
-	buildOpts := []app.Option{app.WithObserver(metrics), app.WithLogger(log), app.WithAuditWrapper(metrics.InstrumentAudit)}
+	buildOpts := []app.Option{app.WithObserver(metrics), app.WithLogger(log), app.WithAuditWrapper(metrics.InstrumentAudit), app.WithLimits()}
 	if o.mesh {
 		meshOpts, stopMesh, err := g.startMesh(cmd, cfg, o.demo, o.place)
 		if err != nil {
@@ -140,6 +140,7 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	defer a.Close()
+	a.Limiter.OnRefused(metrics.RateLimited)
 	if err := checkData(ctx, a, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
@@ -290,7 +291,7 @@ func (g *globals) mcpCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// stdout carries the protocol: logs go to stderr only.
 			log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			a, err := g.buildChecked(cmd, app.WithLogger(log))
+			a, err := g.buildChecked(cmd, app.WithLogger(log), app.WithLimits())
 			if err != nil {
 				return err
 			}

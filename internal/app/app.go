@@ -66,6 +66,7 @@ type App struct {
 type Option func(*buildOptions)
 
 type buildOptions struct {
+	limits   bool
 	model    assistant.Model
 	logger   *slog.Logger
 	observer assistant.Observer
@@ -79,6 +80,10 @@ type buildOptions struct {
 func WithProductAPIs(urls map[string]string) Option {
 	return func(o *buildOptions) { o.restURLs = urls }
 }
+
+// WithLimits applies the users' budgets (Config.Limits, defaults where
+// unset) even when the configuration sets none: every served surface.
+func WithLimits() Option { return func(o *buildOptions) { o.limits = true } }
 
 // WithModel uses m instead of the configured model (tests, benchmarks).
 func WithModel(m assistant.Model) Option { return func(o *buildOptions) { o.model = m } }
@@ -182,7 +187,14 @@ func Build(ctx context.Context, cfg Config, opts ...Option) (_ *App, err error) 
 		return nil, err
 	}
 	combine.SetExecutor(a.Executor)
-	a.Limiter = tools.NewLimiter(cfg.Limits)
+	limits := cfg.Limits
+	if limits == (tools.Limits{}) && !bo.limits {
+		// Budgets guard served surfaces (WithLimits); an in-process run of
+		// one operator (suites, evaluations, the CLI) has none unless the
+		// configuration sets some.
+		limits = tools.NoLimits
+	}
+	a.Limiter = tools.NewLimiter(limits)
 	a.Tools = a.Limiter.Wrap(a.Executor)
 	a.Review = tools.NewAuditReview(a.Tools, a.Audit, auditlog.ComputeHash)
 	a.Model = bo.model

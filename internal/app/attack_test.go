@@ -100,6 +100,42 @@ type attackHTTP struct {
 	Status   int    `yaml:"status"`
 	SameAs   int    `yaml:"same_body_as"` // 1-based index of an earlier step whose body this one must equal
 	Contains string `yaml:"contains"`
+	// Headers are sent as given; Token replaces the user's demo token
+	// ("none": no Authorization header).
+	Headers map[string]string `yaml:"headers"`
+	Token   string            `yaml:"token"`
+	// NotContains are strings the body must not hold.
+	NotContains []string `yaml:"not_contains"`
+}
+
+// httpVars expand in http step bodies: ${batch:N} is a JSON-RPC batch of N
+// tools/call, ${history:N} an OpenAI-style request with N earlier messages
+// of 4.5 KB before the question, ${big_message} 9,000 characters.
+var httpVarRe = regexp.MustCompile(`\$\{(batch|history):(\d+)\}`)
+
+func expandHTTPVars(body string) string {
+	body = strings.ReplaceAll(body, "${big_message}", strings.Repeat("z", 9000))
+	return httpVarRe.ReplaceAllStringFunc(body, func(m string) string {
+		sub := httpVarRe.FindStringSubmatch(m)
+		n := 0
+		fmt.Sscan(sub[2], &n)
+		var parts []string
+		if sub[1] == "batch" {
+			for i := range n {
+				parts = append(parts, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"search_data_products","arguments":{"query":"loans"}}}`, i+1))
+			}
+			return "[" + strings.Join(parts, ",") + "]"
+		}
+		for i := range n {
+			role := "user"
+			if i%2 == 1 {
+				role = "assistant"
+			}
+			parts = append(parts, fmt.Sprintf(`{"role":%q,"content":%q}`, role, strings.Repeat("y", 4500)))
+		}
+		parts = append(parts, `{"role":"user","content":"How many new customers did we acquire last month?"}`)
+		return `{"model":"askmesh","messages":[` + strings.Join(parts, ",") + `]}`
+	})
 }
 
 func TestAttacks(t *testing.T) {
@@ -113,8 +149,8 @@ func TestAttacks(t *testing.T) {
 	if err := dec.Decode(&file); err != nil {
 		t.Fatalf("attacks.yaml: %v", err)
 	}
-	if len(file.Cases) < 30 {
-		t.Fatalf("attacks.yaml has %d cases; the suite promises at least 30", len(file.Cases))
+	if len(file.Cases) < 80 {
+		t.Fatalf("attacks.yaml has %d cases; the suite promises at least 80", len(file.Cases))
 	}
 
 	dir := banktest.PrivateDir(t)
@@ -448,13 +484,22 @@ func (r *attackRunner) runHTTP(t *testing.T, c attackCase, script *attacker) []s
 		default:
 			r.model.set(script.model())
 		}
-		req, err := http.NewRequest(s.Method, r.ts.URL+s.Path, strings.NewReader(s.Body))
+		req, err := http.NewRequest(s.Method, r.ts.URL+s.Path, strings.NewReader(expandHTTPVars(s.Body)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Header.Set("Authorization", "Bearer "+authz.DemoToken(userID(s.User)))
+		switch s.Token {
+		case "":
+			req.Header.Set("Authorization", "Bearer "+authz.DemoToken(userID(s.User)))
+		case "none":
+		default:
+			req.Header.Set("Authorization", "Bearer "+s.Token)
+		}
 		if s.Body != "" {
 			req.Header.Set("Content-Type", "application/json")
+		}
+		for k, v := range s.Headers {
+			req.Header.Set(k, v)
 		}
 		res, err := r.ts.Client().Do(req)
 		if err != nil {
@@ -470,7 +515,12 @@ func (r *attackRunner) runHTTP(t *testing.T, c attackCase, script *attacker) []s
 			t.Errorf("step %d: body differs from step %d's, revealing more: %s vs %s", i+1, s.SameAs, b, bodies[s.SameAs-1])
 		}
 		if s.Contains != "" && !strings.Contains(string(b), s.Contains) {
-			t.Errorf("step %d: body lacks %q: %s", i+1, s.Contains, b)
+			t.Errorf("step %d: body lacks %q: %.500s", i+1, s.Contains, b)
+		}
+		for _, no := range s.NotContains {
+			if strings.Contains(string(b), no) {
+				t.Errorf("step %d: body holds %q: %.500s", i+1, no, b)
+			}
 		}
 		// Only what the attacker reads counts as output.
 		if s.User == c.User {

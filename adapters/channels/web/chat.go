@@ -75,10 +75,12 @@ func (s *Server) checkMessage(w http.ResponseWriter, msg string) (string, bool) 
 	return q, true
 }
 
-// channelOf is the API channel, or the web chat's when it says so with
-// X-Askmesh-Client: the channel is recorded, it grants nothing.
+// channelOf is the channel a request is recorded and decided under. It
+// comes from the route the request reached (the web chat's own routes under
+// /v1/web/ are "web"; the API's are "api"), never from a header the client
+// chooses, since policy reads it as context.channel.
 func channelOf(r *http.Request) string {
-	if r.Header.Get("X-Askmesh-Client") == "web" {
+	if strings.HasPrefix(r.URL.Path, "/v1/web/") {
 		return ChannelWeb
 	}
 	return ChannelAPI

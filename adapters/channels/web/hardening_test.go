@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/askmesh/askmesh/adapters/channels/web"
+	"github.com/askmesh/askmesh/assistant/assistanttest"
 	"github.com/askmesh/askmesh/audit"
 	"github.com/askmesh/askmesh/examples/bank"
 	"github.com/askmesh/askmesh/internal/app"
@@ -296,5 +297,82 @@ func TestMetricsNeedTheirToken(t *testing.T) {
 		if res.StatusCode != c.want || (c.want == 200) != strings.Contains(string(body), "askmesh_") {
 			t.Errorf("metrics token %q, bearer %q: %d, want %d", c.token, c.bearer, res.StatusCode, c.want)
 		}
+	}
+}
+
+// The channel policy sees comes from the route, not a header the client sets.
+func TestChannelComesFromTheRoute(t *testing.T) {
+	h := newHarness(t, setup{})
+	q := map[string]any{"message": acquisitionQuestion}
+	h.do("POST", "/v1/chat", "demo-carol", q, map[string]string{"X-Askmesh-Client": "web"})
+	h.do("POST", "/v1/web/chat", "demo-alice", q, nil)
+	for user, want := range map[string]string{"carol@bank.example": "api", "alice@bank.example": "web"} {
+		recs, err := h.app.Audit.Search(context.Background(), audit.Query{Subject: user})
+		if err != nil || len(recs) == 0 {
+			t.Fatalf("%s: %d records %v", user, len(recs), err)
+		}
+		for _, r := range recs {
+			if r.Channel != want {
+				t.Errorf("%s's call recorded under channel %q, want %q", user, r.Channel, want)
+			}
+		}
+	}
+}
+
+// Markup a user put in a value echoed back (a product name in a refusal)
+// is inert in the OpenAI-compatible markdown; numbers are plain decimals.
+func TestOpenAIMarkdownEscapesEchoedMarkup(t *testing.T) {
+	evil := `![x](http://attacker.example/p.png) <img src=x onerror=alert(1)>`
+	args, _ := json.Marshal(map[string]any{"product": "customers", "metrics": []string{"customer_count"}, "group_by": []string{evil}})
+	model := &assistanttest.Script{Turns: []assistanttest.Turn{
+		assistanttest.Calls(assistanttest.Call("c1", tools.ToolQueryMetrics, string(args)),
+			assistanttest.Call("c2", tools.ToolQueryMetrics, `{"product":"customer-transactions","metrics":["total_amount"],"group_by":["currency"]}`)),
+	}, Then: assistanttest.Text("Here you are.")}
+	h := newHarness(t, setup{model: model})
+	res, body := h.do("POST", "/v1/chat/completions", "demo-frank", map[string]any{"model": "askmesh",
+		"messages": []map[string]string{{"role": "user", "content": "customers by name"}}}, nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	for _, bad := range []string{"<img", "![x](", "](http"} {
+		if strings.Contains(string(body), bad) {
+			t.Errorf("the markdown carries %q: %s", bad, body)
+		}
+	}
+	h2 := newHarness(t, setup{model: &assistanttest.Script{Turns: []assistanttest.Turn{
+		assistanttest.Calls(assistanttest.Call("c1", tools.ToolQueryMetrics, `{"product":"customer-transactions","metrics":["total_amount"],"group_by":["currency"]}`)),
+	}, Then: assistanttest.Text("Totals.")}})
+	res, body = h2.do("POST", "/v1/chat/completions", "demo-erin", map[string]any{"model": "askmesh",
+		"messages": []map[string]string{{"role": "user", "content": "totals by currency"}}}, nil)
+	if res.StatusCode != http.StatusOK || strings.Contains(string(body), "e+0") || !strings.Contains(string(body), ",") {
+		t.Errorf("amounts in exponent notation or ungrouped: %d %s", res.StatusCode, body)
+	}
+}
+
+// History a client hands over is bounded by messages and bytes.
+func TestClientHistoryIsBounded(t *testing.T) {
+	h := newHarness(t, setup{})
+	var msgs []map[string]string
+	for i := range 200 {
+		role := "user"
+		if i%2 == 1 {
+			role = "assistant"
+		}
+		msgs = append(msgs, map[string]string{"role": role, "content": fmt.Sprintf("turn %d ", i) + strings.Repeat("x", 4500)})
+	}
+	msgs = append(msgs, map[string]string{"role": "user", "content": acquisitionQuestion})
+	res, body := h.do("POST", "/v1/chat/completions", "demo-carol", map[string]any{"model": "askmesh", "messages": msgs},
+		map[string]string{"X-Askmesh-Conversation-Id": "big-history"})
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	conv := res.Header.Get("X-Askmesh-Conversation-Id")
+	held, err := h.app.Agent.Memory().Load(context.Background(), "carol@bank.example", conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(held)
+	if len(b) > 64<<10 || len(held) == 0 {
+		t.Errorf("conversation %q holds %d messages, %d bytes after a 900 KB history", conv, len(held), len(b))
 	}
 }

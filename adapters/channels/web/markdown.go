@@ -96,7 +96,12 @@ func cellText(v any) string {
 		if t == math.Trunc(t) && math.Abs(t) < 1e15 {
 			return textfmt.GroupThousands(strconv.FormatInt(int64(t), 10))
 		}
-		return strconv.FormatFloat(t, 'g', 4, 64)
+		// Plain decimals, never exponents: 182,903.07, 0.1235.
+		s := strconv.FormatFloat(t, 'f', -1, 64)
+		if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > 4 {
+			s = strings.TrimRight(strings.TrimRight(textfmt.RoundDecimal(s, 4), "0"), ".")
+		}
+		return textfmt.GroupThousands(s)
 	case int64:
 		return textfmt.GroupThousands(strconv.FormatInt(t, 10))
 	case int:
@@ -107,6 +112,10 @@ func cellText(v any) string {
 	return fmt.Sprint(v)
 }
 
-var mdReplacer = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "*", `\*`, "_", `\_`, "`", "'")
+// mdReplacer makes text from users and data inert in markdown and in the
+// HTML many markdown renderers pass through: no table breaks, emphasis,
+// links or images ([x](url), ![x](url)), autolinks or tags (<img ...>).
+var mdReplacer = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "*", `\*`, "_", `\_`, "`", "'",
+	"[", `\[`, "]", `\]`, "!", `\!`, "<", "&lt;", ">", "&gt;", "&", "&amp;")
 
 func mdEscape(s string) string { return mdReplacer.Replace(s) }

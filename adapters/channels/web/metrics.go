@@ -119,3 +119,7 @@ func (m *Metrics) request(route, method string, code int, d time.Duration) {
 	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 	m.httpSeconds.WithLabelValues(route).Observe(d.Seconds())
 }
+
+// RateLimited counts a request, tool call or model turn refused for a spent
+// budget (tools.Limiter.OnRefused).
+func (m *Metrics) RateLimited(string) { m.rateLimited.Inc() }

@@ -158,13 +158,27 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		Usage:   usageOf(ans)})
 }
 
+// The bounds of the history a client may hand over (OpenAI-compatible).
+const (
+	seedMaxMessages = 20
+	seedMaxBytes    = 32 << 10
+)
+
 // seedHistory stores the client's earlier turns as the conversation's
 // history when askmesh holds none for it, so clients that resend the whole
 // conversation (as OpenAI clients do) get follow-ups answered in context.
 // Only user and assistant text is kept; it is the asker's own context.
 func (s *Server) seedHistory(r *http.Request, conv string, earlier []completionMessage) error {
+	// Only the most recent turns, within seedMaxMessages and seedMaxBytes,
+	// are taken: a client resending 200 messages of 4.5 KB must not make
+	// each of its conversations cost a quarter megabyte of memory.
+	if len(earlier) > seedMaxMessages {
+		earlier = earlier[len(earlier)-seedMaxMessages:]
+	}
 	var msgs []assistant.Message
-	for _, m := range earlier {
+	size := 0
+	for i := len(earlier) - 1; i >= 0; i-- {
+		m := earlier[i]
 		if m.Role != assistant.RoleUser && m.Role != assistant.RoleAssistant {
 			continue
 		}
@@ -172,7 +186,13 @@ func (s *Server) seedHistory(r *http.Request, conv string, earlier []completionM
 		if err != nil || strings.TrimSpace(t) == "" {
 			continue
 		}
-		msgs = append(msgs, assistant.Message{Role: m.Role, Content: t})
+		if rs := []rune(t); len(rs) > s.lim.MaxMessageChars {
+			t = string(rs[:s.lim.MaxMessageChars])
+		}
+		if size += len(t); size > seedMaxBytes {
+			break
+		}
+		msgs = append([]assistant.Message{{Role: m.Role, Content: t}}, msgs...)
 	}
 	if len(msgs) == 0 {
 		return nil

@@ -221,6 +221,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/me", authed, s.me)
 	s.handle("GET /v1/examples", authed, s.examples)
 	s.handle("POST /v1/chat", authed, s.chat)
+	s.handle("POST /v1/web/chat", authed, s.chat) // the web chat's: recorded as channel web
 	s.handle("GET /v1/conversations/{id}", authed, s.conversation)
 	s.handle("POST /v1/chat/completions", authed, s.completions)
 	s.handle("GET /v1/models", authed, s.models)
@@ -228,6 +229,7 @@ func (s *Server) routes() {
 	s.auditRoutes()    // audit review page and API: audit.go
 	s.feedbackRoutes() // feedback on answers: feedback.go
 	s.handle("GET /v1/watch/{product}", authed, s.watchHandler())
+	s.handle("GET /v1/web/watch/{product}", authed, s.watchHandler())
 	if s.o.Executor != nil {
 		h := mcp.Handler(s.o.Executor, mcp.Options{Logger: s.log, Observer: s.metrics, MaxBodyBytes: s.lim.MaxBodyBytes,
 			Caller: func(r *http.Request) (mcp.Identity, bool) {

@@ -102,9 +102,9 @@ async function ask(question) {
   if (empty) empty.remove();
   const view = newTurn(question);
   try {
-    const res = await api("/v1/chat", {
+    const res = await api("/v1/web/chat", {
       method: "POST",
-      headers: { "Content-Type": "application/json", "Accept": "text/event-stream", "X-Askmesh-Client": "web" },
+      headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
       body: JSON.stringify({ conversation_id: sessionStorage.getItem(CONV_KEY) || undefined, message: question }),
     });
     if (res.status === 401) { signOut(); return; }

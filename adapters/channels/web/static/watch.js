@@ -39,8 +39,8 @@ async function startWatch() {
   watching = { abort, view };
   setWatchButton(true);
   try {
-    const res = await api("/v1/watch/" + encodeURIComponent(WATCH_PRODUCT), {
-      headers: { "Accept": "text/event-stream", "X-Askmesh-Client": "web" },
+    const res = await api("/v1/web/watch/" + encodeURIComponent(WATCH_PRODUCT), {
+      headers: { "Accept": "text/event-stream" },
       signal: abort.signal,
     });
     if (res.status === 401) { stopWatch(); signOut(); return; }
