@@ -82,10 +82,12 @@ func RoundDecimal(s string, places int) string {
 }
 
 // GroupThousands puts commas in the integer part: 1234567.5 -> 1,234,567.5.
+// A leading sign, "-" or "+", stays in front and is not counted as a digit
+// (counting "+" wrote a change of +224.5% as "+,224.5%").
 func GroupThousands(s string) string {
 	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
+	if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
+		sign, s = s[:1], s[1:]
 	}
 	ip, fp, hasFrac := strings.Cut(s, ".")
 	var b strings.Builder

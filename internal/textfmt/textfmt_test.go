@@ -34,9 +34,19 @@ func TestFormatMetric(t *testing.T) {
 }
 
 func TestFormatPct(t *testing.T) {
-	for in, want := range map[string]string{"16.67": "+16.7%", "-25": "-25.0%", "0": "0.0%", "1234.44": "+1,234.4%", "-0.04": "0.0%", "0.05": "+0.1%"} {
+	for in, want := range map[string]string{"16.67": "+16.7%", "-25": "-25.0%", "0": "0.0%", "1234.44": "+1,234.4%", "224.5": "+224.5%", "100": "+100.0%", "999.96": "+1,000.0%", "-100": "-100.0%", "123456.7": "+123,456.7%", "-0.04": "0.0%", "0.05": "+0.1%"} {
 		if got := Pct(json.Number(in)); got != want {
 			t.Errorf("Pct(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Changes of 100% or more once came out as "up ,224.5%": the sign was
+// counted as a digit when grouping thousands.
+func TestGroupThousandsSigned(t *testing.T) {
+	for in, want := range map[string]string{"+224.5": "+224.5", "+1224.5": "+1,224.5", "-224.5": "-224.5", "+100": "+100", "-1000": "-1,000", "224": "224"} {
+		if got := GroupThousands(in); got != want {
+			t.Errorf("GroupThousands(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
