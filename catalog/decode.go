@@ -564,7 +564,8 @@ func (d *decoder) schema(m *node, p *Product) {
 
 // Keys of the askmesh extension and its parts.
 var (
-	extKeys     = []string{"synonyms", "timeColumn", "capabilities", "dimensions", "metrics", "headlineMetrics", "anomalies", "exampleQuestions", "access", "backend", "verifiedQuestions"}
+	extKeys     = []string{"synonyms", "timeColumn", "capabilities", "dimensions", "metrics", "headlineMetrics", "anomalies", "units", "exampleQuestions", "access", "backend", "verifiedQuestions"}
+	unitKeys    = []string{"column", "unitColumn", "kind"}
 	metricKeys  = []string{"name", "expression", "combine", "description", "unit", "precision", "synonyms"}
 	anomalyKeys = []string{"column", "groupBy", "stdDevs"}
 	grantKeys   = []string{"groups", "actions", "see", "mask", "rowFilters"}
@@ -649,6 +650,21 @@ func (d *decoder) extension(m *node, p *Product) {
 				a.StdDevs = v
 			}
 			p.Anomalies = a
+		}
+	}
+
+	unitsPath := dot(d.ext, "units")
+	if items, ok := d.sequence(unitsPath, x.get("units")); ok {
+		for i, it := range items {
+			var u UnitSpec
+			if um, ok := d.mapping(idx(unitsPath, i), it); ok {
+				um.strict(unitKeys...)
+				u = UnitSpec{Column: um.str("column", true), UnitColumn: um.str("unitColumn", true), Kind: um.str("kind", false)}
+				if u.Kind == "" {
+					u.Kind = UnitKindUnit
+				}
+			}
+			p.Units = append(p.Units, u)
 		}
 	}
 

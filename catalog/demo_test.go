@@ -67,6 +67,7 @@ func TestDemoCustomerTransactions(t *testing.T) {
 		{"Dimensions", p.Dimensions, []string{"type", "currency", "channel", "region", "customer_id", "account_id"}},
 		{"HeadlineMetrics", p.HeadlineMetrics, []string{"transaction_count", "total_amount"}},
 		{"Anomalies", *p.Anomalies, catalog.AnomalySpec{Column: "amount", GroupBy: "customer_id", StdDevs: 3}},
+		{"Units", p.Units, []catalog.UnitSpec{{Column: "amount", UnitColumn: "currency", Kind: "currency"}}},
 		{"ColumnNames", p.ColumnNames(), []string{"transaction_id", "account_id", "customer_id", "occurred_at", "type", "amount", "currency", "channel", "region", "counterparty"}},
 		{"MetricNames", p.MetricNames(), []string{"transaction_count", "total_amount", "average_amount"}},
 		{"Binding", p.Binding, catalog.Binding{Kind: "sqlite", Database: "retail-banking", Schema: "retail_banking", Table: "transactions"}},
@@ -110,6 +111,13 @@ func TestDemoCustomerTransactions(t *testing.T) {
 		{"total_amount", "sum(amount)", []string{"amount"}, "amount", 2},
 		{"average_amount", "avg(amount)", []string{"amount"}, "amount", 2},
 	})
+	// Amounts are per currency; a count does not depend on the currency.
+	for m, want := range map[string]bool{"total_amount": true, "average_amount": true, "transaction_count": false, "no_such_metric": false} {
+		u, ok := p.UnitOf(m)
+		if ok != want || (ok && u.UnitColumn != "currency") {
+			t.Errorf("UnitOf(%s) = %+v, %v; want the currency column: %v", m, u, ok, want)
+		}
+	}
 }
 
 type metricWant struct {

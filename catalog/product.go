@@ -87,6 +87,9 @@ type Product struct {
 	// Verified are the questions the owners answered and checked.
 	Verified  []VerifiedQuestion
 	Anomalies *AnomalySpec
+	// Units declare amount columns whose unit varies by row (a currency
+	// column): metrics over them are never added up across units.
+	Units     []UnitSpec
 	Freshness time.Duration // expected maximum data age (ODCS slaProperties)
 
 	// Access lists the grants of the owning domain team: who may do what.
@@ -227,6 +230,55 @@ type AnomalySpec struct {
 	Column  string
 	GroupBy string
 	StdDevs float64
+}
+
+// Unit kinds a UnitSpec may declare.
+const (
+	UnitKindCurrency = "currency" // the unit column holds ISO 4217 codes (EUR, USD)
+	UnitKindUnit     = "unit"     // any other unit (kg, kWh, shares)
+)
+
+// UnitSpec says that the values of Column are in the unit named, row by
+// row, in UnitColumn: an amount in EUR and one in USD cannot be summed or
+// averaged together, so metrics that aggregate Column are broken down by
+// UnitColumn (see Product.UnitOf).
+type UnitSpec struct {
+	Column     string // the amount column, e.g. amount
+	UnitColumn string // the column naming each row's unit, e.g. currency
+	Kind       string // one of the UnitKind* constants
+}
+
+// UnitOf returns the unit declaration behind a metric when the metric
+// aggregates the value of a column whose unit varies by row (sum, avg, min
+// or max of it; counts do not depend on the unit).
+func (p *Product) UnitOf(metric string) (UnitSpec, bool) {
+	m, ok := p.Metric(metric)
+	if !ok || len(p.Units) == 0 {
+		return UnitSpec{}, false
+	}
+	var found UnitSpec
+	var walk func(Expr) bool
+	walk = func(e Expr) bool {
+		switch e := e.(type) {
+		case *Agg:
+			switch e.Func {
+			case AggSum, AggAvg, AggMin, AggMax:
+				for _, u := range p.Units {
+					if u.Column == e.Column {
+						found = u
+						return true
+					}
+				}
+			}
+		case *Binary:
+			return walk(e.Left) || walk(e.Right)
+		}
+		return false
+	}
+	if m.Expr == nil || !walk(m.Expr) {
+		return UnitSpec{}, false
+	}
+	return found, true
 }
 
 // Binding tells a backend where the product's data lives.

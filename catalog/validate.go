@@ -135,6 +135,7 @@ func resolve(p *Product, fl *faults, ext string, precisionGiven []bool, fill boo
 		}
 	}
 	r.anomalies()
+	r.units()
 	for i := range p.Access {
 		r.grant(idx(dot(ext, "access"), i), &p.Access[i])
 	}
@@ -486,6 +487,35 @@ func (r *resolver) anomalies() {
 	}
 	if r.p.TimeColumn == "" {
 		r.fl.add(path, "needs a timeColumn: anomalies are searched over a time range")
+	}
+}
+
+// units checks unit declarations: a numeric amount column, declared once,
+// whose unit is in a text column the metrics can be broken down by.
+func (r *resolver) units() {
+	for i, u := range r.p.Units {
+		path := idx(dot(r.ext, "units"), i)
+		if c, ok := r.ref(dot(path, "column"), u.Column, "given a unit"); ok && !isNumeric(c.Type) {
+			r.fl.add(dot(path, "column"), "%s is a %s column; only integer or number columns have a unit", c.Name, c.Type)
+		}
+		if c, ok := r.ref(dot(path, "unitColumn"), u.UnitColumn, "a unit column"); ok {
+			switch {
+			case c.Type != TypeString:
+				r.fl.add(dot(path, "unitColumn"), "%s is a %s column; a unit column holds unit names or currency codes (string)", c.Name, c.Type)
+			case c.Name == u.Column:
+				r.fl.add(dot(path, "unitColumn"), "is the amount column itself; name the column that holds each row's unit")
+			case !r.p.IsDimension(c.Name):
+				r.fl.add(dot(path, "unitColumn"), "%s must also be listed in dimensions: metrics over %s are broken down by it", c.Name, u.Column)
+			}
+		}
+		if u.Kind != UnitKindCurrency && u.Kind != UnitKindUnit {
+			r.fl.add(dot(path, "kind"), "%q is not one of %s, %s", u.Kind, UnitKindCurrency, UnitKindUnit)
+		}
+		for j, prev := range r.p.Units[:i] {
+			if prev.Column == u.Column && u.Column != "" {
+				r.fl.add(dot(path, "column"), "%s already has a unit, declared in units[%d]", u.Column, j)
+			}
+		}
 	}
 }
 
