@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -172,13 +173,26 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (ans 
 		return nil, err
 	}
 	msgs := append(history, Message{Role: RoleUser, Content: req.Question})
+	// Language models get the agent's own tools to ask back and to decline;
+	// a chosen option is answered, never asked back (no loops). The offline
+	// planner says these things itself.
+	var ask []*tools.Spec
+	if g, ok := a.o.Model.(Grounded); !ok || !g.Grounded() {
+		chosen := slices.Contains(offeredOptions(history), strings.TrimSpace(req.Question))
+		for _, s := range AskSpecs() {
+			if s.Name == ToolAskClarification && chosen {
+				continue
+			}
+			ask = append(ask, s)
+		}
+	}
 	results := make(map[string]*tools.Result) // by tool call id, for composing the answer
 	toolErrors := 0
 	final := false
 	for step := 0; step < a.o.MaxSteps && !final; step++ {
 		ans.Steps = step + 1
 		send(Event{Type: EventThinking, Text: thinkingText(step)})
-		specs := tools.Specs()
+		specs := append(slices.Clip(tools.Specs()), ask...)
 		if toolErrors >= a.o.MaxToolErrors || step == a.o.MaxSteps-1 {
 			specs = nil // last chance: the model must answer with what it has
 		}
@@ -219,6 +233,17 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (ans 
 			}
 		}
 		msgs = append(msgs, reply.Message)
+		if len(ask) > 0 && hasAskCall(reply.Message.ToolCalls) {
+			toolMsgs, done, bad := askTools(reply.Message.ToolCalls, ans)
+			msgs = append(msgs, toolMsgs...)
+			toolErrors += bad
+			if done {
+				msgs = append(msgs, Message{Role: RoleAssistant, Content: ans.Text})
+				final = true
+				break
+			}
+			continue
+		}
 		if len(reply.Message.ToolCalls) == 0 {
 			ans.Text = strings.TrimSpace(reply.Message.Content)
 			ans.Outcome, ans.Unmatched, ans.Clarification = reply.Outcome, reply.Unmatched, reply.Clarification
@@ -239,6 +264,15 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (ans 
 	compose(ans, results)
 	if s, ok := a.o.Model.(AnswerShaper); ok {
 		s.ShapeAnswer(req.Question, ans, results)
+	}
+	if final {
+		ans.Text = withCaveats(ans.Text, ans.ToolCalls, results)
+	}
+	if ans.Outcome == "" {
+		ans.Outcome = outcomeOf(ans, final)
+	}
+	if len(ans.Provenance) == 0 && ans.Outcome != OutcomeClarify && ans.Outcome != OutcomeDeclined {
+		ans.Provenance = provenance(ans.ToolCalls, results)
 	}
 	if final { // the agent's own step-budget text states no tool figures
 		ans.Flags = append(ans.Flags, numberFlags(a.o.Model, ans.Text, msgs, results)...)

@@ -124,8 +124,9 @@ func TestParallelToolCalls(t *testing.T) {
 	}}
 	a := stack(t, m)
 	ans := ask(t, a, "carol@bank.example", "three things at once")
-	if ans.Text != "a,b,c" {
-		t.Fatalf("tool results not returned in call order: %q", ans.Text)
+	// this_year is not over on 15 November: the answer says so whatever the model wrote.
+	if ans.Text != "a,b,c\nNote: 2026 is not over: the figures are for 2026 so far, 319 days of 365 (through 15 November 2026)." {
+		t.Fatalf("tool results not returned in call order, or the partial year not noted: %q", ans.Text)
 	}
 	if len(ans.ToolCalls) != 3 || ans.ToolCalls[2].Decision != audit.DecisionDeny || len(ans.Tables) != 2 || len(ans.Sources) != 2 {
 		t.Fatalf("answer: %d calls, %d tables, %d sources", len(ans.ToolCalls), len(ans.Tables), len(ans.Sources))

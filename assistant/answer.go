@@ -103,12 +103,15 @@ type Verified struct {
 
 // Table is a tool result shown as a table.
 type Table struct {
-	Title     string               `json:"title"`
-	Columns   []tools.ResultColumn `json:"columns"`
-	Rows      [][]any              `json:"rows"`
-	TotalRows int64                `json:"total_rows"` // rows matching, when more exist than shown
-	Source    Source               `json:"source"`
-	Notes     []string             `json:"notes,omitempty"`
+	Title   string               `json:"title"`
+	Columns []tools.ResultColumn `json:"columns"`
+	Rows    [][]any              `json:"rows"`
+	// Display is each cell as people read it (rates as percentages,
+	// amounts with their currency); channels show these, not raw values.
+	Display   [][]string `json:"display,omitempty"`
+	TotalRows int64      `json:"total_rows"` // rows matching, when more exist than shown
+	Source    Source     `json:"source"`
+	Notes     []string   `json:"notes,omitempty"`
 }
 
 // Chart kinds.

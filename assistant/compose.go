@@ -3,6 +3,8 @@ package assistant
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,7 +26,12 @@ type ModelView struct {
 	Description  *tools.ProductDescription `json:"description,omitempty"`
 	Masked       map[string]string         `json:"masked,omitempty"`
 	Notes        []string                  `json:"notes,omitempty"`
-	Truncated    string                    `json:"truncated,omitempty"`
+	// Units maps a metric to the column holding each row's unit (currency)
+	// when its amounts are in several units and the executor broke them
+	// down by it; Caveats are the notes the answer must repeat.
+	Units     map[string]string `json:"units,omitempty"`
+	Caveats   []string          `json:"caveats,omitempty"`
+	Truncated string            `json:"truncated,omitempty"`
 }
 
 // ForModel renders a tool result as the model sees it: compact JSON, at most
@@ -36,7 +43,14 @@ func ForModel(res *tools.Result, maxRows, maxBytes int) string {
 		TimeRange: rangeText(res.TimeRange), CompareRange: rangeText(res.CompareRange)}
 	for _, c := range res.Columns {
 		v.Columns = append(v.Columns, c.Name)
+		if c.Role == tools.RoleMetric && c.UnitColumn != "" {
+			if v.Units == nil {
+				v.Units = map[string]string{}
+			}
+			v.Units[c.Name] = c.UnitColumn
+		}
 	}
+	v.Caveats = res.Caveats
 	rows := res.Rows
 	if len(rows) > maxRows {
 		rows = rows[:maxRows]
@@ -89,12 +103,21 @@ func compose(ans *Answer, results map[string]*tools.Result) {
 		if len(res.Rows) == 0 || len(res.Columns) == 0 {
 			continue
 		}
-		t := Table{Title: tableTitle(res), Columns: res.Columns, Rows: res.Rows, TotalRows: int64(len(res.Rows)), Source: src, Notes: res.Notes}
+		t := Table{Title: tableTitle(res), Columns: res.Columns, Rows: res.Rows, Display: displayRows(res.Columns, res.Rows),
+			TotalRows: int64(len(res.Rows)), Source: src, Notes: res.Notes}
 		if res.TotalCount != nil {
 			t.TotalRows = *res.TotalCount
 		}
 		ans.Tables = append(ans.Tables, t)
 		if ch, ok := chartFor(res, src); ok {
+			if ch.Unit == "ratio" { // rates are read as percentages everywhere
+				ch.Unit = "%"
+				for i := range ch.Series {
+					for j := range ch.Series[i].Points {
+						ch.Series[i].Points[j].Y = math.Round(ch.Series[i].Points[j].Y*1e6) / 1e4
+					}
+				}
+			}
 			ans.Charts = append(ans.Charts, ch)
 		}
 	}
@@ -145,7 +168,13 @@ func chartFor(res *tools.Result, src Source) (Chart, bool) {
 		for _, row := range res.Rows {
 			name := m.Name
 			if len(dims) > 0 {
-				name = fmt.Sprint(row[dims[0]])
+				// Every dimension names the line: amounts per currency
+				// are never drawn as one line.
+				parts := make([]string, len(dims))
+				for k, d := range dims {
+					parts[k] = fmt.Sprint(row[d])
+				}
+				name = strings.Join(parts, " / ")
 			}
 			s, ok := series[name]
 			if !ok {
@@ -187,4 +216,37 @@ func chartFor(res *tools.Result, src Source) (Chart, bool) {
 		return Chart{}, false
 	}
 	return ch, len(ch.Series) > 0
+}
+
+// withCaveats appends to text each caveat of the results it does not
+// already say: amounts broken down by currency, a period not over yet.
+// Whatever model wrote the text, the person reads them with the numbers.
+func withCaveats(text string, calls []ToolCallRecord, results map[string]*tools.Result) string {
+	lower := strings.ToLower(text)
+	var add []string
+	for _, call := range calls {
+		res, ok := results[call.ID]
+		if !ok {
+			continue
+		}
+		for _, c := range res.Caveats {
+			l := strings.ToLower(c)
+			if strings.Contains(lower, l) || slices.Contains(add, c) {
+				continue
+			}
+			add = append(add, c)
+		}
+	}
+	if len(add) == 0 {
+		return text
+	}
+	var b strings.Builder
+	b.WriteString(text)
+	for _, c := range add {
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString("Note: " + strings.ToUpper(c[:1]) + c[1:] + ".")
+	}
+	return b.String()
 }

@@ -348,11 +348,12 @@ func metricsPlan(p *catalog.Product, a QueryMetricsArgs, now time.Time, notes *[
 	if err != nil {
 		return MetricsPlan{}, err
 	}
+	group, units := unitBreakdown(p, metrics, group, conds)
 	r, err := timeRange(p, a.TimeRange, now)
 	if err != nil {
 		return MetricsPlan{}, err
 	}
-	plan := MetricsPlan{Product: p, Metrics: metrics, GroupBy: group, Filters: conds, Range: r}
+	plan := MetricsPlan{Product: p, Metrics: metrics, GroupBy: group, Filters: conds, Range: r, Caveats: units}
 	if a.TimeGrain != "" {
 		if p.TimeColumn == "" {
 			return MetricsPlan{}, argErr("%s has no time column, so time_grain cannot be used", p.Name)
@@ -369,6 +370,7 @@ func metricsPlan(p *catalog.Product, a QueryMetricsArgs, now time.Time, notes *[
 		}
 		plan.CompareTo, plan.Compare = a.CompareTo, cmp
 	}
+	partials(&plan, a.TimeRange, now)
 	valid := func(f string) bool {
 		return slices.Contains(metrics, f) || slices.Contains(group, f) || (f == "period" && plan.Grain != "")
 	}

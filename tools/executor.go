@@ -336,7 +336,19 @@ func (e *Executor) finish(ctx context.Context, c *call, res *Result) (*Result, e
 	if res.Products != nil {
 		res.RowCount = len(res.Products)
 	}
-	res.Notes = append(c.notes, res.Notes...)
+	// A backend that is itself askmesh (a product API) may repeat the
+	// executor's own notes: say each once.
+	notes := c.notes
+	for _, n := range res.Notes {
+		if !slices.Contains(notes, n) {
+			notes = append(notes, n)
+		}
+	}
+	res.Notes = notes
+	res.PolicyFilters = nil // this executor's policy, not a product API's
+	for _, f := range c.filters {
+		res.PolicyFilters = append(res.PolicyFilters, Filter{Column: f.Column, Op: f.Op, Value: f.Value})
+	}
 	id, err := e.record(ctx, c, audit.DecisionAllow, "", res.RowCount)
 	if err != nil {
 		return nil, err // fail closed: the rows are dropped with res
@@ -482,6 +494,7 @@ func (e *Executor) queryMetrics(ctx context.Context, c *call, spec *Spec) (*Resu
 	if err != nil {
 		return nil, e.reject(ctx, c, err.Error())
 	}
+	c.notes = append(c.notes, plan.Caveats...)
 	ref := append(conditionColumns(plan.Filters), plan.GroupBy...)
 	for _, m := range plan.Metrics {
 		md, _ := p.Metric(m)
@@ -506,6 +519,13 @@ func (e *Executor) queryMetrics(ctx context.Context, c *call, spec *Spec) (*Resu
 	if plan.CompareTo != "" {
 		res.CompareRange = &plan.Compare
 	}
+	markUnits(p, plan.Filters, res)
+	res.Metrics = nil // a backend that is itself askmesh sent its own; these are the descriptor's
+	for _, m := range plan.Metrics {
+		md, _ := p.Metric(m)
+		res.Metrics = append(res.Metrics, MetricDescription{Name: md.Name, Description: md.Description, Unit: md.Unit, Expression: md.Expression})
+	}
+	res.Partial, res.Caveats = plan.Partial, plan.Caveats
 	return e.finish(ctx, c, res)
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -72,7 +73,7 @@ var accessTable = []accessCase{
 	{name: "bob customers pii masked", user: "bob", tool: tools.ToolQueryRecords, args: `{"product":"customers","columns":["customer_id","full_name","email","ssn"],"limit":5}`, decision: "allow", columns: []string{"customer_id", "full_name", "email"}, masks: map[string]string{"full_name": "redact", "email": "redact", "date_of_birth": "redact"}},
 	{name: "bob loan records with credit score", user: "bob", tool: tools.ToolQueryRecords, args: `{"product":"loan-applications","columns":["application_id","credit_score"],"limit":3}`, decision: "allow", columns: []string{"application_id", "credit_score"}},
 	{name: "bob no transactions", user: "bob", tool: tools.ToolQueryMetrics, args: `{"product":"customer-transactions","metrics":["total_amount"]}`, decision: "deny", reason: "not in a group"},
-	{name: "erin transactions in europe", user: "erin", tool: tools.ToolQueryMetrics, args: `{"product":"customer-transactions","metrics":["total_amount"]}`, decision: "allow", columns: []string{"total_amount"}, filters: `[{"column":"region","op":"=","value":"europe"}]`},
+	{name: "erin transactions in europe", user: "erin", tool: tools.ToolQueryMetrics, args: `{"product":"customer-transactions","metrics":["total_amount"]}`, decision: "allow", columns: []string{"currency", "total_amount"}, filters: `[{"column":"region","op":"=","value":"europe"}]`},
 	{name: "erin account records", user: "erin", tool: tools.ToolQueryRecords, args: `{"product":"customer-transactions","columns":["transaction_id","account_id","region"],"filters":[{"column":"account_id","op":"=","value":"123456"}],"limit":10}`, decision: "allow", columns: []string{"transaction_id", "account_id", "region"}, filters: `[{"column":"region","op":"=","value":"europe"}]`},
 	{name: "erin no lending", user: "erin", tool: tools.ToolQueryMetrics, args: `{"product":"loan-applications","metrics":["application_count"]}`, decision: "deny", reason: "not in a group"},
 	{name: "dave reads the audit log", user: "dave", tool: tools.ToolQueryMetrics, args: `{"product":"access-audit","metrics":["access_count"]}`, decision: "allow", columns: []string{"access_count"}},
@@ -201,6 +202,8 @@ func TestBobSeesPIIMaskedAndNobodySeesSSN(t *testing.T) {
 	}
 }
 
+// Erin sees europe only, and amounts per currency: the executor breaks
+// total_amount down by the currency column the descriptor declares.
 func TestErinTotalsEqualSQLForEurope(t *testing.T) {
 	a := stores(t)["sqlite"]
 	caller := tools.Caller{Subject: a.Directory.Lookup("erin@bank.example"), Channel: "cli"}
@@ -209,23 +212,180 @@ func TestErinTotalsEqualSQLForEurope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want float64
-	var wantN int64
 	db := openDomain(t, a, "retail-banking")
-	if err := db.QueryRow(`SELECT round(sum(amount), 2), count(*) FROM transactions WHERE region = 'europe'
-		AND occurred_at >= '2026-10-01T00:00:00.000000Z' AND occurred_at < '2026-11-01T00:00:00.000000Z'`).Scan(&want, &wantN); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := res.Rows[0][0].(float64)
-	gotN, _ := res.Rows[0][1].(int64)
-	if math.Abs(got-want) > 0.001 || gotN != wantN {
-		t.Fatalf("erin's October total %v (%d rows), SQL for europe says %v (%d)", got, gotN, want, wantN)
+	want := sqlByCurrency(t, db, `SELECT currency, round(sum(amount), 2), count(*) FROM transactions WHERE region = 'europe'
+		AND occurred_at >= '2026-10-01T00:00:00.000000Z' AND occurred_at < '2026-11-01T00:00:00.000000Z' GROUP BY currency`)
+	got := resultByCurrency(t, res, "total_amount", "transaction_count")
+	if len(want) < 2 || !maps.EqualFunc(got, want, func(a, b [2]float64) bool { return math.Abs(a[0]-b[0]) < 0.001 && a[1] == b[1] }) {
+		t.Fatalf("erin's October totals by currency %v, SQL for europe says %v", got, want)
 	}
 	var all float64
 	_ = db.QueryRow(`SELECT round(sum(amount), 2) FROM transactions WHERE occurred_at >= '2026-10-01T00:00:00.000000Z' AND occurred_at < '2026-11-01T00:00:00.000000Z'`).Scan(&all)
-	if all <= want {
+	var europe float64
+	for _, v := range want {
+		europe += v[0]
+	}
+	if all <= europe {
 		t.Fatal("the test data has no transactions outside europe: the filter is not exercised")
 	}
+}
+
+// "Total deposits this year vs last year": never one sum of EUR, GBP and
+// USD. Each currency's figure, its previous-year figure (the same days:
+// 2026 is not over on 15 November) and the caveats match hand-written SQL.
+func TestDepositsThisYearVsLastYearPerCurrency(t *testing.T) {
+	a := stores(t)["sqlite"]
+	caller := tools.Caller{Subject: a.Directory.Lookup("carol@bank.example"), Channel: "cli"}
+	res, err := a.Executor.Call(context.Background(), caller, tools.Call{Tool: tools.ToolQueryMetrics,
+		Arguments: json.RawMessage(`{"product":"customer-transactions","metrics":["total_amount"],"filters":[{"column":"type","op":"=","value":"deposit"}],"time_range":"this_year","compare_to":"previous_year"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openDomain(t, a, "retail-banking")
+	cur := sqlByCurrency(t, db, `SELECT currency, round(sum(amount), 2), count(*) FROM transactions WHERE type = 'deposit'
+		AND occurred_at >= '2026-01-01T00:00:00.000000Z' AND occurred_at < '2026-11-16T00:00:00.000000Z' GROUP BY currency`)
+	prev := sqlByCurrency(t, db, `SELECT currency, round(sum(amount), 2), count(*) FROM transactions WHERE type = 'deposit'
+		AND occurred_at >= '2025-01-01T00:00:00.000000Z' AND occurred_at < '2025-11-16T00:00:00.000000Z' GROUP BY currency`)
+	if len(cur) != 3 {
+		t.Fatalf("the test data has deposits in %d currencies, want 3", len(cur))
+	}
+	got := resultByCurrency(t, res, "total_amount", "total_amount_previous")
+	for c, w := range cur {
+		if g := got[c]; math.Abs(g[0]-w[0]) > 0.001 || math.Abs(g[1]-prev[c][0]) > 0.001 {
+			t.Errorf("%s: this year %.2f, same days last year %.2f; SQL says %.2f and %.2f", c, g[0], g[1], w[0], prev[c][0])
+		}
+	}
+	if len(got) != len(cur) {
+		t.Errorf("result has %d currencies, SQL %d", len(got), len(cur))
+	}
+	for _, col := range res.Columns {
+		if (col.Name == "total_amount" || col.Name == "total_amount_previous") && col.UnitColumn != "currency" {
+			t.Errorf("column %s does not say its unit is in column currency: %+v", col.Name, col)
+		}
+	}
+	if want := "2025-01-01..2025-11-16"; res.CompareRange == nil || res.CompareRange.From.Format("2006-01-02")+".."+res.CompareRange.To.Format("2006-01-02") != want {
+		t.Errorf("compare range %+v, want %s (exclusive end)", res.CompareRange, want)
+	}
+	wantCaveats := []string{
+		"total amount is in several currencies, so it is broken down by currency, never added up across currencies",
+		"2026 is not over: the figures are for 2026 so far, 319 days of 365 (through 15 November 2026); compared like for like with the same 319 days of 1 January-15 November 2025",
+	}
+	if !slices.Equal(res.Caveats, wantCaveats) {
+		t.Errorf("caveats %q\nwant %q", res.Caveats, wantCaveats)
+	}
+	for _, c := range wantCaveats {
+		if !slices.Contains(res.Notes, c) {
+			t.Errorf("notes %q lack the caveat %q", res.Notes, c)
+		}
+	}
+	if len(res.Partial) != 1 || res.Partial[0] != (tools.PartialPeriod{Period: "2026-01-01..2026-12-31", Through: "2026-11-15", Days: 319, Of: 365, Compared: "2025-01-01..2025-11-15"}) {
+		t.Errorf("partial = %+v", res.Partial)
+	}
+
+	// Pinned to one currency, nothing is broken down and the unit is known.
+	res, err = a.Executor.Call(context.Background(), caller, tools.Call{Tool: tools.ToolQueryMetrics,
+		Arguments: json.RawMessage(`{"product":"customer-transactions","metrics":["total_amount"],"filters":[{"column":"currency","op":"=","value":"EUR"},{"column":"type","op":"=","value":"deposit"}],"time_range":"last_year"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eur float64
+	if err := db.QueryRow(`SELECT round(sum(amount), 2) FROM transactions WHERE type = 'deposit' AND currency = 'EUR'
+		AND occurred_at >= '2025-01-01T00:00:00.000000Z' AND occurred_at < '2026-01-01T00:00:00.000000Z'`).Scan(&eur); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || len(res.Columns) != 1 || res.Columns[0].UnitValue != "EUR" || len(res.Caveats) != 0 || len(res.Partial) != 0 {
+		t.Fatalf("EUR only: columns %+v rows %v caveats %q partial %+v", res.Columns, res.Rows, res.Caveats, res.Partial)
+	}
+	if g, _ := res.Rows[0][0].(float64); math.Abs(g-eur) > 0.001 {
+		t.Errorf("EUR deposits in 2025: %.2f, SQL says %.2f", g, eur)
+	}
+
+	// A count does not depend on the currency: no breakdown.
+	res, err = a.Executor.Call(context.Background(), caller, tools.Call{Tool: tools.ToolQueryMetrics,
+		Arguments: json.RawMessage(`{"product":"customer-transactions","metrics":["transaction_count"],"time_range":"last_year"}`)})
+	if err != nil || len(res.Rows) != 1 || len(res.Caveats) != 0 {
+		t.Fatalf("count: %v %v %q", err, res, res.Caveats)
+	}
+}
+
+// New customers by month this year: November (15 days) is marked partial.
+func TestPartialMonthMarked(t *testing.T) {
+	a := stores(t)["sqlite"]
+	caller := tools.Caller{Subject: a.Directory.Lookup("carol@bank.example"), Channel: "cli"}
+	res, err := a.Executor.Call(context.Background(), caller, tools.Call{Tool: tools.ToolQueryMetrics,
+		Arguments: json.RawMessage(`{"product":"customer-acquisition","metrics":["new_customers"],"time_range":"last_12_months","time_grain":"month"}`)})
+	if err == nil {
+		t.Fatalf("last_12_months is not a period; got %+v", res)
+	}
+	res, err = a.Executor.Call(context.Background(), caller, tools.Call{Tool: tools.ToolQueryMetrics,
+		Arguments: json.RawMessage(`{"product":"customer-acquisition","metrics":["new_customers"],"time_range":"2026-01..2026-12","time_grain":"month"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openDomain(t, a, "growth")
+	var nov int64
+	if err := db.QueryRow(`SELECT count(*) FROM acquisitions WHERE acquired_at >= '2026-11-01T00:00:00.000000Z' AND acquired_at < '2026-12-01T00:00:00.000000Z'`).Scan(&nov); err != nil {
+		t.Fatal(err)
+	}
+	last := res.Rows[len(res.Rows)-1]
+	if last[0] != "2026-11-01" || last[1] != nov {
+		t.Fatalf("last bucket %v, want 2026-11-01 with %d (SQL)", last, nov)
+	}
+	want := tools.PartialPeriod{Period: "2026-11-01..2026-11-30", Through: "2026-11-15", Days: 15, Of: 30, Bucket: "2026-11-01"}
+	// The range runs to December, which is not over either: both are said.
+	if len(res.Partial) != 2 || res.Partial[1] != want {
+		t.Fatalf("partial = %+v, want the range and %+v", res.Partial, want)
+	}
+	if got, w := res.Caveats[1], "November 2026 is not over: its figures are for November 2026 so far, 15 days of 30 (through 15 November 2026), not the whole month"; got != w {
+		t.Errorf("caveat %q\nwant %q", got, w)
+	}
+}
+
+func sqlByCurrency(t *testing.T, db *sql.DB, query string) map[string][2]float64 {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string][2]float64{}
+	for rows.Next() {
+		var c string
+		var v, n float64
+		if err := rows.Scan(&c, &v, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[c] = [2]float64{v, n}
+	}
+	return out
+}
+
+// resultByCurrency reads two numeric columns of a result keyed by its currency column.
+func resultByCurrency(t *testing.T, res *tools.Result, a, b string) map[string][2]float64 {
+	t.Helper()
+	idx := map[string]int{}
+	for i, c := range res.Columns {
+		idx[c.Name] = i
+	}
+	ci, ok := idx["currency"]
+	if !ok {
+		t.Fatalf("result has no currency column: %+v", res.Columns)
+	}
+	num := func(v any) float64 {
+		switch n := v.(type) {
+		case float64:
+			return n
+		case int64:
+			return float64(n)
+		}
+		t.Fatalf("not a number: %#v", v)
+		return 0
+	}
+	out := map[string][2]float64{}
+	for _, row := range res.Rows {
+		out[row[ci].(string)] = [2]float64{num(row[idx[a]]), num(row[idx[b]])}
+	}
+	return out
 }
 
 func TestCursorTamperingIsRejected(t *testing.T) {

@@ -88,7 +88,7 @@ func describeProduct(p *catalog.Product, d authz.Decision) *ProductDescription {
 			Classification: c.Classification, Values: c.Values, Access: access})
 	}
 	for _, m := range p.Metrics {
-		out.Metrics = append(out.Metrics, MetricDescription{Name: m.Name, Description: m.Description, Unit: m.Unit})
+		out.Metrics = append(out.Metrics, MetricDescription{Name: m.Name, Description: m.Description, Unit: m.Unit, Expression: m.Expression})
 	}
 	return out
 }

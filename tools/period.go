@@ -49,6 +49,11 @@ func CompareRange(s string, now time.Time, compareTo string) (Range, error) {
 	if p.From.IsZero() || p.To.IsZero() {
 		return Range{}, fmt.Errorf("compare_to needs a time_range with both a start and an end, not %q", s)
 	}
+	if _, cut, partial := partialRange(s, now); partial {
+		// A period not over yet is compared like for like: the same days
+		// of the period before, not the whole of it.
+		p.To = cut.To
+	}
 	switch compareTo {
 	case ComparePreviousPeriod:
 		return Range{From: p.From.AddDate(0, -p.months, -p.days), To: p.To.AddDate(0, -p.months, -p.days), Label: "previous period of " + p.Label}, nil
@@ -214,3 +219,87 @@ func resolveRange(raw, from, to string) (period, error) {
 func isMidnight(t time.Time) bool {
 	return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
 }
+
+// PartialPeriod says that a period asked for is not over yet: its figures
+// are for the days so far, and comparisons are with the same number of
+// days of the period compared with. Answers must say so: "December 2026 so
+// far (3 days)" is not a collapse of December.
+type PartialPeriod struct {
+	// Period is the whole period, inclusive "FROM..TO" (2026-12-01..2026-12-31).
+	Period string `json:"period"`
+	// Through is the last day counted, today (2026-12-03).
+	Through string `json:"through"`
+	// Days counted so far, and days in the whole period.
+	Days int `json:"days"`
+	Of   int `json:"of"`
+	// Bucket, with a time grain, is the period value (its first day) of the
+	// bucket that is not over; the time range itself may be complete.
+	Bucket string `json:"bucket,omitempty"`
+	// Compared is the like-for-like comparison range, inclusive "FROM..TO",
+	// when the call compared with another period.
+	Compared string `json:"compared,omitempty"`
+}
+
+// partialRange reports whether the calendar period s resolves to is not
+// over at now, and if so returns the range cut at the end of today, which
+// compare ranges are shifted from so they cover the same days.
+func partialRange(s string, now time.Time) (PartialPeriod, Range, bool) {
+	p, err := resolvePeriod(s, now)
+	if err != nil || p.From.IsZero() || p.To.IsZero() || (p.months == 0 && p.days == 0) {
+		return PartialPeriod{}, Range{}, false
+	}
+	now = now.UTC()
+	tomorrow := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
+	end := p.From.AddDate(0, p.months, p.days) // where the whole period ends
+	if !end.After(tomorrow) || !p.From.Before(tomorrow) {
+		return PartialPeriod{}, Range{}, false
+	}
+	cut := p.Range
+	cut.To = tomorrow
+	return PartialPeriod{
+		Period:  inclusive(p.From, end),
+		Through: tomorrow.AddDate(0, 0, -1).Format("2006-01-02"),
+		Days:    days(p.From, tomorrow),
+		Of:      days(p.From, end),
+	}, cut, true
+}
+
+// partialBucket returns the bucket of grain that contains now when it is
+// not over and r (the time range, zero for all time) reaches into it.
+func partialBucket(r Range, grain string, now time.Time) (PartialPeriod, bool) {
+	now = now.UTC()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	tomorrow := today.AddDate(0, 0, 1)
+	var from, end time.Time
+	switch grain {
+	case GrainWeek:
+		from = today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
+		end = from.AddDate(0, 0, 7)
+	case GrainMonth:
+		from = time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
+		end = from.AddDate(0, 1, 0)
+	case GrainQuarter:
+		from = time.Date(today.Year(), time.Month((int(today.Month())-1)/3*3+1), 1, 0, 0, 0, 0, time.UTC)
+		end = from.AddDate(0, 3, 0)
+	case GrainYear:
+		from = time.Date(today.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+		end = from.AddDate(1, 0, 0)
+	default: // a day is counted in whole days
+		return PartialPeriod{}, false
+	}
+	if (!r.To.IsZero() && !r.To.After(today)) || (!r.From.IsZero() && !r.From.Before(tomorrow)) {
+		return PartialPeriod{}, false // the range ends before today or starts after it
+	}
+	start := from
+	if r.From.After(start) {
+		start = r.From
+	}
+	return PartialPeriod{Period: inclusive(from, end), Through: today.Format("2006-01-02"),
+		Days: days(start, tomorrow), Of: days(from, end), Bucket: from.Format("2006-01-02")}, true
+}
+
+func inclusive(from, to time.Time) string {
+	return from.Format("2006-01-02") + ".." + to.AddDate(0, 0, -1).Format("2006-01-02")
+}
+
+func days(from, to time.Time) int { return int(to.Sub(from).Hours()/24 + 0.5) }

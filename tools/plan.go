@@ -106,6 +106,12 @@ type MetricsPlan struct {
 	Compare   Range // the comparison range when CompareTo is set
 	Order     []Sort
 	Limit     int
+	// Partial lists the periods of the request that are not over yet: the
+	// time range itself ("this_month") or, with a grain, its last bucket.
+	Partial []PartialPeriod
+	// Caveats are what the answer must repeat about how the figures were
+	// computed: a breakdown by currency, a period not over yet.
+	Caveats []string
 }
 
 // GetPlan is a validated get_record request.

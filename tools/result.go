@@ -20,7 +20,18 @@ type Result struct {
 	Description *ProductDescription `json:"description,omitempty"` // describe_data_product
 	Masked      map[string]string   `json:"masked,omitempty"`      // column -> mask kind applied
 	Notes       []string            `json:"notes,omitempty"`       // dropped columns, truncation, filters applied by policy
-	AuditID     string              `json:"audit_id,omitempty"`
+	// Partial lists periods of the result that are not over yet.
+	Partial []PartialPeriod `json:"partial,omitempty"`
+	// Metrics define the metrics a query_metrics result computed, from the
+	// descriptor, so an answer can say what each number is.
+	Metrics []MetricDescription `json:"metrics,omitempty"`
+	// PolicyFilters are the row filters policy added to the call (the
+	// asker's own filters are in the call's arguments).
+	PolicyFilters []Filter `json:"policy_filters,omitempty"`
+	// Caveats are the notes an answer must repeat to be read right: amounts
+	// broken down by currency, a period not over yet. They are also in Notes.
+	Caveats []string `json:"caveats,omitempty"`
+	AuditID string   `json:"audit_id,omitempty"`
 }
 
 // ResultColumn names a result column and its logical type. Role tells
@@ -32,6 +43,12 @@ type ResultColumn struct {
 	Role   string `json:"role,omitempty"`
 	Metric string `json:"metric,omitempty"` // for previous/change columns, the metric they belong to
 	Unit   string `json:"unit,omitempty"`
+	// UnitColumn names the result column that holds each row's unit of this
+	// value (currency), when the metric's amounts are in several units.
+	UnitColumn string `json:"unit_column,omitempty"`
+	// UnitValue is the one unit every value is in, when a filter pinned it
+	// (currency = EUR).
+	UnitValue string `json:"unit_value,omitempty"`
 }
 
 // Column roles.
@@ -84,4 +101,6 @@ type MetricDescription struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	Unit        string `json:"unit,omitempty"`
+	// Expression is how the metric is computed, e.g. sum(amount).
+	Expression string `json:"expression,omitempty"`
 }

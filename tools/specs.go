@@ -3,6 +3,7 @@ package tools
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -60,7 +61,7 @@ func mustSpecs() []*Spec {
 		d := &registry[i]
 		s, err := jsonschema.ForType(d.args, nil)
 		if err != nil {
-			panic(fmt.Sprintf("tools: infer schema of %s: %v", d.name, err))
+			panic(err.Error())
 		}
 		refine(s)
 		r, err := s.Resolve(nil)
@@ -90,6 +91,29 @@ func Progress(toolName, product string) string {
 	}
 	return "working"
 }
+
+// NewSpec builds a spec whose schema is inferred from typ, for tools the
+// executor does not run: the agent's own ask_clarification and decline.
+func NewSpec(name, desc string, typ reflect.Type) (*Spec, error) {
+	s, err := jsonschema.ForType(typ, nil)
+	if err != nil {
+		return nil, fmt.Errorf("tools: infer schema of %s: %w", name, err)
+	}
+	refine(s)
+	r, err := s.Resolve(nil)
+	if err != nil {
+		return nil, fmt.Errorf("tools: resolve schema of %s: %w", name, err)
+	}
+	params, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("tools: marshal schema of %s: %w", name, err)
+	}
+	return &Spec{Name: name, Description: desc, Parameters: s, resolved: r, paramsJSON: params}, nil
+}
+
+// Decode validates raw arguments against the spec's schema and decodes
+// them into dst; its errors are written for the model.
+func (s *Spec) Decode(raw json.RawMessage, dst any) error { return s.decodeArgs(raw, dst) }
 
 // refine adds what Go types cannot say: enumerations and bounds. It walks the
 // inferred schema by property name, so the Go types stay the source.

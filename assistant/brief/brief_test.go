@@ -222,8 +222,13 @@ func TestCarolsMonthlyBriefEqualsSQL(t *testing.T) {
 	// customer-transactions
 	e.metric("Customer transactions", "transaction count", "count",
 		o.months("retail-banking", "SELECT count(*) FROM transactions WHERE ", "occurred_at", stamps))
-	e.metric("Customer transactions", "total amount", "amount",
-		o.months("retail-banking", "SELECT sum(amount) FROM transactions WHERE ", "occurred_at", stamps))
+	// Amounts are per currency (the descriptor declares the currency column):
+	// never one sum of EUR, GBP and USD.
+	e.add("Customer transactions", "total amount by currency: EUR ")
+	for _, cur := range []string{"EUR", "GBP", "USD"} {
+		e.metric("Customer transactions", cur, "amount",
+			o.months("retail-banking", "SELECT sum(amount) FROM transactions WHERE currency = '"+cur+"' AND ", "occurred_at", stamps))
+	}
 	e.top(o, "Customer transactions", "type", "transaction count", "retail-banking",
 		"SELECT type, count(*) AS n FROM transactions WHERE "+in(oct, "occurred_at")+" GROUP BY type ORDER BY n DESC, type LIMIT 1")
 
@@ -279,8 +284,8 @@ func TestCarolsMonthlyBriefEqualsSQL(t *testing.T) {
 	if !strings.Contains(ans.Text, "Withheld from you: access-audit (") || !strings.Contains(ans.Text, "unusual records of customer-transactions (") {
 		t.Errorf("withheld parts not named: %s", ans.Text)
 	}
-	if len(ans.Charts) != 1 || len(ans.Charts[0].Series) != 1 || len(ans.Charts[0].Series[0].Points) != 10 {
-		t.Errorf("want one chart with the 10 headline changes: %+v", ans.Charts)
+	if len(ans.Charts) != 1 || len(ans.Charts[0].Series) != 1 || len(ans.Charts[0].Series[0].Points) != 12 {
+		t.Errorf("want one chart with the 12 headline changes (total amount per currency): %+v", ans.Charts)
 	}
 	if len(ans.Tables) < 2 || ans.Tables[0].Rows[0][0] != "customer-acquisition" || ans.Tables[0].Rows[0][2] != int64(398) {
 		t.Errorf("headline table: %+v", ans.Tables)

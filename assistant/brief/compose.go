@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/askmesh/askmesh/internal/textfmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/askmesh/askmesh/assistant"
@@ -97,6 +99,27 @@ func Compose(cat tools.Catalog, o Options, outs []Outcome) *assistant.Answer {
 					continue
 				}
 				md, _ := p.Metric(m)
+				if u, ok := p.UnitOf(m); ok && v.col(u.UnitColumn) >= 0 {
+					// Amounts in several currencies: one figure per currency.
+					var per []string
+					for _, r := range v.Rows {
+						code := fmt.Sprint(at(v, r, u.UnitColumn))
+						per = append(per, code+" "+textfmt.Metric(r[mi], md.Unit, md.Precision)+changeText(v, r, m, md))
+						headTable.Rows = append(headTable.Rows, []any{p.Name, m + " (" + code + ")", cell(r[mi]), cellAt(v, r, m+"_previous"),
+							cellAt(v, r, m+"_change"), cellAt(v, r, m+"_change_pct")})
+						if pct, ok := float(at(v, r, m+"_change_pct")); ok {
+							changes.Points = append(changes.Points, assistant.Point{X: p.Name + " · " + m + " · " + code, Y: pct})
+							moves = append(moves, move{what: humanize(m) + " in " + code + " (" + p.Name + ")", pct: pct, text: textfmt.Pct(at(v, r, m+"_change_pct"))})
+						}
+					}
+					parts = append(parts, humanize(m)+" by "+humanize(u.UnitColumn)+": "+strings.Join(per, "; "))
+					continue
+				}
+				// A count split by currency alongside the amounts adds up.
+				row := row
+				if len(v.Rows) > 1 {
+					row = summed(v, m)
+				}
 				parts = append(parts, humanize(m)+" "+textfmt.Metric(row[mi], md.Unit, md.Precision)+changeText(v, row, m, md))
 				headTable.Rows = append(headTable.Rows, []any{p.Name, m, cell(row[mi]), cellAt(v, row, m+"_previous"),
 					cellAt(v, row, m+"_change"), cellAt(v, row, m+"_change_pct")})
@@ -465,4 +488,36 @@ func orWord(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// summed is a row holding metric m, its previous value, change and percent
+// change added up over all rows: a count the executor split by currency
+// (because amounts in the same call are per currency) is still one count.
+func summed(v *View, m string) []any {
+	row := make([]any, len(v.Columns))
+	var cur, prev float64
+	hasPrev := false
+	for _, r := range v.Rows {
+		c, _ := float(at(v, r, m))
+		cur += c
+		if p, ok := float(at(v, r, m+"_previous")); ok {
+			prev += p
+			hasPrev = true
+		}
+	}
+	num := func(f float64) json.Number { return json.Number(strconv.FormatFloat(f, 'f', -1, 64)) }
+	set := func(name string, val any) {
+		if i := v.col(name); i >= 0 {
+			row[i] = val
+		}
+	}
+	set(m, num(cur))
+	if hasPrev {
+		set(m+"_previous", num(prev))
+		set(m+"_change", num(cur-prev))
+		if prev != 0 {
+			set(m+"_change_pct", num(math.Round((cur-prev)/prev*10000)/100))
+		}
+	}
+	return row
 }

@@ -439,6 +439,13 @@ func (p *Planner) metricsText(args tools.QueryMetricsArgs, v *toolView) string {
 		return ""
 	}
 	prodName := firstNonEmpty(v.Product, args.Product)
+	// Amounts in several currencies come back broken down by the currency
+	// column (the executor adds it); the text reads it as one more dimension.
+	for _, u := range v.Units {
+		if !slices.Contains(args.GroupBy, u) {
+			args.GroupBy = append(slices.Clone(args.GroupBy), u)
+		}
+	}
 	period := inPeriod(v.TimeRange)
 	cmpPeriod := textfmt.Period(v.CompareRange)
 	// "campaign_name set" is implied by grouping by it.
