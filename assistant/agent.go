@@ -266,7 +266,7 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (ans 
 		s.ShapeAnswer(req.Question, ans, results)
 	}
 	if final {
-		ans.Text = withCaveats(ans.Text, ans.ToolCalls, results)
+		ans.Text = WithCaveats(ans.Text, resultsInOrder(ans.ToolCalls, results)...)
 	}
 	if ans.Outcome == "" {
 		ans.Outcome = outcomeOf(ans, final)

@@ -153,21 +153,23 @@ func offeredOptions(history []Message) []string {
 	if last < 0 {
 		return nil
 	}
+	var out []string
 	for _, m := range history[last+1:] {
 		for _, tc := range m.ToolCalls {
 			if tc.Name != ToolAskClarification {
 				continue
 			}
-			var a AskClarificationArgs
-			_ = json.Unmarshal(tc.Arguments, &a)
-			out := make([]string, 0, len(a.Options))
-			for _, o := range a.Options {
-				out = append(out, strings.TrimSpace(o.Question))
+			c, err := clarification(tc.Arguments)
+			if err != nil {
+				continue // the model was told to correct it; not what the person saw
 			}
-			return out
+			out = out[:0]
+			for _, o := range c.Options {
+				out = append(out, o.Question)
+			}
 		}
 	}
-	return nil
+	return out
 }
 
 // askTools handles a turn in which the model called ask_clarification or

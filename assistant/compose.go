@@ -29,9 +29,12 @@ type ModelView struct {
 	// Units maps a metric to the column holding each row's unit (currency)
 	// when its amounts are in several units and the executor broke them
 	// down by it; Caveats are the notes the answer must repeat.
-	Units     map[string]string `json:"units,omitempty"`
-	Caveats   []string          `json:"caveats,omitempty"`
-	Truncated string            `json:"truncated,omitempty"`
+	Units map[string]string `json:"units,omitempty"`
+	// Metrics define the metrics computed, so the model can say which
+	// metric each number is.
+	Metrics   []tools.MetricDescription `json:"metrics,omitempty"`
+	Caveats   []string                  `json:"caveats,omitempty"`
+	Truncated string                    `json:"truncated,omitempty"`
 }
 
 // ForModel renders a tool result as the model sees it: compact JSON, at most
@@ -50,7 +53,7 @@ func ForModel(res *tools.Result, maxRows, maxBytes int) string {
 			v.Units[c.Name] = c.UnitColumn
 		}
 	}
-	v.Caveats = res.Caveats
+	v.Caveats, v.Metrics = res.Caveats, res.Metrics
 	rows := res.Rows
 	if len(rows) > maxRows {
 		rows = rows[:maxRows]
@@ -87,6 +90,15 @@ func rangeText(r *tools.Range) string {
 		}
 	}
 	return from + ".." + to
+}
+
+// resultsInOrder lists the results of an answer's calls in call order.
+func resultsInOrder(calls []ToolCallRecord, results map[string]*tools.Result) []*tools.Result {
+	out := make([]*tools.Result, 0, len(calls))
+	for _, c := range calls {
+		out = append(out, results[c.ID])
+	}
+	return out
 }
 
 // compose derives the answer's tables, charts and sources from the tool
@@ -218,20 +230,18 @@ func chartFor(res *tools.Result, src Source) (Chart, bool) {
 	return ch, len(ch.Series) > 0
 }
 
-// withCaveats appends to text each caveat of the results it does not
+// WithCaveats appends to text each caveat of the results it does not
 // already say: amounts broken down by currency, a period not over yet.
 // Whatever model wrote the text, the person reads them with the numbers.
-func withCaveats(text string, calls []ToolCallRecord, results map[string]*tools.Result) string {
+func WithCaveats(text string, results ...*tools.Result) string {
 	lower := strings.ToLower(text)
 	var add []string
-	for _, call := range calls {
-		res, ok := results[call.ID]
-		if !ok {
+	for _, res := range results {
+		if res == nil {
 			continue
 		}
 		for _, c := range res.Caveats {
-			l := strings.ToLower(c)
-			if strings.Contains(lower, l) || slices.Contains(add, c) {
+			if strings.Contains(lower, strings.ToLower(c)) || slices.Contains(add, c) {
 				continue
 			}
 			add = append(add, c)

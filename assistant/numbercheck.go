@@ -52,7 +52,7 @@ func numberFlags(m Model, text string, msgs []Message, results map[string]*tools
 	for _, id := range ids {
 		k.AddResult(results[id])
 	}
-	return CheckNumbers(text, k)
+	return append(CheckNumbers(text, k), MetricLabelFlags(text, ids, results)...)
 }
 
 // KnownNumbers are the numbers an answer may state.
@@ -248,6 +248,7 @@ type statedNumber struct {
 	scale    float64 // 1, 1e3, 1e6, 1e9 from a suffix
 	percent  bool
 	hedged   bool // "about 400": a rounded figure
+	start    int  // byte offset in the text
 }
 
 const monthNames = `jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?`
@@ -304,7 +305,7 @@ func statedNumbers(text string) []statedNumber {
 			}
 		}
 		raw := s[start:end]
-		n := statedNumber{raw: raw, scale: 1}
+		n := statedNumber{raw: raw, scale: 1, start: start}
 		digits := strings.ReplaceAll(raw, ",", "")
 		if _, frac, ok := strings.Cut(digits, "."); ok {
 			n.decimals = len(frac)
@@ -387,6 +388,128 @@ func (k *KnownNumbers) accounts(n statedNumber) bool {
 			tt = math.Max(tt, t*0.05)
 		}
 		if k.has(t, tt) {
+			return true
+		}
+	}
+	return false
+}
+
+// The label check: a figure a tool returned can still be passed off as
+// another metric ("default rate 50.61%" when the 50.61% is the approval
+// rate). A figure that is a metric's value, labelled with a rate whose
+// qualifier names nothing in that metric's name or definition, is flagged.
+
+// labelRe finds rate labels: "default rate", "approval ratio", "churn
+// percentage"; the qualifier is the word before the noun.
+var labelRe = regexp.MustCompile(`(?i)\b([a-z][a-z-]+)[\s_]+(rate|ratio|percentage)\b`)
+
+// genericQualifiers say nothing about which metric a rate is.
+var genericQualifiers = map[string]bool{"the": true, "a": true, "an": true, "its": true, "their": true, "this": true, "that": true,
+	"overall": true, "average": true, "total": true, "current": true, "monthly": true, "weekly": true, "yearly": true, "annual": true,
+	"daily": true, "quarterly": true, "same": true, "previous": true, "whose": true, "and": true, "our": true, "your": true, "is": true, "was": true}
+
+type metricValue struct {
+	metric, product string
+	words           []string // lower-case words of the name and definition
+	value           float64
+}
+
+// MetricLabelFlags flags figures in text that equal a metric's value from
+// a result but are labelled as a rate of something else. ids orders the
+// results so flags are stable.
+func MetricLabelFlags(text string, ids []string, results map[string]*tools.Result) []string {
+	var vals []metricValue
+	for _, id := range ids {
+		res := results[id]
+		if res == nil || len(res.Metrics) == 0 {
+			continue
+		}
+		words := map[string][]string{}
+		for _, m := range res.Metrics {
+			words[m.Name] = strings.FieldsFunc(strings.ToLower(m.Name+" "+m.Description), func(r rune) bool { return !unicode.IsLetter(r) })
+		}
+		for i, c := range res.Columns {
+			metric := c.Name
+			switch c.Role {
+			case tools.RoleMetric:
+			case tools.RolePrevious:
+				metric = c.Metric
+			default:
+				continue
+			}
+			for _, row := range res.Rows[:min(len(res.Rows), derivedRows)] {
+				if i < len(row) {
+					if f, ok := numberOf(row[i]); ok {
+						vals = append(vals, metricValue{metric: metric, product: res.Product, words: words[metric], value: f})
+					}
+				}
+			}
+		}
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	var flags []string
+	for _, n := range statedNumbers(text) {
+		var producers []metricValue
+		for _, v := range vals {
+			if statedMatches(n, v.value) {
+				producers = append(producers, v)
+			}
+		}
+		if len(producers) == 0 {
+			continue
+		}
+		// The label is the nearest rate named before the figure, within
+		// its sentence.
+		from := max(0, n.start-120)
+		window := text[from:n.start]
+		if from > 0 { // start at a whole word
+			if i := strings.IndexByte(window, ' '); i >= 0 {
+				window = window[i+1:]
+			}
+		}
+		if i := strings.LastIndexAny(window, ".;\n"); i >= 0 && (i+1 >= len(window) || window[i+1] == ' ' || window[i+1] == '\n') {
+			window = window[i+1:]
+		}
+		ms := labelRe.FindAllStringSubmatch(window, -1)
+		if len(ms) == 0 {
+			continue
+		}
+		label := strings.ToLower(ms[len(ms)-1][0])
+		qualifier := strings.ToLower(ms[len(ms)-1][1])
+		if genericQualifiers[qualifier] {
+			continue
+		}
+		named := false
+		for _, p := range producers {
+			if namesMetric(qualifier, p.words) {
+				named = true
+				break
+			}
+		}
+		if !named {
+			p := producers[0]
+			flags = append(flags, fmt.Sprintf("the number %s is labelled %q but it is %s of %s", n.raw, label, p.metric, p.product))
+		}
+	}
+	return flags
+}
+
+// statedMatches reports whether a figure as written stands for v.
+func statedMatches(n statedNumber, v float64) bool {
+	tol := 0.5*math.Pow(10, -float64(n.decimals))*(1+1e-9) + 1e-12
+	if math.Abs(n.value*n.scale-math.Abs(v)) <= tol*n.scale {
+		return true
+	}
+	return n.percent && math.Abs(n.value/100-math.Abs(v)) <= tol/100
+}
+
+// namesMetric reports whether a qualifier word is one of the metric's
+// words, allowing for inflection (approval, approved).
+func namesMetric(q string, words []string) bool {
+	for _, w := range words {
+		if w == q || (len(q) >= 5 && len(w) >= 5 && q[:5] == w[:5]) {
 			return true
 		}
 	}

@@ -67,9 +67,14 @@ func Build(ctx context.Context, run assistant.ToolRunner, cat tools.Catalog, cal
 			ans.Flags = append(ans.Flags, flags...)
 		}
 	}
+	results := make([]*tools.Result, 0, len(outs))
 	for _, out := range outs {
 		ans.ToolCalls = append(ans.ToolCalls, record(out))
+		results = append(results, out.Result)
 	}
+	// As in chat: the caveats of the figures (amounts per currency, a
+	// period not over) are said with them.
+	ans.Text = assistant.WithCaveats(ans.Text, results...)
 	return ans, nil
 }
 

@@ -69,7 +69,7 @@ func TestQuestionOverTheOpenAIWire(t *testing.T) {
 			})
 			ans := askOverTheWire(t, m, stream)
 			reqs := srv.Requests()
-			if got := reqs[1].ToolNames(); len(reqs) != 4 || len(got) != 6 || reqs[1].Stream != stream {
+			if got := reqs[1].ToolNames(); len(reqs) != 4 || len(got) != 8 || reqs[1].Stream != stream {
 				t.Errorf("%d requests; the second offers tools %v (stream %v)", len(reqs), got, reqs[1].Stream)
 			}
 			checkWireAnswer(t, ans, seen)
@@ -116,7 +116,7 @@ func TestQuestionOverTheAnthropicWire(t *testing.T) {
 	}
 	ans := askOverTheWire(t, m, true)
 	reqs := srv.Requests()
-	if len(reqs) != 4 || len(reqs[1].Tools) != 6 || !reqs[1].Stream {
+	if len(reqs) != 4 || len(reqs[1].Tools) != 8 || !reqs[1].Stream {
 		t.Errorf("%d requests; the second offers %d tools (stream %v)", len(reqs), len(reqs[1].Tools), reqs[1].Stream)
 	}
 	checkWireAnswer(t, ans, seen)

@@ -139,7 +139,7 @@ func TestScriptedModelIsScoredExactly(t *testing.T) {
 		t.Errorf("latency p50 %v p95 %v", s.LatencyP50MS, s.LatencyP95MS)
 	}
 	// The wrong answers say what the truth was.
-	if r, _ := scripted.Result("deposits"); !strings.Contains(r.Reason, "does not state 994520.71") {
+	if r, _ := scripted.Result("deposits"); !strings.Contains(r.Reason, "does not state 621423.13, 325417.86, 47679.72") {
 		t.Errorf("deposits reason %q", r.Reason)
 	}
 	if r, _ := scripted.Result("transactions"); !strings.Contains(r.Reason, "not in any tool result") {
