@@ -219,8 +219,24 @@ function callRow(call) {
 // ---------- rendering an answer ----------
 
 function renderAnswer(answer, text, ans) {
-  renderText(text, ans.text || "");
+  const clar = ans.clarification;
+  renderText(text, clar ? clar.question : ans.text || "");
   renderVerified(text, ans);
+  if (clar && (clar.options || []).length) {
+    // The readings as buttons: a click asks the chosen, complete question.
+    const box = el("div", { class: "clarification", role: "group", "aria-label": "Choose what you mean" });
+    for (const o of clar.options) {
+      const b = el("button", { type: "button", class: "choice", title: o.question, text: o.label });
+      b.dataset.question = o.question;
+      b.addEventListener("click", () => {
+        box.querySelectorAll("button").forEach((x) => { x.disabled = true; });
+        b.classList.add("chosen");
+        ask(o.question);
+      });
+      box.append(b);
+    }
+    answer.append(box);
+  }
   if (ans.request_id) answer.append(feedbackBar(answer, ans));
   if ((ans.tables || []).length) {
     const box = el("div", { class: "tables" });
@@ -247,6 +263,24 @@ function renderAnswer(answer, text, ans) {
     const box = el("div", { class: "flags", role: "note" }, el("h3", { text: "Check these" }));
     for (const f of ans.flags) box.append(el("p", { text: f }));
     answer.append(box);
+  }
+  if ((ans.provenance || []).length) {
+    // Where each number came from: product, metric and its definition,
+    // filters (the question's and the policy's), period, audit record.
+    const list = el("ol");
+    for (const p of ans.provenance) {
+      const filters = (p.filters || []).map((f) => `${f.column} ${f.op} ${Array.isArray(f.value) ? f.value.join(", ") : f.value ?? ""}`.trim() + (f.origin === "policy" ? " (policy)" : ""));
+      const li = el("li", { title: p.definition || "" },
+        el("span", { class: "value", text: p.value }), " ",
+        el("span", { class: "label", text: p.label || p.metric }), " · ",
+        el("span", { class: "product", text: p.product }), " · ",
+        el("span", { class: "metric", text: p.metric + (p.definition ? ": " + p.definition : "") }),
+        filters.length ? " · " + filters.join("; ") : "",
+        " · ", el("span", { class: "period" + (p.partial ? " partial" : ""), text: (p.period || "") + (p.partial && !/so far/.test(p.period || "") ? " (so far)" : "") }),
+        " · ", el("span", { class: "audit", text: "audit " + p.audit_id }));
+      list.append(li);
+    }
+    answer.append(el("details", { class: "provenance" }, el("summary", { text: "Where each number comes from" }), list));
   }
   if ((ans.sources || []).length) {
     const list = el("ul");
@@ -290,21 +324,25 @@ function renderTable(t) {
   const head = el("tr");
   for (const c of cols) head.append(el("th", { class: NUMERIC.has(c.type) ? "num" : null, text: c.name.replace(/_/g, " ") }));
   const body = el("tbody");
-  for (const row of t.rows || []) {
+  (t.rows || []).forEach((row, r) => {
     const tr = el("tr");
     row.forEach((v, i) => {
       const c = cols[i] || {};
-      let shown = formatValue(v);
+      // The server's display cells: rates as percentages, amounts with their currency.
+      const display = t.display && t.display[r] ? t.display[r][i] : undefined;
+      let shown = display ?? formatValue(v);
       let cls = NUMERIC.has(c.type) || typeof v === "number" ? "num" : "";
       if ((c.role === "change" || c.role === "change_pct") && typeof v === "number") {
-        if (c.role === "change_pct") shown = (v > 0 ? "+" : "") + numberFormat.format(v) + "%";
-        else if (v > 0) shown = "+" + shown;
+        if (display === undefined) {
+          if (c.role === "change_pct") shown = (v > 0 ? "+" : "") + numberFormat.format(v) + "%";
+          else if (v > 0) shown = "+" + shown;
+        }
         cls += v > 0 ? " up" : v < 0 ? " down" : "";
       }
       tr.append(el("td", { class: cls || null, text: shown }));
     });
     body.append(tr);
-  }
+  });
   const wrap = el("div", { class: "table-wrap" },
     el("div", { class: "table-title", text: t.title || (t.source && t.source.product) || "Result" }),
     el("table", {}, el("thead", {}, head), body));
