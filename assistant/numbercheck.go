@@ -183,6 +183,9 @@ func (k *KnownNumbers) AddResult(res *tools.Result) {
 		if counts[j] < 2 {
 			continue
 		}
+		if j < len(res.Columns) && res.Columns[j].UnitColumn != "" {
+			continue // amounts in several currencies have no total
+		}
 		k.add(sums[j])
 		k.add(sums[j] / float64(counts[j]))
 		if sums[j] == 0 {
@@ -469,15 +472,24 @@ func MetricLabelFlags(text string, ids []string, results map[string]*tools.Resul
 				window = window[i+1:]
 			}
 		}
-		if i := strings.LastIndexAny(window, ".;\n"); i >= 0 && (i+1 >= len(window) || window[i+1] == ' ' || window[i+1] == '\n') {
+		if i := strings.LastIndexByte(window, '\n'); i >= 0 {
 			window = window[i+1:]
 		}
-		ms := labelRe.FindAllStringSubmatch(window, -1)
+		for _, sep := range []string{". ", "; "} {
+			if i := strings.LastIndex(window, sep); i >= 0 {
+				window = window[i+len(sep):]
+			}
+		}
+		ms := labelRe.FindAllStringSubmatchIndex(window, -1)
 		if len(ms) == 0 {
 			continue
 		}
-		label := strings.ToLower(ms[len(ms)-1][0])
-		qualifier := strings.ToLower(ms[len(ms)-1][1])
+		m := ms[len(ms)-1]
+		if strings.ContainsAny(window[m[1]:], "0123456789") {
+			continue // the label is another figure's: "conversion rate 2.38%, ... 398"
+		}
+		label := strings.ToLower(window[m[0]:m[1]])
+		qualifier := strings.ToLower(window[m[2]:m[3]])
 		if genericQualifiers[qualifier] {
 			continue
 		}

@@ -84,6 +84,7 @@ func (b *Bot) socketInteraction(ctx context.Context, sm *socketmode.Client, evt 
 // interaction records feedback clicks, after the ack: identity lookups and
 // the audit append must not hold Slack's three seconds.
 func (b *Bot) interaction(cb slack.InteractionCallback) {
+	b.choice(context.Background(), cb) // a clarification's button, if it is one
 	if b.feedback == nil || cb.Type != slack.InteractionTypeBlockActions {
 		return
 	}

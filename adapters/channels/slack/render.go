@@ -104,7 +104,7 @@ func tableBlock(t assistant.Table) (block *slack.TableBlock, moreRows int, cutCo
 		}
 	}
 	tb.AddRow(header...)
-	for _, r := range rows {
+	for rowIndex, r := range rows {
 		cells := make([]slack.TableCell, 0, len(cols))
 		for i := range cols {
 			var v any
@@ -112,7 +112,13 @@ func tableBlock(t assistant.Table) (block *slack.TableBlock, moreRows int, cutCo
 				v = r[i]
 			}
 			// raw_text for numbers too: Slack has rejected raw_number cells before.
-			cells = append(cells, slack.NewTableRawTextCell(formatCell(v)))
+			// The answer's display cells say rates as percentages and amounts
+			// with their currency.
+			text := formatCell(v)
+			if r := rowIndex; r < len(t.Display) && i < len(t.Display[r]) {
+				text = t.Display[r][i]
+			}
+			cells = append(cells, slack.NewTableRawTextCell(text))
 		}
 		tb.AddRow(cells...)
 	}
@@ -237,6 +243,10 @@ func render(ans *assistant.Answer) rendered {
 		r.fallback = r.fallback[:cut] + "..."
 	}
 	first := append(textBlocks(ans.Text), verifiedBlocks(ans)...)
+	if c := ans.Clarification; c != nil && len(c.Options) > 0 {
+		// The readings as buttons; a click asks the chosen one in the thread.
+		first = append(textBlocks(c.Question), clarificationBlock(c))
+	}
 	var tables [][]slack.Block
 	for i, t := range ans.Tables {
 		tb, more, cut := tableBlock(t)
@@ -267,6 +277,9 @@ func render(ans *assistant.Answer) rendered {
 		// A number the model wrote that no tool returned: say so next to it.
 		first = append(first, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, ":warning: "+mrkdwn(f), false, false)))
 	}
+	if pb := provenanceBlock(ans.Provenance); pb != nil {
+		first = append(first, pb)
+	}
 	if len(ans.Sources) > 0 {
 		first = append(first, sourcesBlock(ans.Sources))
 	}
@@ -285,4 +298,68 @@ func render(ans *assistant.Answer) rendered {
 		r.files = append(r.files, upload{name: fmt.Sprintf("chart-%d.png", i+1), title: ch.Title, data: png})
 	}
 	return r
+}
+
+// choicePrefix starts the action id of a clarification's buttons.
+const choicePrefix = "askmesh_choice_"
+
+// clarificationBlock shows a question back's readings as buttons; each
+// button's value is the complete question its click asks.
+func clarificationBlock(c *assistant.Clarification) slack.Block {
+	var els []slack.BlockElement
+	for i, o := range c.Options {
+		if i == 5 { // the agent offers at most 5
+			break
+		}
+		label := o.Label
+		if r := []rune(label); len(r) > 75 { // Slack's limit for button text
+			label = string(r[:74]) + "…"
+		}
+		els = append(els, slack.NewButtonBlockElement(fmt.Sprintf("%s%d", choicePrefix, i), o.Question,
+			slack.NewTextBlockObject(slack.PlainTextType, label, false, false)))
+	}
+	return slack.NewActionBlock("askmesh_clarification", els...)
+}
+
+// provenanceBlock is a context line saying where the numbers came from:
+// product, metric and its definition, the question's and the policy's
+// filters, the period (so far when not over) and the audit record.
+func provenanceBlock(ps []assistant.Provenance) slack.Block {
+	var els []slack.MixedElement
+	seen := map[string]bool{}
+	for _, p := range ps {
+		var filters []string
+		for _, f := range p.Filters {
+			s := fmt.Sprintf("%s %s %v", f.Column, f.Op, f.Value)
+			if f.Origin == "policy" {
+				s += " (policy)"
+			}
+			filters = append(filters, s)
+		}
+		period := p.Period
+		if p.Partial && !strings.Contains(period, "so far") {
+			period += " (so far)"
+		}
+		line := "*" + mrkdwn(p.Product) + "* · `" + mrkdwn(p.Metric) + "`"
+		if p.Definition != "" {
+			line += " " + mrkdwn(p.Definition)
+		}
+		if len(filters) > 0 {
+			line += " · " + mrkdwn(strings.Join(filters, "; "))
+		}
+		line += " · " + mrkdwn(period) + " · audit " + shortID(p.AuditID)
+		if r := []rune(line); len(r) > maxContextText {
+			line = string(r[:maxContextText-1]) + "…"
+		}
+		if seen[line] || len(els) == 9 {
+			continue // one line per call and metric, not per row
+		}
+		seen[line] = true
+		els = append(els, slack.NewTextBlockObject(slack.MarkdownType, line, false, false))
+	}
+	if len(els) == 0 {
+		return nil
+	}
+	return slack.NewContextBlock("askmesh_provenance", append([]slack.MixedElement{
+		slack.NewTextBlockObject(slack.MarkdownType, ":mag: Numbers from", false, false)}, els...)...)
 }
