@@ -68,8 +68,10 @@ func clarifyingModel(t *testing.T) assistant.Model {
 // the same thread with the figure SQL gives and where it came from. A
 // forged click does nothing.
 func TestClarificationButtonsAnsweredInThread(t *testing.T) {
-	users["UBOB"] = "bob@bank.example"
-	t.Cleanup(func() { delete(users, "UBOB") })
+	if _, ok := users["UBOB"]; !ok { // other tests may map bob already: leave theirs alone
+		users["UBOB"] = "bob@bank.example"
+		t.Cleanup(func() { delete(users, "UBOB") })
+	}
 	h := newHarness(t, clarifyingModel(t), Config{})
 	h.fake.emails["UBOB"] = "bob@bank.example"
 	const thread = "1763200101.000100"
