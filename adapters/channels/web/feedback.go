@@ -34,6 +34,9 @@ func (s *Server) feedbackRoutes() {
 	}
 	s.handle("POST /v1/feedback", authed, s.postFeedback)
 	s.handle("GET /v1/feedback", authed, s.listFeedback)
+	// The web chat's and review page's own routes: recorded as channel web.
+	s.handle("POST /v1/web/feedback", authed, s.postFeedback)
+	s.handle("GET /v1/web/feedback", authed, s.listFeedback)
 }
 
 func (s *Server) postFeedback(w http.ResponseWriter, r *http.Request) {

@@ -474,9 +474,9 @@ function feedbackBar(answer, ans) {
   let rating = "";
   async function submit() {
     status.textContent = "Sending…";
-    const res = await api("/v1/feedback", {
+    const res = await api("/v1/web/feedback", {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-Askmesh-Client": "web" },
+      headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ request_id: ans.request_id, conversation_id: ans.conversation_id, rating, comment: comment.value, question, answer: ans.text || "" }),
     }).catch(() => null);
     if (!res || !res.ok) {

@@ -11,7 +11,7 @@ async function loadFeedback() {
   if (!product) { note.textContent = "Name a product."; return; }
   const params = new URLSearchParams({ product });
   if ($("fb-rating").value) params.set("rating", $("fb-rating").value);
-  const res = await api("/v1/feedback?" + params.toString(), { headers: { "X-Askmesh-Client": "web" } }).catch(() => null);
+  const res = await api("/v1/web/feedback?" + params.toString()).catch(() => null);
   if (!res) { note.textContent = "The connection failed."; return; }
   if (!res.ok) { note.textContent = await errorMessage(res); return; }
   const data = await res.json();
