@@ -16,9 +16,10 @@ import (
 // log, read with plain SQL, agrees with the report.
 func TestBenchLoadChecksTheAuditLog(t *testing.T) {
 	dir := banktest.PrivateDir(t)
-	// The per-user rate limit would turn a load test into a test of 429s.
+	// The per-user limits (requests, tool calls, model turns) would turn a
+	// load test into a test of 429s.
 	cfg := filepath.Join(t.TempDir(), "askmesh.yaml")
-	if err := os.WriteFile(cfg, []byte("web:\n  limits:\n    rate_per_minute: -1\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("web:\n  limits:\n    rate_per_minute: -1\nlimits:\n  tool_calls_per_minute: -1\n  concurrent_tool_calls: -1\n  model_turns_per_minute: -1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("ASKMESH_CONFIG", cfg)
