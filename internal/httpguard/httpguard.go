@@ -78,12 +78,19 @@ func NewIPLimiter(perMinute float64, burst int) *IPLimiter {
 
 // Allow takes a token for r's address, or says how long until one is free.
 func (l *IPLimiter) Allow(r *http.Request) (bool, time.Duration) {
-	if l == nil {
-		return true, 0
-	}
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
+	}
+	return l.AllowKey(ip)
+}
+
+// AllowKey takes a token for key (an address, a user id), or says how long
+// until one is free. Idle buckets are dropped so the map does not grow with
+// every key ever seen.
+func (l *IPLimiter) AllowKey(ip string) (bool, time.Duration) {
+	if l == nil {
+		return true, 0
 	}
 	now := time.Now()
 	l.mu.Lock()

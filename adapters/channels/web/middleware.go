@@ -15,11 +15,9 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/time/rate"
 
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/internal/httpguard"
@@ -322,27 +320,15 @@ func (w *statusWriter) status() int {
 	return w.code
 }
 
-// rateLimiter keeps a token bucket per user. Idle buckets are dropped so
-// the map does not grow with every user ever seen.
-type rateLimiter struct {
-	limit rate.Limit
-	burst int
-
-	mu        sync.Mutex
-	users     map[string]*userBucket
-	lastSweep time.Time
-}
-
-type userBucket struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
+// rateLimiter keeps a token bucket per user: httpguard's keyed limiter,
+// keyed by user id instead of address.
+type rateLimiter struct{ keyed *httpguard.IPLimiter }
 
 func newRateLimiter(perMinute float64, burst int) *rateLimiter {
 	if perMinute < 0 {
 		return nil
 	}
-	return &rateLimiter{limit: rate.Limit(perMinute / 60), burst: burst, users: map[string]*userBucket{}, lastSweep: time.Now()}
+	return &rateLimiter{keyed: httpguard.NewIPLimiter(perMinute, burst)}
 }
 
 // allow takes a token for the user, or says how long until one is free.
@@ -350,31 +336,5 @@ func (l *rateLimiter) allow(user string) (bool, time.Duration) {
 	if l == nil {
 		return true, 0
 	}
-	now := time.Now()
-	l.mu.Lock()
-	b, ok := l.users[user]
-	if !ok {
-		b = &userBucket{lim: rate.NewLimiter(l.limit, l.burst)}
-		l.users[user] = b
-	}
-	b.seen = now
-	if now.Sub(l.lastSweep) > 10*time.Minute {
-		for id, u := range l.users {
-			// A bucket idle long enough to have refilled is the same as a new one.
-			if now.Sub(u.seen) > 10*time.Minute {
-				delete(l.users, id)
-			}
-		}
-		l.lastSweep = now
-	}
-	l.mu.Unlock()
-	res := b.lim.ReserveN(now, 1)
-	if !res.OK() {
-		return false, time.Minute
-	}
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now)
-		return false, d
-	}
-	return true, 0
+	return l.keyed.AllowKey(user)
 }
