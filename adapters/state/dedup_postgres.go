@@ -19,7 +19,7 @@ type PostgresDeduper struct {
 func NewPostgresDeduper(ctx context.Context, pool *pgxpool.Pool, ttl time.Duration) (*PostgresDeduper, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS askmesh_slack_events (
+	if err := createTables(ctx, pool, `CREATE TABLE IF NOT EXISTS askmesh_slack_events (
 		event_id text PRIMARY KEY, seen_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return nil, fmt.Errorf("slack dedup table: %w", err)
 	}

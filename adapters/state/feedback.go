@@ -81,7 +81,11 @@ func initFeedback(ctx context.Context, db *sql.DB, postgres bool) (*FeedbackStor
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	s := &FeedbackStore{db: db, postgres: postgres}
-	if _, err := db.ExecContext(ctx, feedbackSchema); err != nil {
+	create := func() error { _, err := db.ExecContext(ctx, feedbackSchema); return err }
+	if postgres {
+		create = func() error { return createTablesSQL(ctx, db, feedbackSchema) }
+	}
+	if err := create(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("feedback store: creating its table: %w", err)
 	}

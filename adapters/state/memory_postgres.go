@@ -38,7 +38,7 @@ func OpenPostgresMemory(ctx context.Context, dsn string, limits assistant.Memory
 	if err != nil {
 		return nil, fmt.Errorf("memory: connect: %w", err)
 	}
-	if _, err := pool.Exec(ctx, memorySchema); err != nil {
+	if err := createTables(ctx, pool, memorySchema); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("memory: create table: %w", err)
 	}
