@@ -166,7 +166,12 @@ type chatReply struct {
 
 // ask posts one question and returns the decoded answer.
 func ask(ctx context.Context, c *http.Client, base, token, question, requestID string) (*chatReply, int, error) {
-	body, _ := json.Marshal(map[string]string{"message": question})
+	return postChat(ctx, c, base, token, map[string]string{"message": question}, requestID)
+}
+
+// postChat posts a chat request body (message, conversation_id).
+func postChat(ctx context.Context, c *http.Client, base, token string, chat map[string]string, requestID string) (*chatReply, int, error) {
+	body, _ := json.Marshal(chat)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/chat", bytes.NewReader(body))
 	if err != nil {
 		return nil, 0, err

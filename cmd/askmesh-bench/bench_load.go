@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +44,13 @@ type loadOptions struct {
 	dataDir       string
 	auditPostgres string
 	jsonOut       bool
+
+	// Replicated mode: start this many `askmesh serve` processes sharing
+	// the PostgreSQL database databaseURL, rather than drive --url.
+	replicas     int
+	askmesh      string
+	databaseURL  string
+	modelLatency time.Duration
 }
 
 func (g *globals) benchLoadCmd() *cobra.Command {
@@ -59,7 +64,19 @@ the given duration, reports latency percentiles and errors, and then checks
 the audit store the server writes (--data-dir's governance.db, or
 --audit-postgres): exactly one record for every tool call the answers
 report, none for the run's questions that no answer reports, and the hash
-chain intact. It exits 1 when the audit check fails.`,
+chain intact. It exits 1 when the audit check fails.
+
+With --replicas N (1 to 3) it starts N askmesh serve processes itself (the
+askmesh binary, on loopback ports) sharing the PostgreSQL database
+--database-url for the audit chain, conversations and Slack
+de-duplication, answering with a scripted OpenAI-compatible model and
+posting to a Slack API stand-in, both run here. It spreads the clients over
+the replicas, continues one conversation on another replica than the one
+that began it, and delivers one signed Slack event to one replica and its
+retry (X-Slack-Retry-Num, same event id) to another. It then stops them
+(SIGTERM) and checks: one audit record per tool call in one intact chain,
+the second replica sent the model the first turn, and the event was
+answered once. It reports questions/s and CPU per question per replica.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.dataDir = g.dataDir
@@ -75,7 +92,7 @@ chain intact. It exits 1 when the audit check fails.`,
 			if err != nil {
 				return err
 			}
-			if !rep.Audit.Passed {
+			if !rep.passed() {
 				return exitError{code: 1}
 			}
 			return nil
@@ -89,6 +106,10 @@ chain intact. It exits 1 when the audit check fails.`,
 	f.StringSliceVar(&o.users, "token-for", defaultLoadUsers, "demo users to ask as (first names or ids); repeat or separate with commas")
 	f.StringVar(&o.auditPostgres, "audit-postgres", os.Getenv("ASKMESH_AUDIT_POSTGRES"), "the server's PostgreSQL audit store (default: <data-dir>/governance.db)")
 	f.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
+	f.IntVar(&o.replicas, "replicas", 0, fmt.Sprintf("start this many (1-%d) askmesh serve processes sharing --database-url, spread the load over them and check what they share; 0: drive --url", maxReplicas))
+	f.StringVar(&o.askmesh, "askmesh", "", "with --replicas: the askmesh binary (default: the one next to askmesh-bench, else on PATH)")
+	f.StringVar(&o.databaseURL, "database-url", "", "with --replicas: the PostgreSQL database the replicas share (audit chain, conversations, Slack de-duplication); its tables are created when missing")
+	f.DurationVar(&o.modelLatency, "model-latency", 20*time.Millisecond, "with --replicas: the scripted model's latency per turn")
 	return cmd
 }
 
@@ -107,6 +128,29 @@ type loadReport struct {
 	ToolCalls    int            `json:"tool_calls_reported"`
 	Denials      int            `json:"denials_reported"`
 	Audit        auditCheck     `json:"audit"`
+
+	// Replicated mode (and several URLs): each server's share, and the
+	// servers' own CPU per answered question (their processes' user and
+	// system time over the run, from /proc).
+	Servers          []replicaLoad      `json:"servers,omitempty"`
+	CPUPerQuestionMS float64            `json:"cpu_per_question_ms,omitempty"`
+	Continuation     *continuationCheck `json:"continuation,omitempty"`
+	SlackRetry       *slackRetryCheck   `json:"slack_retry,omitempty"`
+}
+
+// replicaLoad is one server's part of a run.
+type replicaLoad struct {
+	URL              string  `json:"url"`
+	Answered         int     `json:"answered"`
+	PerSecond        float64 `json:"answered_per_second"`
+	CPUMS            float64 `json:"cpu_ms,omitempty"`
+	CPUPerQuestionMS float64 `json:"cpu_per_question_ms,omitempty"`
+}
+
+// passed is every check of the run: the audit log and, with replicas, the
+// conversation continued elsewhere and the Slack retry answered once.
+func (r *loadReport) passed() bool {
+	return r.Audit.Passed && (r.Continuation == nil || r.Continuation.OK) && (r.SlackRetry == nil || r.SlackRetry.OK)
 }
 
 type latencyReport struct {
@@ -145,14 +189,18 @@ func loopbackOnly(raw string) (*url.URL, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--url %q: want http://host:port", raw)
 	}
-	host := u.Hostname()
-	if strings.EqualFold(host, "localhost") {
-		return u, nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if loopbackHost(u.Hostname()) {
 		return u, nil
 	}
 	return nil, fmt.Errorf("--url %s: bench load drives loopback servers only (localhost, 127.0.0.0/8, ::1); it is a load generator, not to be pointed at shared servers", raw)
+}
+
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func demoToken(user string) string {
@@ -164,6 +212,7 @@ func demoToken(user string) string {
 
 type loadOutcome struct {
 	requestID string
+	server    int // index of the URL asked
 	dur       time.Duration
 	err       error
 	kind      string
@@ -172,37 +221,72 @@ type loadOutcome struct {
 }
 
 func runLoad(ctx context.Context, o loadOptions, progress io.Writer) (*loadReport, error) {
+	if o.concurrency < 1 || o.duration <= 0 || len(o.users) == 0 {
+		return nil, errors.New("bench load: --concurrency, --duration and --token-for must be positive / not empty")
+	}
+	if o.replicas > 0 {
+		return runReplicated(ctx, o, progress)
+	}
 	u, err := loopbackOnly(o.url)
 	if err != nil {
 		return nil, err
 	}
-	if o.concurrency < 1 || o.duration <= 0 || len(o.users) == 0 {
-		return nil, errors.New("bench load: --concurrency, --duration and --token-for must be positive / not empty")
-	}
-	base := strings.TrimRight(u.String(), "/")
-	var run [4]byte
-	_, _ = rand.Read(run[:])
-	prefix := "load-" + hex.EncodeToString(run[:]) + "-"
-	client := pooledClient()
-	client.Timeout = o.timeout
-	defer client.CloseIdleConnections()
-
-	// The run's records are those after the log's head as it is now, with
-	// one of the run's request ids: a seq window, not a time window, since
-	// the server's clock may be pinned (--now).
 	store, where, err := openAuditForCheck(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
-	var headSeq int64
-	if last, err := store.Search(ctx, audit.Query{Desc: true, Limit: 1}); err != nil {
-		return nil, fmt.Errorf("bench load: audit search: %w", err)
-	} else if len(last) == 1 {
-		headSeq = last[0].Seq
+	l, err := newLoadRun(ctx, store, where)
+	if err != nil {
+		return nil, err
 	}
+	rep, err := l.drive(ctx, o, []string{strings.TrimRight(u.String(), "/")}, demoToken, nil, progress)
+	if err != nil {
+		return nil, err
+	}
+	return rep, l.check(ctx, rep)
+}
 
-	fmt.Fprintf(progress, "bench load: %d clients for %s against %s as %s\n", o.concurrency, o.duration, base, strings.Join(o.users, ", "))
+// loadRun is one run's questions and what the audit log must then hold.
+type loadRun struct {
+	store    audit.Store
+	where    string
+	prefix   string // of the run's request ids
+	headSeq  int64
+	reported map[string]bool // audit ids the answers cite
+	failed   map[string]bool // request ids of questions not answered
+}
+
+// newLoadRun notes the log's head: the run's records are those after it,
+// with one of the run's request ids -- a seq window, not a time window,
+// since the server's clock may be pinned (--now).
+func newLoadRun(ctx context.Context, store audit.Store, where string) (*loadRun, error) {
+	l := &loadRun{store: store, where: where, prefix: "load-" + randomHex(4) + "-", reported: map[string]bool{}, failed: map[string]bool{}}
+	last, err := store.Search(ctx, audit.Query{Desc: true, Limit: 1})
+	if err != nil {
+		return nil, fmt.Errorf("bench load: audit search: %w", err)
+	}
+	if len(last) == 1 {
+		l.headSeq = last[0].Seq
+	}
+	return l, nil
+}
+
+// drive asks from o.concurrency clients for o.duration, client w asking
+// urls[w % len(urls)]; cpu, when not nil, reads each server's CPU so far.
+func (l *loadRun) drive(ctx context.Context, o loadOptions, urls []string, token func(string) string, cpu func() ([]time.Duration, error), progress io.Writer) (*loadReport, error) {
+	client := pooledClient()
+	client.Timeout = o.timeout
+	defer client.CloseIdleConnections()
+
+	fmt.Fprintf(progress, "bench load: %d clients for %s against %s as %s\n", o.concurrency, o.duration, strings.Join(urls, ", "), strings.Join(o.users, ", "))
+	var cpu0 []time.Duration
+	if cpu != nil {
+		var err error
+		if cpu0, err = cpu(); err != nil {
+			return nil, err
+		}
+	}
 	deadline := time.Now().Add(o.duration)
 	var (
 		mu       sync.Mutex
@@ -222,9 +306,9 @@ func runLoad(ctx context.Context, o loadOptions, progress io.Writer) (*loadRepor
 				mu.Unlock()
 				user := o.users[(w+i)%len(o.users)]
 				q := loadQuestions[(w*7+i)%len(loadQuestions)]
-				oc := loadOutcome{requestID: fmt.Sprintf("%s%06d", prefix, n)}
+				oc := loadOutcome{requestID: fmt.Sprintf("%s%06d", l.prefix, n), server: w % len(urls)}
 				t0 := time.Now()
-				r, status, err := ask(ctx, client, base, demoToken(user), q, oc.requestID)
+				r, status, err := ask(ctx, client, urls[oc.server], token(user), q, oc.requestID)
 				oc.dur, oc.err = time.Since(t0), err
 				switch {
 				case err == nil:
@@ -242,38 +326,67 @@ func runLoad(ctx context.Context, o loadOptions, progress io.Writer) (*loadRepor
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	var cpu1 []time.Duration
+	if cpu != nil {
+		var err error
+		if cpu1, err = cpu(); err != nil {
+			return nil, err
+		}
+	}
 
-	rep := &loadReport{URL: base, Users: o.users, Concurrency: o.concurrency, Duration: o.duration.String(), ErrorsByKind: map[string]int{}}
+	rep := &loadReport{URL: strings.Join(urls, ", "), Users: o.users, Concurrency: o.concurrency, Duration: o.duration.String(), ErrorsByKind: map[string]int{}}
 	var lat durations
-	reported := map[string]bool{}
-	failed := map[string]bool{}
+	servers := make([]replicaLoad, len(urls))
 	for _, oc := range outcomes {
 		rep.Requests++
 		if oc.err != nil {
 			rep.Errors++
 			rep.ErrorsByKind[oc.kind]++
-			failed[oc.requestID] = true
+			l.failed[oc.requestID] = true
 			continue
 		}
 		rep.OK++
+		servers[oc.server].Answered++
 		lat = append(lat, oc.dur)
 		rep.Denials += oc.denials
 		for _, id := range oc.ids {
-			reported[id] = true
+			l.reported[id] = true
 		}
 	}
-	rep.ToolCalls = len(reported)
+	rep.ToolCalls = len(l.reported)
 	rep.Throughput = float64(rep.OK) / elapsed.Seconds()
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	rep.Latency = latencyReport{P50: ms(lat.pct(50)), P90: ms(lat.pct(90)), P99: ms(lat.pct(99)), Max: ms(lat.pct(100)), Mean: ms(lat.mean())}
-
-	check, err := checkAudit(ctx, store, prefix, headSeq, reported, failed)
-	if err != nil {
-		return nil, err
+	if cpu != nil || len(urls) > 1 {
+		var cpuAll time.Duration
+		for i := range servers {
+			s := &servers[i]
+			s.URL = urls[i]
+			s.PerSecond = float64(s.Answered) / elapsed.Seconds()
+			if cpu != nil {
+				d := cpu1[i] - cpu0[i]
+				cpuAll += d
+				s.CPUMS = ms(d)
+				s.CPUPerQuestionMS = ms(d) / float64(max(1, s.Answered))
+			}
+		}
+		rep.Servers = servers
+		if cpu != nil {
+			rep.CPUPerQuestionMS = ms(cpuAll) / float64(max(1, rep.OK))
+		}
 	}
-	check.Store, check.AfterSeq = where, headSeq
-	rep.Audit = check
 	return rep, nil
+}
+
+// check fills rep.Audit: the store against what the answers reported.
+func (l *loadRun) check(ctx context.Context, rep *loadReport) error {
+	c, err := checkAudit(ctx, l.store, l.prefix, l.headSeq, l.reported, l.failed)
+	if err != nil {
+		return err
+	}
+	c.Store, c.AfterSeq = l.where, l.headSeq
+	rep.Audit = c
+	return nil
 }
 
 // auditIDs are the distinct audit ids an answer cites, and its denials.
@@ -386,7 +499,32 @@ func (r *loadReport) print(w io.Writer) error {
 		fmt.Fprintf(&b, "errors      %s\n", strings.Join(kinds, ", "))
 	}
 	fmt.Fprintf(&b, "latency ms  p50 %.1f  p90 %.1f  p99 %.1f  max %.1f  mean %.1f\n", r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max, r.Latency.Mean)
-	fmt.Fprintf(&b, "tool calls  %d reported by the answers (%d denials)\n\n", r.ToolCalls, r.Denials)
+	fmt.Fprintf(&b, "tool calls  %d reported by the answers (%d denials)\n", r.ToolCalls, r.Denials)
+	for i, s := range r.Servers {
+		fmt.Fprintf(&b, "replica %d   %s: %d answered (%.1f/s)", i+1, s.URL, s.Answered, s.PerSecond)
+		if s.CPUMS > 0 {
+			fmt.Fprintf(&b, ", CPU %.0f ms (%.2f ms per question)", s.CPUMS, s.CPUPerQuestionMS)
+		}
+		b.WriteString("\n")
+	}
+	if r.CPUPerQuestionMS > 0 {
+		fmt.Fprintf(&b, "CPU         %.2f ms per answered question, all replicas\n", r.CPUPerQuestionMS)
+	}
+	if c := r.Continuation; c != nil {
+		if c.OK {
+			fmt.Fprintf(&b, "conversation begun on replica %d, continued on replica %d: its model request carried the first turn\n", c.FirstReplica, c.SecondReplica)
+		} else {
+			fmt.Fprintf(&b, "conversation across replicas FAILED: %s\n", c.Problem)
+		}
+	}
+	if sc := r.SlackRetry; sc != nil {
+		if sc.OK {
+			fmt.Fprintf(&b, "slack event %s to replica %d, retry to replica %d: answered once (%d chat.postMessage, %d audit record)\n", sc.EventID, sc.Replicas[0], sc.Replicas[1], sc.Placements, sc.Records)
+		} else {
+			fmt.Fprintf(&b, "slack retry across replicas FAILED: %s\n", sc.Problem)
+		}
+	}
+	b.WriteString("\n")
 	a := r.Audit
 	fmt.Fprintf(&b, "audit       %s\n", a.Store)
 	fmt.Fprintf(&b, "  records of this run   %d (%d cited by answers, %d from failed questions)\n", a.RunRecords, a.RunRecords-a.FromFailed-a.Unreported-a.Duplicates, a.FromFailed)

@@ -29,10 +29,8 @@ func run(t *testing.T, dataDir string, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// startDemo builds the shipped askmesh binary and runs `askmesh demo` on the
-// data directory, on a free loopback port, until the test ends: the load
-// command is tested against the real server process it is made to drive.
-func startDemo(t *testing.T, dataDir string) string {
+// buildAskmesh builds the shipped askmesh binary for t.
+func buildAskmesh(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the askmesh binary; not in -short")
@@ -42,6 +40,15 @@ func startDemo(t *testing.T, dataDir string) string {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build askmesh: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// startDemo builds the shipped askmesh binary and runs `askmesh demo` on the
+// data directory, on a free loopback port, until the test ends: the load
+// command is tested against the real server process it is made to drive.
+func startDemo(t *testing.T, dataDir string) string {
+	t.Helper()
+	bin := buildAskmesh(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
