@@ -430,6 +430,14 @@ func (p *canonParser) lowSurrogate() (rune, bool) {
 	return p.hex4()
 }
 
+// jsonPlain marks the ASCII bytes appendString copies as they are.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendString writes s as a JSON string, escaping only what JSON requires;
 // invalid UTF-8 becomes a literal U+FFFD (not an escape), so encoding what a
 // decoder read back gives the same bytes again.
@@ -437,6 +445,16 @@ func appendString(b []byte, s string) []byte {
 	const hexDigits = "0123456789abcdef"
 	b = append(b, '"')
 	for i := 0; i < len(s); {
+		// Copy the run of bytes that need no escaping at once: every record
+		// is encoded when appended and again when hashed.
+		j := i
+		for j < len(s) && jsonPlain[s[j]] {
+			j++
+		}
+		b = append(b, s[i:j]...)
+		if i = j; i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {

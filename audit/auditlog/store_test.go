@@ -36,10 +36,11 @@ func TestAppendThenSearch(t *testing.T) {
 				Question: "Total deposits in Europe last week", DurationMS: 17,
 			},
 			{
-				// Text a database or a spreadsheet might choke on.
+				// Text a database or a spreadsheet might choke on (and COPY's
+				// delimiters, escapes and end-of-data marker).
 				At: mustTime(t, "2026-11-02T09:00:01Z"), Channel: "web", Subject: "mallory@bank.example",
 				Action: "product.get_record", Tool: "get_record", Product: "customers", Decision: audit.DecisionError,
-				Reason: "backend: connection refused", Question: "nul\x00 bad\xff utf8 <script>\"quotes\"\n,=cmd|' /C calc'!A0",
+				Reason: "backend: connection refused\tat C:\\data\\n\r\n\\.\n\\N", Question: "nul\x00 bad\xff utf8 <script>\"quotes\"\n,=cmd|' /C calc'!A0",
 				Arguments: json.RawMessage(`{"id":"cust-\u0000042","x":"\u003c"}`),
 			},
 		}
@@ -68,6 +69,9 @@ func TestAppendThenSearch(t *testing.T) {
 		}
 		if want := "nul\uFFFD bad\uFFFD utf8 <script>\"quotes\"\n,=cmd|' /C calc'!A0"; got[2].Question != want {
 			t.Errorf("question = %q, want %q", got[2].Question, want)
+		}
+		if want := "backend: connection refused\tat C:\\data\\n\r\n\\.\n\\N"; got[2].Reason != want {
+			t.Errorf("reason = %q, want %q", got[2].Reason, want)
 		}
 		if want := `{"id":"cust-\u0000042","x":"<"}`; string(got[2].Arguments) != want {
 			t.Errorf("arguments = %s, want %s", got[2].Arguments, want)

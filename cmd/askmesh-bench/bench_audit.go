@@ -58,7 +58,7 @@ func redactDSN(dsn string) string {
 
 func (e *benchEnv) benchAudit() (sec *benchSection) {
 	sec = &benchSection{Title: "Audit appends to PostgreSQL",
-		What: "Durable, hash-chained appends through `auditlog.PostgresStore` (group commit; each `Append` returns only once its record is committed) from 1, 8 and 64 concurrent writers (`auditlog.BenchmarkAppends`), against the bare ceiling: one pgx `CopyFrom` of the same number of the same records into a scratch table of the same shape, in one transaction, with no chain (`auditlog.BaselineCopyFrom`). A fresh database is created for the run and dropped after it."}
+		What: "Durable, hash-chained appends through `auditlog.PostgresStore` (group commit: each batch is one query carrying BEGIN, the chain lock, the head check, a text-format COPY and COMMIT; each `Append` returns only once its record is committed) from 1, 8 and 64 concurrent writers (`auditlog.BenchmarkAppends`), against the bare ceiling: one pgx `CopyFrom` of the same number of the same records into a scratch table of the same shape, in one transaction, with no chain (`auditlog.BaselineCopyFrom`). A fresh database is created for the run and dropped after it."}
 	dsn, drop, err := scratchDatabase(e.ctx, e.dsn)
 	if err != nil {
 		sec.Err = err
@@ -80,7 +80,8 @@ func (e *benchEnv) benchAudit() (sec *benchSection) {
 		return sec
 	}
 	totals := map[int]int{1: e.n(3000), 8: e.n(12000), 64: e.n(50000)}
-	const target = 20000.0
+	// The issue's bar: at 64 writers, half of a bare COPY's rate.
+	const target = 0.5
 	for _, w := range []int{1, 8, 64} {
 		total := totals[w]
 		cpu0 := cpuTime()
@@ -102,7 +103,7 @@ func (e *benchEnv) benchAudit() (sec *benchSection) {
 			sec.Notes = append(sec.Notes, fmt.Sprintf("With 1 writer every append is its own commit: %s each, i.e. one WAL flush of this disk plus a round trip; group commit exists to share that flush among concurrent writers.",
 				fmtDur(time.Duration(float64(time.Second)/perSec))))
 		case 64:
-			row.Target, row.Met = "≥ 20,000 durable records/s", met(perSec >= target)
+			row.Target, row.Met = "≥ 0.5x of bare CopyFrom", met(perSec/base >= target)
 			if cpuPer > 0 {
 				sec.Notes = append(sec.Notes, fmt.Sprintf("At 64 writers askmesh spends %s of CPU per record (encoding, canonical JSON, hashing, pgx; GC included), so %d cores cap it near %s before PostgreSQL, which shares those cores here, does any work.",
 					fmtDur(cpuPer), runtime.NumCPU(), fmtRate(float64(runtime.NumCPU())*float64(time.Second)/float64(cpuPer))))
