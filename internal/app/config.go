@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -232,6 +233,12 @@ func (c *Config) applyEnv() error {
 		}
 		c.Agent.MaxSteps = n
 	}
+	if v := os.Getenv("ASKMESH_OIDC_CLIENT_SECRET"); v != "" {
+		if c.Web.Auth.OIDC == nil {
+			return errors.New("config: ASKMESH_OIDC_CLIENT_SECRET is set but web.auth.oidc is not configured; see docs/configuration.md")
+		}
+		c.Web.Auth.OIDC.ClientSecret = v
+	}
 	c.Model.applyProviderEnv()
 	c.Slack.BotToken = os.Getenv("SLACK_BOT_TOKEN")
 	c.Slack.AppToken = os.Getenv("SLACK_APP_TOKEN")
@@ -285,6 +292,28 @@ func (c Config) Validate() error {
 	if c.Web.Addr != "" {
 		if _, _, err := net.SplitHostPort(c.Web.Addr); err != nil {
 			bad("web.addr", "%q is not host:port (e.g. 127.0.0.1:8080)", c.Web.Addr)
+		}
+	}
+	if o := c.Web.Auth.OIDC; o != nil {
+		for field, v := range map[string]string{"issuer": o.Issuer, "audience": o.Audience, "jwks_url": o.JWKSURL} {
+			if strings.TrimSpace(v) == "" {
+				bad("web.auth.oidc."+field, "is required when web.auth.oidc is set")
+			}
+		}
+		if o.RedirectURL != "" {
+			u, err := url.Parse(o.RedirectURL)
+			switch {
+			case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+				bad("web.auth.oidc.redirect_url", "%q is not an absolute http(s) URL", o.RedirectURL)
+			case u.Path != "/v1/web/callback":
+				bad("web.auth.oidc.redirect_url", "%q must end in /v1/web/callback (e.g. https://askmesh.example/v1/web/callback)", o.RedirectURL)
+			}
+		}
+		if o.SessionTTL < 0 {
+			bad("web.auth.oidc.session_ttl", "%s is negative", o.SessionTTL)
+		}
+		if o.Directory != "" && o.Directory != "merge" && o.Directory != "claims" {
+			bad("web.auth.oidc.directory", "%q is not merge or claims", o.Directory)
 		}
 	}
 	sl := c.Slack

@@ -121,6 +121,11 @@ memory:
   ttl: -1h
 web:
   addr: localhost
+  auth:
+    oidc:
+      issuer: https://login.bank.example
+      redirect_url: https://askmesh.bank.example/callback
+      session_ttl: -1h
 slack:
   briefs:
     - cron: "0 8 * * 1"
@@ -136,6 +141,10 @@ slack:
 		"config: agent.max_steps: -2 is negative",
 		"config: memory.ttl: -1h0m0s is negative",
 		`config: web.addr: "localhost" is not host:port`,
+		"config: web.auth.oidc.audience: is required when web.auth.oidc is set",
+		"config: web.auth.oidc.jwks_url: is required when web.auth.oidc is set",
+		`config: web.auth.oidc.redirect_url: "https://askmesh.bank.example/callback" must end in /v1/web/callback`,
+		"config: web.auth.oidc.session_ttl: -1h0m0s is negative",
 		"config: slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (Events API) is",
 		"config: slack.briefs[0]: cron, channel and as are all required",
 	} {
@@ -151,5 +160,17 @@ slack:
 	t.Setenv("ASKMESH_MODEL", "")
 	if _, err := LoadConfig(""); err != nil {
 		t.Errorf("the embedded defaults do not validate: %v", err)
+	}
+	// The client secret comes from the environment only, and needs OIDC.
+	t.Setenv("ASKMESH_OIDC_CLIENT_SECRET", "s3cret")
+	if _, err := LoadConfig(""); err == nil || !strings.Contains(err.Error(), "ASKMESH_OIDC_CLIENT_SECRET is set but web.auth.oidc is not configured") {
+		t.Errorf("a client secret without OIDC: %v", err)
+	}
+	c, err := LoadConfig(writeConfig(t, `web:
+  auth:
+    oidc: {issuer: "https://login.bank.example", audience: askmesh, jwks_url: "https://login.bank.example/keys", redirect_url: "https://askmesh.bank.example/v1/web/callback"}
+`))
+	if err != nil || c.Web.Auth.OIDC.ClientSecret != "s3cret" {
+		t.Errorf("web sign-in config: %v %+v", err, c.Web.Auth.OIDC)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/askmesh/askmesh/authz"
 )
@@ -55,6 +56,17 @@ type OIDCConfig struct {
 	// Attributes maps a directory attribute to the claim holding it
 	// (region: office_region). A token's attribute wins over the file's.
 	Attributes map[string]string `yaml:"attributes"`
+
+	// Web sign-in: the authorization code flow with PKCE, for the web chat
+	// and the audit page (login.go). Setting RedirectURL enables it; the
+	// client id is Audience and the endpoints come from the issuer's
+	// discovery document.
+	RedirectURL string `yaml:"redirect_url"` // https://askmesh.example/v1/web/callback, as registered with the provider
+	// ClientSecret comes from ASKMESH_OIDC_CLIENT_SECRET, never the file;
+	// empty for a public client, which PKCE alone protects.
+	ClientSecret string        `yaml:"-"`
+	Scopes       []string      `yaml:"scopes"`      // requested scopes (default openid, email, profile)
+	SessionTTL   time.Duration `yaml:"session_ttl"` // how long a web sign-in lasts (default 8h)
 }
 
 // authError is a refused credential. Reason is a metric label; Message is
@@ -71,9 +83,10 @@ type authenticator struct {
 	tokens map[[32]byte]string // sha256(token) -> user id
 	demo   map[string]string   // demo token -> user id
 	oidc   *oidcVerifier
+	sso    *ssoClient // web sign-in and its sessions; nil unless OIDC has a redirect_url
 }
 
-func newAuthenticator(dir Directory, cfg AuthConfig, demo bool, demoUsers []string) (*authenticator, error) {
+func newAuthenticator(dir Directory, cfg AuthConfig, demo bool, demoUsers []string, now func() time.Time) (*authenticator, error) {
 	tokens, err := authz.ParseTokenHashes(cfg.Tokens)
 	if err != nil {
 		return nil, err
@@ -91,22 +104,48 @@ func newAuthenticator(dir Directory, cfg AuthConfig, demo bool, demoUsers []stri
 			return nil, err
 		}
 		a.oidc = v
+		if cfg.OIDC.RedirectURL != "" {
+			if a.sso, err = newSSO(v.cfg, v, now); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return a, nil
 }
 
-// authenticate resolves the request's bearer token to a subject.
-func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (authz.Subject, error) {
+// authenticate resolves the request's bearer token, or else its web
+// session cookie, to a subject. A session it used is returned too: the
+// caller checks its CSRF token on state-changing requests.
+func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (authz.Subject, *webSession, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return authz.Subject{}, &authError{"missing", "this endpoint needs a bearer token: send Authorization: Bearer <token>"}
+		if ck, err := r.Cookie(sessionCookie); err == nil && a.sso != nil {
+			return a.session(ck.Value)
+		}
+		return authz.Subject{}, nil, &authError{"missing", "this endpoint needs a bearer token: send Authorization: Bearer <token>, or sign in"}
 	}
 	scheme, token, ok := strings.Cut(h, " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return authz.Subject{}, &authError{"invalid", "the Authorization header must be \"Bearer <token>\""}
+		return authz.Subject{}, nil, &authError{"invalid", "the Authorization header must be \"Bearer <token>\""}
 	}
-	return a.token(ctx, token)
+	subj, err := a.token(ctx, token)
+	return subj, nil, err
+}
+
+// session maps a live session to its person, from the claims kept at sign-in
+// and today's directory: a group removed from the directory is gone at the
+// next request, not at the next sign-in.
+func (a *authenticator) session(id string) (authz.Subject, *webSession, error) {
+	s, err := a.sso.store.lookup(id)
+	if err != nil {
+		return authz.Subject{}, nil, err
+	}
+	subj, err := a.oidc.subject(s.claims)
+	if err != nil {
+		return authz.Subject{}, nil, err
+	}
+	return subj, s, nil
 }
 
 func (a *authenticator) token(ctx context.Context, token string) (authz.Subject, error) {

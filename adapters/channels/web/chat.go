@@ -299,15 +299,47 @@ func (s *Server) conversation(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, view)
 }
 
-// me says who the token authenticates, for the web chat's header.
+// WatchProduct is the product the web chat's live view follows.
+const WatchProduct = "customer-transactions"
+
+// me says who the token authenticates, for the page's header, and what
+// the page should offer them: the audit review and the live view appear
+// only for people whose groups hold a records grant on the product behind
+// them (policy still decides every call). A web session also gets its
+// CSRF token, which the page sends on every state-changing request.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	subj := subjectOf(r)
 	groups := subj.Groups
 	if groups == nil {
 		groups = []string{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": subj.ID, "name": subj.Name, "groups": groups,
-		"attributes": subj.Attributes, "known": subj.Known})
+	out := map[string]any{"id": subj.ID, "name": subj.Name, "groups": groups,
+		"attributes": subj.Attributes, "known": subj.Known, "offers": s.offers(subj)}
+	if sess := stateOf(r.Context()).session; sess != nil {
+		out["session"] = map[string]any{"csrf_token": sess.csrf, "expires_at": sess.expires.UTC().Format(time.RFC3339)}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// offers are the page's links a person can use, from their grants.
+func (s *Server) offers(subj authz.Subject) map[string]bool {
+	return map[string]bool{
+		"audit_review": s.o.AuditReview != nil && s.mayRead(AuditProduct, subj.Groups),
+		"watch":        s.o.Executor != nil && s.mayRead(WatchProduct, subj.Groups),
+	}
+}
+
+// mayRead says whether the groups hold a records grant on a product.
+func (s *Server) mayRead(product string, groups []string) bool {
+	if s.o.Catalog == nil {
+		return false
+	}
+	for _, p := range s.o.Catalog.List() {
+		if p.Name == product {
+			return granted(p, groups, catalog.ActionRecords)
+		}
+	}
+	return false
 }
 
 // examples offers example questions from the catalog's descriptors.
@@ -319,7 +351,7 @@ func (s *Server) examples(w http.ResponseWriter, r *http.Request) {
 	subj := subjectOf(r)
 	if s.o.Catalog != nil {
 		for _, p := range s.o.Catalog.List() {
-			if !granted(p, subj.Groups) {
+			if !granted(p, subj.Groups, "") {
 				continue
 			}
 			for i, q := range p.ExampleQuestions {
@@ -337,8 +369,13 @@ func (s *Server) examples(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"examples": out})
 }
 
-func granted(p *catalog.Product, groups []string) bool {
+// granted says whether the groups hold a grant on the product, for the
+// action when one is named.
+func granted(p *catalog.Product, groups []string, action string) bool {
 	for _, g := range p.Access {
+		if action != "" && !slices.Contains(g.Actions, action) {
+			continue
+		}
 		for _, want := range g.Groups {
 			if slices.Contains(groups, want) {
 				return true

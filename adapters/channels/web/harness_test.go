@@ -46,6 +46,8 @@ type setup struct {
 	model assistant.Model
 	cfg   func(*app.Config)
 	opts  func(*web.Options)
+	// served sets options that need the server's own URL (an OIDC redirect URL).
+	served func(o *web.Options, url string)
 }
 
 func newHarness(t *testing.T, s setup) *harness {
@@ -72,11 +74,17 @@ func newHarness(t *testing.T, s setup) *harness {
 	if s.opts != nil {
 		s.opts(&o)
 	}
+	ts := httptest.NewUnstartedServer(nil) // listening already: its URL is known
+	if s.served != nil {
+		s.served(&o, "http://"+ts.Listener.Addr().String())
+	}
 	srv, err := web.New(o)
 	if err != nil {
+		ts.Close()
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
 	t.Cleanup(ts.Close)
 	return &harness{t: t, app: a, srv: srv, ts: ts, dir: dir, metrics: metrics, logs: logs}
 }

@@ -30,6 +30,7 @@ type reqState struct {
 	id      string
 	route   string
 	subject *authz.Subject
+	session *webSession // set when a web session cookie authenticated the request
 }
 
 type stateKey struct{}
@@ -119,12 +120,25 @@ func (s *Server) handle(pattern string, flags int, h http.HandlerFunc) {
 		st := stateOf(r.Context())
 		st.route = route
 		if flags&authed != 0 {
-			subj, err := s.auth.authenticate(r.Context(), r)
+			subj, sess, err := s.auth.authenticate(r.Context(), r)
 			if err != nil {
+				if s.auth.sso != nil && r.Header.Get("Authorization") == "" {
+					http.SetCookie(w, cookie(sessionCookie, "", "/", -1, s.auth.sso.secure)) // a dead session's cookie
+				}
 				s.unauthorized(w, r, err)
 				return
 			}
-			st.subject = &subj
+			st.subject, st.session = &subj, sess
+			// A cookie rides along on any request the browser makes, so a
+			// session's state-changing requests must prove they come from
+			// askmesh's own pages: same origin, and the session's CSRF token.
+			if sess != nil && !safeMethod(r.Method) {
+				if err := s.crossOrigin.Check(r); err != nil || !sess.checkCSRF(r) {
+					s.metrics.authFailures.WithLabelValues("csrf").Inc()
+					writeError(w, http.StatusForbidden, "csrf", "this request did not come from askmesh's own page (missing or wrong "+csrfHeader+"); reload the page")
+					return
+				}
+			}
 			if ok, wait := s.rate.allow(subj.ID); !ok {
 				s.metrics.rateLimited.Inc()
 				secs := int(math.Ceil(wait.Seconds()))

@@ -57,18 +57,43 @@ func newOIDCVerifier(cfg OIDCConfig, dir Directory) (*oidcVerifier, error) {
 }
 
 func (o *oidcVerifier) verify(ctx context.Context, raw string) (authz.Subject, error) {
+	tok, err := o.check(ctx, raw)
+	if err != nil {
+		return authz.Subject{}, err
+	}
+	claims, err := claimsOf(tok)
+	if err != nil {
+		return authz.Subject{}, err
+	}
+	return o.subject(claims)
+}
+
+// check verifies a token's signature, issuer, audience and expiry.
+func (o *oidcVerifier) check(ctx context.Context, raw string) (*oidc.IDToken, error) {
 	tok, err := o.verifier.Verify(ctx, raw)
 	if err != nil {
 		var expired *oidc.TokenExpiredError
 		if errors.As(err, &expired) {
-			return authz.Subject{}, &authError{"expired", fmt.Sprintf("the token expired at %s; sign in again", expired.Expiry.UTC().Format(time.RFC3339))}
+			return nil, &authError{"expired", fmt.Sprintf("the token expired at %s; sign in again", expired.Expiry.UTC().Format(time.RFC3339))}
 		}
-		return authz.Subject{}, &authError{"invalid", o.explain(raw)}
+		return nil, &authError{"invalid", o.explain(raw)}
 	}
+	return tok, nil
+}
+
+func claimsOf(tok *oidc.IDToken) (map[string]any, error) {
 	var claims map[string]any
 	if err := tok.Claims(&claims); err != nil {
-		return authz.Subject{}, &authError{"invalid", "the token's claims could not be read"}
+		return nil, &authError{"invalid", "the token's claims could not be read"}
 	}
+	return claims, nil
+}
+
+// subject maps verified claims to the person they name: the id claim, the
+// configured groups claim (through GroupMap) merged with the directory's
+// groups (or alone, in claims mode), and the mapped attributes. Bearer
+// tokens and web sessions both go through it, so both see the same person.
+func (o *oidcVerifier) subject(claims map[string]any) (authz.Subject, error) {
 	id, _ := claims[o.cfg.IDClaim].(string)
 	id = strings.TrimSpace(id)
 	if id == "" {

@@ -67,6 +67,8 @@ type Options struct {
 
 	Auth   AuthConfig
 	Limits Limits
+	// Now is the clock web sessions expire by (default time.Now).
+	Now func() time.Time
 
 	// Feedback enables POST /v1/feedback and GET /v1/feedback (feedback.go).
 	Feedback FeedbackService
@@ -152,10 +154,13 @@ type Server struct {
 	auth    *authenticator
 	rate    *rateLimiter
 	ipRate  *httpguard.IPLimiter
-	mux     *http.ServeMux
-	handler http.Handler
-	started time.Time
-	ready   *readiness
+	// crossOrigin refuses cross-site state-changing requests that a web
+	// session's cookie would otherwise authenticate.
+	crossOrigin *http.CrossOriginProtection
+	mux         *http.ServeMux
+	handler     http.Handler
+	started     time.Time
+	ready       *readiness
 }
 
 // New checks the options and builds the server's routes.
@@ -191,12 +196,15 @@ func New(o Options) (*Server, error) {
 		}
 		o.DemoUsers = known
 	}
-	auth, err := newAuthenticator(o.Directory, o.Auth, o.Demo, o.DemoUsers)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	auth, err := newAuthenticator(o.Directory, o.Auth, o.Demo, o.DemoUsers, o.Now)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	s := &Server{o: o, lim: o.Limits.withDefaults(), log: o.Logger, metrics: o.Metrics, auth: auth,
-		mux: http.NewServeMux(), started: time.Now()}
+		mux: http.NewServeMux(), started: time.Now(), crossOrigin: http.NewCrossOriginProtection()}
 	s.rate = newRateLimiter(s.lim.RatePerMinute, s.lim.Burst)
 	s.ready = newReadiness(o.Ready, s.lim.ReadyCache)
 	s.ipRate = httpguard.NewIPLimiter(s.lim.PublicRatePerMinute, s.lim.PublicBurst)
@@ -226,6 +234,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/chat/completions", authed, s.completions)
 	s.handle("GET /v1/models", authed, s.models)
 	s.handle("GET /v1/models/{id}", authed, s.model)
+	s.loginRoutes()    // web sign-in with the identity provider: login.go
 	s.auditRoutes()    // audit review page and API: audit.go
 	s.feedbackRoutes() // feedback on answers: feedback.go
 	s.handle("GET /v1/watch/{product}", authed, s.watchHandler())

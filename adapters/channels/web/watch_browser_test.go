@@ -90,7 +90,13 @@ func TestWatchInABrowser(t *testing.T) {
 	if err := signIn("frank@bank.example"); err != nil {
 		t.Fatalf("sign in: %v", err)
 	}
-	if err := chromedp.Do(step, chromedp.Click(chromedp.CSS(`#watch-toggle`)),
+	// The header does not offer frank a view he may not use; typing the
+	// request still reaches policy, which refuses it.
+	if hidden, err := chromedp.Run(step, chromedp.Evaluate[bool](`document.getElementById("watch-toggle").hidden`)); err != nil || !hidden {
+		t.Errorf("frank is offered the live view (hidden=%v, %v)", hidden, err)
+	}
+	if err := chromedp.Do(step, chromedp.SendKeys(chromedp.CSS(`#question`), "watch new transactions"),
+		chromedp.Click(chromedp.CSS(`#send`)),
 		chromedp.WaitVisible(chromedp.CSS(`.answer.watch .denials`))); err != nil {
 		t.Fatalf("frank's watch: %v", err)
 	}

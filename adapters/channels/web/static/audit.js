@@ -28,6 +28,7 @@ const { signOut, start: startSignIn } = signInFlow({
 });
 
 async function loadKnownUsers() {
+  if (!(await signinOptions()).demo) return; // only demo mode lists its users
   const res = await fetch("/v1/demo/users").catch(() => null);
   if (!res || !res.ok) return;
   const body = await res.json();
