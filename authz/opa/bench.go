@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
-	"github.com/askmesh/askmesh/authz"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/askmesh/askmesh/authz"
+	"github.com/askmesh/askmesh/catalog"
 )
 
 // BenchmarkRatio times n decisions of in through Decide against n
@@ -58,4 +63,98 @@ func BenchmarkRatio(ctx context.Context, e *Engine, in authz.Input, n int) (deci
 		done += k
 	}
 	return td / time.Duration(done), tb / time.Duration(done), nil
+}
+
+// minimalRBAC is the ceiling a decision is measured against: the least an
+// RBAC policy can do with the same input (a known asker in the directory,
+// in a group granted the action on the product), evaluated bare, with the
+// input already converted and the grants indexed by product and group.
+const minimalRBAC = `package rbac
+
+default allow := false
+
+allow if {
+	input.subject.known == true
+	data.directory.users[lower(input.subject.id)]
+	some g in input.subject.groups
+	input.action in data.grants[input.resource.product][g]
+}
+`
+
+var grantActions = map[string][]string{"records": {authz.ActionQueryRecords, authz.ActionGetRecord, authz.ActionFindAnomalies}, "metrics": {authz.ActionQueryMetrics}}
+
+// PrepareMinimalRBAC prepares minimalRBAC's data.rbac.allow over products
+// and d.
+func PrepareMinimalRBAC(ctx context.Context, products []*catalog.Product, d *authz.Directory) (rego.PreparedEvalQuery, error) {
+	grants := map[string]any{}
+	for _, p := range products {
+		byGroup := map[string][]string{}
+		for _, g := range p.Access {
+			for _, grp := range g.Groups {
+				for _, a := range g.Actions {
+					byGroup[grp] = append(byGroup[grp], grantActions[a]...)
+				}
+			}
+		}
+		grants[p.Name] = byGroup
+	}
+	users := map[string]any{}
+	for _, u := range d.Users() {
+		users[strings.ToLower(u.ID)] = map[string]any{"groups": u.Groups}
+	}
+	store := inmem.NewFromObject(map[string]any{"grants": grants, "directory": map[string]any{"users": users}})
+	pq, err := rego.New(rego.Query("data.rbac.allow"), rego.Module("rbac.rego", minimalRBAC), rego.Store(store)).PrepareForEval(ctx)
+	if err != nil {
+		return rego.PreparedEvalQuery{}, fmt.Errorf("authz: preparing the minimal RBAC policy: %w", err)
+	}
+	return pq, nil
+}
+
+// RBACRatio times n decisions of in through Decide against n evaluations
+// of the minimal RBAC policy rbac (PrepareMinimalRBAC, same products and
+// directory) with the input already converted, alternating in rounds so
+// that both see the same machine load, and returns the median of each.
+// The issue's bar is decide <= 2 x rbac, flat in the catalog's size.
+func RBACRatio(ctx context.Context, e *Engine, rbac rego.PreparedEvalQuery, in authz.Input, n int) (decide, bare time.Duration, err error) {
+	if n <= 0 {
+		return 0, 0, errors.New("authz: benchmark needs a positive number of iterations")
+	}
+	// Both must work before they are timed. They need not agree: RBAC
+	// knows no column visibility (carol's denial is one), it is the cost
+	// of the least a policy can check.
+	if _, err := e.Decide(ctx, in); err != nil {
+		return 0, 0, err
+	}
+	pre := rego.EvalParsedInput(inputValue(&in))
+	if rs, err := rbac.Eval(ctx, pre); err != nil || len(rs) != 1 {
+		return 0, 0, fmt.Errorf("authz: minimal RBAC evaluation: %v", err)
+	}
+	const rounds = 10
+	td, tb := make([]time.Duration, 0, n), make([]time.Duration, 0, n)
+	for r := 0; r < rounds && len(td) < n; r++ {
+		k := n / rounds
+		if r == rounds-1 || k == 0 {
+			k = n - len(td)
+		}
+		for range k {
+			start := time.Now()
+			if _, err := e.Decide(ctx, in); err != nil {
+				return 0, 0, err
+			}
+			td = append(td, time.Since(start))
+		}
+		for range k {
+			start := time.Now()
+			if _, err := rbac.Eval(ctx, pre); err != nil {
+				return 0, 0, err
+			}
+			tb = append(tb, time.Since(start))
+		}
+	}
+	return median(td), median(tb), nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }

@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"strings"
 	"testing"
-
-	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/catalog/catalogtest"
@@ -61,43 +58,8 @@ func BenchmarkBarePreparedOPA(b *testing.B) {
 	}
 }
 
-// minimalRBAC is the ceiling a decision is measured against: the least an
-// RBAC policy can do with the same input (a known asker in the directory,
-// in a group granted the action on the product), evaluated bare, with the
-// input already converted and the grants indexed by product and group.
-const minimalRBAC = `package rbac
-
-default allow := false
-
-allow if {
-	input.subject.known == true
-	data.directory.users[lower(input.subject.id)]
-	some g in input.subject.groups
-	input.action in data.grants[input.resource.product][g]
-}
-`
-
-var grantActions = map[string][]string{"records": {authz.ActionQueryRecords, authz.ActionGetRecord, authz.ActionFindAnomalies}, "metrics": {authz.ActionQueryMetrics}}
-
 func bareRBAC(tb testing.TB, products []*catalog.Product) rego.PreparedEvalQuery {
-	grants := map[string]any{}
-	for _, p := range products {
-		byGroup := map[string][]string{}
-		for _, g := range p.Access {
-			for _, grp := range g.Groups {
-				for _, a := range g.Actions {
-					byGroup[grp] = append(byGroup[grp], grantActions[a]...)
-				}
-			}
-		}
-		grants[p.Name] = byGroup
-	}
-	users := map[string]any{}
-	for _, u := range demoDirectory(tb).Users() {
-		users[strings.ToLower(u.ID)] = map[string]any{"groups": u.Groups}
-	}
-	store := inmem.NewFromObject(map[string]any{"grants": grants, "directory": map[string]any{"users": users}})
-	pq, err := rego.New(rego.Query("data.rbac.allow"), rego.Module("rbac.rego", minimalRBAC), rego.Store(store)).PrepareForEval(context.Background())
+	pq, err := PrepareMinimalRBAC(context.Background(), products, demoDirectory(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -106,6 +106,7 @@ func runBench(ctx context.Context, o benchOptions) error {
 	}{
 		{"tool call overhead", e.benchToolCall},
 		{"authorization", e.benchAuthz},
+		{"authorization by catalog size", e.benchAuthzScale},
 		{"audit appends", e.benchAudit},
 		{"catalog search", e.benchSearch},
 		{"prompt size", e.benchPrompt},
