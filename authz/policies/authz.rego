@@ -122,19 +122,20 @@ product_index := x if {
 
 index_of(p) := {
 	"columns": object.keys(p.classification),
-	"grants": {n: grant_of(p, n) | some n in {"records", "metrics"}},
+	"grants": {n: grant_of(groups, n) | some n in {"records", "metrics"}},
 	"views": [grant_view(p, g) | some g in p.access],
-	"groups": {group: grant_ids(p, group) | some g in p.access; some group in g.groups},
+	"groups": groups,
+} if {
+	# Each group's grant indexes, worked out once: the grants by kind of
+	# access are read from them rather than computed again per grant.
+	groups := {group: grant_ids(p, group) | some g in p.access; some group in g.groups}
 }
 
-# grant_of(p, n): for each group with a grant of p giving access n, that
+# grant_of(groups, n): for each group with a grant giving access n, that
 # grant's index, or -1 if several do (the usual call has exactly one).
-grant_of(p, n) := {group: i |
-	some g in p.access
-	n in g.actions
-	some group in g.groups
-	ids := grant_ids(p, group)[n]
-	i := only(ids)
+grant_of(groups, n) := {group: only(ids[n]) |
+	some group, ids in groups
+	count(ids[n]) > 0
 }
 
 only(ids) := i if {
