@@ -46,10 +46,11 @@ screenshots:
 ## bench: Go benchmarks and askmesh-bench; writes docs/benchmarks.md (needs PostgreSQL, DATABASE_URL)
 BENCHTIME ?= 300ms
 bench: build bin/askmesh-bench
-	@echo "== go test -bench (catalog, authz, sqlstore, audit, demo generation)"
+	@echo "== go test -bench (catalog, authz, sqlstore, audit, demo generation, one question's allocations)"
 	@$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./catalog ./authz/... ./adapters/backends/sqlstore > bin/gobench.txt 2>&1 || { cat bin/gobench.txt; exit 1; }
 	@$(GO) test -run '^$$' -bench . -benchtime 2000x ./audit/... >> bin/gobench.txt 2>&1 || { cat bin/gobench.txt; exit 1; }
 	@$(GO) test -run '^$$' -bench 'Generate(SQLite|Postgres)$$' -benchtime 3x ./examples/bank/bankgen >> bin/gobench.txt 2>&1 || { cat bin/gobench.txt; exit 1; }
+	@$(GO) test -run '^$$' -bench '^BenchmarkQuestion$$' -benchtime 300x ./internal/app >> bin/gobench.txt 2>&1 || { cat bin/gobench.txt; exit 1; }
 	@cat bin/gobench.txt
 	./bin/askmesh-bench --go-bench bin/gobench.txt --out docs/benchmarks.md
 
