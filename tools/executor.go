@@ -220,10 +220,7 @@ func (e *Executor) authorize(ctx context.Context, c *call, res authz.Resource) e
 	}
 	c.decision = d
 	if !d.Allow {
-		reason := strings.Join(d.Reasons, "; ")
-		if reason == "" {
-			reason = "policy does not allow this"
-		}
+		reason := reasonOf(d)
 		id, err := e.record(ctx, c, audit.DecisionDeny, reason, 0)
 		if err != nil {
 			return err
@@ -245,6 +242,14 @@ func (e *Executor) authorize(ctx context.Context, c *call, res authz.Resource) e
 		}
 	}
 	return nil
+}
+
+// reasonOf is a refusal's reason for the asker.
+func reasonOf(d authz.Decision) string {
+	if len(d.Reasons) == 0 {
+		return "policy does not allow this"
+	}
+	return strings.Join(d.Reasons, "; ")
 }
 
 func productName(c *call) string {

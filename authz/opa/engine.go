@@ -51,6 +51,7 @@ type Options struct {
 // in-memory store and can be replaced without preparing again.
 type Engine struct {
 	pq       rego.PreparedEvalQuery
+	many     rego.PreparedEvalQuery  // manyQuery: several inputs in one evaluation
 	index    *rego.PreparedEvalQuery // nil: the policies define no index
 	store    storage.Store
 	revision string
@@ -90,7 +91,11 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authz: preparing %s: %w", authz.DecisionQuery, err)
 	}
-	e := &Engine{pq: pq, store: store, revision: bundle.revision(), files: bundle.names()}
+	many, err := rego.New(rego.Query(manyQuery), rego.Compiler(compiler), rego.Store(store), rego.StrictBuiltinErrors(true)).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("authz: preparing the batch decision: %w", err)
+	}
+	e := &Engine{pq: pq, many: many, store: store, revision: bundle.revision(), files: bundle.names()}
 	if len(compiler.GetRulesExact(ast.MustParseRef(IndexQuery))) > 0 {
 		iq, err := rego.New(rego.Query(IndexQuery), rego.Compiler(compiler), rego.Store(store), rego.StrictBuiltinErrors(true)).PrepareForEval(ctx)
 		if err != nil {
