@@ -28,7 +28,7 @@ type ToolRunner interface {
 // headline table and one chart rather than one per call). It runs after
 // the tables, charts and sources are composed from the tool results.
 type AnswerShaper interface {
-	ShapeAnswer(question string, ans *Answer, results map[string]*tools.Result)
+	ShapeAnswer(ctx context.Context, question string, ans *Answer, results map[string]*tools.Result)
 }
 
 // Observer is told about model and tool calls, for metrics. Optional.
@@ -156,6 +156,9 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (ans 
 	}
 	caller.Question = req.Question
 	caller.Model = a.o.Model.Name()
+	// Models that plan by what the asker may use (the offline planner's
+	// briefs) read the asker from ctx.
+	ctx = tools.WithCaller(ctx, caller)
 	ctx, span := a.g.startAgent(ctx, caller)
 	defer func() { a.g.endAgent(span, ans, err) }()
 	ans = &Answer{ConversationID: caller.ConversationID, RequestID: caller.RequestID, Model: a.o.Model.Name()}
@@ -263,7 +266,7 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (ans 
 	}
 	compose(ans, results)
 	if s, ok := a.o.Model.(AnswerShaper); ok {
-		s.ShapeAnswer(req.Question, ans, results)
+		s.ShapeAnswer(ctx, req.Question, ans, results)
 	}
 	if final {
 		ans.Text = WithCaveats(ans.Text, resultsInOrder(ans.ToolCalls, results)...)

@@ -44,6 +44,9 @@ type Answer struct {
 	// Verified is set when the answer follows a question its product's
 	// owners verified; it was still authorized and audited for this asker.
 	Verified *Verified `json:"verified,omitempty"`
+	// Brief is set on an executive brief: the same figures as the text,
+	// laid out as cards (see Brief).
+	Brief *Brief `json:"brief,omitempty"`
 }
 
 // Outcomes of an answer.
@@ -122,13 +125,15 @@ const (
 
 // Chart is a chart spec; channels render it (SVG in the web chat, PNG in Slack).
 type Chart struct {
-	Kind   string   `json:"kind"`
-	Title  string   `json:"title"`
-	XLabel string   `json:"x_label"`
-	YLabel string   `json:"y_label"`
-	Unit   string   `json:"unit,omitempty"`
-	Series []Series `json:"series"`
-	Source Source   `json:"source"`
+	Kind string `json:"kind"`
+	// Stacked draws a bar chart's series stacked rather than side by side.
+	Stacked bool     `json:"stacked,omitempty"`
+	Title   string   `json:"title"`
+	XLabel  string   `json:"x_label"`
+	YLabel  string   `json:"y_label"`
+	Unit    string   `json:"unit,omitempty"`
+	Series  []Series `json:"series"`
+	Source  Source   `json:"source"`
 }
 
 // Series is one line or set of bars.
@@ -137,10 +142,12 @@ type Series struct {
 	Points []Point `json:"points"`
 }
 
-// Point is one x (a period or a category) and its value.
+// Point is one x (a period or a category) and its value. Partial: the
+// period is not over yet (drawn hollow or dashed, never as a fall).
 type Point struct {
-	X string  `json:"x"`
-	Y float64 `json:"y"`
+	X       string  `json:"x"`
+	Y       float64 `json:"y"`
+	Partial bool    `json:"partial,omitempty"`
 }
 
 // Source is where a number came from: the product, the call and its audit record.

@@ -198,7 +198,8 @@ func chartFor(res *tools.Result, src Source) (Chart, bool) {
 				order = append(order, name)
 			}
 			if y, ok := numberOf(row[metric]); ok {
-				s.Points = append(s.Points, Point{X: fmt.Sprint(row[period]), Y: y})
+				x := fmt.Sprint(row[period])
+				s.Points = append(s.Points, Point{X: x, Y: y, Partial: PartialBucket(res, x)})
 			}
 		}
 		for _, name := range order {
@@ -228,6 +229,17 @@ func chartFor(res *tools.Result, src Source) (Chart, bool) {
 		return Chart{}, false
 	}
 	return ch, len(ch.Series) > 0
+}
+
+// PartialBucket says whether the period bucket x (its first day) of a
+// result is not over yet.
+func PartialBucket(res *tools.Result, x string) bool {
+	for _, pp := range res.Partial {
+		if pp.Bucket != "" && pp.Bucket == x {
+			return true
+		}
+	}
+	return false
 }
 
 // WithCaveats appends to text each caveat of the results it does not

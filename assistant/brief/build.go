@@ -48,10 +48,22 @@ func Build(ctx context.Context, run assistant.ToolRunner, cat tools.Catalog, cal
 	if caller.Model == "" {
 		caller.Model = ModelName
 	}
+	if o.Now.IsZero() {
+		if c, ok := run.(interface{ Clock() tools.Clock }); ok {
+			o.Now = c.Clock().Now()
+		}
+	}
+	if chk, ok := run.(Checker); ok && o.Access == nil {
+		acc, err := AskAccess(ctx, chk, cat, caller, o)
+		if err != nil {
+			return nil, err
+		}
+		o.Access = acc
+	}
 	items := Plan(cat, o)
-	outs := runAll(ctx, run, caller, items)
+	outs := runScreened(ctx, run, caller, items, o.Access)
 	more := FollowUps(cat, outs)
-	outs = append(outs, runAll(ctx, run, caller, more)...)
+	outs = append(outs, runScreened(ctx, run, caller, more, o.Access)...)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("brief: %w", err)
 	}
@@ -69,6 +81,9 @@ func Build(ctx context.Context, run assistant.ToolRunner, cat tools.Catalog, cal
 	}
 	results := make([]*tools.Result, 0, len(outs))
 	for _, out := range outs {
+		if out.Withheld {
+			continue // never called
+		}
 		ans.ToolCalls = append(ans.ToolCalls, record(out))
 		results = append(results, out.Result)
 	}
@@ -76,6 +91,13 @@ func Build(ctx context.Context, run assistant.ToolRunner, cat tools.Catalog, cal
 	// period not over) are said with them.
 	ans.Text = assistant.WithCaveats(ans.Text, results...)
 	return ans, nil
+}
+
+// runScreened runs the items policy allows (per acc) and returns every
+// item's outcome in plan order: the refused ones withheld, uncalled.
+func runScreened(ctx context.Context, run assistant.ToolRunner, caller tools.Caller, items []Item, acc Access) []Outcome {
+	callable, withheld := Screen(items, acc)
+	return InPlanOrder(items, append(runAll(ctx, run, caller, callable), withheld...))
 }
 
 // runAll runs items concurrently, returning outcomes in item order.

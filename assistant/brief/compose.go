@@ -16,7 +16,7 @@ import (
 
 // perProduct gathers one product's outcomes.
 type perProduct struct {
-	headline, contributor, anomalies, related *Outcome
+	headline, contributor, anomalies, related, trend *Outcome
 }
 
 // Compose writes the brief from the outcomes of its calls: the text (one
@@ -43,6 +43,8 @@ func Compose(cat tools.Catalog, o Options, outs []Outcome) *assistant.Answer {
 			pp.anomalies = out
 		case KindRelated:
 			pp.related = out
+		case KindTrend:
+			pp.trend = out
 		}
 	}
 	ans := &assistant.Answer{}
@@ -50,7 +52,9 @@ func Compose(cat tools.Catalog, o Options, outs []Outcome) *assistant.Answer {
 	if period == "" {
 		period = humanize(o.Period)
 	}
-	var lines, withheld, sources []string
+	var lines, sources []string
+	var withheld []assistant.BriefWithheld
+	bf := &assistant.Brief{Period: period, ComparePeriod: cmpPeriod}
 	headTable := assistant.Table{Columns: []tools.ResultColumn{
 		{Name: "product", Type: catalog.TypeString, Role: tools.RoleDimension},
 		{Name: "metric", Type: catalog.TypeString, Role: tools.RoleDimension},
@@ -80,7 +84,7 @@ func Compose(cat tools.Catalog, o Options, outs []Outcome) *assistant.Answer {
 		h := pp.headline
 		switch h.Status {
 		case StatusDenied:
-			withheld = append(withheld, fmt.Sprintf("%s (%s)", p.Name, reason(h.Message)))
+			withheld = append(withheld, withheldPart(o.Access, p.Name, p.Name, h.Message))
 			continue
 		case StatusError:
 			lines = append(lines, fmt.Sprintf("- %s: could not be read: %s.", name, reason(h.Message)))
@@ -105,6 +109,7 @@ func Compose(cat tools.Catalog, o Options, outs []Outcome) *assistant.Answer {
 					for _, r := range v.Rows {
 						code := fmt.Sprint(at(v, r, u.UnitColumn))
 						per = append(per, code+" "+textfmt.Metric(r[mi], md.Unit, md.Precision)+changeText(v, r, m, md))
+						bf.Cards = append(bf.Cards, newCard(p, h, v, r, m, md, code))
 						headTable.Rows = append(headTable.Rows, []any{p.Name, m + " (" + code + ")", cell(r[mi]), cellAt(v, r, m+"_previous"),
 							cellAt(v, r, m+"_change"), cellAt(v, r, m+"_change_pct")})
 						if pct, ok := float(at(v, r, m+"_change_pct")); ok {
@@ -121,6 +126,7 @@ func Compose(cat tools.Catalog, o Options, outs []Outcome) *assistant.Answer {
 					row = summed(v, m)
 				}
 				parts = append(parts, humanize(m)+" "+textfmt.Metric(row[mi], md.Unit, md.Precision)+changeText(v, row, m, md))
+				bf.Cards = append(bf.Cards, newCard(p, h, v, row, m, md, ""))
 				headTable.Rows = append(headTable.Rows, []any{p.Name, m, cell(row[mi]), cellAt(v, row, m+"_previous"),
 					cellAt(v, row, m+"_change"), cellAt(v, row, m+"_change_pct")})
 				if pct, ok := float(at(v, row, m+"_change_pct")); ok {
@@ -136,17 +142,20 @@ func Compose(cat tools.Catalog, o Options, outs []Outcome) *assistant.Answer {
 		if c := pp.contributor; c != nil {
 			switch c.Status {
 			case StatusDenied:
-				withheld = append(withheld, fmt.Sprintf("the top %s of %s (%s)", dimLabel(p.Name, c.Item.Dimension), p.Name, reason(c.Message)))
+				withheld = append(withheld, withheldPart(o.Access, p.Name, fmt.Sprintf("the top %s of %s", dimLabel(p.Name, c.Item.Dimension), p.Name), c.Message))
 			case StatusOK:
-				line += contributorText(p, c, pp.related, cat, &withheld, &sources, &topTable)
+				line += contributorText(p, c, pp.related, cat, o.Access, &withheld, &sources, &topTable, &bf.Movers)
 			}
 		}
 		if a := pp.anomalies; a != nil {
 			switch a.Status {
 			case StatusDenied:
-				withheld = append(withheld, fmt.Sprintf("unusual records of %s (%s)", p.Name, reason(a.Message)))
+				withheld = append(withheld, withheldPart(o.Access, p.Name, "unusual records of "+p.Name, a.Message))
 			case StatusOK:
 				line += " " + anomaliesText(p, a.View)
+				if n := max(a.View.RowCount, len(a.View.Rows)); n > 0 {
+					bf.Anomalies = append(bf.Anomalies, assistant.BriefAnomaly{Product: p.Name, Count: n, Text: anomaliesText(p, a.View), Source: sourceOf(a)})
+				}
 				if len(a.View.Rows) > 0 {
 					t := assistant.Table{Title: "Unusual " + p.Name + " records · " + period, TotalRows: int64(a.View.RowCount)}
 					for _, c := range a.View.Columns {
@@ -170,6 +179,7 @@ func Compose(cat tools.Catalog, o Options, outs []Outcome) *assistant.Answer {
 		if notes := policyNotes(pp); len(notes) > 0 {
 			line += " " + strings.Join(notes, " ")
 			headTable.Notes = append(headTable.Notes, notes...)
+			bf.Notes = append(bf.Notes, notes...)
 		}
 		lines = append(lines, line)
 	}
@@ -190,13 +200,23 @@ func Compose(cat tools.Catalog, o Options, outs []Outcome) *assistant.Answer {
 	if n := len(candidates(cat, o)); n > o.MaxProducts {
 		text = append(text, fmt.Sprintf("This brief covers the first %d of the %s products with headline metrics; name a product for a brief of it.", o.MaxProducts, textfmt.GroupThousands(fmt.Sprint(n))))
 	}
-	if len(withheld) > 0 {
-		text = append(text, "Withheld from you: "+strings.Join(withheld, "; ")+".")
+	if s := withheldText(withheld); s != "" {
+		text = append(text, s)
 	}
 	if len(sources) > 0 {
 		text = append(text, "Sources: "+strings.Join(sources, ", ")+"; each figure's audit record is listed with the sources.")
 	}
 	ans.Text = strings.Join(text, "\n")
+	for i := range bf.Cards {
+		addTrend(&bf.Cards[i], by[bf.Cards[i].Product], o)
+	}
+	bf.Withheld = withheld
+	bf.Headline = headline(period, cmpPeriod, moves, len(lines), len(withheld))
+	bf.Sources = sourcesOf(outs, sources, len(withheld))
+	if len(lines) == 0 && len(withheld) == 0 {
+		bf.Headline = "There is nothing to brief on: no data product declares headline metrics."
+	}
+	ans.Brief = bf
 
 	// Tables lead with the headline metrics; the unusual records follow.
 	var tables []assistant.Table
@@ -276,7 +296,8 @@ func movesText(moves []move) string {
 
 // contributorText names the top contributor, with the related product's
 // rate for it when that was fetched.
-func contributorText(p *catalog.Product, c, rel *Outcome, cat tools.Catalog, withheld, sources *[]string, t *assistant.Table) string {
+func contributorText(p *catalog.Product, c, rel *Outcome, cat tools.Catalog, acc Access, withheld *[]assistant.BriefWithheld, sources *[]string,
+	t *assistant.Table, movers *[]assistant.BriefMover) string {
 	v := c.View
 	di, mi := v.col(c.Item.Dimension), v.col(c.Item.Metric)
 	if di < 0 || mi < 0 || len(v.Rows) == 0 {
@@ -287,13 +308,15 @@ func contributorText(p *catalog.Product, c, rel *Outcome, cat tools.Catalog, wit
 		t.Rows = append(t.Rows, []any{p.Name, c.Item.Dimension, cell(r[di]), c.Item.Metric, cell(r[mi])})
 	}
 	top := v.Rows[0]
-	s := fmt.Sprintf(" Top %s: %s (%s %s", dimLabel(p.Name, c.Item.Dimension), textfmt.Cell(top[di]),
-		humanize(c.Item.Metric), textfmt.Metric(top[mi], md.Unit, md.Precision))
+	mv := assistant.BriefMover{Product: p.Name, Dimension: dimLabel(p.Name, c.Item.Dimension), Group: textfmt.Cell(top[di]),
+		Metric: humanize(c.Item.Metric), Value: textfmt.Metric(top[mi], md.Unit, md.Precision), Source: sourceOf(c)}
+	defer func() { *movers = append(*movers, mv) }()
+	s := fmt.Sprintf(" Top %s: %s (%s %s", mv.Dimension, mv.Group, mv.Metric, mv.Value)
 	if rel != nil {
 		rp := assistant.ProductArg(rel.Item.Call.Arguments)
 		switch rel.Status {
 		case StatusDenied:
-			*withheld = append(*withheld, fmt.Sprintf("the %s of %s (%s)", humanize(rel.Item.Metric), rel.Item.Value, reason(rel.Message)))
+			*withheld = append(*withheld, withheldPart(acc, rp, fmt.Sprintf("the %s of %s", humanize(rel.Item.Metric), rel.Item.Value), rel.Message))
 		case StatusOK:
 			if ri := rel.View.col(rel.Item.Metric); ri >= 0 && len(rel.View.Rows) > 0 && rel.View.Rows[0][ri] != nil {
 				unit, prec := "", 2
@@ -302,6 +325,7 @@ func contributorText(p *catalog.Product, c, rel *Outcome, cat tools.Catalog, wit
 						unit, prec = m.Unit, m.Precision
 					}
 				}
+				mv.Detail = fmt.Sprintf("%s %s over all its data, per %s", humanize(rel.Item.Metric), textfmt.Metric(rel.View.Rows[0][ri], unit, prec), rp)
 				s += fmt.Sprintf("; its %s is %s over all its data, per %s", humanize(rel.Item.Metric), textfmt.Metric(rel.View.Rows[0][ri], unit, prec), rp)
 				addSource(sources, rp)
 			}

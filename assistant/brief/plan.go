@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/catalog"
@@ -46,6 +47,14 @@ type Options struct {
 	// MaxProducts bounds the products one brief covers (default 25), so a
 	// catalog of thousands cannot turn one question into thousands of calls.
 	MaxProducts int
+	// Now, when set, adds each product's trend (its headline metrics month
+	// by month, the 12 months to the period's end) for the cards'
+	// sparklines.
+	Now time.Time
+	// Access is what policy lets the asker do, asked once before planning
+	// (AskAccess); calls it refuses are not made, and are listed as
+	// withheld. Nil: every call is made.
+	Access Access
 	// Writer, when set, is a language model that rewrites the templated
 	// brief as prose from the same figures; its numbers are checked against
 	// the tool results and unknown ones flagged (Build only).
@@ -71,7 +80,11 @@ const (
 	KindContributor = "contributor" // first countable headline metric by a dimension, top N
 	KindAnomalies   = "anomalies"   // find_anomalies over the period
 	KindRelated     = "related"     // a related product's rate for the top contributor
+	KindTrend       = "trend"       // headline metrics month by month, for sparklines
 )
+
+// trendMonths is how many whole months a card's sparkline shows.
+const trendMonths = 12
 
 // Item is one call of a brief and what it is for.
 type Item struct {
@@ -92,6 +105,10 @@ func Plan(cat tools.Catalog, o Options) []Item {
 	for _, p := range Products(cat, o) {
 		items = append(items, Item{Kind: KindHeadline, Product: p.Name, Call: call(tools.ToolQueryMetrics, tools.QueryMetricsArgs{
 			Product: p.Name, Metrics: slices.Clone(p.HeadlineMetrics), TimeRange: o.Period, CompareTo: o.Compare})})
+		if tr, ok := trendRange(o); ok {
+			items = append(items, Item{Kind: KindTrend, Product: p.Name, Call: call(tools.ToolQueryMetrics, tools.QueryMetricsArgs{
+				Product: p.Name, Metrics: slices.Clone(p.HeadlineMetrics), TimeRange: tr, TimeGrain: tools.GrainMonth})})
+		}
 		if m, dim := contributorOf(p); m != "" && dim != "" {
 			args := tools.QueryMetricsArgs{Product: p.Name, Metrics: []string{m}, GroupBy: []string{dim}, TimeRange: o.Period,
 				OrderBy: []tools.OrderBy{{Field: m, Direction: "desc"}, {Field: dim, Direction: "asc"}}, Limit: contributors}
@@ -107,6 +124,33 @@ func Plan(cat tools.Catalog, o Options) []Item {
 		}
 	}
 	return items
+}
+
+// trendRange is the range of a trend: the 12 months to the end of the
+// brief's period, as an ISO month range ("2025-11..2026-10"). A month of
+// it not over yet (a brief of this_month) is marked partial.
+func trendRange(o Options) (string, bool) {
+	if o.Now.IsZero() {
+		return "", false
+	}
+	r, err := tools.ResolveTimeRange(o.Period, o.Now)
+	if err != nil || r.To.IsZero() {
+		return "", false
+	}
+	last := r.To.Add(-time.Nanosecond)
+	last = time.Date(last.Year(), last.Month(), 1, 0, 0, 0, 0, time.UTC)
+	first := last.AddDate(0, 1-trendMonths, 0)
+	return first.Format("2006-01") + ".." + last.Format("2006-01"), true
+}
+
+// partialMonth is the month of a trend that is not over at now (its first
+// day), or "".
+func partialMonth(now time.Time) string {
+	if now.IsZero() {
+		return ""
+	}
+	now = now.UTC()
+	return time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
 }
 
 // Products are the products a brief covers: those declaring headline
@@ -254,6 +298,9 @@ type Outcome struct {
 	// the text the model saw.
 	Result  *tools.Result
 	AuditID string
+	// Withheld: policy refuses the call (per Options.Access), so it was
+	// not made; Status is StatusDenied and Message policy's reason.
+	Withheld bool
 }
 
 // View is a tool result as assistant.ForModel renders it for a model.

@@ -137,7 +137,7 @@ func TestAnswerTemplates(t *testing.T) {
 			"email had the most new customers in October 2026: 19 (source: customer-acquisition)."},
 		{"list loans over 500000", []any{"denied: you are not in a group that may query loan-applications"},
 			"I can't show that: you are not in a group that may query loan-applications."},
-		{"Summarize customer acquisition last month vs the month before", []any{"denied: you may not query customer-acquisition.", "denied: you may not query customer-acquisition"},
+		{"Summarize customer acquisition last month vs the month before", []any{"denied: you may not query customer-acquisition.", "denied: you may not query customer-acquisition", "denied: you may not query customer-acquisition"},
 			"Executive brief for last month.\nWithheld from you: customer-acquisition (you may not query customer-acquisition)."},
 		{"How many new customers did we get last month?", []any{"error: customer-acquisition is unavailable: database is locked"},
 			"I couldn't get that from customer-acquisition: customer-acquisition is unavailable: database is locked."},

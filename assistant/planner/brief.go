@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -113,7 +114,7 @@ func (p *Planner) namedProducts(a *analysis) []string {
 // the question (msgs[u]) is not one. A question right after a brief (prev,
 // from briefHistory; nil when there was none) that only changes its period
 // ("and the month before?") is a brief too.
-func (p *Planner) executiveBrief(msgs []assistant.Message, u int, prev *brief.Options, canCall bool, now time.Time, onText func(string)) (*assistant.Reply, bool) {
+func (p *Planner) executiveBrief(ctx context.Context, msgs []assistant.Message, u int, prev *brief.Options, canCall bool, now time.Time, onText func(string)) (*assistant.Reply, bool) {
 	q, after := msgs[u].Content, msgs[u+1:]
 	o, ok := p.briefOptions(q, now)
 	if !ok && prev != nil {
@@ -122,6 +123,7 @@ func (p *Planner) executiveBrief(msgs []assistant.Message, u int, prev *brief.Op
 	if !ok {
 		return nil, false
 	}
+	o.Now, o.Access = now, p.briefAccess(ctx, o)
 	items := brief.Plan(p.cat, o)
 	if len(items) == 0 {
 		return p.text("There is nothing to brief on: no data product declares headline metrics.", onText), true
@@ -153,10 +155,11 @@ func (p *Planner) executiveBrief(msgs []assistant.Message, u int, prev *brief.Op
 		if !canCall {
 			return p.text("I could not query the data products needed for a brief.", onText), true
 		}
-		return briefCalls(items, steps), true
+		callable, _ := brief.Screen(items, o.Access)
+		return briefCalls(callable, steps), true
 	}
 	outcomes := func(planned []brief.Item) []brief.Outcome {
-		var outs []brief.Outcome
+		planned, outs := brief.Screen(planned, o.Access)
 		for _, mc := range calls {
 			it, ok := brief.Match(planned, mc.call.Name, mc.call.Arguments)
 			if !ok {
@@ -168,15 +171,32 @@ func (p *Planner) executiveBrief(msgs []assistant.Message, u int, prev *brief.Op
 			}
 			outs = append(outs, brief.Read(it, mc.content))
 		}
-		return outs
+		return brief.InPlanOrder(planned, outs)
 	}
 	first := outcomes(items)
 	more := brief.FollowUps(p.cat, first)
-	if steps == 1 && len(more) > 0 && canCall {
-		return briefCalls(more, steps), true
+	if callable, _ := brief.Screen(more, o.Access); steps == 1 && len(callable) > 0 && canCall {
+		return briefCalls(callable, steps), true
 	}
 	outs := append(first, outcomes(more)...)
 	return p.text(brief.Compose(p.cat, o, outs).Text, onText), true
+}
+
+// briefAccess asks policy, once, what the asker (ctx's caller, which the
+// agent sets) may do with the products a brief of o could touch, so the
+// brief calls only those and lists the rest as withheld. Without a checker
+// or a caller, or when policy cannot be asked, it is nil: every call is
+// made and decided on its own, which refuses and audits what it must.
+func (p *Planner) briefAccess(ctx context.Context, o brief.Options) brief.Access {
+	caller, ok := tools.CallerFromContext(ctx)
+	if p.access == nil || !ok {
+		return nil
+	}
+	acc, err := brief.AskAccess(ctx, p.access, p.cat, caller, o)
+	if err != nil {
+		return nil
+	}
+	return acc
 }
 
 // briefCalls asks for the items' calls in one turn; ids are deterministic.
@@ -192,18 +212,18 @@ func briefCalls(items []brief.Item, step int) *assistant.Reply {
 // ShapeAnswer gives an executive brief answered through the agent the
 // tables and the one chart `askmesh brief` shows, in place of one table and
 // chart per call; other answers are left as composed.
-func (p *Planner) ShapeAnswer(question string, ans *assistant.Answer, results map[string]*tools.Result) {
+func (p *Planner) ShapeAnswer(ctx context.Context, question string, ans *assistant.Answer, results map[string]*tools.Result) {
 	var calls []assistant.ToolCall
 	for _, rec := range ans.ToolCalls {
 		calls = append(calls, assistant.ToolCall{ID: rec.ID, Name: rec.Tool, Arguments: rec.Arguments})
 	}
-	o, ok := p.briefOf(calls)
+	o, ok := p.briefOf(ctx, calls)
 	if !ok {
 		p.shapeShares(question, ans, results)
 		return
 	}
 	read := func(planned []brief.Item) []brief.Outcome {
-		var outs []brief.Outcome
+		planned, outs := brief.Screen(planned, o.Access)
 		for _, rec := range ans.ToolCalls {
 			it, ok := brief.Match(planned, rec.Tool, rec.Arguments)
 			if !ok {
@@ -218,7 +238,7 @@ func (p *Planner) ShapeAnswer(question string, ans *assistant.Answer, results ma
 			}
 			outs = append(outs, out)
 		}
-		return outs
+		return brief.InPlanOrder(planned, outs)
 	}
 	first := read(brief.Plan(p.cat, o))
 	if len(first) == 0 {
@@ -226,14 +246,14 @@ func (p *Planner) ShapeAnswer(question string, ans *assistant.Answer, results ma
 	}
 	outs := append(first, read(brief.FollowUps(p.cat, first))...)
 	b := brief.Compose(p.cat, o, outs)
-	ans.Tables, ans.Charts = b.Tables, b.Charts
+	ans.Tables, ans.Charts, ans.Brief = b.Tables, b.Charts, b.Brief
 }
 
 // briefOf recognises an executive brief by the calls made for it: the
 // plan of the period, comparison and products its headline calls name must
 // all have been called. It works from calls, not words, so a brief asked
 // as a follow-up is recognised too.
-func (p *Planner) briefOf(calls []assistant.ToolCall) (brief.Options, bool) {
+func (p *Planner) briefOf(ctx context.Context, calls []assistant.ToolCall) (brief.Options, bool) {
 	var o brief.Options
 	var products []string
 	for _, c := range calls {
@@ -254,10 +274,13 @@ func (p *Planner) briefOf(calls []assistant.ToolCall) (brief.Options, bool) {
 	if o.Period == "" {
 		return o, false
 	}
-	if all := brief.Products(p.cat, brief.Options{}); len(all) != len(products) {
+	o.Now = p.clock.Now()
+	o.Access = p.briefAccess(ctx, o)
+	// The whole brief calls every product the asker may query.
+	if all := brief.Products(p.cat, brief.Options{}); len(o.Access.Queryable(all)) != len(products) {
 		o.Products = products
 	}
-	items := brief.Plan(p.cat, o)
+	items, _ := brief.Screen(brief.Plan(p.cat, o), o.Access)
 	for _, it := range items {
 		if !slices.ContainsFunc(calls, func(c assistant.ToolCall) bool {
 			return c.Name == it.Call.Tool && string(c.Arguments) == string(it.Call.Arguments)
@@ -271,7 +294,7 @@ func (p *Planner) briefOf(calls []assistant.ToolCall) (brief.Options, bool) {
 // briefHistory returns the brief the question before this one got, or nil
 // when it got none: every call made after the last question of history.
 // After a brief, the parser's follow-ups have no one-product query to modify.
-func (p *Planner) briefHistory(history []assistant.Message) *brief.Options {
+func (p *Planner) briefHistory(ctx context.Context, history []assistant.Message) *brief.Options {
 	u := -1
 	for i := len(history) - 1; i >= 0; i-- {
 		if history[i].Role == assistant.RoleUser {
@@ -288,7 +311,8 @@ func (p *Planner) briefHistory(history []assistant.Message) *brief.Options {
 			calls = append(calls, m.ToolCalls...)
 		}
 	}
-	if o, ok := p.briefOf(calls); ok {
+	if o, ok := p.briefOf(ctx, calls); ok {
+		o.Access = nil // asked again for the brief that follows
 		return &o
 	}
 	return nil

@@ -86,8 +86,8 @@ func TestSummaryFollowUps(t *testing.T) {
 	p := testPlanner(t)
 	hist := converse(t, p, "Summarize customer acquisition last month vs the month before")
 	calls, text := plan(t, p, hist, "and for the month before?")
-	if len(calls) != 2 || !strings.Contains(calls[0], `"product":"customer-acquisition","metrics":["new_customers"],"time_range":"2026-09","compare_to":"previous_period"`) ||
-		!strings.Contains(calls[1], `"group_by":["campaign_name"]`) {
+	if len(calls) != 3 || !strings.Contains(calls[0], `"product":"customer-acquisition","metrics":["new_customers"],"time_range":"2026-09","compare_to":"previous_period"`) ||
+		!strings.Contains(calls[1], `"time_range":"2025-10..2026-09","time_grain":"month"`) || !strings.Contains(calls[2], `"group_by":["campaign_name"]`) {
 		t.Errorf("the month before, after a summary: want the brief of customer-acquisition for September, got %v %q", calls, text)
 	}
 	calls, text = plan(t, p, hist, "how many new customers by region?")

@@ -57,10 +57,12 @@ func TestFollowUpsModifyThePreviousCalls(t *testing.T) {
 		}},
 		{"a summary's brief moves to the month before", []string{"Summarize customer acquisition last month vs the month before"}, "and for the month before?", []string{
 			`query_metrics {"product":"customer-acquisition","metrics":["new_customers"],"time_range":"2026-09","compare_to":"previous_period"}`,
+			`query_metrics {"product":"customer-acquisition","metrics":["new_customers"],"time_range":"2025-10..2026-09","time_grain":"month"}`,
 			`query_metrics {"product":"customer-acquisition","metrics":["new_customers"],"group_by":["campaign_name"],"filters":[{"column":"campaign_name","op":"is not null"}],"time_range":"2026-09","order_by":[{"field":"new_customers","direction":"desc"},{"field":"campaign_name","direction":"asc"}],"limit":3}`,
 		}},
 		{"a summary's brief takes a year-on-year comparison", []string{"Summarize customer acquisition last month vs the month before"}, "and vs last year?", []string{
 			`query_metrics {"product":"customer-acquisition","metrics":["new_customers"],"time_range":"last_month","compare_to":"previous_year"}`,
+			`query_metrics {"product":"customer-acquisition","metrics":["new_customers"],"time_range":"2025-11..2026-10","time_grain":"month"}`,
 			`query_metrics {"product":"customer-acquisition","metrics":["new_customers"],"group_by":["campaign_name"],"filters":[{"column":"campaign_name","op":"is not null"}],"time_range":"last_month","order_by":[{"field":"new_customers","direction":"desc"},{"field":"campaign_name","direction":"asc"}],"limit":3}`,
 		}},
 		{"a question without a product keeps the product", []string{"How many new customers last month?"}, "How many in Europe?", []string{

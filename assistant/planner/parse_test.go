@@ -288,10 +288,12 @@ func TestQuestionToCalls(t *testing.T) {
 		}},
 		{"Summarize customer acquisition last month vs the month before", []string{
 			`query_metrics {"product":"customer-acquisition","metrics":["new_customers"],"time_range":"last_month","compare_to":"previous_period"}`,
+			`query_metrics {"product":"customer-acquisition","metrics":["new_customers"],"time_range":"2025-11..2026-10","time_grain":"month"}`,
 			`query_metrics {"product":"customer-acquisition","metrics":["new_customers"],"group_by":["campaign_name"],"filters":[{"column":"campaign_name","op":"is not null"}],"time_range":"last_month","order_by":[{"field":"new_customers","direction":"desc"},{"field":"campaign_name","direction":"asc"}],"limit":3}`,
 		}},
 		{"give me a brief on loan applications this quarter", []string{
 			`query_metrics {"product":"loan-applications","metrics":["application_count","approval_rate"],"time_range":"this_quarter","compare_to":"previous_period"}`,
+			`query_metrics {"product":"loan-applications","metrics":["application_count","approval_rate"],"time_range":"2025-12..2026-11","time_grain":"month"}`,
 			`query_metrics {"product":"loan-applications","metrics":["application_count"],"group_by":["loan_type"],"time_range":"this_quarter","order_by":[{"field":"application_count","direction":"desc"},{"field":"loan_type","direction":"asc"}],"limit":3}`,
 		}},
 		{"Who was denied access to loan-applications this week?", []string{

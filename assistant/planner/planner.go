@@ -27,6 +27,9 @@ type Planner struct {
 	cat   tools.Catalog
 	clock tools.Clock
 	lex   *lexicon
+	// access, when set, tells executive briefs what the asker may query
+	// (one policy evaluation), so they call nothing policy refuses.
+	access brief.Checker
 }
 
 var _ assistant.Model = (*Planner)(nil)
@@ -38,6 +41,13 @@ func New(cat tools.Catalog, clock tools.Clock) *Planner {
 		clock = tools.SystemClock{}
 	}
 	return &Planner{cat: cat, clock: clock, lex: newLexicon(cat.List())}
+}
+
+// WithAccess has executive briefs ask chk (the executor) what the asker
+// may query before planning, so they call only that; it returns p.
+func (p *Planner) WithAccess(chk brief.Checker) *Planner {
+	p.access = chk
+	return p
 }
 
 // Name is the model name recorded in audit records.
@@ -62,8 +72,8 @@ func (p *Planner) Generate(ctx context.Context, req assistant.ModelRequest, onTe
 	if u < 0 {
 		return p.text(helpText(p.suggestions(nil)), onText), nil
 	}
-	prevBrief := p.briefHistory(msgs[:u])
-	if r, ok := p.executiveBrief(msgs, u, prevBrief, len(req.Tools) > 0, now, onText); ok {
+	prevBrief := p.briefHistory(ctx, msgs[:u])
+	if r, ok := p.executiveBrief(ctx, msgs, u, prevBrief, len(req.Tools) > 0, now, onText); ok {
 		return r, nil // executive briefs span products: see brief.go
 	}
 	var prev *previousTurn

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -54,7 +55,7 @@ func TestShareTable(t *testing.T) {
 		ans.ToolCalls = append(ans.ToolCalls, assistant.ToolCallRecord{ID: id, Tool: c.tool, Arguments: brief.Marshal(c.args), Decision: "allow", AuditID: "a" + id})
 		ans.Tables = append(ans.Tables, assistant.Table{Title: "counts", Source: assistant.Source{AuditID: "a" + id}})
 	}
-	p.ShapeAnswer(q, ans, results)
+	p.ShapeAnswer(context.Background(), q, ans, results)
 	if len(ans.Tables) != 1 {
 		t.Fatalf("tables %+v, want the share table only", ans.Tables)
 	}

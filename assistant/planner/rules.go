@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"time"
@@ -155,7 +156,7 @@ func (p *Planner) ruleOf(msgs []assistant.Message) string {
 		return "help"
 	}
 	now := p.clock.Now()
-	prevBrief := p.briefHistory(msgs[:u])
+	prevBrief := p.briefHistory(context.Background(), msgs[:u])
 	_, ok := p.briefOptions(msgs[u].Content, now)
 	if !ok && prevBrief != nil {
 		_, ok = p.briefFollowUp(msgs[u].Content, *prevBrief, now)

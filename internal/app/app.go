@@ -437,7 +437,7 @@ func (a *App) buildModel(ctx context.Context) (assistant.Model, error) {
 	mc := a.Config.Model
 	switch mc.Provider {
 	case "", "offline":
-		return planner.New(a.Catalog, a.Clock), nil
+		return planner.New(a.Catalog, a.Clock).WithAccess(a.Executor), nil
 	case "openai", "azure":
 		return openai.New(openai.Config{Azure: mc.Provider == "azure", APIKey: mc.APIKey, BaseURL: mc.BaseURL,
 			Model: cmp.Or(mc.Name, openai.DefaultModel), Organization: mc.Organization, AzureAPIVersion: mc.AzureAPIVersion,
