@@ -97,6 +97,7 @@ func auditBackends(t *testing.T) ([]*backend, *catalog.Product) {
 }
 
 func TestAccessAuditMetrics(t *testing.T) {
+	t.Parallel()
 	backends, p := auditBackends(t)
 	week, before := span("2026-11-08", "2026-11-15"), span("2026-11-01", "2026-11-08")
 	cases := []struct {
@@ -164,6 +165,7 @@ func TestAccessAuditMetrics(t *testing.T) {
 }
 
 func TestAccessAuditRecords(t *testing.T) {
+	t.Parallel()
 	backends, p := auditBackends(t)
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -203,6 +205,7 @@ func TestAccessAuditRecords(t *testing.T) {
 }
 
 func TestAccessAuditGetRecord(t *testing.T) {
+	t.Parallel()
 	backends, p := auditBackends(t)
 	frankOnly := []tools.Condition{{Column: "subject", Op: "=", Value: "frank@bank.example"}}
 	for _, b := range backends {
@@ -220,6 +223,7 @@ func TestAccessAuditGetRecord(t *testing.T) {
 // The audit binding itself is not the SQL store's: askmesh rebinds the
 // product to its audit database at run time.
 func TestAuditBindingIsRefused(t *testing.T) {
+	t.Parallel()
 	s := New(Options{SQLiteDir: t.TempDir()})
 	defer s.Close()
 	p := demoProduct(t, "access-audit")
@@ -233,6 +237,7 @@ func TestAuditBindingIsRefused(t *testing.T) {
 // the product store reads it read-only; every committed record is visible
 // to the next query.
 func TestLiveAuditLog(t *testing.T) {
+	t.Parallel()
 	p := demoProduct(t, "access-audit")
 	dir := t.TempDir()
 	rows := auditRows(p)

@@ -13,6 +13,7 @@ import (
 // Check finds the product's data or names what is missing (file, table,
 // column) as a MissingError; an unreachable server is an UnavailableError.
 func TestCheckNamesWhatIsMissing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, b := range demoBackends(t) {
 		loans := b.bind(demoProduct(t, "loan-applications"))

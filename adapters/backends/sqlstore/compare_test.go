@@ -9,6 +9,7 @@ import (
 
 // Comparison results on the fixture, worked out by hand from its rows.
 func TestFixtureCompare(t *testing.T) {
+	t.Parallel()
 	backends := fixtureBackends(t)
 	p := fixtureProduct(t, "fixture-events", "at")
 	q4, q3 := span("2026-10-01", "2027-01-01"), span("2026-07-01", "2026-10-01")
@@ -87,6 +88,7 @@ func TestFixtureCompare(t *testing.T) {
 }
 
 func TestCompareColumns(t *testing.T) {
+	t.Parallel()
 	backends := fixtureBackends(t)
 	p := fixtureProduct(t, "fixture-events", "at")
 	want := []tools.ResultColumn{

@@ -16,6 +16,7 @@ import (
 // against SQL written by hand from the manifest's meaning, on SQLite and
 // PostgreSQL.
 func TestDBTImportedMetricsEqualTheirSQL(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("../../../catalog/dbt/testdata/semantic_manifest.json")
 	if err != nil {
 		t.Fatal(err)

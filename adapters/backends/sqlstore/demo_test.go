@@ -275,6 +275,7 @@ var metricCases = []metricCase{
 }
 
 func TestDemoMetrics(t *testing.T) {
+	t.Parallel()
 	backends := demoBackends(t)
 	covered := map[string]bool{}
 	for _, c := range metricCases {
@@ -392,6 +393,7 @@ func bound(p string, timeType string) string {
 }
 
 func TestDemoCompare(t *testing.T) {
+	t.Parallel()
 	backends := demoBackends(t)
 	for _, c := range compareCases {
 		for _, b := range backends {
@@ -562,6 +564,7 @@ var recordsCases = []recordsCase{
 }
 
 func TestDemoRecords(t *testing.T) {
+	t.Parallel()
 	backends := demoBackends(t)
 	for _, c := range recordsCases {
 		for _, b := range backends {
@@ -585,6 +588,7 @@ func TestDemoRecords(t *testing.T) {
 // TestDemoPagination: offset pages concatenate to the whole ordered set,
 // with no row twice, even when the sort key has many ties.
 func TestDemoPagination(t *testing.T) {
+	t.Parallel()
 	backends := demoBackends(t)
 	p := demoProduct(t, "customer-transactions")
 	cases := []struct {
@@ -634,6 +638,7 @@ func TestDemoPagination(t *testing.T) {
 }
 
 func TestDemoMaxLimit(t *testing.T) {
+	t.Parallel()
 	backends := demoBackends(t)
 	p := demoProduct(t, "customer-transactions")
 	for _, b := range backends {
@@ -649,6 +654,7 @@ func TestDemoMaxLimit(t *testing.T) {
 }
 
 func TestDemoGetRecord(t *testing.T) {
+	t.Parallel()
 	backends := demoBackends(t)
 	p := demoProduct(t, "customer-transactions")
 	for _, b := range backends {
@@ -676,6 +682,7 @@ func TestDemoGetRecord(t *testing.T) {
 // computed in Go from every transaction's amount, and checks that the
 // generator's injected anomalies are found.
 func TestDemoAnomalies(t *testing.T) {
+	t.Parallel()
 	backends := demoBackends(t)
 	p := demoProduct(t, "customer-transactions")
 	cases := []struct {
@@ -787,6 +794,7 @@ func TestDemoAnomalies(t *testing.T) {
 // TestDemoSameOnBothDialects: a table of requests gives identical Results
 // on SQLite, PostgreSQL and MySQL, columns, values, counts and notes alike.
 func TestDemoSameOnBothDialects(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("compares SQLite with PostgreSQL and MariaDB, which the short tier does not run")
 	}

@@ -15,6 +15,7 @@ import (
 )
 
 func TestMissingSQLiteFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := New(Options{SQLiteDir: dir})
 	defer s.Close()
@@ -44,6 +45,7 @@ func TestMissingSQLiteFile(t *testing.T) {
 }
 
 func TestConfigurationErrors(t *testing.T) {
+	t.Parallel()
 	p := demoProduct(t, "loan-applications")
 	pg := *p
 	pg.Binding = catalog.Binding{Kind: catalog.BackendPostgres, Schema: "lending", Table: "loan_applications", DSNEnv: "ASKMESH_TEST_UNSET_DSN"}
@@ -73,6 +75,7 @@ func TestConfigurationErrors(t *testing.T) {
 }
 
 func TestClosedStore(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := fixtureProduct(t, "fixture-events", "at")
 	createSQLite(t, dir, p, [][]any{events[0].values()})
@@ -88,6 +91,7 @@ func TestClosedStore(t *testing.T) {
 }
 
 func TestQueryTimeout(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := fixtureProduct(t, "fixture-events", "at")
 	createSQLite(t, dir, p, [][]any{events[0].values()})
@@ -103,6 +107,7 @@ func TestQueryTimeout(t *testing.T) {
 // TestDSNChoice: a run-time DSN beats the binding's environment variable,
 // which beats the store's default.
 func TestDSNChoice(t *testing.T) {
+	t.Parallel()
 	good := pgtest.NewDatabase(t)
 	p := fixtureProduct(t, "fixture-events", "at")
 	createPostgres(t, good, p, [][]any{events[0].values()})
@@ -137,6 +142,7 @@ func TestDSNChoice(t *testing.T) {
 // TestPostgresOutage: while the server is down, calls fail naming the
 // product; when it is back, the same store answers again.
 func TestPostgresOutage(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster")
 	}
@@ -167,6 +173,7 @@ func TestPostgresOutage(t *testing.T) {
 // TestPlanErrors: plans naming what the catalog does not have fail with an
 // error and run nothing.
 func TestPlanErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := fixtureProduct(t, "fixture-events", "at")
 	createSQLite(t, dir, p, nil)
@@ -232,6 +239,7 @@ func TestPlanErrors(t *testing.T) {
 // TestConcurrentUse: many goroutines share one store and its lazily opened
 // handles (run with -race).
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	backends := fixtureBackends(t)
 	p := fixtureProduct(t, "fixture-events", "at")
 	want := refGroups(events, "month", []string{"kind"}, []string{"event_count", "total_amount"})
@@ -263,6 +271,7 @@ func TestConcurrentUse(t *testing.T) {
 // TestRestrictedColumns: a restricted column (customers.ssn) is refused
 // whether it is asked for, filtered on or sorted by, on every tool.
 func TestRestrictedColumns(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := demoProduct(t, "customers")
 	createSQLite(t, dir, p, nil)

@@ -373,6 +373,7 @@ func eventsIn(from, to time.Time, pick func(event) time.Time) []event {
 // --- tests ---
 
 func TestFixtureMetricsEveryGrainAndGroup(t *testing.T) {
+	t.Parallel()
 	backends := fixtureBackends(t)
 	all := fixtureProduct(t, "fixture-events", "at")
 	metrics := all.MetricNames()
@@ -393,6 +394,7 @@ func TestFixtureMetricsEveryGrainAndGroup(t *testing.T) {
 // TestFixtureBuckets pins the bucket of each edge instant, so that a wrong
 // Go reference cannot hide a wrong SQL bucket.
 func TestFixtureBuckets(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		at                         string
 		week, month, quarter, year string
@@ -429,6 +431,7 @@ func TestFixtureBuckets(t *testing.T) {
 }
 
 func TestFixtureDateTimeColumn(t *testing.T) {
+	t.Parallel()
 	backends := fixtureBackends(t)
 	p := fixtureProduct(t, "fixture-days", "day")
 	byDay := func(e event) time.Time { return e.day }
@@ -485,6 +488,7 @@ func TestFixtureDateTimeColumn(t *testing.T) {
 // TestFixtureFilters runs every operator on every column type it applies
 // to and compares the matching ids with a Go predicate.
 func TestFixtureFilters(t *testing.T) {
+	t.Parallel()
 	backends := fixtureBackends(t)
 	p := fixtureProduct(t, "fixture-events", "at")
 	amount := func(e event, test func(float64) bool) bool { return e.amount != nil && test(*e.amount) }
@@ -576,6 +580,7 @@ func TestFixtureFilters(t *testing.T) {
 }
 
 func TestFixtureRecordValues(t *testing.T) {
+	t.Parallel()
 	backends := fixtureBackends(t)
 	p := fixtureProduct(t, "fixture-events", "at")
 	// The default order is the time column newest first, then the key.
@@ -607,6 +612,7 @@ func TestFixtureRecordValues(t *testing.T) {
 }
 
 func TestFixtureOrderNullsAndTies(t *testing.T) {
+	t.Parallel()
 	backends := fixtureBackends(t)
 	p := fixtureProduct(t, "fixture-events", "at")
 	// label ascending: code point order (upper case first), NULLs last,
@@ -660,6 +666,7 @@ func TestFixtureOrderNullsAndTies(t *testing.T) {
 }
 
 func TestFixtureMetricOrderAndTopN(t *testing.T) {
+	t.Parallel()
 	backends := fixtureBackends(t)
 	p := fixtureProduct(t, "fixture-events", "at")
 	// By label: total_amount descending with NULL last; labels with equal
@@ -698,6 +705,7 @@ func TestFixtureMetricOrderAndTopN(t *testing.T) {
 // TestFixtureEmptyAggregate: over no rows, counts are 0 and other
 // aggregates NULL.
 func TestFixtureEmptyAggregate(t *testing.T) {
+	t.Parallel()
 	backends := fixtureBackends(t)
 	p := fixtureProduct(t, "fixture-events", "at")
 	for _, b := range backends {
@@ -708,6 +716,7 @@ func TestFixtureEmptyAggregate(t *testing.T) {
 }
 
 func TestFixtureAnomalies(t *testing.T) {
+	t.Parallel()
 	backends := fixtureBackends(t)
 	p := fixtureProduct(t, "fixture-events", "at")
 	// Kind a's amounts are 10, 30.25, 50.75, 90.9, 120, 1000, 16: mean
@@ -734,6 +743,7 @@ func TestFixtureAnomalies(t *testing.T) {
 }
 
 func TestFixtureGetRecord(t *testing.T) {
+	t.Parallel()
 	backends := fixtureBackends(t)
 	p := fixtureProduct(t, "fixture-events", "at")
 	for _, b := range backends {

@@ -298,6 +298,7 @@ func checkSQL(t *testing.T, d dialect, p *catalog.Product, st *stmt) {
 // TestCompileSeeds runs the fuzz checks over a grid of inputs on every
 // product and column, so plain `go test` covers each operator and type.
 func TestCompileSeeds(t *testing.T) {
+	t.Parallel()
 	products := fuzzCatalog(t)
 	strs := []string{"europe", `'; DROP TABLE x; --`, `"quoted"`, "100%_\\", ""}
 	for pi, p := range products {

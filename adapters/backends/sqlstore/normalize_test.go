@@ -7,6 +7,7 @@ import (
 )
 
 func TestRoundTo(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in     float64
 		places int
@@ -45,6 +46,7 @@ func TestRoundTo(t *testing.T) {
 }
 
 func TestNormalizeTimes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in   any
 		typ  string
@@ -81,6 +83,7 @@ func TestNormalizeTimes(t *testing.T) {
 }
 
 func TestBucketStartMatchesSQL(t *testing.T) {
+	t.Parallel()
 	// bucketStart (Go, used to match comparison buckets) must agree with
 	// the reference used against the SQL buckets, on every day of two years.
 	for d := time.Date(2025, 1, 1, 13, 0, 0, 0, time.UTC); d.Year() < 2027; d = d.AddDate(0, 0, 1) {

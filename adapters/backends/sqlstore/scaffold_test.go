@@ -15,6 +15,7 @@ import (
 // columns, grant nothing, answer a metric as SQL does, and lint says what a
 // person still has to do.
 func TestScaffoldDemoPostgresSchemas(t *testing.T) {
+	t.Parallel()
 	dsn := banktest.Postgres(t)
 	tables, err := Introspect(context.Background(), catalog.BackendPostgres, dsn, "retail_banking")
 	if err != nil {
