@@ -49,6 +49,7 @@ func records(t *testing.T, a *app.App) []audit.Record {
 }
 
 func TestDenialReachesModelAndAnswerExplainsIt(t *testing.T) {
+	t.Parallel()
 	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
 		assistanttest.Calls(assistanttest.Call("c1", tools.ToolQueryRecords, `{"product":"loan-applications","limit":5}`)),
 		assistanttest.TextFunc(func(req assistant.ModelRequest) string {
@@ -76,6 +77,7 @@ func TestDenialReachesModelAndAnswerExplainsIt(t *testing.T) {
 }
 
 func TestMalformedCallIsCorrectedOnNextTurn(t *testing.T) {
+	t.Parallel()
 	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
 		assistanttest.Calls(assistanttest.Call("c1", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customer"],"time_range":"last_month"`)),  // bad JSON
 		assistanttest.Calls(assistanttest.Call("c2", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customer"],"time_range":"last_month"}`)), // unknown metric
@@ -108,6 +110,7 @@ func TestMalformedCallIsCorrectedOnNextTurn(t *testing.T) {
 }
 
 func TestParallelToolCalls(t *testing.T) {
+	t.Parallel()
 	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
 		assistanttest.Calls(
 			assistanttest.Call("a", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customers"],"time_range":"last_month"}`),
@@ -137,6 +140,7 @@ func TestParallelToolCalls(t *testing.T) {
 }
 
 func TestStepBudgetEndsTheLoop(t *testing.T) {
+	t.Parallel()
 	m := &assistanttest.Script{Stream: true}
 	for i := 0; i < 20; i++ {
 		m.Turns = append(m.Turns, assistanttest.Calls(assistanttest.Call(fmt.Sprint("c", i), tools.ToolSearch, `{"query":"loans"}`)))
@@ -152,6 +156,7 @@ func TestStepBudgetEndsTheLoop(t *testing.T) {
 }
 
 func TestFollowUpSeesHistory(t *testing.T) {
+	t.Parallel()
 	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
 		assistanttest.Text("first answer"),
 		assistanttest.TextFunc(func(req assistant.ModelRequest) string {
@@ -179,6 +184,7 @@ func TestFollowUpSeesHistory(t *testing.T) {
 }
 
 func TestStreamEventOrder(t *testing.T) {
+	t.Parallel()
 	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
 		assistanttest.Calls(assistanttest.Call("c1", tools.ToolSearch, `{"query":"customer transactions"}`)),
 		assistanttest.Text("found it"),
@@ -198,6 +204,7 @@ func TestStreamEventOrder(t *testing.T) {
 }
 
 func TestAuditOutageWithholdsData(t *testing.T) {
+	t.Parallel()
 	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
 		assistanttest.Calls(assistanttest.Call("c1", tools.ToolQueryMetrics, `{"product":"customer-acquisition","metrics":["new_customers"]}`)),
 		assistanttest.TextFunc(func(req assistant.ModelRequest) string { return assistanttest.LastToolResults(req)[0].Content }),
@@ -216,6 +223,7 @@ func TestAuditOutageWithholdsData(t *testing.T) {
 }
 
 func TestToolResultsAreCappedForTheModel(t *testing.T) {
+	t.Parallel()
 	m := &assistanttest.Script{Stream: true, Turns: []assistanttest.Turn{
 		assistanttest.Calls(assistanttest.Call("c1", tools.ToolQueryRecords, `{"product":"marketing-campaigns","limit":40}`)),
 		assistanttest.TextFunc(func(req assistant.ModelRequest) string { return assistanttest.LastToolResults(req)[0].Content }),

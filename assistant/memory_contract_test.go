@@ -8,6 +8,7 @@ import (
 )
 
 func TestInMemoryKeepsTheMemoryContract(t *testing.T) {
+	t.Parallel()
 	assistanttest.MemoryContract(t, func(t *testing.T, limits assistant.MemoryLimits) assistant.Memory {
 		return assistant.NewInMemory(limits)
 	})

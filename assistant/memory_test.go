@@ -13,6 +13,7 @@ func turn(q, a string) []Message {
 }
 
 func TestMemoryBytesBound(t *testing.T) {
+	t.Parallel()
 	m := NewInMemory(MemoryLimits{MaxBytes: 2000})
 	big := strings.Repeat("x", 900)
 	var msgs []Message
@@ -27,6 +28,7 @@ func TestMemoryBytesBound(t *testing.T) {
 }
 
 func TestInMemoryTTLAndLRU(t *testing.T) {
+	t.Parallel()
 	m := NewInMemory(MemoryLimits{TTL: time.Hour, MaxConversations: 2})
 	now := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
 	m.now = func() time.Time { return now }

@@ -18,6 +18,7 @@ const acquisitionCall = `{"product":"customer-acquisition","metrics":["new_custo
 // real figures (398 new customers in October 2026 against 297 in
 // September, +34.0%) gets no flag.
 func TestNumberCheckFlagsAnInventedNumber(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, text string
 		flags      []string
@@ -46,6 +47,7 @@ func TestNumberCheckFlagsAnInventedNumber(t *testing.T) {
 // TestNumberCheckFormats: the forms a model writes a returned number in are
 // recognised; dates, identifiers and counting words are not figures.
 func TestNumberCheckFormats(t *testing.T) {
+	t.Parallel()
 	k := assistant.NewKnownNumbers()
 	k.AddResult(&tools.Result{Columns: []tools.ResultColumn{{Name: "name"}, {Name: "conversions"}, {Name: "conversion_rate"}, {Name: "total"}},
 		Rows: [][]any{{"Summer Special Offer", int64(1234), 0.0365, 7384667.55}, {"Harvest Rate Bonus", int64(1000), 0.0342, 1000.0}}, RowCount: 2})
@@ -82,6 +84,7 @@ type ungrounded struct{ assistant.Model }
 // checked as if a language model had written them, state only figures the
 // tools returned; the check has no false alarms on them.
 func TestPlannerAnswersPassTheNumberCheck(t *testing.T) {
+	t.Parallel()
 	a := stack(t, nil)
 	agent, err := assistant.New(assistant.Options{Model: ungrounded{a.Model}, Tools: a.Executor, Clock: a.Clock})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestDemoDirectory(t *testing.T) {
+	t.Parallel()
 	d := demoDirectory(t)
 	var ids []string
 	for _, u := range d.Users() {
@@ -33,6 +34,7 @@ func TestDemoDirectory(t *testing.T) {
 }
 
 func TestLookupUnknown(t *testing.T) {
+	t.Parallel()
 	d := demoDirectory(t)
 	if got, want := d.Lookup("mallory@elsewhere.example"), (authz.Subject{ID: "mallory@elsewhere.example"}); !reflect.DeepEqual(got, want) {
 		t.Errorf("unknown: %+v", got)
@@ -48,6 +50,7 @@ func TestLookupUnknown(t *testing.T) {
 
 // Callers cannot change the directory through what it returns.
 func TestLookupCopies(t *testing.T) {
+	t.Parallel()
 	d := demoDirectory(t)
 	s := d.Lookup("erin@bank.example")
 	s.Groups[0] = "executive"
@@ -60,6 +63,7 @@ func TestLookupCopies(t *testing.T) {
 }
 
 func TestLoadDirectoryErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, yaml string
 		errors     []string

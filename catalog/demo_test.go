@@ -28,6 +28,7 @@ func product(t *testing.T, reg *catalog.Registry, name string) *catalog.Product 
 }
 
 func TestDemoCatalogLoads(t *testing.T) {
+	t.Parallel()
 	reg := loadBank(t)
 	var names []string
 	for _, p := range reg.List() {
@@ -47,6 +48,7 @@ func TestDemoCatalogLoads(t *testing.T) {
 }
 
 func TestDemoCustomerTransactions(t *testing.T) {
+	t.Parallel()
 	p := product(t, loadBank(t), "customer-transactions")
 	checks := []struct {
 		field     string
@@ -145,6 +147,7 @@ func checkMetrics(t *testing.T, p *catalog.Product, want []metricWant) {
 }
 
 func TestDemoLoanApplications(t *testing.T) {
+	t.Parallel()
 	p := product(t, loadBank(t), "loan-applications")
 	if p.Owner != "lending-data@bank.example" || p.TimeColumn != "applied_at" || p.KeyColumn != "application_id" {
 		t.Errorf("owner %q time %q key %q", p.Owner, p.TimeColumn, p.KeyColumn)
@@ -182,6 +185,7 @@ func TestDemoLoanApplications(t *testing.T) {
 }
 
 func TestDemoOtherProducts(t *testing.T) {
+	t.Parallel()
 	reg := loadBank(t)
 	tests := []struct {
 		name, owner, timeCol, key, domain string
@@ -282,6 +286,7 @@ func TestDemoOtherProducts(t *testing.T) {
 // Every demo product passes Validate unchanged (NewRegistry relies on it
 // for products rebound at run time).
 func TestDemoProductsValidate(t *testing.T) {
+	t.Parallel()
 	for _, p := range loadBank(t).List() {
 		if err := catalog.Validate(p); err != nil {
 			t.Errorf("%s: %v", p.Name, err)

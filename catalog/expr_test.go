@@ -10,6 +10,7 @@ import (
 )
 
 func TestParseExprTrees(t *testing.T) {
+	t.Parallel()
 	type (
 		agg     = catalog.Agg
 		bin     = catalog.Binary
@@ -95,6 +96,7 @@ func TestParseExprTrees(t *testing.T) {
 }
 
 func TestParseExprErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"", "at character 1: empty expression"},
 		{"sum(amount", `at character 11: expected ")" to close sum(, found the end of the expression`},

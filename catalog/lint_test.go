@@ -10,6 +10,7 @@ import (
 // Lint flags a hand-written descriptor's personal-looking columns that are
 // classified as if they were not, and nothing on a reviewed one.
 func TestLintFlagsPersonalColumnsClassifiedLow(t *testing.T) {
+	t.Parallel()
 	p := &catalog.Product{Name: "members", Owner: "crm@bank.example", Purpose: "Club members.",
 		Access:  []catalog.Grant{{Groups: []string{"crm"}, Actions: []string{catalog.ActionRecords}}},
 		Binding: catalog.Binding{Kind: catalog.BackendSQLite, Database: "crm", Table: "members"},

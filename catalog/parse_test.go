@@ -36,6 +36,7 @@ type edit struct{ old, new string }
 // Each broken descriptor is a real one with one thing broken; the error
 // names the file, the line, the path and the fault exactly.
 func TestBrokenDescriptors(t *testing.T) {
+	t.Parallel()
 	const loans = "loan-applications.yaml"
 	const ext = "customProperties[0].value"
 	rowFilter := func(lines string) edit {
@@ -222,6 +223,7 @@ func TestBrokenDescriptors(t *testing.T) {
 
 // One file with many faults reports them all, in file order.
 func TestAllFaultsReportedTogether(t *testing.T) {
+	t.Parallel()
 	text := descriptor(t, "loan-applications.yaml")
 	for _, e := range []edit{
 		{"apiVersion: v3.1.0", "apiVersion: v2"},
@@ -259,6 +261,7 @@ func TestAllFaultsReportedTogether(t *testing.T) {
 // ODCS has many fields askmesh does not use; they are accepted as they
 // are, and so is the ODCS v3.1 team object.
 func TestUnknownODCSFieldsIgnored(t *testing.T) {
+	t.Parallel()
 	text := descriptor(t, "loan-applications.yaml")
 	text = mutate(t, text, "team:\n  - username: lending-data@bank.example\n    role: owner\n",
 		"team:\n  name: Lending data\n  members:\n    - username: old-owner@bank.example\n      role: Owner\n      dateOut: 2024-01-01\n    - username: lending-data@bank.example\n      role: Owner\n")
@@ -277,6 +280,7 @@ func TestUnknownODCSFieldsIgnored(t *testing.T) {
 }
 
 func TestParseEdgeCases(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, text, want string }{
 		{"empty", "", "x.yaml: empty descriptor"},
 		{"only comments", "# nothing yet\n", "x.yaml: empty descriptor"},
@@ -321,6 +325,7 @@ customProperties:
 `
 
 func TestMinimalDescriptor(t *testing.T) {
+	t.Parallel()
 	p, err := catalog.Parse("tiny.yaml", []byte(descriptorForTest))
 	if err != nil {
 		t.Fatal(err)
@@ -343,6 +348,7 @@ func TestMinimalDescriptor(t *testing.T) {
 }
 
 func TestDuplicateProductNames(t *testing.T) {
+	t.Parallel()
 	loans := descriptor(t, "loan-applications.yaml")
 	fsys := fstest.MapFS{
 		"products/a/loans.yaml":      {Data: []byte(loans)},
@@ -358,6 +364,7 @@ func TestDuplicateProductNames(t *testing.T) {
 
 // Faults of every file are reported, not just the first file's.
 func TestLoadReportsEveryFile(t *testing.T) {
+	t.Parallel()
 	loans := descriptor(t, "loan-applications.yaml")
 	fsys := fstest.MapFS{
 		"p/loans.yaml":          {Data: []byte(mutate(t, loans, "kind: DataContract", "kind: Contract"))},
@@ -374,6 +381,7 @@ func TestLoadReportsEveryFile(t *testing.T) {
 }
 
 func TestLoadDir(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "lending"), 0o755); err != nil {
 		t.Fatal(err)

@@ -58,6 +58,7 @@ var searchCases = []struct{ query, top string }{
 }
 
 func TestSearchRanking(t *testing.T) {
+	t.Parallel()
 	reg := loadBank(t)
 	for _, tt := range searchCases {
 		t.Run(tt.query, func(t *testing.T) {
@@ -75,6 +76,7 @@ func TestSearchRanking(t *testing.T) {
 // In a crowd of a thousand generated products, the demo products still
 // come first for the questions that name them.
 func TestSearchRankingInACrowd(t *testing.T) {
+	t.Parallel()
 	products := loadBank(t).List()
 	products = append(products, catalogtest.Synthetic(1000, 3)...)
 	reg, err := catalog.NewRegistry(products...)
@@ -114,6 +116,7 @@ func hitNames(hits []catalog.Hit) []string {
 }
 
 func TestSearchNoHits(t *testing.T) {
+	t.Parallel()
 	reg := loadBank(t)
 	for _, q := range []string{
 		"", "   ", "?!", "xyzzy", "the of and what is", "quantum chromodynamics",
@@ -129,6 +132,7 @@ func TestSearchNoHits(t *testing.T) {
 }
 
 func TestSearchExactHits(t *testing.T) {
+	t.Parallel()
 	reg := loadBank(t)
 	for _, tt := range []struct {
 		query string
@@ -146,6 +150,7 @@ func TestSearchExactHits(t *testing.T) {
 }
 
 func TestSearchLimitAndOrder(t *testing.T) {
+	t.Parallel()
 	reg := loadBank(t)
 	// Six products mention customers; the audit log does not.
 	all := reg.Search("customer", 0)
@@ -171,6 +176,7 @@ func TestSearchLimitAndOrder(t *testing.T) {
 }
 
 func TestClosest(t *testing.T) {
+	t.Parallel()
 	names := []string{"access-audit", "customer-acquisition", "customer-interactions", "customer-transactions", "customers", "loan-applications", "marketing-campaigns"}
 	tests := []struct {
 		word       string
@@ -208,6 +214,7 @@ func TestClosest(t *testing.T) {
 }
 
 func TestRegistryBasics(t *testing.T) {
+	t.Parallel()
 	empty, err := catalog.NewRegistry()
 	if err != nil {
 		t.Fatal(err)
@@ -241,6 +248,7 @@ func TestRegistryBasics(t *testing.T) {
 // Products built in code go through the same checks; Resolve fills what a
 // descriptor derives, and NewRegistry refuses products that skipped it.
 func TestCodeBuiltProducts(t *testing.T) {
+	t.Parallel()
 	p := &catalog.Product{
 		Name:         "tiny",
 		Columns:      []catalog.Column{{Name: "id", Type: "string", Classification: "internal", PrimaryKey: true}, {Name: "size", Type: "integer", Classification: "public"}},
@@ -270,6 +278,7 @@ func TestCodeBuiltProducts(t *testing.T) {
 }
 
 func TestSynthetic(t *testing.T) {
+	t.Parallel()
 	a := catalogtest.Synthetic(300, 7)
 	if len(a) != 300 {
 		t.Fatalf("Synthetic(300) made %d products", len(a))
@@ -303,6 +312,7 @@ func TestSynthetic(t *testing.T) {
 
 // The registry serves many goroutines at once (run with -race).
 func TestSearchConcurrent(t *testing.T) {
+	t.Parallel()
 	reg := loadBank(t)
 	want := make([][]string, len(searchCases))
 	for i, c := range searchCases {

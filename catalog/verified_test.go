@@ -9,6 +9,7 @@ import (
 )
 
 func TestVerifiedQuestionsParse(t *testing.T) {
+	t.Parallel()
 	data, err := bank.Files.ReadFile(bank.ProductsDir + "/loan-applications.yaml")
 	if err != nil {
 		t.Fatal(err)

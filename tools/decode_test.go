@@ -85,6 +85,7 @@ func plan(reg Catalog, tool string, raw json.RawMessage) error {
 }
 
 func TestDecodeErrorsAModelCanActOn(t *testing.T) {
+	t.Parallel()
 	reg := demoCatalog(t)
 	cases := []struct{ tool, args, want string }{
 		{ToolQueryRecords, `{"product":"customer-transactions","columns":["amout"]}`, `unknown column "amout" in customer-transactions; did you mean "amount"?`},
@@ -112,6 +113,7 @@ func TestDecodeErrorsAModelCanActOn(t *testing.T) {
 }
 
 func TestDecodeAcceptsWhatModelsSend(t *testing.T) {
+	t.Parallel()
 	reg := demoCatalog(t)
 	for _, c := range []struct{ tool, args string }{
 		{ToolQueryRecords, `{"product":"customer-transactions","filters":[{"column":"account_id","op":"=","value":123456}]}`},

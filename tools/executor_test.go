@@ -98,6 +98,7 @@ func userID(u string) string {
 }
 
 func TestAccessTableAndAuditRecords(t *testing.T) {
+	t.Parallel()
 	for storeName, a := range stores(t) {
 		t.Run(storeName, func(t *testing.T) {
 			for _, c := range accessTable {
@@ -167,6 +168,7 @@ func TestAccessTableAndAuditRecords(t *testing.T) {
 }
 
 func TestBobSeesPIIMaskedAndNobodySeesSSN(t *testing.T) {
+	t.Parallel()
 	a := stores(t)["sqlite"]
 	ssns := independentColumn(t, a, "retail-banking", "SELECT ssn FROM customers")
 	names := independentColumn(t, a, "retail-banking", "SELECT full_name FROM customers")
@@ -205,6 +207,7 @@ func TestBobSeesPIIMaskedAndNobodySeesSSN(t *testing.T) {
 // Erin sees europe only, and amounts per currency: the executor breaks
 // total_amount down by the currency column the descriptor declares.
 func TestErinTotalsEqualSQLForEurope(t *testing.T) {
+	t.Parallel()
 	a := stores(t)["sqlite"]
 	caller := tools.Caller{Subject: a.Directory.Lookup("erin@bank.example"), Channel: "cli"}
 	res, err := a.Executor.Call(context.Background(), caller, tools.Call{Tool: tools.ToolQueryMetrics,
@@ -234,6 +237,7 @@ func TestErinTotalsEqualSQLForEurope(t *testing.T) {
 // USD. Each currency's figure, its previous-year figure (the same days:
 // 2026 is not over on 15 November) and the caveats match hand-written SQL.
 func TestDepositsThisYearVsLastYearPerCurrency(t *testing.T) {
+	t.Parallel()
 	a := stores(t)["sqlite"]
 	caller := tools.Caller{Subject: a.Directory.Lookup("carol@bank.example"), Channel: "cli"}
 	res, err := a.Executor.Call(context.Background(), caller, tools.Call{Tool: tools.ToolQueryMetrics,
@@ -310,6 +314,7 @@ func TestDepositsThisYearVsLastYearPerCurrency(t *testing.T) {
 
 // New customers by month this year: November (15 days) is marked partial.
 func TestPartialMonthMarked(t *testing.T) {
+	t.Parallel()
 	a := stores(t)["sqlite"]
 	caller := tools.Caller{Subject: a.Directory.Lookup("carol@bank.example"), Channel: "cli"}
 	res, err := a.Executor.Call(context.Background(), caller, tools.Call{Tool: tools.ToolQueryMetrics,
@@ -389,6 +394,7 @@ func resultByCurrency(t *testing.T, res *tools.Result, a, b string) map[string][
 }
 
 func TestCursorTamperingIsRejected(t *testing.T) {
+	t.Parallel()
 	a := stores(t)["sqlite"]
 	alice := tools.Caller{Subject: a.Directory.Lookup("alice@bank.example"), Channel: "cli"}
 	args := `{"product":"marketing-campaigns","columns":["campaign_id"],"limit":15}`

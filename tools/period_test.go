@@ -7,6 +7,7 @@ import (
 )
 
 func TestResolveTimeRange(t *testing.T) {
+	t.Parallel()
 	// A Sunday in mid-November, so weeks and quarters are not trivially aligned.
 	now := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
 	d := func(s string) time.Time {
@@ -80,6 +81,7 @@ func TestResolveTimeRange(t *testing.T) {
 }
 
 func TestResolveTimeRangeRejects(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
 	for _, in := range []string{"last_fortnight", "2026-13", "2026-02-30", "2026-Q5", "2026-05..2026-01", "..", "yesterday'; DROP TABLE x", "last_0_days", "last_99999_days", "9999-Q4", "9999", "9999-12", "0999-01-01", "2026-01..9999-12"} {
 		if _, err := ResolveTimeRange(in, now); err == nil {

@@ -9,6 +9,7 @@ import (
 // own, a handler and progress text; and the lists every adapter reads come
 // from it in its order.
 func TestRegistryRowsAreComplete(t *testing.T) {
+	t.Parallel()
 	actions := map[string]string{}
 	names := ToolNames()
 	if len(names) != len(registry) {

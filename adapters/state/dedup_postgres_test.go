@@ -17,6 +17,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // Two replicas receiving the same retried event: exactly one answers.
 func TestPostgresDeduperSharedBetweenReplicas(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dsn := pgtest.NewDatabase(t)
 	var replicas []*PostgresDeduper

@@ -10,6 +10,7 @@ import (
 )
 
 func TestPostgresMemoryKeepsTheMemoryContract(t *testing.T) {
+	t.Parallel()
 	assistanttest.MemoryContract(t, func(t *testing.T, limits assistant.MemoryLimits) assistant.Memory {
 		m, err := OpenPostgresMemory(context.Background(), pgtest.NewDatabase(t), limits)
 		if err != nil {

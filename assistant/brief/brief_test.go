@@ -193,6 +193,7 @@ func (e *expect) top(o *oracle, product, label, metric, db, q string) {
 // top contributors and the top campaign's conversion rate. And no number
 // in the text goes unchecked.
 func TestCarolsMonthlyBriefEqualsSQL(t *testing.T) {
+	t.Parallel()
 	a, dir := build(t)
 	ans := briefFor(t, a, "carol@bank.example", brief.Options{})
 	t.Logf("brief:\n%s", ans.Text)
@@ -319,6 +320,7 @@ func TestCarolsMonthlyBriefEqualsSQL(t *testing.T) {
 // policy's reason, yet never called, so the audit log holds no refusal of
 // a call she never asked for, and every record of her brief is an allow.
 func TestAlicesBriefNamesWithheldProducts(t *testing.T) {
+	t.Parallel()
 	a, _ := build(t)
 	ans := briefFor(t, a, "alice@bank.example", brief.Options{})
 	t.Logf("brief:\n%s", ans.Text)
@@ -416,6 +418,7 @@ func TestBriefCardsEqualSQL(t *testing.T) {
 // TestPlannerBriefEqualsBuild: asked in chat, the offline planner writes the
 // same brief `askmesh brief` builds, through the agent and the executor.
 func TestPlannerBriefEqualsBuild(t *testing.T) {
+	t.Parallel()
 	a, _ := build(t)
 	for _, user := range []string{"carol@bank.example", "alice@bank.example"} {
 		built := briefFor(t, a, user, brief.Options{})
@@ -457,6 +460,7 @@ func layout(ans *assistant.Answer) string {
 // TestErinsBriefSaysItIsEuropeOnly: policy limits erin to European rows; her
 // brief's figures are Europe's (as SQL computes them) and it says so.
 func TestErinsBriefSaysItIsEuropeOnly(t *testing.T) {
+	t.Parallel()
 	a, dir := build(t)
 	ans := briefFor(t, a, "erin@bank.example", brief.Options{})
 	o := newOracle(t, dir)
@@ -475,6 +479,7 @@ func TestErinsBriefSaysItIsEuropeOnly(t *testing.T) {
 // before?" after a brief is September's brief, as `askmesh brief --period
 // 2026-09` builds it, with its one chart.
 func TestBriefFollowUpInChat(t *testing.T) {
+	t.Parallel()
 	a, _ := build(t)
 	caller := tools.Caller{Subject: a.Directory.Lookup("carol@bank.example"), Channel: "web", ConversationID: "brief-follow-up"}
 	var last *assistant.Answer

@@ -13,6 +13,7 @@ import (
 // prose, figures taken from the tools pass (rounded, as percentages, in
 // millions) and an invented one is flagged on the answer.
 func TestLLMWrittenBriefIsNumberChecked(t *testing.T) {
+	t.Parallel()
 	a, _ := build(t)
 	good := "October 2026 in brief: new customers rose 34.0% to 398 (from 297), led by Wealth Review Invitation with 138 and a 2.38% conversion rate. " +
 		"Transactions grew 13.6% to 9,698, worth EUR 1.8 million, GBP 1.1 million and USD 4.5 million. Loan approval rate reached 70.65%, up 2.52 points. " +

@@ -15,6 +15,7 @@ import (
 // metrics, a top-contributor call where a product has something to rank by,
 // anomalies where a product offers them; arguments as the model would send.
 func TestPlanOfTheDemoMesh(t *testing.T) {
+	t.Parallel()
 	reg, err := catalog.LoadFS(bank.Files, bank.ProductsDir)
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +45,7 @@ func TestPlanOfTheDemoMesh(t *testing.T) {
 // TestPlanIsBoundedOnALargeCatalog: ten thousand products do not make ten
 // thousand calls; the brief says what it left out.
 func TestPlanIsBoundedOnALargeCatalog(t *testing.T) {
+	t.Parallel()
 	reg, err := catalog.NewRegistry(catalogtest.Synthetic(10000, 1)...)
 	if err != nil {
 		t.Fatal(err)

@@ -59,6 +59,7 @@ func cols(names ...string) []tools.ResultColumn {
 }
 
 func TestAnswerTemplates(t *testing.T) {
+	t.Parallel()
 	p := testPlanner(t)
 	oct := &tools.Range{From: day(2026, 10, 1), To: day(2026, 11, 1)}
 	sep := &tools.Range{From: day(2026, 9, 1), To: day(2026, 10, 1)}
@@ -159,6 +160,7 @@ func TestAnswerTemplates(t *testing.T) {
 }
 
 func TestCannotParseSaysSoAndSuggests(t *testing.T) {
+	t.Parallel()
 	p := testPlanner(t)
 	for _, q := range []string{"What's the weather in Europe?", "Tell me a joke", "How many?", "describe", "blorp zing"} {
 		t.Run(q, func(t *testing.T) {
@@ -195,6 +197,7 @@ func isExample(p *Planner, q string) bool {
 }
 
 func TestSuggestionsAreAnswerable(t *testing.T) {
+	t.Parallel()
 	// The examples the planner suggests must themselves parse into calls.
 	p := testPlanner(t)
 	for _, prod := range p.cat.List() {
@@ -208,6 +211,7 @@ func TestSuggestionsAreAnswerable(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
+	t.Parallel()
 	p := testPlanner(t)
 	for _, q := range []string{"hello", "help", "what can you do?", ""} {
 		calls, text := plan(t, p, nil, q)
@@ -218,6 +222,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestDiscoveryThenDescribe(t *testing.T) {
+	t.Parallel()
 	p := testPlanner(t)
 	msgs := []assistant.Message{{Role: assistant.RoleUser, Content: "What data do we have about loans, and who owns it?"}}
 	r, _ := p.Generate(context.Background(), assistant.ModelRequest{Messages: msgs, Tools: tools.Specs()}, nil)
@@ -242,6 +247,7 @@ func TestDiscoveryThenDescribe(t *testing.T) {
 }
 
 func TestNoToolsLeftMeansText(t *testing.T) {
+	t.Parallel()
 	// On the agent's last step tools are withdrawn: the planner must answer
 	// in text rather than ask for calls it cannot make.
 	p := testPlanner(t)
@@ -253,6 +259,7 @@ func TestNoToolsLeftMeansText(t *testing.T) {
 }
 
 func TestCancelledContext(t *testing.T) {
+	t.Parallel()
 	p := testPlanner(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -262,6 +269,7 @@ func TestCancelledContext(t *testing.T) {
 }
 
 func TestDeterminism(t *testing.T) {
+	t.Parallel()
 	// Two planners, the same questions: byte-identical calls and text.
 	qs := []string{
 		"Total deposits in Europe last week, by channel", "Who was denied access to loan-applications this week?",

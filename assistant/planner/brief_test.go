@@ -12,6 +12,7 @@ import (
 // which the parser's one-product brief expresses. Plain metric questions
 // are not briefs.
 func TestExecutiveBriefRouting(t *testing.T) {
+	t.Parallel()
 	p := testPlanner(t)
 	for _, c := range []struct {
 		q      string
@@ -61,6 +62,7 @@ func TestExecutiveBriefRouting(t *testing.T) {
 // of September; a question about one product stands on its own rather than
 // being read as a change to the brief's many calls.
 func TestBriefFollowUps(t *testing.T) {
+	t.Parallel()
 	p := testPlanner(t)
 	hist := converse(t, p, "Give me an executive summary of last month")
 	for q, want := range map[string]string{
@@ -83,6 +85,7 @@ func TestBriefFollowUps(t *testing.T) {
 // changes only the period moves that product's brief; a question of its
 // own about the product stands alone.
 func TestSummaryFollowUps(t *testing.T) {
+	t.Parallel()
 	p := testPlanner(t)
 	hist := converse(t, p, "Summarize customer acquisition last month vs the month before")
 	calls, text := plan(t, p, hist, "and for the month before?")
@@ -99,6 +102,7 @@ func TestSummaryFollowUps(t *testing.T) {
 // TestSummaryOfSeveralProducts: a summary naming several products is the
 // brief of exactly those.
 func TestSummaryOfSeveralProducts(t *testing.T) {
+	t.Parallel()
 	p := testPlanner(t)
 	calls, text := plan(t, p, nil, "recap of loan applications and customer acquisition in October vs last year")
 	var heads []string

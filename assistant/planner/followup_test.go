@@ -6,6 +6,7 @@ import (
 )
 
 func TestFollowUpsModifyThePreviousCalls(t *testing.T) {
+	t.Parallel()
 	p := testPlanner(t)
 	cases := []struct {
 		name    string

@@ -66,6 +66,7 @@ func converse(t testing.TB, p *Planner, qs ...string) []assistant.Message {
 }
 
 func TestQuestionToCalls(t *testing.T) {
+	t.Parallel()
 	p := testPlanner(t)
 	cases := []struct {
 		q    string

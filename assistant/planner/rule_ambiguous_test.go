@@ -7,6 +7,7 @@ import (
 )
 
 func TestRuleAmbiguous(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "average amount last month", rule: "ambiguous-product"},
 		{q: "average amount last month (loan-applications)?", rule: "metrics"},

@@ -3,6 +3,7 @@ package planner
 import "testing"
 
 func TestRuleCompareValues(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "Compare email vs social campaigns by conversions", rule: "compare-values"},
 		{q: "deposits vs withdrawals last month", rule: "compare-values"},

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRuleDefinition(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "How is conversion rate defined?", rule: "definition"},
 		{q: "what counts as approval rate?", rule: "definition"},

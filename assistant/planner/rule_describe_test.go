@@ -3,6 +3,7 @@ package planner
 import "testing"
 
 func TestRuleDescribe(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "describe loan-applications", rule: "describe"},
 		{q: "who owns the transactons data?", rule: "describe"},

@@ -3,6 +3,7 @@ package planner
 import "testing"
 
 func TestRuleDiscover(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "What data do we have about customer transactions?", rule: "discover"},
 		{q: "Which products cover loans?", rule: "discover"},

@@ -9,6 +9,7 @@ import (
 )
 
 func TestRuleFollowUp(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{history: []string{"new customers last month"}, q: "and the month before?", rule: "follow-up"},
 		{history: []string{"new customers last month"}, q: "what about Europe?", rule: "follow-up"},

@@ -3,6 +3,7 @@ package planner
 import "testing"
 
 func TestRuleGetRecord(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "loan loan-000123", rule: "get-record"},
 		{q: "customer cust-00042", rule: "get-record"},

@@ -3,6 +3,7 @@ package planner
 import "testing"
 
 func TestRuleHelp(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "hello", rule: "help"},
 		{q: "what can you do?", rule: "help"},

@@ -3,6 +3,7 @@ package planner
 import "testing"
 
 func TestRuleMetrics(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "How many new customers did we acquire last month?", rule: "metrics"},
 		{q: "approval rate by region this year vs last year", rule: "metrics"},
@@ -12,6 +13,7 @@ func TestRuleMetrics(t *testing.T) {
 }
 
 func TestRuleBrief(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "give me a brief on loan applications in Europe this quarter", rule: "brief"},
 		{q: "Summarize customer acquisition last month vs the month before", rule: "executive-brief"},

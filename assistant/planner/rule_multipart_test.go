@@ -6,6 +6,7 @@ import (
 )
 
 func TestRuleMultiPart(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "How many loan applications last month, and what share was approved?", rule: "multi-part"},
 		{q: "how many new customers last month and how many transactions?", rule: "multi-part"},

@@ -3,6 +3,7 @@ package planner
 import "testing"
 
 func TestRuleNoProduct(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "What's the weather in Europe?", rule: "no-product"},
 		{q: "Tell me a joke", rule: "no-product"},

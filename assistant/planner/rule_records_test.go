@@ -3,6 +3,7 @@ package planner
 import "testing"
 
 func TestRuleRecords(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "show me the 5 largest withdrawals last month", rule: "records"},
 		{q: "list loans over 500000 this year", rule: "records"},

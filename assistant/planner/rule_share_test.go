@@ -20,6 +20,7 @@ func calls(in *intent) []string {
 }
 
 func TestRuleShare(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "Which region has the highest share of high-risk customers?", rule: "share"},
 		{q: "what percentage of transactions were deposits last month", rule: "share"},
@@ -41,6 +42,7 @@ func TestRuleShare(t *testing.T) {
 // TestShareTable: the answer's table of a share is the share per group,
 // not the two counts behind it.
 func TestShareTable(t *testing.T) {
+	t.Parallel()
 	p := testPlanner(t)
 	q := "Which region has the highest share of high-risk customers?"
 	in := p.parse(q, nil, testNow)

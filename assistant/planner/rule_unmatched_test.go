@@ -9,6 +9,7 @@ import (
 )
 
 func TestRuleUnmatched(t *testing.T) {
+	t.Parallel()
 	checkRules(t, []ruleCase{
 		{q: "What is the mortgage default rate?", rule: "unmatched"},
 		{q: "what is our churn?", rule: "unmatched"},

@@ -31,6 +31,7 @@ func checkRules(t *testing.T, cases []ruleCase) {
 // TestRuleTable checks every rule has a distinct name and that the general
 // metrics rule comes last, so more specific rules get their chance.
 func TestRuleTable(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, r := range rules {
 		if r.name == "" || seen[r.name] {

@@ -127,6 +127,7 @@ func stack(t *testing.T) (*app.App, string) {
 }
 
 func TestSuite(t *testing.T) {
+	t.Parallel()
 	cases := loadSuite(t)
 	defer func() {
 		if len(cases) < 200 {
@@ -411,6 +412,7 @@ func containsNumber(text, n string) bool {
 // two stacks: the tool calls and the text must be byte-identical, and the
 // streamed text must add up to the answer.
 func TestEndToEndDeterminism(t *testing.T) {
+	t.Parallel()
 	qs := []struct{ user, q string }{
 		{"carol", "Summarize customer acquisition last month vs the month before"},
 		{"erin", "show me the 5 largest withdrawals last month"},

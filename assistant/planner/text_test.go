@@ -3,6 +3,7 @@ package planner
 import "testing"
 
 func TestTokenize(t *testing.T) {
+	t.Parallel()
 	toks := tokenize(`Show txn-0000042, frank@bank.example's $1.5m "Summer Special Offer" 500,000 2026-10-05 3rd loan-applications`)
 	want := []struct {
 		kind int

@@ -7,6 +7,7 @@ import (
 )
 
 func TestTimeExpressions(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		q                   string
 		rng, compare, grain string
@@ -89,6 +90,7 @@ func TestTimeExpressions(t *testing.T) {
 }
 
 func TestShiftRange(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ in, how, want string }{
 		{"last_month", tools.ComparePreviousPeriod, "2026-09"},
 		{"2026-10", tools.ComparePreviousYear, "2025-10"},

@@ -71,6 +71,7 @@ func BenchmarkSQLiteAppend(b *testing.B) {
 
 // The benchmark helpers `askmesh-bench` calls leave exactly what they say.
 func TestBenchmarkHelpers(t *testing.T) {
+	t.Parallel()
 	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), SQLiteFile))
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 )
 
 func TestCanonicalize(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, in, want string
 	}{
@@ -57,6 +58,7 @@ func TestCanonicalize(t *testing.T) {
 // The canonical form and the hash, written out by hand: this pins the
 // format auditors' tools reimplement.
 func TestComputeHashKnownAnswer(t *testing.T) {
+	t.Parallel()
 	rec := audit.Record{
 		ID: "0190f5c2-7c3a-7000-8000-000000000001", Seq: 7,
 		At:        time.Date(2026, 11, 2, 10, 0, 0, 123456789, time.FixedZone("CET", 3600)),
@@ -131,6 +133,7 @@ func TestComputeHashKnownAnswer(t *testing.T) {
 // A stored row decodes to a record that encodes back to the same bytes,
 // whatever the strings hold.
 func TestRowRoundTrip(t *testing.T) {
+	t.Parallel()
 	rec := audit.Record{
 		ID: "id\x00\xff", At: time.Unix(1, 999), Decision: audit.DecisionAllow,
 		Groups:     []string{"a\x00", "b\xffc", "\u2028<&>", "tab\there"},

@@ -46,6 +46,7 @@ func testKeys(t *testing.T) (ed25519.PrivateKey, ed25519.PublicKey) {
 }
 
 func TestCheckpoint(t *testing.T) {
+	t.Parallel()
 	priv, pub := testKeys(t)
 	_, otherPub := testKeys(t)
 	now := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
@@ -127,6 +128,7 @@ func TestCheckpoint(t *testing.T) {
 
 // The signed message is fixed text; a verifier in another language rebuilds it.
 func TestCheckpointMessage(t *testing.T) {
+	t.Parallel()
 	cp := Checkpoint{Seq: 42, Hash: "abc", At: time.Date(2026, 11, 15, 13, 0, 0, 1500, time.FixedZone("CET", 3600)), KeyID: "k1"}
 	want := "askmesh-audit-checkpoint/v1\nseq=42\nhash=abc\nat=2026-11-15T12:00:00.000001Z\nkey_id=k1\n"
 	if got := string(cp.Message()); got != want {

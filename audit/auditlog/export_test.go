@@ -26,6 +26,7 @@ func exportRecord() audit.Record {
 }
 
 func TestWriteJSONL(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	if err := WriteJSONL(&buf, []audit.Record{exportRecord(), exportRecord()}); err != nil {
 		t.Fatal(err)
@@ -42,6 +43,7 @@ func TestWriteJSONL(t *testing.T) {
 }
 
 func TestWriteCSV(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	if err := WriteCSV(&buf, []audit.Record{exportRecord()}); err != nil {
 		t.Fatal(err)
@@ -66,6 +68,7 @@ func TestWriteCSV(t *testing.T) {
 }
 
 func TestFollow(t *testing.T) {
+	t.Parallel()
 	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), SQLiteFile))
 	if err != nil {
 		t.Fatal(err)

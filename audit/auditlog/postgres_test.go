@@ -22,6 +22,7 @@ import (
 
 // A real outage: the server stops under the store and comes back.
 func TestPostgresOutageFailsClosed(t *testing.T) {
+	t.Parallel()
 	cluster := pgtest.StartCluster(t)
 	dsn := cluster.DSN()
 	store, err := OpenPostgres(context.Background(), dsn)
@@ -91,6 +92,7 @@ func TestPostgresOutageFailsClosed(t *testing.T) {
 
 // Two processes ("replicas") appending to one database keep one chain.
 func TestPostgresTwoReplicasOneChain(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.NewDatabase(t)
 	const perReplica, writers, each = 2, 16, 25
 	var stores []*PostgresStore
@@ -158,6 +160,7 @@ func TestPostgresTwoReplicasOneChain(t *testing.T) {
 }
 
 func TestPostgresSchema(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.NewDatabase(t)
 	// Replicas starting together migrate once.
 	var wg sync.WaitGroup
@@ -254,6 +257,7 @@ func withUser(t *testing.T, dsn, user string) string {
 // The GRANTs docs/audit.md gives, applied as written: the application role
 // appends and reads but cannot change history; the auditor only reads.
 func TestPostgresInsertOnlyRoles(t *testing.T) {
+	t.Parallel()
 	admin := pgtest.Admin(t)
 	app, auditor := randomName("askmesh_app_"), randomName("askmesh_auditor_")
 	ctx := context.Background()
@@ -391,6 +395,7 @@ func queryRow(ctx context.Context, dsn, sql string, into ...any) error {
 // A store whose last known head is stale (another replica appended since)
 // chains onto the real head instead.
 func TestPostgresChainsOntoAnotherReplicasHead(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.NewDatabase(t)
 	ctx := context.Background()
 	a, err := OpenPostgres(ctx, dsn)

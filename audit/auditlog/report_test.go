@@ -107,6 +107,7 @@ func stored(t time.Time) string { return t.UTC().Format(TimeLayout) }
 // TestReportMatchesSQL: every total of the report equals independent SQL
 // over the same period.
 func TestReportMatchesSQL(t *testing.T) {
+	t.Parallel()
 	st, db := reportLog(t)
 	since, until := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
 	rep, err := BuildReport(context.Background(), st, ReportOptions{Since: since, Until: until, PII: reportPII,
@@ -231,6 +232,7 @@ func TestReportMatchesSQL(t *testing.T) {
 // TestReportShowsABrokenChain: a record altered behind the store's back
 // makes the report say the chain is broken, and where.
 func TestReportShowsABrokenChain(t *testing.T) {
+	t.Parallel()
 	h := newSQLiteHarness(t)
 	for i := 1; i <= 5; i++ {
 		r := sampleRecord(i)
@@ -256,6 +258,7 @@ func TestReportShowsABrokenChain(t *testing.T) {
 }
 
 func TestReportRejectsAnEmptyPeriod(t *testing.T) {
+	t.Parallel()
 	h := newSQLiteHarness(t)
 	day := time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC)
 	if _, err := BuildReport(context.Background(), h.store, ReportOptions{Since: day, Until: day}); err == nil || !strings.Contains(err.Error(), "is not after since") {

@@ -10,6 +10,7 @@ import (
 // The embedded store is durable (WAL, synchronous=FULL), waits for other
 // writers instead of failing, and is readable by its owner only.
 func TestSQLiteSettings(t *testing.T) {
+	t.Parallel()
 	path := DefaultSQLitePath(filepath.Join(t.TempDir(), "data"))
 	if filepath.Base(path) != "governance.db" {
 		t.Fatalf("DefaultSQLitePath = %s", path)
@@ -49,6 +50,7 @@ func TestSQLiteSettings(t *testing.T) {
 
 // Two processes' worth of stores on one SQLite file keep one chain.
 func TestSQLiteTwoStoresOneFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), SQLiteFile)
 	var stores []*SQLiteStore
 	for range 2 {

@@ -15,6 +15,7 @@ import (
 )
 
 func TestAppendThenSearch(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, h *harness) {
 		in := []audit.Record{
 			{
@@ -124,6 +125,7 @@ func TestAppendThenSearch(t *testing.T) {
 }
 
 func TestSearch(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, h *harness) {
 		type e struct{ subject, product, decision, tool, at string }
 		log := []e{
@@ -187,6 +189,7 @@ func TestSearch(t *testing.T) {
 }
 
 func TestConcurrentAppends(t *testing.T) {
+	t.Parallel()
 	const writers, each = 64, 20
 	forEachBackend(t, func(t *testing.T, h *harness) {
 		var wg sync.WaitGroup
@@ -262,6 +265,7 @@ func TestConcurrentAppends(t *testing.T) {
 }
 
 func TestAppendOnlyEnforcedByTheDatabase(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, h *harness) {
 		appendAll(t, h.store, []audit.Record{sampleRecord(1), sampleRecord(2)})
 		stmts := []string{
@@ -290,6 +294,7 @@ func TestAppendOnlyEnforcedByTheDatabase(t *testing.T) {
 }
 
 func TestVerifyNamesTheTamperedRecord(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		tamper  func(h *harness, recs []audit.Record) string
@@ -370,6 +375,7 @@ func TestVerifyNamesTheTamperedRecord(t *testing.T) {
 }
 
 func TestAppendRejectsBadRecords(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, h *harness) {
 		cases := []struct {
 			name string
@@ -403,6 +409,7 @@ func TestAppendRejectsBadRecords(t *testing.T) {
 }
 
 func TestDuplicateIDFailsOnlyItsOwnAppend(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, h *harness) {
 		first := sampleRecord(0)
 		first.ID = "dup"
@@ -443,6 +450,7 @@ func TestDuplicateIDFailsOnlyItsOwnAppend(t *testing.T) {
 }
 
 func TestCloseCommitsQueuedAppendsThenRefuses(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, h *harness) {
 		const n = 100
 		errs := make([]error, n)

@@ -149,6 +149,7 @@ func (o outcome) decision(rev string, withColumns bool, product string) authz.De
 }
 
 func TestDemoAccessTable(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := demoEngine(t)
 	dir := demoDirectory(t)
@@ -216,6 +217,7 @@ func decideAs(t *testing.T, e *Engine, user, action, product string, columns, re
 
 // The cases the demo tells, as the executor asks them.
 func TestDemoStories(t *testing.T) {
+	t.Parallel()
 	e := demoEngine(t)
 	products := map[string]*catalog.Product{}
 	for _, p := range demoProducts(t) {
@@ -286,6 +288,7 @@ func TestDemoStories(t *testing.T) {
 // Nobody gets ssn: not returned, not masked, not computed with, through
 // any action, whatever their groups.
 func TestNobodyGetsSSN(t *testing.T) {
+	t.Parallel()
 	e := demoEngine(t)
 	dir := demoDirectory(t)
 	var customers *catalog.Product

@@ -61,6 +61,7 @@ func newEngine(t *testing.T, dir string) *Engine {
 }
 
 func TestRevision(t *testing.T) {
+	t.Parallel()
 	def := demoEngine(t)
 	// Computed independently: sha256 over "len:name\nlen:" + contents + "\n"
 	// for each non-test file in name order.
@@ -108,6 +109,7 @@ func TestRevision(t *testing.T) {
 // A domain team's module extends deny; the default grants still decide
 // the rest, and the module's own tests run with the defaults'.
 func TestExtensionModule(t *testing.T) {
+	t.Parallel()
 	dir := policyDir(t, true, map[string]string{
 		"lending/lending.rego":      testdata(t, "extension/lending.rego"),
 		"lending/lending_test.rego": testdata(t, "extension/lending_test.rego"),
@@ -159,6 +161,7 @@ func TestExtensionModule(t *testing.T) {
 }
 
 func TestPolicyTestFailuresReported(t *testing.T) {
+	t.Parallel()
 	dir := policyDir(t, true, map[string]string{"wrong_test.rego": `package askmesh.wrong_test
 
 import data.askmesh.authz
@@ -197,6 +200,7 @@ test_error if {
 }
 
 func TestBadPolicyDirectories(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		dir   func(t *testing.T) string
@@ -233,6 +237,7 @@ func TestBadPolicyDirectories(t *testing.T) {
 // Whatever a policy module does wrong, Decide fails closed: an error,
 // never an allow.
 func TestDecideFailsClosed(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, policy, error string
 	}{
@@ -262,6 +267,7 @@ func TestDecideFailsClosed(t *testing.T) {
 
 // Even a policy that allows everything never lets a restricted column out.
 func TestRestrictedGuard(t *testing.T) {
+	t.Parallel()
 	e := newEngine(t, policyDir(t, false, map[string]string{"allow.rego": testdata(t, "permissive/allow.rego")}))
 	ctx := context.Background()
 	subj := demoDirectory(t).Lookup("frank@bank.example")
@@ -291,6 +297,7 @@ func TestRestrictedGuard(t *testing.T) {
 // Descriptor reloads and directory changes reach decisions without a new
 // engine.
 func TestSetProductsAndDirectory(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := demoEngine(t)
 	rev := e.Revision()
@@ -365,6 +372,7 @@ func slices2[T any](s []T) []T { return append([]T(nil), s...) }
 
 // Decisions and data updates from many goroutines (run with -race).
 func TestConcurrentDecide(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := demoEngine(t)
 	dir := demoDirectory(t)
@@ -408,6 +416,7 @@ func TestConcurrentDecide(t *testing.T) {
 
 // The input policies see is the Input's JSON, built without JSON.
 func TestInputValueMatchesJSON(t *testing.T) {
+	t.Parallel()
 	in := authz.Input{
 		Subject:  authz.Subject{ID: "erin@bank.example", Name: "Erin", Groups: []string{"retail-ops", "x"}, Attributes: map[string]string{"region": "europe", "desk": "3"}, Known: true},
 		Action:   authz.ActionQueryMetrics,
@@ -435,6 +444,7 @@ func TestInputValueMatchesJSON(t *testing.T) {
 }
 
 func TestRowFilterValues(t *testing.T) {
+	t.Parallel()
 	// Literal values from a descriptor come back as JSON values (numbers as
 	// float64, lists as []any), as the executor decodes tool arguments.
 	p := &catalog.Product{Name: "p", Columns: []catalog.Column{{Name: "id", Classification: "internal"}, {Name: "n", Classification: "internal"}, {Name: "r", Classification: "internal"}},
@@ -461,6 +471,7 @@ func TestRowFilterValues(t *testing.T) {
 }
 
 func TestBenchmarkRatioRuns(t *testing.T) {
+	t.Parallel()
 	e := demoEngine(t)
 	in := benchInputs(t, e)["erin-records"]
 	decide, bare, err := BenchmarkRatio(context.Background(), e, in, 20)
@@ -478,6 +489,7 @@ func TestBenchmarkRatioRuns(t *testing.T) {
 // Several grants for one asker, through the Go data path: united without
 // row filters; the most restrictive combination with one.
 func TestSeveralGrants(t *testing.T) {
+	t.Parallel()
 	p := &catalog.Product{Name: "cards", Domain: "payments", Owner: "cards@x", Columns: []catalog.Column{
 		{Name: "id", Classification: catalog.ClassInternal},
 		{Name: "card", Classification: catalog.ClassConfidential},

@@ -8,6 +8,7 @@ import (
 // The default policy's Rego tests run with go test: one failing rule fails
 // the build.
 func TestDefaultPolicies(t *testing.T) {
+	t.Parallel()
 	results, err := TestPolicies(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestBriefPrintsCarolsMonth(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	out, err := run(t, dir, "brief", "--as", "carol")
 	if err != nil {
@@ -33,6 +34,7 @@ func TestBriefPrintsCarolsMonth(t *testing.T) {
 // TestBriefJSONNamesWhatIsWithheld: the JSON brief names what policy
 // withholds from alice, with the reason, without calling it.
 func TestBriefJSONNamesWhatIsWithheld(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	out, err := run(t, dir, "brief", "--as", "alice", "--period", "2026-10", "--json")
 	if err != nil {
@@ -61,6 +63,7 @@ func TestBriefJSONNamesWhatIsWithheld(t *testing.T) {
 }
 
 func TestBriefNeedsAUser(t *testing.T) {
+	t.Parallel()
 	if out, err := run(t, banktest.PrivateDir(t), "brief"); err == nil || !strings.Contains(err.Error(), "--as USER is required") {
 		t.Fatalf("brief without --as: %v\n%s", err, out)
 	}
@@ -69,6 +72,7 @@ func TestBriefNeedsAUser(t *testing.T) {
 // startSlackBriefs is serve's hook: a no-op without briefs; with briefs and
 // no Slack app it refuses to start rather than silently never post.
 func TestStartSlackBriefs(t *testing.T) {
+	t.Parallel()
 	a := &app.App{}
 	stop, err := startSlackBriefs(a, slack.Config{})
 	if err != nil || stop == nil {
@@ -82,6 +86,7 @@ func TestStartSlackBriefs(t *testing.T) {
 }
 
 func TestBriefScheduleConfig(t *testing.T) {
+	t.Parallel()
 	path := t.TempDir() + "/askmesh.yaml"
 	if err := os.WriteFile(path, []byte("slack:\n  briefs:\n    - cron: \"0 8 1 * *\"\n      channel: C0EXEC\n      as: carol@bank.example\n      period: last_month\n"), 0o600); err != nil {
 		t.Fatal(err)

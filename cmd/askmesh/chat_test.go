@@ -47,6 +47,7 @@ const (
 
 // Line editing, history and the slash commands, typed as keys.
 func TestChatEditsRecallsAndExplains(t *testing.T) {
+	t.Parallel()
 	asTerminal(t)
 	dir := banktest.PrivateDir(t)
 	history := filepath.Join(t.TempDir(), "state", "chat_history")

@@ -41,6 +41,7 @@ func repoFile(t *testing.T, name string) string {
 // does not restart on the exit codes of mistakes, the image builds with
 // go.mod's Go.
 func TestDeployFilesMatchTheBinary(t *testing.T) {
+	t.Parallel()
 	unit := repoFile(t, "deploy/askmesh.service")
 	m := regexp.MustCompile(`(?m)^ExecStart=/usr/local/bin/askmesh (.+)$`).FindStringSubmatch(unit)
 	if m == nil {

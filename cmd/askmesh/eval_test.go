@@ -14,6 +14,7 @@ import (
 // The demo suite, scored for the offline planner: the scores are printed
 // and the three reports written, with the same numbers.
 func TestEvalDemoSuiteWithTheOfflinePlanner(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	out := filepath.Join(t.TempDir(), "report")
 	text, err := run(t, dir, "eval", filepath.Join("..", "..", "examples", "bank", "eval.yaml"), "--model", "offline", "--out", out,
@@ -56,6 +57,7 @@ func TestEvalDemoSuiteWithTheOfflinePlanner(t *testing.T) {
 // A gate a model misses exits non-zero and says which model and why; a
 // broken suite is refused before anything runs, naming every fault.
 func TestEvalGateAndBadSuites(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	suite := filepath.Join(t.TempDir(), "suite.yaml")
 	write := func(s string) {

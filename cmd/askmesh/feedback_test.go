@@ -20,6 +20,7 @@ import (
 // lists the feedback, imports it into a suite, and the suite lists it as
 // pending until someone writes what is right.
 func TestDownVoteImportedAsAnEvalCase(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	ctx := context.Background()
 	a, err := app.Build(ctx, app.Config{DataDir: dir, Now: banktest.Now.Format(time.RFC3339)})

@@ -11,6 +11,7 @@ import (
 // reason quotes them), and the auditor's terminal prints them escaped:
 // ESC [2J would clear the screen, ESC ]0; retitle the window.
 func TestAuditTailAndSearchEscapeControlCharacters(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	evil := `\u001b[2J\u001b]0;pwned\u0007\rSSN\u202e`
 	for _, args := range []string{`{"columns":["name","` + evil + `"]}`, `{"order_by":[{"field":"name","direction":"` + evil + `"}]}`,

@@ -22,6 +22,7 @@ func run(t *testing.T, dataDir string, args ...string) (string, error) {
 }
 
 func TestCatalogSearchRanksTheProductAskedFor(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	for query, want := range map[string]string{
 		"customer transactions": "customer-transactions",
@@ -40,6 +41,7 @@ func TestCatalogSearchRanksTheProductAskedFor(t *testing.T) {
 }
 
 func TestAskPrintsTheComparisonWithItsSource(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	out, err := run(t, dir, "ask", "--as", "carol", "How many new customers did we acquire last month, compared with the month before?")
 	if err != nil {
@@ -53,6 +55,7 @@ func TestAskPrintsTheComparisonWithItsSource(t *testing.T) {
 }
 
 func TestAskDeniedIsExplainedAndAudited(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	// dave (marketing) may not read lending data: the answer says so and the
 	// audit log holds the denial under his name.
@@ -77,6 +80,7 @@ func TestAskDeniedIsExplainedAndAudited(t *testing.T) {
 }
 
 func TestAskWithoutAKnownUserIsRefused(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	if _, err := run(t, dir, "ask", "How many customers?"); err == nil || !strings.Contains(err.Error(), "--as USER is required") {
 		t.Fatalf("ask without --as: %v", err)
@@ -84,6 +88,7 @@ func TestAskWithoutAKnownUserIsRefused(t *testing.T) {
 }
 
 func TestServeRefusesDemoTokens(t *testing.T) {
+	t.Parallel()
 	base, out := startServing(t, banktest.PrivateDir(t), "serve")
 	req, _ := http.NewRequest(http.MethodPost, base+"/v1/chat", strings.NewReader(`{"message":"How many new customers did we acquire last month?"}`))
 	req.Header.Set("Authorization", "Bearer demo-carol")
@@ -102,6 +107,7 @@ func TestServeRefusesDemoTokens(t *testing.T) {
 }
 
 func TestDemoGeneratesWhenMissingThenServes(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	base, out := startServing(t, dir, "demo")
 	req, _ := http.NewRequest(http.MethodPost, base+"/v1/chat",
@@ -160,6 +166,7 @@ func (b *syncBuffer) String() string {
 
 // The configuration file's now pins the clock of every command, as --now does.
 func TestConfigNowPinsTheClock(t *testing.T) {
+	t.Parallel()
 	cfg := filepath.Join(t.TempDir(), "askmesh.yaml")
 	if err := os.WriteFile(cfg, []byte("now: 2026-11-15T12:00:00Z\n"), 0o600); err != nil {
 		t.Fatal(err)

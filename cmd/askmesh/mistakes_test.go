@@ -76,6 +76,7 @@ const carolsQuestion = "How many new customers did we acquire last month, compar
 // An unknown --as is a command-line mistake: the question is not run (no
 // audit record), the directory's users are listed, exit 64.
 func TestUnknownUserIsRefusedWithTheKnownUsers(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	code, out, errOut := execArgs(t, "--data-dir", dir, "ask", "--as", "zoe", carolsQuestion)
 	if code != exitUsage {
@@ -100,6 +101,7 @@ func TestUnknownUserIsRefusedWithTheKnownUsers(t *testing.T) {
 // A data directory that does not exist is not created (no empty audit log):
 // the error says how to make one, exit 78.
 func TestMissingDataDirSaysHowToCreateOne(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "askmesh-dta")
 	for _, args := range [][]string{
 		{"ask", "--as", "carol", carolsQuestion},
@@ -127,6 +129,7 @@ func TestMissingDataDirSaysHowToCreateOne(t *testing.T) {
 // A product whose table or data file is missing is named at start-up,
 // before any question: exit 78.
 func TestMissingProductDataIsNamedAtStartUp(t *testing.T) {
+	t.Parallel()
 	t.Run("table", func(t *testing.T) {
 		cfg := demoCatalog(t, replaceIn("loan-applications.yaml", "table: loan_applications", "table: loan_aplications"))
 		code, out, errOut := execArgs(t, "--data-dir", banktest.PrivateDir(t), "--config", cfg, "ask", "--as", "carol", carolsQuestion)
@@ -155,6 +158,7 @@ func TestMissingProductDataIsNamedAtStartUp(t *testing.T) {
 // A grant naming a group the directory lacks is a descriptor fault with
 // file, line, a suggestion and the directory's groups: exit 78.
 func TestUnknownGroupInAGrantIsACatalogFault(t *testing.T) {
+	t.Parallel()
 	cfg := demoCatalog(t, replaceIn("loan-applications.yaml", "- groups: [lending]", "- groups: [lendng]"))
 	code, out, errOut := execArgs(t, "--data-dir", banktest.PrivateDir(t), "--config", cfg, "ask", "--as", "bob", "loan applications by type this year")
 	if code != exitConfig || out != "" {

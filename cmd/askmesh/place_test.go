@@ -22,6 +22,7 @@ import (
 )
 
 func TestParsePlace(t *testing.T) {
+	t.Parallel()
 	got, err := parsePlace([]string{"lending=mysql:root@tcp(127.0.0.1:3306)/lending?a=1,b=2,customer-service=postgres:postgres://h/db?sslmode=disable"})
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +117,7 @@ var auditIDs = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 // all-SQLite mesh, and every data call askmesh records is recorded once by
 // the product API that served it.
 func TestMeshPlacesDomainsOnTheirEngines(t *testing.T) {
+	t.Parallel()
 	where := map[string]placement{"lending": {"mysql", banktest.MySQL(t)}, "customer-service": {"postgres", banktest.Postgres(t)}}
 	placedText, placedAsk, placedAPI := meshRun(t, where)
 	baseText, _, _ := meshRun(t, nil)

@@ -23,6 +23,7 @@ import (
 // answered through the growth domain's own API, and that API decided and
 // recorded the call for the asker.
 func TestMeshAnswersAcrossProductAPIs(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -65,6 +66,7 @@ func TestMeshAnswersAcrossProductAPIs(t *testing.T) {
 
 // TestProductServe runs `askmesh product serve` and calls it with a demo token.
 func TestProductServe(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	base, out := startCommand(t, dir, "/products", "product", "serve", "customer-transactions", "--demo")
 	if !strings.Contains(out.String(), "at "+base+"/products/customer-transactions") {

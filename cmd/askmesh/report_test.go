@@ -68,6 +68,7 @@ func openGovernance(t *testing.T, dir string) *sql.DB {
 // product and per user, as SQL on the audit store finds them, and writes a
 // self-contained HTML file with charts.
 func TestAuditReportCLI(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	askHistory(t, dir)
 	db := openGovernance(t, dir)
@@ -220,6 +221,7 @@ func exitCode(err error) int {
 // subtler forgery a chain walk alone cannot see, the chain rehashed from
 // the altered record on.
 func TestVerifyCheckpointCatchesAlteredRecords(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name   string
 		rehash bool // recompute every hash after the altered record

@@ -3,6 +3,7 @@ package main
 import "testing"
 
 func TestTableNumbersAreReadable(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		in   float64
 		want string

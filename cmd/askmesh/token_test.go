@@ -11,6 +11,7 @@ import (
 
 // The token printed once and the hash configured authenticate the same user.
 func TestTokenNewAndHash(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out, err := run(t, dir, "token", "new", "--for", "bob@bank.example")
 	if err != nil {

@@ -73,6 +73,7 @@ func toolRate(t *testing.T, req openaitest.Request) string {
 }
 
 func TestRealModelNumbersChecked(t *testing.T) {
+	t.Parallel()
 	bob := "bob@bank.example"
 	// Hand-written SQL: mortgages decided approved or funded over all
 	// decided, applied for in 2026 up to the clock (15 November).
@@ -150,6 +151,7 @@ func TestRealModelNumbersChecked(t *testing.T) {
 
 // Erin's amounts are per currency and her policy filter is in the provenance.
 func TestRealModelProvenancePolicyAndCurrency(t *testing.T) {
+	t.Parallel()
 	a, _ := realModelStack(t, func(req openaitest.Request, n int) openaitest.Step {
 		if n == 1 {
 			return openaitest.Step{ToolCalls: []openaitest.ToolCall{{ID: "q1", Name: tools.ToolQueryMetrics,
@@ -215,6 +217,7 @@ func must(b []byte, err error) []byte {
 // A real model asks back with choices through ask_clarification; the
 // chosen option is answered, and ask_clarification is not offered for it.
 func TestRealModelAsksBack(t *testing.T) {
+	t.Parallel()
 	const option = "What is the mortgage approval rate this year?"
 	clarify := `{"question":"Which figure do you mean? The catalog has no default rate.","options":[` +
 		`{"label":"Approval rate","question":"` + option + `"},` +
@@ -267,6 +270,7 @@ func TestRealModelAsksBack(t *testing.T) {
 
 // A real model declines a question about a metric that does not exist.
 func TestRealModelDeclines(t *testing.T) {
+	t.Parallel()
 	a, _ := realModelStack(t, func(req openaitest.Request, n int) openaitest.Step {
 		return openaitest.Step{ToolCalls: []openaitest.ToolCall{{ID: "d1", Name: assistant.ToolDecline,
 			Arguments: `{"reason":"The catalog has no default rate for loans.","unmatched":["default rate"],"closest":["approval_rate (loan-applications)"]}`}}}

@@ -139,6 +139,7 @@ func expandHTTPVars(body string) string {
 }
 
 func TestAttacks(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile(filepath.Join("testdata", "attacks.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -721,6 +722,7 @@ func injectDescriptors(t *testing.T, inject map[string]string) string {
 // TestLeakDetectorSeesLeaks guards the suite against passing vacuously: real
 // values, laid out as a leaky answer would show them, are all caught.
 func TestLeakDetectorSeesLeaks(t *testing.T) {
+	t.Parallel()
 	dir := banktest.SQLiteDir(t)
 	sec := loadSecrets(t, dir)
 	db := openRO(t, filepath.Join(dir, "retail-banking.db"))
@@ -754,6 +756,7 @@ func TestLeakDetectorSeesLeaks(t *testing.T) {
 // OpenAI adapter and wire format: the model asks for ssn, echoes whatever
 // the tools return, and nothing restricted comes back.
 func TestInjectionThroughOpenAIAdapter(t *testing.T) {
+	t.Parallel()
 	a, srv := modelStack(t, 10*time.Second)
 	sec := loadSecrets(t, banktest.SQLiteDir(t))
 	srv.SetResponder(func(req openaitest.Request) openaitest.Step {

@@ -50,6 +50,7 @@ const (
 )
 
 func TestAuditPostgresOutageFailsClosedAndRecovers(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts and stops a PostgreSQL cluster")
 	}
@@ -277,6 +278,7 @@ func modelStack(t *testing.T, timeout time.Duration) (*app.App, *openaitest.Serv
 }
 
 func TestModelServerFaults(t *testing.T) {
+	t.Parallel()
 	metricsCall := openaitest.ToolCall{Name: tools.ToolQueryMetrics,
 		Arguments: `{"product":"customer-acquisition","metrics":["new_customers"],"time_range":"last_month"}`}
 	cases := []struct {
@@ -378,6 +380,7 @@ func TestModelServerFaults(t *testing.T) {
 const dsnPassword = "fault-test-pa55word"
 
 func TestProductDatabaseUnavailable(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	breakDB := map[string]func(t *testing.T, cfg *app.Config){

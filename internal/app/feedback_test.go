@@ -23,6 +23,7 @@ import (
 // bob's answer. bob's team reads the feedback on the product; alice's
 // attempt is denied by policy and audited.
 func TestFeedbackRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, store := range []string{"sqlite", "postgres"} {
 		t.Run(store, func(t *testing.T) {
 			cfg := app.Config{DataDir: banktest.PrivateDir(t), Now: banktest.Now.Format(time.RFC3339)}

@@ -114,6 +114,7 @@ func attrs(kvs []*commonpb.KeyValue) map[string]string {
 // policy decision and the audit append; token usage on the spans and in the
 // GenAI metrics; arguments and results only when opted in.
 func TestTracesOverOTLP(t *testing.T) {
+	t.Parallel()
 	for _, capture := range []bool{false, true} {
 		t.Run(map[bool]string{false: "default", true: "capture_content"}[capture], func(t *testing.T) {
 			rcv := newOTLPReceiver(t)

@@ -25,6 +25,7 @@ import (
 // holds; every ask is audited again (never cached). alice (marketing) asking
 // the same is denied, and her denial is audited; her answer is not marked.
 func TestVerifiedQuestionIsAuthorizedAndAuditedEveryTime(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	a, err := app.Build(context.Background(), app.Config{DataDir: dir, Now: banktest.Now.Format(time.RFC3339)}, app.WithLogger(discardLogger()))
 	if err != nil {
@@ -80,6 +81,7 @@ func TestVerifiedQuestionIsAuthorizedAndAuditedEveryTime(t *testing.T) {
 // A descriptor change that breaks a verified question (a renamed metric)
 // fails loading the catalog, naming the file, the question and the reason.
 func TestBrokenVerifiedQuestionFailsCatalogValidation(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	entries, err := bank.Files.ReadDir(bank.ProductsDir)
 	if err != nil {

@@ -39,6 +39,7 @@ const wireAnswer = "New customers last month: 398, up from 297. Loan figures wer
 type wireResult struct{ id, content string }
 
 func TestQuestionOverTheOpenAIWire(t *testing.T) {
+	t.Parallel()
 	for _, stream := range []bool{false, true} {
 		t.Run(map[bool]string{false: "json", true: "sse"}[stream], func(t *testing.T) {
 			srv := openaitest.NewServer(t)
@@ -80,6 +81,7 @@ func TestQuestionOverTheOpenAIWire(t *testing.T) {
 // The langchaingo adapter streams from Anthropic whenever the agent wants
 // text as it comes, which it always does: this wire is SSE.
 func TestQuestionOverTheAnthropicWire(t *testing.T) {
+	t.Parallel()
 	var seen [][]wireResult
 	respond := func(turn int) langchaintest.AnthropicStep {
 		return langchaintest.AnthropicStep{Respond: func(req langchaintest.AnthropicRequest) langchaintest.AnthropicStep {

@@ -199,6 +199,7 @@ func rules(g *graph) []string {
 }
 
 func TestImportsFollowTheArchitecture(t *testing.T) {
+	t.Parallel()
 	g := load(t, "")
 	if len(g.pkgs) < 20 || len(g.binary) < 100 {
 		t.Fatalf("go list found %d packages and %d binary dependencies: the loader is broken", len(g.pkgs), len(g.binary))
@@ -212,6 +213,7 @@ func TestImportsFollowTheArchitecture(t *testing.T) {
 // alone reads the environment: configuration has one path, and one
 // Validate names every field at fault.
 func TestAdaptersReadNoEnvironment(t *testing.T) {
+	t.Parallel()
 	root := moduleRoot(t)
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(filepath.Join(root, "adapters"), func(path string, d fs.DirEntry, err error) error {
@@ -252,6 +254,7 @@ func must[T any](v T, err error) T {
 // Each rule fails on a deliberately wrong import, added through a build
 // overlay so that the tree is not touched.
 func TestRulesCatchWrongImports(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("loads the module graph four more times")
 	}

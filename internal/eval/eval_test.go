@@ -100,6 +100,7 @@ func scriptedModel(t *testing.T) *openaitest.Server {
 // scores each exactly, and each question left its audit trail in its own
 // conversation on the eval channel.
 func TestScriptedModelIsScoredExactly(t *testing.T) {
+	t.Parallel()
 	srv := scriptedModel(t)
 	suite, err := eval.LoadSuite("testdata/scripted.yaml")
 	if err != nil {

@@ -22,6 +22,7 @@ const chromiumPath = "/usr/bin/chromium"
 // no scripts) and shows both models' scores side by side. With
 // UPDATE_SCREENSHOTS=1 it saves docs/eval-report.png.
 func TestHTMLReportInABrowser(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skipf("SKIPPING THE BROWSER TEST %s in -short: the short tier runs no browser (make test runs it)", t.Name())
 	}

@@ -6,6 +6,7 @@ import (
 )
 
 func TestFormatMetric(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		v         any
 		unit      string
@@ -34,6 +35,7 @@ func TestFormatMetric(t *testing.T) {
 }
 
 func TestFormatPct(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"16.67": "+16.7%", "-25": "-25.0%", "0": "0.0%", "1234.44": "+1,234.4%", "224.5": "+224.5%", "100": "+100.0%", "999.96": "+1,000.0%", "-100": "-100.0%", "123456.7": "+123,456.7%", "-0.04": "0.0%", "0.05": "+0.1%"} {
 		if got := Pct(json.Number(in)); got != want {
 			t.Errorf("Pct(%s) = %q, want %q", in, got, want)
@@ -44,6 +46,7 @@ func TestFormatPct(t *testing.T) {
 // Changes of 100% or more once came out as "up ,224.5%": the sign was
 // counted as a digit when grouping thousands.
 func TestGroupThousandsSigned(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"+224.5": "+224.5", "+1224.5": "+1,224.5", "-224.5": "-224.5", "+100": "+100", "-1000": "-1,000", "224": "224"} {
 		if got := GroupThousands(in); got != want {
 			t.Errorf("GroupThousands(%q) = %q, want %q", in, got, want)
@@ -52,6 +55,7 @@ func TestGroupThousandsSigned(t *testing.T) {
 }
 
 func TestPeriodText(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"2026-10-01..2026-10-31": "October 2026",
 		"2026-07-01..2026-09-30": "Q3 2026",

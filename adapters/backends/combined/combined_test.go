@@ -111,6 +111,7 @@ func truth(t *testing.T, dataDir, campaignWhere, acquiredWhere string) [][]any {
 }
 
 func TestCostPerAcquiredCustomerEqualsSQLAcrossBothFiles(t *testing.T) {
+	t.Parallel()
 	a := stack(t, nil)
 	for _, c := range []struct {
 		name, timeRange, campaignWhere, acquiredWhere string
@@ -164,6 +165,7 @@ func TestCostPerAcquiredCustomerEqualsSQLAcrossBothFiles(t *testing.T) {
 // metric is denied naming marketing-campaigns and its reason, and no value
 // of the side she may see comes back.
 func TestDeniedSideDeniesTheCombination(t *testing.T) {
+	t.Parallel()
 	a := stack(t, map[string][2]string{"marketing-campaigns.yaml": {"groups: [executive, marketing]", "groups: [marketing]"}})
 	res, err := ask(t, a, "carol@bank.example", map[string]any{"product": "acquisition-cost",
 		"metrics": []string{"cost_per_acquired_customer"}, "group_by": []string{"campaign"}})
@@ -196,6 +198,7 @@ func TestDeniedSideDeniesTheCombination(t *testing.T) {
 
 // bob is refused at the combined product itself, and no side is queried.
 func TestCombinedProductHasItsOwnGrants(t *testing.T) {
+	t.Parallel()
 	a := stack(t, nil)
 	_, err := ask(t, a, "bob@bank.example", map[string]any{"product": "acquisition-cost", "metrics": []string{"cost_per_acquired_customer"}})
 	var denied *tools.DeniedError

@@ -22,6 +22,7 @@ import (
 // API by a plain build of askmesh with a mesh key, no mesh options; the
 // asker's identity reaches the product, which records the call too.
 func TestDescriptorBoundToItsAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t) // product servers verifying the zero-seed key
 	url := h.apis.URLs()["customer-acquisition"]
 	dir := t.TempDir()

@@ -13,6 +13,7 @@ import (
 // type reach no product API resource: no record, one audit record, and
 // the product API was never called for them.
 func TestGetRecordIDsCannotWalkTheProductAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	bob := tools.Caller{Subject: h.mesh.Directory.Lookup("bob@bank.example"), Channel: "api", RequestID: "walk"}

@@ -108,6 +108,7 @@ func outcome(res *tools.Result, err error) string {
 // user, gives the same result through the product APIs as from the stores:
 // same rows, masks, row filters, denials, totals, cursors and notes.
 func TestRESTEqualsSQL(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	compared, withRows, denied := 0, 0, 0
@@ -173,6 +174,7 @@ func TestRESTEqualsSQL(t *testing.T) {
 // answers from the other domains, says which product was unreachable, and
 // the failure is in askmesh's audit log.
 func TestDomainDown(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	h.apis.Stop("lending")

@@ -48,6 +48,7 @@ func build(t *testing.T) *app.App {
 }
 
 func TestServeForOneSubject(t *testing.T) {
+	t.Parallel()
 	a := build(t)
 	ctx := context.Background()
 	cs := session(t, a, "alice@bank.example")

@@ -12,6 +12,7 @@ import (
 )
 
 func TestErrorResultsSayWhatHappened(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name      string
 		err       error

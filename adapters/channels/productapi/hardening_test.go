@@ -15,6 +15,7 @@ import (
 // A client's request id is bounded, validated, and recorded as the
 // client's; an absent or invalid one is replaced by the server's own.
 func TestRequestIDsAreBoundedAndMarked(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "marketing-campaigns")
 	e.get(t, "/products/marketing-campaigns/records?limit=1", "demo-alice", "X-Request-ID", strings.Repeat("A", 100_000))
 	e.get(t, "/products/marketing-campaigns/records?limit=1", "demo-alice", "X-Request-ID", "trace-42")
@@ -37,6 +38,7 @@ func TestRequestIDsAreBoundedAndMarked(t *testing.T) {
 // Each request is one tool call of the caller's budget, and streams are
 // capped per caller.
 func TestPerUserLimitsAndStreamCap(t *testing.T) {
+	t.Parallel()
 	e := newEnvWith(t, func(o *productapi.Options) {
 		o.Limits = tools.Limits{ToolCallBurst: 3, ToolCallsPerMinute: 1}
 		o.MaxStreamsPerUser = 1
@@ -72,6 +74,7 @@ func TestPerUserLimitsAndStreamCap(t *testing.T) {
 
 // Ids that are path segments of another resource are refused, not sent on.
 func TestRecordIDsCannotWalkThePath(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "loan-applications")
 	for _, id := range []string{".", "..", "%2E", "%2e%2e"} {
 		res, body := e.get(t, "/products/loan-applications/records/"+id, "demo-bob")

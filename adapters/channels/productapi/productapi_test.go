@@ -121,6 +121,7 @@ func count(t *testing.T, dir, q string, args ...any) int64 {
 }
 
 func TestRefusesWithoutValidToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "customer-transactions", "customers")
 	other, _ := e.signer.Sign("erin@bank.example", "customers", productapi.Claims{})
 	wrongKey, _ := productapi.NewSigner(ed25519.NewKeyFromSeed([]byte(strings.Repeat("x", 32))), 0)
@@ -151,6 +152,7 @@ func TestRefusesWithoutValidToken(t *testing.T) {
 }
 
 func TestRowFiltersAndMasksForTheSubject(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "customer-transactions", "customers")
 	// erin (static token and demo token alike): europe only, whatever she asks.
 	want := count(t, e.dir, `SELECT count(*) FROM transactions WHERE region = 'europe' AND amount >= 1000 AND occurred_at >= '2026-10-01' AND occurred_at < '2026-11-01'`)
@@ -204,6 +206,7 @@ func TestRowFiltersAndMasksForTheSubject(t *testing.T) {
 }
 
 func TestStreamSendsNewRecordsInOrder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "customer-transactions")
 	p, _ := e.a.Catalog.Get("customer-transactions")
 	sim, err := bankgen.NewSimulator(context.Background(), p, e.dir, e.a.Clock.Now, func() { e.srv.Notify(p.Name) })

@@ -68,6 +68,7 @@ func clarifyingModel(t *testing.T) assistant.Model {
 // the same thread with the figure SQL gives and where it came from. A
 // forged click does nothing.
 func TestClarificationButtonsAnsweredInThread(t *testing.T) {
+	t.Parallel()
 	if _, ok := users["UBOB"]; !ok { // other tests may map bob already: leave theirs alone
 		users["UBOB"] = "bob@bank.example"
 		t.Cleanup(func() { delete(users, "UBOB") })

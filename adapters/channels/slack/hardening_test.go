@@ -35,6 +35,7 @@ func rawPost(t *testing.T, addr, head, partialBody string, wait time.Duration) (
 // An unsigned request is refused from its headers, before any of its body
 // is read; a signed one whose body trickles is cut off at the body timeout.
 func TestEventsRefuseUnsignedAndSlowBodies(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{BodyTimeout: 300 * time.Millisecond})
 	ts := httptest.NewServer(h.bot.EventsHandler())
 	t.Cleanup(ts.Close)

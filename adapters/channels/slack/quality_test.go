@@ -22,6 +22,7 @@ func init() {
 // A verified question in Slack: bob's answer says who verified it and
 // when; alice asking the same is told no, and her denial is audited.
 func TestVerifiedAnswerIsMarkedInSlack(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{})
 	h.event("EvV1", mention("UBOB", "approval rate by loan type this quarter", "1763200101.000100", ""), nil)
 	answer := h.fake.waitFor(t, "bob's answer", isAnswer(""))
@@ -46,6 +47,7 @@ func TestVerifiedAnswerIsMarkedInSlack(t *testing.T) {
 // buttons; bob's clicks arrive signed on the interactivity URL, are stored
 // and audited as his, and the last click wins. A forged click does nothing.
 func TestFeedbackButtonsInSlack(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{})
 	h.bot.feedback = h.app.Feedback
 	h.event("EvF1", mention("UBOB", "What was the mortgage approval rate last quarter?", "1763200201.000100", ""), nil)

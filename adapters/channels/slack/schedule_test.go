@@ -36,6 +36,7 @@ func briefer(a *app.App) Briefer {
 // directly (no waiting on the clock), posts carol's brief to the channel the
 // way the bot renders answers, with its chart, every call audited as carol.
 func TestScheduledBriefIsPostedToTheChannel(t *testing.T) {
+	t.Parallel()
 	a, f, cfg := briefStack(t)
 	s, err := NewScheduler(cfg, []BriefJob{{Cron: "0 8 1 * *", Channel: "C0EXEC", As: "carol@bank.example"}}, briefer(a), a.Directory, ScheduleOptions{})
 	if err != nil {
@@ -94,6 +95,7 @@ func TestScheduledBriefIsPostedToTheChannel(t *testing.T) {
 // a user the directory does not know are refused when the schedule is made,
 // not when it first fires.
 func TestScheduledBriefConfigIsChecked(t *testing.T) {
+	t.Parallel()
 	a, _, cfg := briefStack(t)
 	_, err := NewScheduler(cfg, []BriefJob{
 		{Cron: "every monday", Channel: "C1", As: "carol@bank.example"},

@@ -118,6 +118,7 @@ func isAnswer(thread string) func(apiCall) bool {
 }
 
 func TestMentionGetsThreadedAnswerWithTableAndChart(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{})
 	rec := h.event("Ev1", mention("UCAROL", "How many new customers did we acquire last month, compared with the month before?", "1763200001.000100", ""), nil)
 	if rec.Code != http.StatusOK {
@@ -151,6 +152,7 @@ func TestMentionGetsThreadedAnswerWithTableAndChart(t *testing.T) {
 }
 
 func TestDeniedQuestionStatesReasonAndIsAudited(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{})
 	h.event("Ev2", mention("UFRANK", "How many loan applications were approved last month?", "1763200002.000100", ""), nil)
 	answer := h.fake.waitFor(t, "answer", isAnswer(""))
@@ -170,6 +172,7 @@ func TestDeniedQuestionStatesReasonAndIsAudited(t *testing.T) {
 }
 
 func TestFollowUpInThreadUsesHistory(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{})
 	h.event("Ev3", mention("UCAROL", "How many new customers did we acquire last month?", "1763200003.000100", ""), nil)
 	h.fake.waitFor(t, "first answer", isAnswer(""))
@@ -181,6 +184,7 @@ func TestFollowUpInThreadUsesHistory(t *testing.T) {
 }
 
 func TestForgedAndStaleRequestsAreRejected(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{})
 	body, _ := json.Marshal(map[string]any{"type": "event_callback", "event_id": "EvX", "event": mention("UCAROL", "hi", "1.1", "")})
 	forged := sign("not-the-secret", time.Now(), body)
@@ -206,6 +210,7 @@ func TestForgedAndStaleRequestsAreRejected(t *testing.T) {
 }
 
 func TestURLVerification(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{})
 	body := []byte(`{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}`)
 	rec := h.post("/slack/events", h.bot.EventsHandler(), body, sign(secret, time.Now(), body), nil)
@@ -215,6 +220,7 @@ func TestURLVerification(t *testing.T) {
 }
 
 func TestRetriedEventIsAnsweredOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{})
 	ev := mention("UCAROL", "How many new customers did we acquire last month?", "1763200005.000100", "")
 	h.event("EvR", ev, nil)
@@ -252,6 +258,7 @@ func blockingModel(release, entered chan struct{}) *assistanttest.Script {
 }
 
 func TestSlowModelNeverDelaysTheAck(t *testing.T) {
+	t.Parallel()
 	release, entered := make(chan struct{}), make(chan struct{})
 	h := newHarness(t, blockingModel(release, entered), Config{})
 	rec := h.event("EvSlow", mention("UCAROL", "anything", "1763200006.000100", ""), nil)
@@ -274,6 +281,7 @@ func TestSlowModelNeverDelaysTheAck(t *testing.T) {
 }
 
 func TestSlashCommandAnswersInChannelAndDenialsPrivately(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{})
 	command := func(user, text, trigger string) *httptest.ResponseRecorder {
 		form := fmt.Sprintf("command=%%2Faskmesh&text=%s&user_id=%s&channel_id=CGEN&trigger_id=%s", strings.ReplaceAll(text, " ", "+"), user, trigger)
@@ -296,6 +304,7 @@ func TestSlashCommandAnswersInChannelAndDenialsPrivately(t *testing.T) {
 // A person whose Slack email the directory does not know can be mapped by
 // Slack user id in configuration; the mapping decides who is asking.
 func TestConfiguredSlackUserMapping(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{Users: map[string]string{"UOTHER": "erin@bank.example"}})
 	h.event("EvM", mention("UOTHER", "Total deposits in Europe last week, by channel", "1763200009.000100", ""), nil)
 	h.fake.waitFor(t, "answer", isAnswer(""))
@@ -309,6 +318,7 @@ func TestConfiguredSlackUserMapping(t *testing.T) {
 }
 
 func TestUnknownSlackUserGetsClearMessage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{})
 	h.event("EvU", mention("UOTHER", "How many new customers did we acquire last month?", "1763200008.000100", ""), nil)
 	ans := h.fake.waitFor(t, "answer", isAnswer(""))
@@ -318,6 +328,7 @@ func TestUnknownSlackUserGetsClearMessage(t *testing.T) {
 }
 
 func TestRateLimitedPostIsRetried(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{})
 	h.fake.mu.Lock()
 	h.fake.limited["chat.postMessage"] = 1
@@ -327,6 +338,7 @@ func TestRateLimitedPostIsRetried(t *testing.T) {
 }
 
 func TestStreamingWhereSupportedAndFallback(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil, Config{Streaming: true})
 	h.event("EvS1", mention("UCAROL", "How many new customers did we acquire last month?", "1763200010.000100", ""), nil)
 	stop := h.fake.waitFor(t, "stream stop", func(c apiCall) bool { return c.Method == "chat.stopStream" })

@@ -90,6 +90,7 @@ func (s *socketScript) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestSocketModeAcksAnswersAndReconnects(t *testing.T) {
+	t.Parallel()
 	// slack-go dials with Origin https://api.slack.com, as Slack expects.
 	script := &socketScript{t: t, acked: make(chan string, 16),
 		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}}

@@ -6,6 +6,7 @@ import (
 )
 
 func TestOllamaBase(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"":                          "http://127.0.0.1:11434/v1",
 		"127.0.0.1":                 "http://127.0.0.1:11434/v1",
@@ -25,6 +26,7 @@ func TestOllamaBase(t *testing.T) {
 }
 
 func TestMergeTurns(t *testing.T) {
+	t.Parallel()
 	in := `{"model":"m","max_tokens":10,"messages":[
 		{"role":"user","content":[{"type":"text","text":"q"}]},
 		{"role":"assistant","content":[{"type":"text","text":"looking"}]},

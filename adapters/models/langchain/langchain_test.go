@@ -60,6 +60,7 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 const system = "You answer questions about the bank's data."
 
 func TestAnthropicToolRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := langchaintest.NewAnthropicServer(t,
@@ -154,6 +155,7 @@ func TestAnthropicToolRoundTrip(t *testing.T) {
 }
 
 func TestAnthropicWithoutToolsInlinesEarlierCalls(t *testing.T) {
+	t.Parallel()
 	// On its last step the agent offers no tools; the API refuses tool
 	// blocks in such a request, so earlier calls go as text.
 	srv := langchaintest.NewAnthropicServer(t, langchaintest.AnthropicStep{Text: "Here is what I found."})
@@ -181,6 +183,7 @@ func TestAnthropicWithoutToolsInlinesEarlierCalls(t *testing.T) {
 }
 
 func TestAnthropicInvalidArgumentsInHistory(t *testing.T) {
+	t.Parallel()
 	// A call whose arguments were not JSON (and which the executor
 	// rejected) is replayed with empty input: the API wants an object.
 	srv := langchaintest.NewAnthropicServer(t, langchaintest.AnthropicStep{Text: "ok"})
@@ -198,6 +201,7 @@ func TestAnthropicInvalidArgumentsInHistory(t *testing.T) {
 }
 
 func TestAnthropicRetries(t *testing.T) {
+	t.Parallel()
 	ok := langchaintest.AnthropicStep{Text: "fine"}
 	cases := []struct {
 		name     string
@@ -236,6 +240,7 @@ func TestAnthropicRetries(t *testing.T) {
 }
 
 func TestAnthropicRetryAfterRespected(t *testing.T) {
+	t.Parallel()
 	srv := langchaintest.NewAnthropicServer(t, langchaintest.AnthropicStep{Status: 429, RetryAfter: "1"}, langchaintest.AnthropicStep{Text: "ok"})
 	start := time.Now()
 	if _, _, err := generate(context.Background(), anthropicModel(t, srv, nil), false,
@@ -248,6 +253,7 @@ func TestAnthropicRetryAfterRespected(t *testing.T) {
 }
 
 func TestAnthropicContextCancel(t *testing.T) {
+	t.Parallel()
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := langchaintest.NewAnthropicServer(t, langchaintest.AnthropicStep{Delay: time.Minute, Text: "late"}, langchaintest.AnthropicStep{Text: "late"})
@@ -273,6 +279,7 @@ func TestAnthropicContextCancel(t *testing.T) {
 }
 
 func TestAnthropicBaseURLForms(t *testing.T) {
+	t.Parallel()
 	for _, suffix := range []string{"", "/", "/v1", "/v1/"} {
 		srv := langchaintest.NewAnthropicServer(t, langchaintest.AnthropicStep{Text: "ok"})
 		m := anthropicModel(t, srv, func(c *langchain.Config) { c.BaseURL = srv.URL + suffix })
@@ -283,6 +290,7 @@ func TestAnthropicBaseURLForms(t *testing.T) {
 }
 
 func TestOllamaOverItsOpenAICompatibleAPI(t *testing.T) {
+	t.Parallel()
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := openaitest.NewServer(t,
@@ -327,6 +335,7 @@ func TestOllamaOverItsOpenAICompatibleAPI(t *testing.T) {
 }
 
 func TestNewRejects(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		cfg  langchain.Config
 		want string

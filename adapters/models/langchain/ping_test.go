@@ -12,6 +12,7 @@ import (
 // Ping lists Anthropic's models with the key and version headers, spending
 // no scripted turn; a server that is gone is an error naming the model.
 func TestAnthropicPing(t *testing.T) {
+	t.Parallel()
 	srv := langchaintest.NewAnthropicServer(t)
 	m, err := langchain.New(context.Background(), langchain.Config{Provider: langchain.Anthropic, APIKey: "test-key", BaseURL: srv.URL, MaxRetries: -1})
 	if err != nil {

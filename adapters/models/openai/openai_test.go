@@ -73,6 +73,7 @@ func jsonEqual(t *testing.T, got, want []byte) bool {
 }
 
 func TestRequestCarriesConversationAndToolSchemas(t *testing.T) {
+	t.Parallel()
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
 			answer := "Deposits in Europe last week totalled 1,204,332.10 EUR across 3 channels."
@@ -145,6 +146,7 @@ func TestRequestCarriesConversationAndToolSchemas(t *testing.T) {
 }
 
 func TestEmptyAnswerInHistoryIsLeftOut(t *testing.T) {
+	t.Parallel()
 	srv := openaitest.NewServer(t, openaitest.Step{Text: "ok"})
 	req := question("first question")
 	req.Messages = append(req.Messages, assistant.Message{Role: assistant.RoleAssistant},
@@ -162,6 +164,7 @@ func TestEmptyAnswerInHistoryIsLeftOut(t *testing.T) {
 }
 
 func TestParallelToolCallsAssembled(t *testing.T) {
+	t.Parallel()
 	calls := []openaitest.ToolCall{
 		{ID: "call_1", Name: tools.ToolQueryMetrics, Arguments: `{"product":"customer-transactions","metrics":["total_amount"],"group_by":["channel"],"time_range":"last_7_days"}`},
 		{ID: "call_2", Name: tools.ToolDescribe, Arguments: `{"product":"customers"}`},
@@ -195,6 +198,7 @@ func TestParallelToolCallsAssembled(t *testing.T) {
 }
 
 func TestToolCallsWithoutIndexAssembledInOrder(t *testing.T) {
+	t.Parallel()
 	// Some OpenAI-compatible servers omit "index" on tool-call deltas and
 	// send calls one after the other; a new id starts a new call.
 	raw := strings.Join([]string{
@@ -219,6 +223,7 @@ func TestToolCallsWithoutIndexAssembledInOrder(t *testing.T) {
 }
 
 func TestMalformedArgumentsPassedThroughVerbatim(t *testing.T) {
+	t.Parallel()
 	bad := []string{`{"product": "customer-transactions", "limit": `, `not json at all`, `{"a":1}{"b":2}`}
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
@@ -242,6 +247,7 @@ func TestMalformedArgumentsPassedThroughVerbatim(t *testing.T) {
 }
 
 func TestUsageRecorded(t *testing.T) {
+	t.Parallel()
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := openaitest.NewServer(t,
@@ -263,6 +269,7 @@ func TestUsageRecorded(t *testing.T) {
 }
 
 func TestRetries(t *testing.T) {
+	t.Parallel()
 	ok := openaitest.Step{Text: "fine"}
 	cases := []struct {
 		name       string
@@ -310,6 +317,7 @@ func TestRetries(t *testing.T) {
 }
 
 func TestRetryAfterRespected(t *testing.T) {
+	t.Parallel()
 	// The backoff alone would retry after a millisecond; the server asks for one second.
 	srv := openaitest.NewServer(t, openaitest.Step{Status: 429, RetryAfter: "1"}, openaitest.Step{Text: "ok"})
 	m := newModel(t, srv, nil)
@@ -323,6 +331,7 @@ func TestRetryAfterRespected(t *testing.T) {
 }
 
 func TestRetryAfterBeyondDeadlineFailsAtOnce(t *testing.T) {
+	t.Parallel()
 	// Waiting 30s cannot help a caller with a 20s deadline: the 429 is returned.
 	srv := openaitest.NewServer(t, openaitest.Step{Status: 429, RetryAfter: "30", Error: "quota"}, openaitest.Step{Text: "ok"})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -342,6 +351,7 @@ func waitRequests(t *testing.T, srv *openaitest.Server, n int) {
 }
 
 func TestContextCancelStops(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		step openaitest.Step
@@ -375,6 +385,7 @@ func TestContextCancelStops(t *testing.T) {
 }
 
 func TestAttemptTimeoutRetried(t *testing.T) {
+	t.Parallel()
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := openaitest.NewServer(t, openaitest.Step{Delay: time.Minute}, openaitest.Step{Text: "second try"})
@@ -388,6 +399,7 @@ func TestAttemptTimeoutRetried(t *testing.T) {
 }
 
 func TestTimeoutOnEveryAttempt(t *testing.T) {
+	t.Parallel()
 	slow := openaitest.Step{Delay: time.Minute}
 	srv := openaitest.NewServer(t, slow, slow)
 	m := newModel(t, srv, func(c *openai.Config) { c.Timeout = 100 * time.Millisecond; c.MaxRetries = 1 })
@@ -398,6 +410,7 @@ func TestTimeoutOnEveryAttempt(t *testing.T) {
 }
 
 func TestTruncatedStream(t *testing.T) {
+	t.Parallel()
 	t.Run("before any text: retried", func(t *testing.T) {
 		srv := openaitest.NewServer(t,
 			openaitest.Step{ToolCalls: []openaitest.ToolCall{{Name: tools.ToolSearch, Arguments: `{"query":"loa`}}, Truncate: true},
@@ -420,6 +433,7 @@ func TestTruncatedStream(t *testing.T) {
 }
 
 func TestConnectionRefusedRetried(t *testing.T) {
+	t.Parallel()
 	dead := httptest.NewServer(nil)
 	url := dead.URL
 	dead.Close()
@@ -434,6 +448,7 @@ func TestConnectionRefusedRetried(t *testing.T) {
 }
 
 func TestMalformedResponseIsAnError(t *testing.T) {
+	t.Parallel()
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
 			raw := `{"id": "x", "choices": [`
@@ -453,6 +468,7 @@ func TestMalformedResponseIsAnError(t *testing.T) {
 }
 
 func TestNoChoicesIsAnError(t *testing.T) {
+	t.Parallel()
 	srv := openaitest.NewServer(t, openaitest.Step{Raw: `{"id":"x","object":"chat.completion","choices":[]}`})
 	_, _, err := generate(context.Background(), newModel(t, srv, nil), false, question("q"))
 	if err == nil || !strings.Contains(err.Error(), "no choices") {
@@ -461,6 +477,7 @@ func TestNoChoicesIsAnError(t *testing.T) {
 }
 
 func TestTemperature(t *testing.T) {
+	t.Parallel()
 	zero, warm := float32(0), float32(0.5)
 	cases := []struct {
 		name string
@@ -501,6 +518,7 @@ func fmtPtr(f *float64) string {
 }
 
 func TestAzure(t *testing.T) {
+	t.Parallel()
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := openaitest.NewServer(t, openaitest.Step{Text: "from azure"})
@@ -527,6 +545,7 @@ func TestAzure(t *testing.T) {
 }
 
 func TestOrganizationHeaderAndName(t *testing.T) {
+	t.Parallel()
 	srv := openaitest.NewServer(t, openaitest.Step{Text: "ok"})
 	m := newModel(t, srv, func(c *openai.Config) { c.Organization = "org-bank" })
 	if m.Name() != "openai:gpt-test" {
@@ -545,6 +564,7 @@ func TestOrganizationHeaderAndName(t *testing.T) {
 }
 
 func TestNewRejectsIncompleteConfig(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		cfg  openai.Config
@@ -599,6 +619,7 @@ func BenchmarkGenerate(b *testing.B) {
 }
 
 func TestRequestOffersTheToolsGiven(t *testing.T) {
+	t.Parallel()
 	srv := openaitest.NewServer(t, openaitest.Step{Text: "a"}, openaitest.Step{Text: "b"})
 	m := newModel(t, srv, func(c *openai.Config) { c.Stream = false })
 	all := tools.Specs()

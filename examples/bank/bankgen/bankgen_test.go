@@ -82,6 +82,7 @@ var wantRows = []struct {
 }
 
 func TestRowCounts(t *testing.T) {
+	t.Parallel()
 	dir := banktest.SQLiteDir(t)
 	m := banktest.Manifest(t)
 	for _, w := range wantRows {
@@ -103,6 +104,7 @@ func TestRowCounts(t *testing.T) {
 }
 
 func TestManifest(t *testing.T) {
+	t.Parallel()
 	dir := banktest.SQLiteDir(t)
 	m, err := bankgen.ReadManifest(dir)
 	if err != nil {
@@ -159,6 +161,7 @@ func TestManifest(t *testing.T) {
 // stale WAL file beside it, and compares it byte for byte with the cached
 // generation (made by this or an earlier process); another seed differs.
 func TestDeterministic(t *testing.T) {
+	t.Parallel()
 	cached := banktest.SQLiteDir(t)
 	dir := banktest.PrivateDir(t)
 	stale := filepath.Join(dir, "retail-banking.db-wal")
@@ -217,6 +220,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestFailuresLeaveTheMeshAlone(t *testing.T) {
+	t.Parallel()
 	dir := banktest.PrivateDir(t)
 	before := listDir(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -274,6 +278,7 @@ func listDir(t *testing.T, dir string) []string {
 }
 
 func TestSchemaFor(t *testing.T) {
+	t.Parallel()
 	want := map[string]string{"retail-banking": "retail_banking", "lending": "lending", "marketing": "marketing",
 		"growth": "growth", "customer-service": "customer_service"}
 	for _, d := range bankgen.Domains {
@@ -289,6 +294,7 @@ func TestSchemaFor(t *testing.T) {
 // TestConsistency: the products agree on their customers. Each query
 // counts violations.
 func TestConsistency(t *testing.T) {
+	t.Parallel()
 	db := mesh(t, banktest.SQLiteDir(t))
 	checks := []struct{ name, sql string }{
 		{"transactions of unknown customers", `SELECT COUNT(*) FROM transactions t LEFT JOIN customers c USING (customer_id) WHERE c.customer_id IS NULL`},
@@ -336,6 +342,7 @@ func TestConsistency(t *testing.T) {
 }
 
 func TestAccount123456(t *testing.T) {
+	t.Parallel()
 	db := mesh(t, banktest.SQLiteDir(t))
 	var n, customers, october int64
 	err := db.QueryRow(`SELECT COUNT(*), COUNT(DISTINCT customer_id),
@@ -358,6 +365,7 @@ const anomalyRule = `WITH m AS (SELECT customer_id, AVG(amount) AS mean FROM tra
 	WHERE t.amount > m.mean AND (t.amount - m.mean) * (t.amount - m.mean) > 9 * v.var ORDER BY t.transaction_id`
 
 func TestAnomalies(t *testing.T) {
+	t.Parallel()
 	db := mesh(t, banktest.SQLiteDir(t))
 	injected := banktest.InjectedAnomalies(t)
 	flagged := queryStrings(t, db, anomalyRule)
@@ -401,6 +409,7 @@ func toJSON(ids []string) string {
 // TestAcquisitionMonthOverMonth: an executive asking for last month
 // against the month before sees a clear change.
 func TestAcquisitionMonthOverMonth(t *testing.T) {
+	t.Parallel()
 	db := mesh(t, banktest.SQLiteDir(t))
 	count := func(from, to string) int64 {
 		return queryInt(t, db, `SELECT COUNT(*) FROM growth.acquisitions WHERE acquired_at >= ? AND acquired_at < ?`, from, to)
@@ -419,6 +428,7 @@ func TestAcquisitionMonthOverMonth(t *testing.T) {
 // TestDataWindow: every timestamp lies in the 24 months ending on the
 // as-of date, in whole seconds, in the fixed-width layout.
 func TestDataWindow(t *testing.T) {
+	t.Parallel()
 	db := mesh(t, banktest.SQLiteDir(t))
 	const from, until = "2024-11-15T00:00:00.000000Z", "2026-11-16T00:00:00.000000Z"
 	timestamps := []struct{ table, column string }{
@@ -469,6 +479,7 @@ func TestDataWindow(t *testing.T) {
 // TestValues: categorical columns hold exactly the mesh document's values,
 // all of them; ids, amounts and scores have their documented shape.
 func TestValues(t *testing.T) {
+	t.Parallel()
 	db := mesh(t, banktest.SQLiteDir(t))
 	regions := []string{"asia-pacific", "europe", "north-america"}
 	segments := []string{"affluent", "business", "mass", "private"}
@@ -560,6 +571,7 @@ func TestValues(t *testing.T) {
 
 // TestPatterns: the structure the demo invites questions about.
 func TestPatterns(t *testing.T) {
+	t.Parallel()
 	db := mesh(t, banktest.SQLiteDir(t))
 	// Transactions per weekday (0 = Sunday) and card payments' share.
 	type day struct {

@@ -11,6 +11,7 @@ import (
 // memory; generation itself fails when the anomaly rule would flag
 // anything but the injected transactions).
 func TestOtherSeedsAndDates(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		seed int64
 		asOf string
@@ -88,6 +89,7 @@ func TestOtherSeedsAndDates(t *testing.T) {
 }
 
 func TestScale(t *testing.T) {
+	t.Parallel()
 	d, err := Generate(context.Background(), Options{Seed: 42, AsOf: time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC), Scale: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +114,7 @@ func TestScale(t *testing.T) {
 }
 
 func TestAllocate(t *testing.T) {
+	t.Parallel()
 	got := allocate(10, []float64{1, 1, 1})
 	if got[0]+got[1]+got[2] != 10 || got[0] != 4 || got[1] != 3 || got[2] != 3 {
 		t.Errorf("allocate(10, 1:1:1) = %v, want [4 3 3]", got)

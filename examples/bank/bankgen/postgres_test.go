@@ -100,6 +100,7 @@ func postgresDump(t *testing.T, conn *pgx.Conn, q string) []string {
 // TestPostgresMatchesSQLite: the PostgreSQL load holds the same data as
 // the SQLite files, row for row, with native types.
 func TestPostgresMatchesSQLite(t *testing.T) {
+	t.Parallel()
 	dir := banktest.SQLiteDir(t)
 	dsn := banktest.Postgres(t)
 	ctx := context.Background()
@@ -206,6 +207,7 @@ func TestPostgresMatchesSQLite(t *testing.T) {
 // TestPostgresReload: loading again replaces the schemas whole, and the
 // manifest GeneratePostgres returns is the SQLite one.
 func TestPostgresReload(t *testing.T) {
+	t.Parallel()
 	dsn := banktest.Postgres(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)

@@ -86,6 +86,7 @@ func TestCache(t *testing.T) {
 }
 
 func TestPrivateDir(t *testing.T) {
+	t.Parallel()
 	shared := SQLiteDir(t)
 	own := PrivateDir(t)
 	if own == shared {
@@ -114,6 +115,7 @@ func TestPrivateDir(t *testing.T) {
 }
 
 func TestFilesQuery(t *testing.T) {
+	t.Parallel()
 	f := OpenFiles(t, SQLiteDir(t))
 	rows := f.Query(t, "retail-banking", "SELECT count(*), ? FROM customers", "x")
 	if len(rows) != 1 || rows[0][0] != int64(5000) || rows[0][1] != "x" {
