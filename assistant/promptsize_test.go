@@ -76,15 +76,27 @@ func firstRequest(t *testing.T, products []*catalog.Product, question string) (i
 	return len(b), model.Requests()[0].Messages[0].Content
 }
 
+// largeCatalog is the size of the large catalog these tests compare with 10
+// products: 10,000, or 1,000 in the quick tier (-short), where building the
+// policy index over 10,000 synthetic products would be most of the run.
+func largeCatalog() int {
+	if testing.Short() {
+		return 1_000
+	}
+	return 10_000
+}
+
 // The model discovers products through search_data_products, so what it is
 // sent does not grow with the catalog: a mesh of 10,000 products costs the
 // same prompt as one of 10.
 func TestPromptSizeDoesNotGrowWithTheCatalog(t *testing.T) {
-	small, large := firstRequestSize(t, 10), firstRequestSize(t, 10_000)
+	t.Parallel()
+	n := largeCatalog()
+	small, large := firstRequestSize(t, 10), firstRequestSize(t, n)
 	if small != large {
-		t.Fatalf("first request is %d bytes with 10 products and %d with 10,000", small, large)
+		t.Fatalf("first request is %d bytes with 10 products and %d with %d", small, large, n)
 	}
-	t.Logf("first request: %d bytes at 10 and at 10,000 products", small)
+	t.Logf("first request: %d bytes at 10 and at %d products", small, n)
 }
 
 // With a verified question on every product, the model is shown the few
@@ -92,18 +104,20 @@ func TestPromptSizeDoesNotGrowWithTheCatalog(t *testing.T) {
 // holds the same number of examples at 10 products as at 10,000, and its
 // size moves only by the examples' own lengths.
 func TestPromptSizeWithVerifiedQuestionsOnEveryProduct(t *testing.T) {
-	small10, large10k := catalogtest.SyntheticWithVerified(10, 7), catalogtest.SyntheticWithVerified(10_000, 7)
+	t.Parallel()
+	n := largeCatalog()
+	small10, large10k := catalogtest.SyntheticWithVerified(10, 7), catalogtest.SyntheticWithVerified(n, 7)
 	// A question like the first product's verified one, not the same.
 	q := strings.TrimSuffix(small10[0].ExampleQuestions[0], "?") + ", compared with the month before?"
 	small, sp := firstRequest(t, small10, q)
 	large, lp := firstRequest(t, large10k, q)
 	ns, nl := strings.Count(sp, "\n- \""), strings.Count(lp, "\n- \"")
 	if ns != assistant.MaxVerifiedExamples || nl != assistant.MaxVerifiedExamples {
-		t.Fatalf("%d examples at 10 products, %d at 10,000; want %d each:\n%s", ns, nl, assistant.MaxVerifiedExamples, lp)
+		t.Fatalf("%d examples at 10 products, %d at %d; want %d each:\n%s", ns, nl, n, assistant.MaxVerifiedExamples, lp)
 	}
 	if d := large - small; d < -200 || d > 200 {
-		t.Fatalf("first request is %d bytes with 10 products and %d with 10,000", small, large)
+		t.Fatalf("first request is %d bytes with 10 products and %d with %d", small, large, n)
 	}
 	plain, _ := firstRequest(t, catalogtest.Synthetic(10, 7), q)
-	t.Logf("first request: %d bytes at 10 products, %d at 10,000 (%d without verified questions)", small, large, plain)
+	t.Logf("first request: %d bytes at 10 products, %d at %d (%d without verified questions)", small, large, n, plain)
 }
