@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 PKGS    ?= ./...
 FUZZTIME ?= 30s
 
-.PHONY: build install docs demo test test-short screenshots bench fuzz lint fmt clean
+.PHONY: build install docs demo test test-short suite-report screenshots bench fuzz lint fmt clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/askmesh
@@ -31,13 +31,17 @@ demo: build
 
 ## test: every test, including PostgreSQL, browser and fault tests, and a short fuzz pass
 test: lint
-	ASKMESH_SUITE_REPORT=$(CURDIR)/docs/planner-suite.md $(GO) test -count=1 -timeout 25m $(PKGS)
+	$(GO) test -count=1 -timeout 25m $(PKGS)
 	@grep '^planner suite:' docs/planner-suite.md || true
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 ## test-short: the quick tier: no PostgreSQL, MariaDB or Chromium (their tests skip, saying so)
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
+
+## suite-report: rewrite docs/planner-suite.md from the planner suite (a test fails while it is stale)
+suite-report:
+	UPDATE_SUITE_REPORT=1 $(GO) test -count=1 -run 'TestSuite' ./assistant/planner
 
 ## screenshots: run the browser tests and rewrite the docs/*.png they take
 screenshots:
