@@ -12,6 +12,7 @@ import (
 // requests tagged with it, and take waits for a report that comes in after
 // the answer (the server reports after its last byte).
 func TestModelLedgerWaitsForLateReports(t *testing.T) {
+	t.Parallel()
 	l := newModelLedger()
 	served := func(id string, d time.Duration) {
 		h := http.Header{}

@@ -87,6 +87,7 @@ func TestBenchLoadChecksTheAuditLog(t *testing.T) {
 }
 
 func TestBenchLoadRefusesRemoteServers(t *testing.T) {
+	t.Parallel()
 	for _, u := range []string{"http://example.com:8080", "http://10.0.0.5:8080", "ftp://127.0.0.1/"} {
 		out, err := run(t, t.TempDir(), "load", "--url", u, "--duration", "1s")
 		if err == nil {
@@ -101,6 +102,7 @@ func TestBenchLoadRefusesRemoteServers(t *testing.T) {
 // The report names machine, reproduction, every row's value, baseline,
 // ratio and target, and says plainly which targets were missed.
 func TestBenchReportMarkdown(t *testing.T) {
+	t.Parallel()
 	rep := &benchReport{CPU: "Test CPU", Cores: 2, LoadBefore: "0.10 0.20 0.30", LoadAfter: "0.40 0.50 0.60", Sections: []*benchSection{
 		{Title: "Audit", What: "appends", Rows: []benchRow{{Case: "64 writers", Value: "9,000/s", Baseline: "40,000/s", Ratio: "0.23x", Target: "≥ 20,000/s", Met: met(false)}},
 			Profile: "CPU by package: Go runtime 70%"},
@@ -124,6 +126,7 @@ func TestBenchReportMarkdown(t *testing.T) {
 }
 
 func TestByPackage(t *testing.T) {
+	t.Parallel()
 	top := `      flat  flat%   sum%        cum   cum%
      0.63s 15.71% 15.71%      1.79s 44.64%  modernc.org/sqlite/lib._sqlite3VdbeExec
      0.26s  6.48% 22.19%      0.26s  6.48%  runtime.futex

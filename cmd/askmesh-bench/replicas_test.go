@@ -22,6 +22,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // delivered to one and retried to another is answered once. What the
 // report says is checked again with plain SQL on the shared database.
 func TestBenchLoadReplicas(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs three askmesh processes and PostgreSQL; not in -short")
 	}

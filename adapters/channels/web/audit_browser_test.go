@@ -22,6 +22,7 @@ import (
 // auditor, is refused with a message and the refusal is recorded. With
 // UPDATE_SCREENSHOTS=1 it saves docs/audit-screenshot.png.
 func TestAuditPageInABrowser(t *testing.T) {
+	t.Parallel()
 	needChromium(t)
 	h, dir := historyHarness(t)
 	db := auditDB(t, dir)

@@ -184,6 +184,7 @@ func auditTable(t *testing.T, ans *assistant.Answer, firstCol string) assistant.
 // the audit store finds; erin asking the same is refused, and the refusal is
 // itself in the log.
 func TestAuditQuestionsMatchSQL(t *testing.T) {
+	t.Parallel()
 	h, dir := historyHarness(t)
 	db := auditDB(t, dir)
 	const week, day, month, end = "2026-11-09T00:00:00.000000Z", "2026-11-14T00:00:00.000000Z", "2026-11-01T00:00:00.000000Z", "2026-11-16T00:00:00.000000Z"
@@ -296,6 +297,7 @@ type listBody struct {
 // exactly what SQL finds, records each of those reads, and refuses
 // non-auditors with a recorded denial.
 func TestAuditAPI(t *testing.T) {
+	t.Parallel()
 	h, dir := historyHarness(t)
 	db := auditDB(t, dir)
 

@@ -27,6 +27,7 @@ type me struct {
 }
 
 func TestBearerTokens(t *testing.T) {
+	t.Parallel()
 	const appToken = "askmesh_test-static-token-for-bob"
 	h := newHarness(t, setup{opts: func(o *web.Options) {
 		o.Auth.Tokens = map[string]string{authz.HashToken(appToken): "bob@bank.example"}
@@ -77,6 +78,7 @@ func TestBearerTokens(t *testing.T) {
 }
 
 func TestDemoTokensOnlyInDemoMode(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{opts: func(o *web.Options) { o.Demo = false }})
 	if res, body := h.do("GET", "/v1/me", "demo-carol", nil, nil); res.StatusCode != 401 {
 		t.Fatalf("demo token outside demo mode: %d %s", res.StatusCode, body)
@@ -87,6 +89,7 @@ func TestDemoTokensOnlyInDemoMode(t *testing.T) {
 }
 
 func TestDemoUsersListed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	res, body := h.do("GET", "/v1/demo/users", "", nil, nil)
 	if res.StatusCode != 200 {
@@ -108,6 +111,7 @@ func TestDemoUsersListed(t *testing.T) {
 }
 
 func TestStaticTokensMustBeHashed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	for _, key := range []string{"plain-token", "sha256:abc", "sha1:" + strings.Repeat("a", 40)} {
 		_, err := web.New(web.Options{Agent: h.app.Agent, Directory: h.app.Directory, Audit: h.app.Audit,
@@ -170,6 +174,7 @@ func (p *idp) token(t *testing.T, s jose.Signer, claims map[string]any) string {
 }
 
 func TestOIDCTokens(t *testing.T) {
+	t.Parallel()
 	p := newIDP(t)
 	h := newHarness(t, setup{opts: func(o *web.Options) {
 		o.Demo = false
@@ -235,6 +240,7 @@ func TestOIDCTokens(t *testing.T) {
 }
 
 func TestRateLimitPerUser(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{opts: func(o *web.Options) { o.Limits.RatePerMinute, o.Limits.Burst = 1, 2 }})
 	for i := range 2 {
 		if res, body := h.do("GET", "/v1/me", "demo-carol", nil, nil); res.StatusCode != 200 {
@@ -258,6 +264,7 @@ func TestRateLimitPerUser(t *testing.T) {
 }
 
 func TestBodyCap(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	big := `{"message":"` + strings.Repeat("x", 1<<20) + `"}`
 	res, body := h.do("POST", "/v1/chat", "demo-carol", big, nil)
@@ -291,6 +298,7 @@ func TestBodyCap(t *testing.T) {
 // only, attributes from claims, users the directory file does not list, and
 // the file's own groups ignored. Row filters follow the token's region.
 func TestOIDCDirectoryFromClaims(t *testing.T) {
+	t.Parallel()
 	p := newIDP(t)
 	h := newHarness(t, setup{opts: func(o *web.Options) {
 		o.Demo = false

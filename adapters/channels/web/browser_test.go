@@ -18,6 +18,7 @@ const chromiumPath = "/usr/bin/chromium"
 // the demo data, the chart and the sources. With UPDATE_SCREENSHOTS=1 it
 // saves docs/screenshot.png.
 func TestWebChatInABrowser(t *testing.T) {
+	t.Parallel()
 	needChromium(t)
 	h := newHarness(t, setup{})
 	oct, sep := octSep(t, h.dir)

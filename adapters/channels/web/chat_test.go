@@ -27,6 +27,7 @@ func thousands(n int) string {
 }
 
 func TestChatAnswersWithNumbersTablesChartsAndSources(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	res, body := h.do("POST", "/v1/chat", "demo-carol", map[string]any{"message": acquisitionQuestion},
 		map[string]string{"X-Request-Id": "req-acq-1"})
@@ -79,6 +80,7 @@ func TestChatAnswersWithNumbersTablesChartsAndSources(t *testing.T) {
 }
 
 func TestChatRejectsBadRequests(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{opts: func(o *web.Options) { o.Limits.RatePerMinute = -1 }})
 	cases := []struct {
 		name, body, ctype string
@@ -119,6 +121,7 @@ func TestChatRejectsBadRequests(t *testing.T) {
 }
 
 func TestChatStreamsEventsInOrder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	b, _ := json.Marshal(map[string]any{"message": acquisitionQuestion, "conversation_id": "conv-stream-1"})
 	req, _ := http.NewRequest("POST", h.ts.URL+"/v1/chat", strings.NewReader(string(b)))
@@ -191,6 +194,7 @@ func TestChatStreamsEventsInOrder(t *testing.T) {
 // after the first event; the model server sees its request cancelled and
 // the agent makes no further calls.
 func TestClientDisconnectCancelsTheAgent(t *testing.T) {
+	t.Parallel()
 	script := openaitest.NewServer(t, openaitest.Step{Text: "too late", Delay: time.Hour})
 	arrived := make(chan struct{}, 1)
 	cancelled := make(chan error, 1)
@@ -266,6 +270,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestConversationsArePrivate(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	res, body := h.do("POST", "/v1/chat", "demo-carol", map[string]any{"message": acquisitionQuestion, "conversation_id": "carol-q4"}, nil)
 	if res.StatusCode != 200 {
@@ -308,6 +313,7 @@ func TestConversationsArePrivate(t *testing.T) {
 }
 
 func TestRequestIDsAndAccessLog(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	res, _ := h.do("GET", "/v1/me", "demo-erin", nil, map[string]string{"X-Request-Id": "abc-123"})
 	if res.Header.Get("X-Request-Id") != "abc-123" {
@@ -337,6 +343,7 @@ func TestRequestIDsAndAccessLog(t *testing.T) {
 }
 
 func TestMetricsCountQuestionsToolCallsAndRequests(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{opts: func(o *web.Options) { o.Limits.MetricsToken = "metrics-secret" }})
 	if res, body := h.do("POST", "/v1/chat", "demo-carol", map[string]any{"message": acquisitionQuestion}, nil); res.StatusCode != 200 {
 		t.Fatalf("%d %s", res.StatusCode, body)

@@ -87,6 +87,7 @@ func mortgageApprovalSQL(t *testing.T, dir string) string {
 // buttons; a click sends the chosen reading, which is answered (the right
 // figure, with where it came from), not asked back.
 func TestClarificationInABrowser(t *testing.T) {
+	t.Parallel()
 	needChromium(t)
 	h := newHarness(t, setup{model: clarifyingModel(t)})
 	want := mortgageApprovalSQL(t, h.dir)
@@ -171,6 +172,7 @@ func TestClarificationInABrowser(t *testing.T) {
 // event, with the outcome; the chosen option's question is answered with
 // provenance and display cells.
 func TestClarificationOverTheAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{model: clarifyingModel(t)})
 	want := `{"question":"The catalog has no default rate. Which do you mean?","options":[` +
 		`{"label":"Approval rate","question":"What is the mortgage approval rate this year?"},` +

@@ -7,6 +7,7 @@ import (
 
 // Suggested questions are about products the asker's groups hold grants on.
 func TestExamplesFollowTheAskersGrants(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	for _, c := range []struct {
 		token      string

@@ -17,6 +17,7 @@ import (
 // stored and audited as his, and his team reads it through the API, while
 // alice is refused and her attempt audited.
 func TestFeedbackInABrowser(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	br := startChromium(t, 1280, 1000)
 	step, cancel := context.WithTimeout(br.ctx, 2*time.Minute)

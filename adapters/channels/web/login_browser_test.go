@@ -16,6 +16,7 @@ import (
 // page cannot read the session cookie, and sign-out ends the session on
 // the server. Then dave signs in from the audit page and lands back on it.
 func TestWebSignInInABrowser(t *testing.T) {
+	t.Parallel()
 	needChromium(t)
 	p := newOIDCProvider(t)
 	h := ssoHarness(t, p, nil)

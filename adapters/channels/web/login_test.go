@@ -132,6 +132,7 @@ func startSignIn(t *testing.T, h *harness, c *http.Client) *url.URL {
 // without the token, or from another site, a POST is refused; bearer tokens
 // still work; sign-out ends the session.
 func TestWebSignIn(t *testing.T) {
+	t.Parallel()
 	p := newOIDCProvider(t)
 	h := ssoHarness(t, p, nil)
 	c := browserClient(t, false)
@@ -220,6 +221,7 @@ func TestWebSignIn(t *testing.T) {
 // TestWebSignInRefusals: each forged or replayed step of the flow is
 // refused and starts no session.
 func TestWebSignInRefusals(t *testing.T) {
+	t.Parallel()
 	p := newOIDCProvider(t)
 	h := ssoHarness(t, p, nil)
 	refused := func(t *testing.T, c *http.Client, u, want string) {
@@ -296,6 +298,7 @@ func TestWebSignInRefusals(t *testing.T) {
 // TestWebSessionExpires: a session ends after session_ttl, on the server's
 // clock, whatever the cookie says.
 func TestWebSessionExpires(t *testing.T) {
+	t.Parallel()
 	p := newOIDCProvider(t)
 	clock := &fakeClock{now: time.Now()}
 	h := ssoHarness(t, p, clock)

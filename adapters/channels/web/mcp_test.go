@@ -40,6 +40,7 @@ func (h *harness) mcpSession(t *testing.T, token string) (*sdk.ClientSession, er
 }
 
 func TestMCPOverHTTP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	ctx := context.Background()
 	cs, err := h.mcpSession(t, "demo-carol")

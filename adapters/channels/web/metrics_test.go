@@ -15,6 +15,7 @@ import (
 // TestInstrumentedAuditStore: the wrapper observes append latency and
 // changes nothing else: records are chained, failures are returned.
 func TestInstrumentedAuditStore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	store, err := auditlog.OpenSQLite(ctx, filepath.Join(t.TempDir(), "governance.db"))
 	if err != nil {

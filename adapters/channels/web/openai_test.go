@@ -22,6 +22,7 @@ func (h *harness) openaiClient(token string) *goopenai.Client {
 }
 
 func TestOpenAICompatibleAPIWithGoOpenAI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	ctx := context.Background()
 	client := h.openaiClient("demo-carol")

@@ -11,6 +11,7 @@ import (
 // The API says an answer was verified, with who and when, and only when
 // the asker was allowed every call: alice's denied answer is not marked.
 func TestVerifiedAnswerOverTheAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	for user, verified := range map[string]bool{"demo-bob": true, "demo-alice": false} {
 		res, body := h.do("POST", "/v1/chat", user, map[string]any{"message": "What was the loan approval rate by loan type this quarter?"}, nil)

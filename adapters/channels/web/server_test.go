@@ -16,6 +16,7 @@ import (
 )
 
 func TestHealthAndReadinessFailClosed(t *testing.T) {
+	t.Parallel()
 	cluster := pgtest.StartCluster(t)
 	h := newHarness(t, setup{cfg: func(c *app.Config) { c.Audit.Postgres = cluster.DSN() }})
 	for _, path := range []string{"/healthz", "/readyz"} {
@@ -48,6 +49,7 @@ func TestHealthAndReadinessFailClosed(t *testing.T) {
 // TestGracefulShutdown: once Run's context ends, new connections are
 // refused while a streaming answer in flight completes; then Run returns.
 func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
 	script := openaitest.NewServer(t, openaitest.Step{Text: "The answer is 42."})
 	arrived, release := make(chan struct{}, 1), make(chan struct{})
 	model := newFrontedModel(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -107,6 +109,7 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 func TestWebChatAssets(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	cases := []struct {
 		path, ctype, contains string

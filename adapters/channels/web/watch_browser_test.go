@@ -17,6 +17,7 @@ import (
 // each with its batch's audit id; then stops the watch. frank's attempt
 // shows the denial.
 func TestWatchInABrowser(t *testing.T) {
+	t.Parallel()
 	needChromium(t)
 	h := newHarness(t, setup{})
 	x := openTxnDB(t, h.dir)

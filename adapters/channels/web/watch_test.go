@@ -125,6 +125,7 @@ func auditByRequest(t *testing.T, store audit.Store, subject, requestID string) 
 // audit record; frank is refused and that is audited; a disconnected watch
 // stops polling.
 func TestWatchReleasesOnlyWhatPolicyAllows(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{opts: func(o *web.Options) { o.Limits.RatePerMinute = -1 }})
 	const erin, frank = "erin@bank.example", "frank@bank.example"
 	x := openTxnDB(t, h.dir)
@@ -284,6 +285,7 @@ func TestWatchReleasesOnlyWhatPolicyAllows(t *testing.T) {
 }
 
 func TestWatchRejectsBadRequests(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, setup{})
 	tok := authz.DemoToken("erin@bank.example")
 	for _, c := range []struct {
