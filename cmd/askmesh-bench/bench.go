@@ -111,6 +111,7 @@ func runBench(ctx context.Context, o benchOptions) error {
 		{"catalog search", e.benchSearch},
 		{"prompt size", e.benchPrompt},
 		{"end-to-end HTTP chat", e.benchHTTP},
+		{"replicas", e.benchReplicas},
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {

@@ -49,6 +49,7 @@ func newRoot() *cobra.Command {
 	root := g.benchCmd()
 	root.Use = "askmesh-bench"
 	root.SilenceUsage, root.SilenceErrors = true, true
+	root.AddCommand(chainAppendCmd())
 	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", envOr("ASKMESH_DATA_DIR", "./askmesh-data"), "the served askmesh's data directory (its audit log, for `load`)")
 	return root
 }
