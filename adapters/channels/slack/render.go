@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/assistant/chart"
 	"github.com/askmesh/askmesh/internal/textfmt"
 )
 
@@ -291,7 +292,7 @@ func render(ans *assistant.Answer) rendered {
 		if i == 2 {
 			break // one or two charts say enough in a thread
 		}
-		png, err := chartPNG(ch)
+		png, err := chart.PNG(ch, chart.Wide)
 		if err != nil {
 			continue
 		}
