@@ -115,7 +115,7 @@ func compose(ans *Answer, results map[string]*tools.Result) {
 		if len(res.Rows) == 0 || len(res.Columns) == 0 {
 			continue
 		}
-		t := Table{Title: tableTitle(res), Columns: res.Columns, Rows: res.Rows, Display: displayRows(res.Columns, res.Rows),
+		t := Table{Title: tableTitle(res), Columns: res.Columns, Rows: res.Rows, Display: DisplayRows(res.Columns, res.Rows),
 			TotalRows: int64(len(res.Rows)), Source: src, Notes: res.Notes}
 		if res.TotalCount != nil {
 			t.TotalRows = *res.TotalCount

@@ -53,8 +53,8 @@ func DisplayCell(v any, c tools.ResultColumn, row []any, cols []tools.ResultColu
 	return s
 }
 
-// displayRows formats every cell of a table with DisplayCell.
-func displayRows(cols []tools.ResultColumn, rows [][]any) [][]string {
+// DisplayRows formats every cell of a table with DisplayCell.
+func DisplayRows(cols []tools.ResultColumn, rows [][]any) [][]string {
 	out := make([][]string, len(rows))
 	for r, row := range rows {
 		out[r] = make([]string, len(row))

@@ -480,6 +480,7 @@ func (e *Executor) queryRecords(ctx context.Context, c *call, spec *Spec) (*Resu
 	if err != nil {
 		return nil, err
 	}
+	markRecordUnits(p, plan.Filters, res)
 	if res.TotalCount != nil && int64(plan.Offset+len(res.Rows)) < *res.TotalCount && len(res.Rows) > 0 {
 		res.NextCursor = e.cursors.encode(plan.Offset+len(res.Rows), cursorBinding(c.caller.Subject.ID, a))
 	}

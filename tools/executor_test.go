@@ -470,3 +470,33 @@ func independentColumn(t *testing.T, a *app.App, domain, query string) []string 
 	}
 	return out
 }
+
+// Records' amounts name their currency: the row's currency column, or the
+// one currency a filter pinned, so every surface shows "EUR 31,200".
+func TestRecordAmountsCarryTheirCurrency(t *testing.T) {
+	a := stores(t)["sqlite"]
+	caller := tools.Caller{Subject: a.Directory.Lookup("erin@bank.example"), Channel: "cli"}
+	unitOf := func(args string) tools.ResultColumn {
+		t.Helper()
+		res, err := a.Executor.Call(context.Background(), caller, tools.Call{Tool: tools.ToolQueryRecords, Arguments: json.RawMessage(args)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range res.Columns {
+			if c.Name == "amount" {
+				return c
+			}
+		}
+		t.Fatalf("no amount column in %+v", res.Columns)
+		return tools.ResultColumn{}
+	}
+	if c := unitOf(`{"product":"customer-transactions","filters":[{"column":"type","op":"=","value":"withdrawal"}],"limit":5}`); c.UnitColumn != "currency" || c.UnitValue != "" {
+		t.Errorf("amount's unit: %+v, want the currency column", c)
+	}
+	if c := unitOf(`{"product":"customer-transactions","filters":[{"column":"currency","op":"=","value":"GBP"}],"limit":5}`); c.UnitValue != "GBP" {
+		t.Errorf("amount's unit with currency pinned: %+v, want GBP", c)
+	}
+	if c := unitOf(`{"product":"customer-transactions","columns":["transaction_id","amount"],"limit":5}`); c.UnitColumn != "" {
+		t.Errorf("amount names a unit column the result does not hold: %+v", c)
+	}
+}

@@ -142,3 +142,22 @@ func itThey(n int) string {
 	}
 	return "they are"
 }
+
+// markRecordUnits does the same for records: an amount column is in the
+// unit its row names (currency), or in the one unit a filter pinned, so
+// tables show "EUR 31,200", not a bare number.
+func markRecordUnits(p *catalog.Product, conds []Condition, res *Result) {
+	for i := range res.Columns {
+		c := &res.Columns[i]
+		for _, u := range p.Units {
+			if u.Column != c.Name {
+				continue
+			}
+			if v, pinned := pinnedValue(conds, u.UnitColumn); pinned {
+				c.UnitValue = v
+			} else if slices.ContainsFunc(res.Columns, func(rc ResultColumn) bool { return rc.Name == u.UnitColumn }) {
+				c.UnitColumn = u.UnitColumn
+			}
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -49,9 +50,12 @@ type watchRecords struct {
 	Product string               `json:"product"`
 	Columns []tools.ResultColumn `json:"columns"`
 	Rows    [][]any              `json:"rows"`
-	Masked  map[string]string    `json:"masked,omitempty"`
-	Notes   []string             `json:"notes,omitempty"`
-	AuditID string               `json:"audit_id"`
+	// Display is each cell as people read it (times as dates, amounts with
+	// their currency), as in an answer's tables.
+	Display [][]string        `json:"display"`
+	Masked  map[string]string `json:"masked,omitempty"`
+	Notes   []string          `json:"notes,omitempty"`
+	AuditID string            `json:"audit_id"`
 }
 
 // watchProblem is the data of "denied" and "error" events.
@@ -241,7 +245,7 @@ func (wt *watcher) poll(ctx context.Context, out *sse, c tools.Caller, cur *watc
 		}
 		if len(fresh) > 0 {
 			out.send("records", mustJSON(watchRecords{Product: cur.p.Name, Columns: res.Columns, Rows: fresh,
-				Masked: res.Masked, Notes: res.Notes, AuditID: res.AuditID}))
+				Display: assistant.DisplayRows(res.Columns, fresh), Masked: res.Masked, Notes: res.Notes, AuditID: res.AuditID}))
 		}
 		if out.isClosed() {
 			return true

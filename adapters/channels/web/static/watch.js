@@ -110,16 +110,18 @@ function newWatchView() {
       }
       batches++;
       // Oldest first in the batch, so inserting each at the top leaves the newest on top.
-      for (const row of b.rows || []) {
+      (b.rows || []).forEach((row, r) => {
         const tr = el("tr", { class: "watch-row fresh", "data-audit": b.audit_id });
         row.forEach((v, i) => {
           const c = columns[i] || {};
-          tr.append(el("td", { class: NUMERIC.has(c.type) || typeof v === "number" ? "num" : null, "data-col": c.name, text: formatValue(v) }));
+          // The server's display cells: times as dates, amounts with their currency.
+          const shown = b.display && b.display[r] ? b.display[r][i] : formatValue(v);
+          tr.append(el("td", { class: NUMERIC.has(c.type) || typeof v === "number" ? "num" : null, "data-col": c.name, text: shown }));
         });
         tr.append(el("td", { class: "audit", title: "audit record of this batch", text: b.audit_id }));
         tbody.prepend(tr);
         total++;
-      }
+      });
       while (tbody.children.length > WATCH_MAX_ROWS) tbody.lastChild.remove();
       setTimeout(() => { for (const r of tbody.querySelectorAll("tr.fresh")) r.classList.remove("fresh"); }, 1500);
       const masked = Object.keys(b.masked || {});
