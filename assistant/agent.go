@@ -23,6 +23,14 @@ type ToolRunner interface {
 	Call(ctx context.Context, caller tools.Caller, call tools.Call) (*tools.Result, error)
 }
 
+// Admitter is implemented by runners that can refuse an asker before the
+// model reads the question (tools.Executor, tools.Limited): policy decides
+// whether they may use the catalog at all, so a model that knows the
+// catalog cannot describe it to a stranger.
+type Admitter interface {
+	Admit(ctx context.Context, caller tools.Caller) error
+}
+
 // AnswerShaper is implemented by models that lay out some answers' tables
 // and charts themselves (the offline planner's executive briefs: one
 // headline table and one chart rather than one per call). It runs after
@@ -162,6 +170,20 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (ans 
 	ctx, span := a.g.startAgent(ctx, caller)
 	defer func() { a.g.endAgent(span, ans, err) }()
 	ans = &Answer{ConversationID: caller.ConversationID, RequestID: caller.RequestID, Model: a.o.Model.Name()}
+	if ad, ok := a.o.Tools.(Admitter); ok {
+		var denied *tools.DeniedError
+		switch err := ad.Admit(ctx, caller); {
+		case errors.As(err, &denied):
+			ans.Text = "I can't show that: " + strings.TrimSuffix(denied.Reason, ".") + "."
+			ans.Denials = []Denial{{Reason: denied.Reason, AuditID: denied.AuditID}}
+			ans.Outcome = OutcomeDeclined
+			send(Event{Type: EventAnswer, Answer: ans})
+			return ans, nil
+		case err != nil:
+			send(Event{Type: EventError, Error: err.Error()})
+			return nil, fmt.Errorf("assistant: %w: %w", ErrNoAnswer, err)
+		}
+	}
 
 	history, err := a.o.Memory.Load(ctx, caller.Subject.ID, caller.ConversationID)
 	if err != nil {

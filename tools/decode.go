@@ -20,29 +20,38 @@ import (
 func argErr(format string, a ...any) error { return fmt.Errorf(format, a...) }
 
 // lookupProduct finds a product and checks it offers what the tool needs.
+// A product that lacks the capability is returned with the error, so the
+// executor can authorize the call before saying what the product offers.
 func lookupProduct(reg Catalog, name, capability, tool string) (*catalog.Product, error) {
 	p, ok := reg.Get(name)
 	if !ok {
-		names := make([]string, 0, 8)
-		for _, q := range reg.List() {
-			names = append(names, q.Name)
-		}
-		if s, ok := catalog.Closest(name, names); ok {
-			return nil, argErr("unknown product %q; did you mean %q?", name, s)
-		}
-		return nil, argErr("unknown product %q; use search_data_products to find product names", name)
+		return nil, &unknownProduct{name: name, reg: reg}
 	}
 	if capability != "" && !p.Has(capability) {
-		return nil, argErr("%s is not available for %s; it offers %s", tool, p.Name, strings.Join(p.Capabilities, ", "))
+		msg := fmt.Sprintf("%s is not available for %s; it offers %s", tool, p.Name, strings.Join(p.Capabilities, ", "))
+		return p, hint("", func(view) string { return msg })
 	}
 	return p, nil
 }
 
-func unknownColumn(p *catalog.Product, name string) error {
-	if s, ok := catalog.Closest(name, p.ColumnNames()); ok {
-		return argErr("unknown column %q in %s; did you mean %q?", name, p.Name, s)
+// unknownProduct is a name no product of the catalog has.
+type unknownProduct struct {
+	name string
+	reg  Catalog
+}
+
+func (e *unknownProduct) Error() string { return e.message(func(string) bool { return true }) }
+
+// message suggests the closest product name, if the asker may describe it.
+func (e *unknownProduct) message(describable func(name string) bool) string {
+	names := make([]string, 0, 8)
+	for _, q := range e.reg.List() {
+		names = append(names, q.Name)
 	}
-	return argErr("unknown column %q in %s; columns are %s", name, p.Name, strings.Join(p.ColumnNames(), ", "))
+	if s, ok := catalog.Closest(e.name, names); ok && describable(s) {
+		return fmt.Sprintf("unknown product %q; did you mean %q?", e.name, s)
+	}
+	return fmt.Sprintf("unknown product %q; use search_data_products to find product names", e.name)
 }
 
 func checkColumns(p *catalog.Product, names []string) ([]string, error) {
@@ -68,6 +77,9 @@ func conditions(p *catalog.Product, filters []Filter) ([]Condition, error) {
 	out := make([]Condition, 0, len(filters))
 	for _, f := range filters {
 		cs, err := condition(p, f.Column, f.Op, f.Value)
+		if _, known := p.Column(f.Column); err != nil && known {
+			return nil, about(f.Column, err)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -181,10 +193,7 @@ func convert(p *catalog.Product, col catalog.Column, op string, v any) (any, err
 					return known, nil
 				}
 			}
-			if s2, ok := catalog.Closest(s, col.Values); ok {
-				return nil, argErr("%q is not a value of %s.%s; did you mean %q? values are %s", s, p.Name, col.Name, s2, strings.Join(col.Values, ", "))
-			}
-			return nil, argErr("%q is not a value of %s.%s; values are %s", s, p.Name, col.Name, strings.Join(col.Values, ", "))
+			return nil, notAValue(p, col, s)
 		}
 		return s, nil
 	case catalog.TypeInteger:
@@ -338,7 +347,7 @@ func metricsPlan(p *catalog.Product, a QueryMetricsArgs, now time.Time, notes *[
 			return MetricsPlan{}, unknownColumn(p, g)
 		}
 		if !p.IsDimension(g) {
-			return MetricsPlan{}, argErr("%s is not a dimension of %s; group by one of %s", g, p.Name, strings.Join(p.Dimensions, ", "))
+			return MetricsPlan{}, notADimension(p, g)
 		}
 		if !slices.Contains(group, g) {
 			group = append(group, g)

@@ -162,6 +162,24 @@ func (e *Executor) Call(ctx context.Context, caller Caller, tc Call) (*Result, e
 	return spec.tool.run(e, ctx, c, spec)
 }
 
+// Admit refuses, before any model reads the question, an asker policy
+// does not let use the catalog at all (catalog.search: a stranger to the
+// directory). A model that reads the catalog itself (the offline planner's
+// closest metrics and example questions) or a prompt with verified
+// examples would otherwise tell them what the catalog holds. The refusal
+// is recorded, with no tool; an admitted asker leaves no record here.
+func (e *Executor) Admit(ctx context.Context, caller Caller) error {
+	c := &call{caller: caller, action: authz.ActionSearch, args: json.RawMessage(`{}`), started: time.Now()}
+	d, err := e.decide(ctx, c, authz.ActionSearch, authz.Resource{})
+	if err != nil {
+		return e.undecidable(ctx, c, err)
+	}
+	if !d.Allow {
+		return e.deny(ctx, c, d)
+	}
+	return nil
+}
+
 // decode validates arguments against the tool's schema.
 func (e *Executor) decode(ctx context.Context, c *call, spec *Spec, dst any) error {
 	if err := spec.decodeArgs(c.args, dst); err != nil {
@@ -181,11 +199,66 @@ func (e *Executor) decodeProduct(ctx context.Context, c *call, spec *Spec, a pro
 		return nil, err
 	}
 	p, err := lookupProduct(e.catalog, a.productName(), capability, c.tool)
-	if err != nil {
-		return nil, e.reject(ctx, c, err.Error())
+	var unknown *unknownProduct
+	if errors.As(err, &unknown) {
+		return nil, e.rejectUnknownProduct(ctx, c, unknown)
 	}
 	c.product = p
+	if err != nil {
+		return nil, e.rejectPlan(ctx, c, err)
+	}
 	return p, nil
+}
+
+// rejectUnknownProduct refuses a call naming no product. A suggestion is
+// a search of the catalog, so it needs the asker to be allowed to search,
+// and names only a product the asker may describe; someone policy refuses
+// (a stranger to the directory) is refused, learning no product name.
+func (e *Executor) rejectUnknownProduct(ctx context.Context, c *call, up *unknownProduct) error {
+	d, err := e.decide(ctx, c, authz.ActionSearch, authz.Resource{})
+	if err != nil {
+		return e.undecidable(ctx, c, err)
+	}
+	if !d.Allow {
+		return e.deny(ctx, c, d)
+	}
+	return e.reject(ctx, c, up.message(func(name string) bool {
+		p, ok := e.catalog.Get(name)
+		if !ok {
+			return false
+		}
+		d, err := e.decide(ctx, c, authz.ActionDescribe, authz.Resource{Product: p.Name, Domain: p.Domain, Owner: p.Owner})
+		return err == nil && d.Allow
+	}))
+}
+
+// rejectPlan refuses a call whose arguments do not fit its product. Policy
+// decides first: an asker it refuses gets the refusal, never the product's
+// columns, values or capabilities; one it allows is told only what their
+// describe decision shows. An error about a column the asker may not see
+// in clear is decided as the call using that column would be, so neither
+// its values nor its type can be probed.
+func (e *Executor) rejectPlan(ctx context.Context, c *call, err error) error {
+	var h *hintError
+	if !errors.As(err, &h) {
+		h = &hintError{render: func(view) string { return err.Error() }}
+	}
+	if err := e.authorize(ctx, c, authz.Resource{}); err != nil {
+		return err
+	}
+	d, derr := e.decide(ctx, c, authz.ActionDescribe, e.resource(c, authz.Resource{}))
+	if derr != nil {
+		d = authz.Decision{} // undecidable: show nothing
+	}
+	v := viewOf(c.product, d)
+	if h.column != "" && !v.clear(h.column) {
+		if err := e.authorize(ctx, c, authz.Resource{Referenced: []string{h.column}}); err != nil {
+			return err
+		}
+	}
+	// Nothing runs: the allow's obligations do not belong in the record.
+	c.filters, c.masks = nil, nil
+	return e.reject(ctx, c, h.render(v))
 }
 
 // reject records a call that could not be accepted as written and returns
@@ -198,35 +271,58 @@ func (e *Executor) reject(ctx context.Context, c *call, msg string) error {
 	return &ArgumentError{Tool: c.tool, Message: msg, AuditID: id}
 }
 
-// authorize asks policy and records a denial.
-func (e *Executor) authorize(ctx context.Context, c *call, res authz.Resource) error {
+// resource names the call's product in res.
+func (e *Executor) resource(c *call, res authz.Resource) authz.Resource {
 	if c.product != nil {
 		res.Product, res.Domain, res.Owner = c.product.Name, c.product.Domain, c.product.Owner
 	}
-	in := authz.Input{Subject: c.caller.Subject, Action: c.action, Resource: res,
+	return res
+}
+
+// decide asks policy about action on res for the caller; it records nothing.
+func (e *Executor) decide(ctx context.Context, c *call, action string, res authz.Resource) (authz.Decision, error) {
+	in := authz.Input{Subject: c.caller.Subject, Action: action, Resource: res,
 		Context: authz.Context{Channel: c.caller.Channel, Conversation: c.caller.ConversationID, Time: e.clock.Now().Format(time.RFC3339)}}
 	sctx, span := e.tracer.Start(ctx, "authz.decide", trace.WithAttributes(
-		attribute.String("askmesh.policy.action", c.action), attribute.String("askmesh.product", res.Product)))
+		attribute.String("askmesh.policy.action", action), attribute.String("askmesh.product", res.Product)))
 	d, err := e.authz.Decide(sctx, in)
 	endDecision(span, d, err)
+	return d, err
+}
+
+// undecidable fails closed: a call policy could not decide is refused and
+// recorded as an error.
+func (e *Executor) undecidable(ctx context.Context, c *call, err error) error {
+	e.log.ErrorContext(ctx, "authorization failed", "tool", c.tool, "subject", c.caller.Subject.ID, "err", err)
+	id, rerr := e.record(ctx, c, audit.DecisionError, "authorization failed: "+err.Error(), 0)
+	if rerr != nil {
+		return rerr
+	}
+	return &UnavailableError{Tool: c.tool, Product: productName(c), Err: errors.New("authorization is unavailable"), AuditID: id}
+}
+
+// deny records a refusal with policy's reasons and returns it.
+func (e *Executor) deny(ctx context.Context, c *call, d authz.Decision) error {
+	c.decision = d
+	reason := reasonOf(d)
+	id, err := e.record(ctx, c, audit.DecisionDeny, reason, 0)
 	if err != nil {
-		// Fail closed: an undecidable call is refused and recorded as an error.
-		e.log.ErrorContext(ctx, "authorization failed", "tool", c.tool, "subject", c.caller.Subject.ID, "err", err)
-		id, rerr := e.record(ctx, c, audit.DecisionError, "authorization failed: "+err.Error(), 0)
-		if rerr != nil {
-			return rerr
-		}
-		return &UnavailableError{Tool: c.tool, Product: productName(c), Err: errors.New("authorization is unavailable"), AuditID: id}
+		return err
+	}
+	return &DeniedError{Tool: c.tool, Product: productName(c), Reason: reason, AuditID: id}
+}
+
+// authorize asks policy and records a denial.
+func (e *Executor) authorize(ctx context.Context, c *call, res authz.Resource) error {
+	res = e.resource(c, res)
+	d, err := e.decide(ctx, c, c.action, res)
+	if err != nil {
+		return e.undecidable(ctx, c, err)
+	}
+	if !d.Allow {
+		return e.deny(ctx, c, d)
 	}
 	c.decision = d
-	if !d.Allow {
-		reason := reasonOf(d)
-		id, err := e.record(ctx, c, audit.DecisionDeny, reason, 0)
-		if err != nil {
-			return err
-		}
-		return &DeniedError{Tool: c.tool, Product: productName(c), Reason: reason, AuditID: id}
-	}
 	c.masks = d.ColumnMasks
 	c.filters = append(c.filters, d.RowFilters...)
 	// Defence in depth: whatever a policy module says, a column used to
@@ -458,7 +554,7 @@ func (e *Executor) queryRecords(ctx context.Context, c *call, spec *Spec) (*Resu
 		plan.Offset, err = e.cursors.decode(a.Cursor, cursorBinding(c.caller.Subject.ID, a))
 	}
 	if err != nil {
-		return nil, e.reject(ctx, c, err.Error())
+		return nil, e.rejectPlan(ctx, c, err)
 	}
 	ref := conditionColumns(plan.Filters)
 	for _, s := range plan.Order {
@@ -498,7 +594,7 @@ func (e *Executor) queryMetrics(ctx context.Context, c *call, spec *Spec) (*Resu
 	}
 	plan, err := metricsPlan(p, a, e.clock.Now(), &c.notes)
 	if err != nil {
-		return nil, e.reject(ctx, c, err.Error())
+		return nil, e.rejectPlan(ctx, c, err)
 	}
 	c.notes = append(c.notes, plan.Caveats...)
 	ref := append(conditionColumns(plan.Filters), plan.GroupBy...)
@@ -567,7 +663,7 @@ func (e *Executor) findAnomalies(ctx context.Context, c *call, spec *Spec) (*Res
 	}
 	plan, err := anomaliesPlan(p, a, e.clock.Now(), &c.notes)
 	if err != nil {
-		return nil, e.reject(ctx, c, err.Error())
+		return nil, e.rejectPlan(ctx, c, err)
 	}
 	ref := append(conditionColumns(plan.Filters), p.Anomalies.Column, p.Anomalies.GroupBy, p.TimeColumn)
 	if err := e.authorize(ctx, c, authz.Resource{Columns: plan.Columns, Referenced: uniq(ref)}); err != nil {

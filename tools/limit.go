@@ -189,6 +189,17 @@ type Limited struct {
 	lim  *Limiter
 }
 
+// Admit lets next say whether the caller may use the catalog at all, when
+// next can (the executor); it spends no budget, as it reads nothing.
+func (t *Limited) Admit(ctx context.Context, caller Caller) error {
+	if a, ok := t.next.(interface {
+		Admit(context.Context, Caller) error
+	}); ok {
+		return a.Admit(ctx, caller)
+	}
+	return nil
+}
+
 // Wrap returns next with l's budgets applied to every call.
 func (l *Limiter) Wrap(next Runner) *Limited { return &Limited{next: next, lim: l} }
 

@@ -171,7 +171,9 @@ func TestAttacks(t *testing.T) {
 	t.Cleanup(func() { a.Close() })
 	offline := planner.New(a.Catalog, a.Clock)
 	srv, err := web.New(web.Options{Agent: a.Agent, Executor: a.Tools, AuditReview: a.Review, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
-		Logger: discardLogger(), Demo: true, Limits: web.Limits{RatePerMinute: -1}})
+		Logger: discardLogger(), Demo: true, Limits: web.Limits{RatePerMinute: -1},
+		// A valid credential for someone the directory does not list.
+		Auth: web.AuthConfig{Tokens: map[string]string{authz.HashToken("stranger-token"): "mallory@evil.example"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,8 +459,19 @@ func (r *attackRunner) checkAudit(t *testing.T, ctx context.Context, reqID strin
 			byID[rec.ID] = rec
 		}
 	}
-	if n != len(ans.ToolCalls) {
-		t.Errorf("%d audit records for %d tool calls", n, len(ans.ToolCalls))
+	// An asker refused before the model (tools.Executor.Admit) has one
+	// denial with no tool call, and its record.
+	admits := 0
+	for _, d := range ans.Denials {
+		if d.Tool == "" {
+			admits++
+			if rec, ok := byID[d.AuditID]; !ok || rec.Decision != audit.DecisionDeny || rec.Action != authz.ActionSearch {
+				t.Errorf("the refusal before the model has no deny record of its own: %+v", rec)
+			}
+		}
+	}
+	if n != len(ans.ToolCalls)+admits {
+		t.Errorf("%d audit records for %d tool calls and %d refusals before the model", n, len(ans.ToolCalls), admits)
 	}
 	for i, tc := range ans.ToolCalls {
 		rec, ok := byID[tc.AuditID]

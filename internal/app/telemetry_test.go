@@ -22,6 +22,7 @@ import (
 	"github.com/askmesh/askmesh/adapters/models/openai/openaitest"
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 	"github.com/askmesh/askmesh/internal/app"
 	"github.com/askmesh/askmesh/tools"
@@ -151,7 +152,7 @@ func TestTracesOverOTLP(t *testing.T) {
 			defer rcv.mu.Unlock()
 
 			byID := map[string]*tracepb.Span{}
-			var agents, chats, execs, decides, appends []*tracepb.Span
+			var agents, chats, execs, decides, appends, admits []*tracepb.Span
 			for _, s := range rcv.spans {
 				byID[string(s.SpanId)] = s
 				switch {
@@ -161,6 +162,8 @@ func TestTracesOverOTLP(t *testing.T) {
 					chats = append(chats, s)
 				case strings.HasPrefix(s.Name, "execute_tool "):
 					execs = append(execs, s)
+				case s.Name == "authz.decide" && attrs(s.Attributes)["askmesh.policy.action"] == authz.ActionSearch:
+					admits = append(admits, s) // the asker's admission, before the model
 				case s.Name == "authz.decide":
 					decides = append(decides, s)
 				case s.Name == "audit.append":
@@ -174,6 +177,9 @@ func TestTracesOverOTLP(t *testing.T) {
 					len(agents), len(chats), len(execs), len(decides), len(appends))
 			}
 			root := agents[0]
+			if len(admits) != 1 || string(admits[0].ParentSpanId) != string(root.SpanId) {
+				t.Errorf("%d admission decisions under invoke_agent, want 1", len(admits))
+			}
 			ra := attrs(root.Attributes)
 			for k, v := range map[string]string{"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "askmesh",
 				"gen_ai.provider.name": "openai", "gen_ai.request.model": "scripted", "gen_ai.conversation.id": ans.ConversationID,
