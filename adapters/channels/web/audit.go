@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/internal/httpguard"
 	"github.com/askmesh/askmesh/internal/textfmt"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -286,7 +287,7 @@ func (s *Server) auditRecord(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if !validID.MatchString(id) {
+	if !httpguard.ValidID(id) {
 		writeError(w, http.StatusBadRequest, "invalid_request", "a record id is 1 to 128 letters, digits or . _ : @ -")
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/internal/httpguard"
 	"github.com/askmesh/askmesh/tools"
 )
 
@@ -43,7 +44,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if req.ConversationID != "" && !validID.MatchString(req.ConversationID) {
+	if req.ConversationID != "" && !httpguard.ValidID(req.ConversationID) {
 		writeError(w, http.StatusBadRequest, "invalid_request", "conversation_id must be 1 to 128 letters, digits or . _ : @ -")
 		return
 	}
@@ -276,7 +277,7 @@ type conversationView struct {
 // 404 does not reveal that it exists.
 func (s *Server) conversation(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !validID.MatchString(id) {
+	if !httpguard.ValidID(id) {
 		writeError(w, http.StatusNotFound, "not_found", "conversation not found")
 		return
 	}

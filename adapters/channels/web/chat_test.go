@@ -34,8 +34,10 @@ func TestChatAnswersWithNumbersTablesChartsAndSources(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("%d %s", res.StatusCode, body)
 	}
-	if res.Header.Get("X-Request-Id") != "req-acq-1" {
-		t.Fatalf("request id not echoed: %q", res.Header.Get("X-Request-Id"))
+	// The request id is the server's; the client's own is echoed beside it.
+	reqID := res.Header.Get("X-Request-Id")
+	if reqID == "" || reqID == "req-acq-1" || res.Header.Get("X-Client-Request-Id") != "req-acq-1" {
+		t.Fatalf("request ids: server %q, client %q", reqID, res.Header.Get("X-Client-Request-Id"))
 	}
 	var ans assistant.Answer
 	if err := json.Unmarshal(body, &ans); err != nil {
@@ -53,7 +55,7 @@ func TestChatAnswersWithNumbersTablesChartsAndSources(t *testing.T) {
 	if ans.Sources[0].Product != "customer-acquisition" || ans.Sources[0].AuditID == "" {
 		t.Fatalf("source %+v", ans.Sources[0])
 	}
-	if ans.RequestID != "req-acq-1" || ans.ConversationID == "" || res.Header.Get("X-Askmesh-Conversation-Id") != ans.ConversationID {
+	if ans.RequestID != reqID || ans.ConversationID == "" || res.Header.Get("X-Askmesh-Conversation-Id") != ans.ConversationID {
 		t.Fatalf("ids: request %q conversation %q header %q", ans.RequestID, ans.ConversationID, res.Header.Get("X-Askmesh-Conversation-Id"))
 	}
 	// Every tool call left an audit record carrying the HTTP request id, the
@@ -68,7 +70,7 @@ func TestChatAnswersWithNumbersTablesChartsAndSources(t *testing.T) {
 	ids := map[string]bool{}
 	for _, r := range recs {
 		ids[r.ID] = true
-		if r.RequestID != "req-acq-1" || r.Channel != "api" || r.ConversationID != ans.ConversationID || r.Question != acquisitionQuestion {
+		if r.RequestID != reqID || r.Channel != "api" || r.ConversationID != ans.ConversationID || r.Question != acquisitionQuestion {
 			t.Errorf("audit record %+v", r)
 		}
 	}
@@ -316,12 +318,13 @@ func TestRequestIDsAndAccessLog(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, setup{})
 	res, _ := h.do("GET", "/v1/me", "demo-erin", nil, map[string]string{"X-Request-Id": "abc-123"})
-	if res.Header.Get("X-Request-Id") != "abc-123" {
-		t.Fatalf("echo: %q", res.Header.Get("X-Request-Id"))
+	first := res.Header.Get("X-Request-Id")
+	if first == "abc-123" || first == "" || res.Header.Get("X-Client-Request-Id") != "abc-123" {
+		t.Fatalf("request id %q, client's %q", first, res.Header.Get("X-Client-Request-Id"))
 	}
 	res, _ = h.do("GET", "/v1/me", "demo-erin", nil, map[string]string{"X-Request-Id": "bad id with spaces <script>"})
 	generated := res.Header.Get("X-Request-Id")
-	if generated == "" || strings.ContainsAny(generated, " <") {
+	if generated == "" || strings.ContainsAny(generated, " <") || res.Header.Get("X-Client-Request-Id") != "" {
 		t.Fatalf("an invalid request id was echoed or none generated: %q", generated)
 	}
 	res, _ = h.do("GET", "/v1/me", "", nil, nil)
@@ -332,12 +335,15 @@ func TestRequestIDsAndAccessLog(t *testing.T) {
 	want := []struct {
 		id, user string
 		status   float64
-	}{{"abc-123", "erin@bank.example", 200}, {generated, "erin@bank.example", 200}, {res.Header.Get("X-Request-Id"), "", 401}}
+	}{{first, "erin@bank.example", 200}, {generated, "erin@bank.example", 200}, {res.Header.Get("X-Request-Id"), "", 401}}
 	for i, w := range want {
 		l := lines[i]
 		user, _ := l["user"].(string)
 		if l["request_id"] != w.id || user != w.user || l["status"] != w.status || l["route"] != "/v1/me" {
 			t.Errorf("log line %d: %v", i, l)
+		}
+		if client, _ := l["client_request_id"].(string); (i == 0) != (client == "abc-123") {
+			t.Errorf("log line %d: client request id %q", i, client)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/askmesh/askmesh/adapters/channels/web"
 	"github.com/askmesh/askmesh/assistant/assistanttest"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/examples/bank"
 	"github.com/askmesh/askmesh/internal/app"
 	"github.com/askmesh/askmesh/tools"
@@ -383,5 +384,111 @@ func TestClientHistoryIsBounded(t *testing.T) {
 	b, _ := json.Marshal(held)
 	if len(b) > 64<<10 || len(held) == 0 {
 		t.Errorf("conversation %q holds %d messages, %d bytes after a 900 KB history", conv, len(held), len(b))
+	}
+}
+
+// Finding 6: neither a stranger to the directory (a valid token for an id
+// it does not list) nor a user without a grant on customers learns its
+// columns, values, metrics or a product name from an error, over MCP or
+// the chat; every probe is a recorded denial.
+func TestStrangersCannotMapTheCatalog(t *testing.T) {
+	probes := []string{
+		`{"name":"describe_data_product","arguments":{"product":"custmers"}}`,
+		`{"name":"query_records","arguments":{"product":"customers","columns":["sn"]}}`,
+		`{"name":"query_records","arguments":{"product":"customers","filters":[{"column":"segment","op":"=","value":"x"}]}}`,
+		`{"name":"query_metrics","arguments":{"product":"customers","metrics":["zz"],"group_by":["risk"]}}`,
+		`{"name":"find_anomalies","arguments":{"product":"customers"}}`,
+	}
+	secrets := []string{"ssn", "date_of_birth", "affluent", "customer_count", "risk_rating", "it offers", "did you mean"}
+	model := &assistanttest.Script{Turns: []assistanttest.Turn{assistanttest.Calls(
+		assistanttest.Call("c1", tools.ToolQueryRecords, `{"product":"customers","columns":["sn"]}`),
+		assistanttest.Call("c2", tools.ToolQueryRecords, `{"product":"customers","filters":[{"column":"segment","op":"=","value":"x"}]}`),
+	)}, Then: assistanttest.Text("Here is what the tools said.")}
+	h := newHarness(t, setup{model: model, opts: func(o *web.Options) {
+		o.Auth.Tokens = map[string]string{authz.HashToken("stranger-token"): "mallory@evil.example"}
+	}})
+	for _, c := range []struct{ token, user, reason string }{
+		{"stranger-token", "mallory@evil.example", "not in the askmesh directory"},
+		{"demo-frank", "frank@bank.example", "not in a group that may query customers"},
+	} {
+		for i, p := range probes {
+			body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":%s}`, i+1, p)
+			res, b := h.do("POST", "/mcp", c.token, body, mcpHeaders("2025-06-18"))
+			reason := c.reason
+			if i == 0 && c.user == "frank@bank.example" {
+				reason = "unknown product" // frank may search the catalog; strangers may not
+			}
+			if res.StatusCode != http.StatusOK || !strings.Contains(string(b), reason) {
+				t.Errorf("%s, MCP probe %d: %d, want %q: %s", c.user, i+1, res.StatusCode, reason, b)
+			}
+			for _, s := range secrets {
+				if strings.Contains(string(b), s) && !(i == 0 && s == "did you mean" && c.user == "frank@bank.example") {
+					t.Errorf("%s, MCP probe %d reveals %q: %s", c.user, i+1, s, b)
+				}
+			}
+		}
+		res, b := h.do("POST", "/v1/chat", c.token, map[string]any{"message": "which columns does customers have?"}, nil)
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(b), c.reason) {
+			t.Errorf("%s, chat: %d %s", c.user, res.StatusCode, b)
+		}
+		for _, s := range secrets {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s, chat reveals %q: %s", c.user, s, b)
+			}
+		}
+		recs, err := h.app.Audit.Search(context.Background(), audit.Query{Subject: c.user})
+		if err != nil || len(recs) == 0 {
+			t.Fatalf("%s: %d records: %v", c.user, len(recs), err)
+		}
+		for _, r := range recs {
+			if r.Decision != audit.DecisionDeny && !(r.Tool == tools.ToolDescribe && c.user == "frank@bank.example") {
+				t.Errorf("%s: %s recorded %s (%s), want a denial", c.user, r.Tool, r.Decision, r.Reason)
+			}
+		}
+	}
+}
+
+// Finding 8 on the chat API: a client's X-Request-Id is never the request id
+// the audit records carry. Two users sending the same id (or one copying
+// another's) get ids of the server's own, on the chat, OpenAI-compatible
+// and MCP routes; an oversized or malformed id is dropped.
+func TestClientRequestIDsAreNotTrustedAcrossUsers(t *testing.T) {
+	h := newHarness(t, setup{})
+	shared := map[string]string{"X-Request-Id": "trace-42"}
+	q := map[string]any{"message": acquisitionQuestion}
+	resC, _ := h.do("POST", "/v1/chat", "demo-carol", q, shared)
+	resA, _ := h.do("POST", "/v1/chat/completions", "demo-alice", map[string]any{"model": "askmesh",
+		"messages": []map[string]string{{"role": "user", "content": acquisitionQuestion}}}, shared)
+	resF, body := h.do("POST", "/mcp", "demo-frank", rpcCall(1, tools.ToolSearch, `{"query":"loans"}`), map[string]string{
+		"Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": "2025-06-18", "X-Request-Id": "trace-42"})
+	if resF.StatusCode != http.StatusOK {
+		t.Fatalf("mcp: %d %s", resF.StatusCode, body)
+	}
+	resD, _ := h.do("GET", "/v1/me", "demo-dave", nil, map[string]string{"X-Request-Id": strings.Repeat("x", 100_000)})
+	seen := map[string]bool{}
+	for user, res := range map[string]*http.Response{"carol": resC, "alice": resA, "frank": resF, "dave": resD} {
+		id := res.Header.Get("X-Request-Id")
+		if id == "" || strings.Contains(id, "trace-42") || strings.Contains(id, "xxx") || seen[id] {
+			t.Errorf("%s: request id %q", user, id)
+		}
+		seen[id] = true
+		if want := map[bool]string{true: "", false: "trace-42"}[user == "dave"]; res.Header.Get("X-Client-Request-Id") != want {
+			t.Errorf("%s: client request id %q, want %q", user, res.Header.Get("X-Client-Request-Id"), want)
+		}
+	}
+	recs, err := h.app.Audit.Search(context.Background(), audit.Query{RequestID: "trace-42"})
+	if err != nil || len(recs) != 0 {
+		t.Fatalf("%d audit records carry the client's id as theirs: %v", len(recs), err)
+	}
+	for _, u := range []string{"carol", "alice", "frank"} {
+		recs, err := h.app.Audit.Search(context.Background(), audit.Query{Subject: u + "@bank.example"})
+		if err != nil || len(recs) == 0 {
+			t.Fatalf("%s: %d records %v", u, len(recs), err)
+		}
+		for _, r := range recs {
+			if !seen[r.RequestID] {
+				t.Errorf("%s's record carries request id %q, not the one the server issued", u, r.RequestID)
+			}
+		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"math"
 	"mime"
 	"net/http"
-	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -28,6 +27,7 @@ import (
 // in the context, since inner layers replace the *http.Request.
 type reqState struct {
 	id      string
+	client  string // the client's own X-Request-Id, when valid: logged, never recorded as ours
 	route   string
 	subject *authz.Subject
 	session *webSession // set when a web session cookie authenticated the request
@@ -48,16 +48,19 @@ func RequestID(ctx context.Context) string {
 	return ""
 }
 
-// validID accepts the ids clients may choose: request, conversation.
-var validID = regexp.MustCompile(`^[A-Za-z0-9._:@-]{1,128}$`)
-
 // serve is the outermost layer: request id, panic recovery, access log and
 // HTTP metrics.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	st := &reqState{id: r.Header.Get("X-Request-Id")}
-	if !validID.MatchString(st.id) {
-		st.id = uuid.NewString()
+	// The request id, which the audit records carry and feedback and review
+	// select an answer's calls by, is always the server's: a client could
+	// otherwise reuse another user's id and mix its calls with theirs. A
+	// client's own id (bounded, validated) is kept beside it, in the access
+	// log and echoed as X-Client-Request-Id, for the client's tracing.
+	st := &reqState{id: uuid.NewString()}
+	if c := r.Header.Get("X-Request-Id"); httpguard.ValidID(c) {
+		st.client = c
+		w.Header().Set("X-Client-Request-Id", c)
 	}
 	w.Header().Set("X-Request-Id", st.id)
 	sw := &statusWriter{ResponseWriter: w}
@@ -83,6 +86,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			slog.Duration("duration", d), slog.String("remote", r.RemoteAddr)}
 		if st.subject != nil {
 			attrs = append(attrs, slog.String("user", st.subject.ID))
+		}
+		if st.client != "" {
+			attrs = append(attrs, slog.String("client_request_id", st.client))
 		}
 		level := slog.LevelInfo
 		if sw.status() >= 500 {

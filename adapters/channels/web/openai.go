@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/internal/httpguard"
 )
 
 // ModelID is the one model the OpenAI-compatible API offers.
@@ -127,7 +128,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	if conv == "" {
 		conv = req.User
 	}
-	if conv != "" && !validID.MatchString(conv) {
+	if conv != "" && !httpguard.ValidID(conv) {
 		writeError(w, http.StatusBadRequest, "invalid_request", "the conversation id ("+ConversationHeader+" or user) must be 1 to 128 letters, digits or . _ : @ -")
 		return
 	}
