@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 	"unicode"
@@ -270,24 +271,32 @@ func boundBatches(next http.Handler, maxBody int64, maxBatch int) http.Handler {
 			rpcError(w, http.StatusBadRequest, jsonrpc.CodeParseError, "the request body could not be read")
 			return
 		}
-		if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
-			v := r.Header.Get("Mcp-Protocol-Version")
-			if v >= batchesRemovedIn {
-				rpcError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, fmt.Sprintf(
-					"JSON-RPC batches are not part of MCP %s and later (this request: %s); send one message per request", batchesRemovedIn, v))
-				return
-			}
-			var batch []json.RawMessage
-			if err := json.Unmarshal(trimmed, &batch); err == nil && len(batch) > maxBatch {
-				rpcError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, fmt.Sprintf(
-					"a JSON-RPC batch holds at most %d messages; this one holds %d", maxBatch, len(batch)))
-				return
-			}
+		if msg := batchRefusal(body, r.Header.Get("Mcp-Protocol-Version"), maxBatch); msg != "" {
+			rpcError(w, http.StatusBadRequest, jsonrpc.CodeInvalidRequest, msg)
+			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// batchRefusal says why a message must not be served, if it is a JSON-RPC
+// batch that protocol version (as negotiated; "" before it is) does not
+// allow or one longer than maxBatch; "" otherwise.
+func batchRefusal(msg []byte, version string, maxBatch int) string {
+	trimmed := bytes.TrimLeft(msg, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '[' {
+		return ""
+	}
+	if version >= batchesRemovedIn {
+		return fmt.Sprintf("JSON-RPC batches are not part of MCP %s and later (this request: %s); send one message per request", batchesRemovedIn, version)
+	}
+	var batch []json.RawMessage
+	if err := json.Unmarshal(trimmed, &batch); err == nil && len(batch) > maxBatch {
+		return fmt.Sprintf("a JSON-RPC batch holds at most %d messages; this one holds %d", maxBatch, len(batch))
+	}
+	return ""
 }
 
 // rpcError answers a request the server will not process with a JSON-RPC
@@ -302,7 +311,7 @@ func rpcError(w http.ResponseWriter, status int, code int64, msg string) {
 // ServeStdio serves MCP over stdin and stdout for one subject (askmesh mcp
 // --as USER) until the client disconnects or ctx ends.
 func ServeStdio(ctx context.Context, exec assistant.ToolRunner, subject authz.Subject, o Options) error {
-	if err := Serve(ctx, exec, subject, &sdk.StdioTransport{}, o); err != nil && ctx.Err() == nil {
+	if err := ServeIO(ctx, exec, subject, os.Stdin, os.Stdout, o); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("mcp stdio: %w", err)
 	}
 	return nil
