@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/askmesh/askmesh/audit"
@@ -144,10 +145,10 @@ func pgApplied(ctx context.Context, q pgQuerier) (map[int]bool, error) {
 
 type pgStorage struct {
 	pool *pgxpool.Pool
-	// buf holds a batch's COPY data; only the chain's single writer
-	// inserts, so it is reused without a lock.
-	buf []byte
 }
+
+// copyBufs hold batches' COPY data, reused.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 func (s *pgStorage) begin(ctx context.Context) (storageTx, error) {
 	conn, err := s.pool.Acquire(ctx)
@@ -283,10 +284,14 @@ func appendCopyText(b []byte, s string) []byte {
 // error the transaction may be open and aborted: it ends it, or closes the
 // connection rather than let it go back to the pool in that state.
 func (s *pgStorage) copyBatch(ctx context.Context, conn *pgxpool.Conn, sql string, rows []*row) error {
-	s.buf = copyRows(s.buf[:0], rows)
-	tag, err := conn.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(s.buf), sql)
-	if cap(s.buf) > 1<<20 { // an outsized batch's buffer is not kept
-		s.buf = nil
+	bp := copyBufs.Get().(*[]byte)
+	*bp = copyRows((*bp)[:0], rows)
+	tag, err := conn.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(*bp), sql)
+	// After some errors pgconn returns while its goroutine may still be
+	// reading the data, so the buffer is kept only after a clean return; an
+	// outsized batch's never.
+	if err == nil && cap(*bp) <= 1<<20 {
+		copyBufs.Put(bp)
 	}
 	if err == nil && tag.String() != "COMMIT" {
 		// The server rolled the transaction back instead.
