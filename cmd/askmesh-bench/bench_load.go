@@ -136,6 +136,7 @@ type loadReport struct {
 	CPUPerQuestionMS float64            `json:"cpu_per_question_ms,omitempty"`
 	Continuation     *continuationCheck `json:"continuation,omitempty"`
 	SlackRetry       *slackRetryCheck   `json:"slack_retry,omitempty"`
+	Calls            *callsCheck        `json:"calls,omitempty"`
 }
 
 // replicaLoad is one server's part of a run.
@@ -150,7 +151,7 @@ type replicaLoad struct {
 // passed is every check of the run: the audit log and, with replicas, the
 // conversation continued elsewhere and the Slack retry answered once.
 func (r *loadReport) passed() bool {
-	return r.Audit.Passed && (r.Continuation == nil || r.Continuation.OK) && (r.SlackRetry == nil || r.SlackRetry.OK)
+	return r.Audit.Passed && (r.Continuation == nil || r.Continuation.OK) && (r.SlackRetry == nil || r.SlackRetry.OK) && (r.Calls == nil || r.Calls.OK)
 }
 
 type latencyReport struct {
@@ -509,6 +510,13 @@ func (r *loadReport) print(w io.Writer) error {
 	}
 	if r.CPUPerQuestionMS > 0 {
 		fmt.Fprintf(&b, "CPU         %.2f ms per answered question, all replicas\n", r.CPUPerQuestionMS)
+	}
+	if c := r.Calls; c != nil {
+		verdict := "one record each"
+		if !c.OK {
+			verdict = "MISMATCH"
+		}
+		fmt.Fprintf(&b, "model asked the replicas for %d tool calls; the chain gained %d records: %s\n", c.Made, c.Recorded, verdict)
 	}
 	if c := r.Continuation; c != nil {
 		if c.OK {

@@ -431,6 +431,16 @@ func askIn(ctx context.Context, c *http.Client, base, token, question, conversat
 	return postChat(ctx, c, base, token, chat, requestID)
 }
 
+// callsCheck compares the tool calls the scripted model asked the replicas
+// for, over the whole replicated run (warm-ups, the conversation, the
+// Slack question and the load, answered or not), with the audit records
+// appended in that time.
+type callsCheck struct {
+	Made     int  `json:"tool_calls_made"`
+	Recorded int  `json:"records"`
+	OK       bool `json:"ok"`
+}
+
 // slackRetryCheck is one Slack event delivered to one replica and, as
 // Slack retries it (X-Slack-Retry-Num, same event id), to another.
 type slackRetryCheck struct {
@@ -661,6 +671,16 @@ func runReplicated(ctx context.Context, o loadOptions, progress io.Writer) (*loa
 			slackCheck.Records++
 		}
 	}
+	// Every tool call the model asked any replica for (the script asks one
+	// in each turn that does not end with a tool result) is one record.
+	calls := callsCheck{Recorded: len(recs)}
+	for _, r := range c.model.Requests() {
+		if n := len(r.Messages); n == 0 || r.Messages[n-1].Role != "tool" {
+			calls.Made++
+		}
+	}
+	calls.OK = calls.Made == calls.Recorded && calls.Made > 0
+	rep.Calls = &calls
 	var problems []string
 	if slackCheck.Problem != "" {
 		problems = append(problems, slackCheck.Problem)

@@ -29,7 +29,7 @@ const (
 
 func (e *benchEnv) benchReplicas() *benchSection {
 	sec := &benchSection{Title: "Replicas sharing PostgreSQL",
-		What: fmt.Sprintf("`askmesh-bench load --replicas N`: N real `askmesh serve` processes (the built binary, each on a loopback port) sharing one fresh PostgreSQL database for the audit chain, conversations and Slack de-duplication, each with the OpenAI adapter pointed at the scripted OpenAI-compatible server in the bench process (a `query_metrics` call then the answer, %s per turn, short so that CPU, not the model, limits). %d clients, spread evenly over the replicas, ask the load command's question mix as the six demo users for %s, after %d warm-up questions per replica; the same run continues one conversation on another replica and delivers one signed Slack event to one replica and its retry to another. Value: questions/s in all and per replica, and CPU per answered question (the replicas' own processes, user + system time from /proc over the timed window: not the clients' or the model's). Baseline: the same run with 1 replica; ratio: questions/s and CPU per question against it. The checks (one audit record per tool call in one intact chain, the first turn in the second replica's model request, the retried event answered once) must pass at every level.",
+		What: fmt.Sprintf("`askmesh-bench load --replicas N`: N real `askmesh serve` processes (the built binary, each on a loopback port) sharing one fresh PostgreSQL database for the audit chain, conversations and Slack de-duplication, each with the OpenAI adapter pointed at the scripted OpenAI-compatible server in the bench process (a `query_metrics` call then the answer, %s per turn, short so that CPU, not the model, limits). %d clients, spread evenly over the replicas, ask the load command's question mix as the six demo users for %s, after %d warm-up questions per replica; the same run continues one conversation on another replica and delivers one signed Slack event to one replica and its retry to another. Value: questions/s in all and per replica, and CPU per answered question (the replicas' own processes, user + system time from /proc over the timed window: not the clients' or the model's). Baseline: the same run with 1 replica; ratio: questions/s and CPU per question against it. The checks (as many audit records as tool calls the model asked the replicas for, one per tool call the answers cite, in one intact chain; the first turn in the second replica's model request, the retried event answered once) must pass at every level.",
 			fmtDur(replicaModelLatency), replicaClients, e.replicaDuration(), benchWarmups)}
 	bin, err := findAskmesh("")
 	if err != nil {
@@ -57,13 +57,13 @@ func (e *benchEnv) benchReplicas() *benchSection {
 			Ratio:    fmt.Sprintf("%s questions/s, %s CPU per question", fmtRatio(ratio(rep.Throughput, one.Throughput)), fmtRatio(ratio(rep.CPUPerQuestionMS, one.CPUPerQuestionMS))),
 			Target:   "every check passes", Met: met(rep.passed() && rep.Errors == 0)}
 		if !rep.passed() || rep.Errors > 0 {
-			row.Value += fmt.Sprintf("; **checks failed**: %d errors; audit: %s; conversation: %s; Slack: %s",
-				rep.Errors, orDash(rep.Audit.Problem), orDash(rep.Continuation.Problem), orDash(rep.SlackRetry.Problem))
+			row.Value += fmt.Sprintf("; **checks failed**: %d errors; audit: %s; tool calls asked %d, recorded %d; conversation: %s; Slack: %s",
+				rep.Errors, orDash(rep.Audit.Problem), rep.Calls.Made, rep.Calls.Recorded, orDash(rep.Continuation.Problem), orDash(rep.SlackRetry.Problem))
 		}
 		sec.Rows = append(sec.Rows, row)
 		if n == maxReplicas {
-			sec.Notes = append(sec.Notes, fmt.Sprintf("At %d replicas: %s audit records of the run, one per tool call the answers cite, in a chain of %s records that verifies; a conversation begun on replica %d was continued on replica %d, whose model request carried the first turn; Slack event %s went to replica %d and its retry to replica %d: %d chat.postMessage, %d audit record.",
-				n, fmtCount(int64(rep.Audit.RunRecords)), fmtCount(rep.Audit.ChainRecords), rep.Continuation.FirstReplica, rep.Continuation.SecondReplica,
+			sec.Notes = append(sec.Notes, fmt.Sprintf("At %d replicas: the model asked the replicas for %s tool calls in the whole run and the chain gained %s records; %s audit records of the timed load, one per tool call its answers cite, in a chain of %s records that verifies; a conversation begun on replica %d was continued on replica %d, whose model request carried the first turn; Slack event %s went to replica %d and its retry to replica %d: %d chat.postMessage, %d audit record.",
+				n, fmtCount(int64(rep.Calls.Made)), fmtCount(int64(rep.Calls.Recorded)), fmtCount(int64(rep.Audit.RunRecords)), fmtCount(rep.Audit.ChainRecords), rep.Continuation.FirstReplica, rep.Continuation.SecondReplica,
 				rep.SlackRetry.EventID, rep.SlackRetry.Replicas[0], rep.SlackRetry.Replicas[1], rep.SlackRetry.Placements, rep.SlackRetry.Records))
 		}
 	}

@@ -94,6 +94,9 @@ func TestBenchLoadReplicas(t *testing.T) {
 	if rep.ToolCalls == 0 || a.Reported != rep.ToolCalls || a.RunRecords != rep.ToolCalls {
 		t.Errorf("audit: %d records of the run, %d reported, %d tool calls; want all equal and not 0", a.RunRecords, a.Reported, rep.ToolCalls)
 	}
+	if rep.Calls == nil || !rep.Calls.OK || rep.Calls.Made != rep.Calls.Recorded || rep.Calls.Made < rep.ToolCalls {
+		t.Errorf("tool calls the model asked for vs records: %+v (the load's answers cite %d)", rep.Calls, rep.ToolCalls)
+	}
 	c := rep.Continuation
 	if c == nil || !c.OK || !c.HistorySent || c.FirstReplica == c.SecondReplica || c.Conversation == "" {
 		t.Errorf("conversation across replicas: %+v", c)
