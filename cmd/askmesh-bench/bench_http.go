@@ -190,12 +190,14 @@ func postChat(ctx context.Context, c *http.Client, base, token string, chat map[
 	if err != nil {
 		return nil, resp.StatusCode, err
 	}
+	// The server's request id (the one its audit records carry) comes with
+	// every answer, failed ones included: callers get it beside the error.
+	r := chatReply{RequestID: resp.Header.Get("X-Request-Id")}
 	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
+		return &r, resp.StatusCode, fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
 	}
-	var r chatReply
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, resp.StatusCode, fmt.Errorf("decode the answer: %w", err)
+		return &r, resp.StatusCode, fmt.Errorf("decode the answer: %w", err)
 	}
 	return &r, resp.StatusCode, nil
 }

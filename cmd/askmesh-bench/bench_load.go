@@ -252,7 +252,8 @@ func runLoad(ctx context.Context, o loadOptions, progress io.Writer) (*loadRepor
 type loadRun struct {
 	store    audit.Store
 	where    string
-	prefix   string // of the run's request ids
+	prefix   string          // of the ids the clients send (X-Request-Id), for the servers' logs
+	run      map[string]bool // the servers' request ids of the run's questions
 	headSeq  int64
 	reported map[string]bool // audit ids the answers cite
 	failed   map[string]bool // request ids of questions not answered
@@ -262,7 +263,8 @@ type loadRun struct {
 // with one of the run's request ids -- a seq window, not a time window,
 // since the server's clock may be pinned (--now).
 func newLoadRun(ctx context.Context, store audit.Store, where string) (*loadRun, error) {
-	l := &loadRun{store: store, where: where, prefix: "load-" + randomHex(4) + "-", reported: map[string]bool{}, failed: map[string]bool{}}
+	l := &loadRun{store: store, where: where, prefix: "load-" + randomHex(4) + "-",
+		run: map[string]bool{}, reported: map[string]bool{}, failed: map[string]bool{}}
 	last, err := store.Search(ctx, audit.Query{Desc: true, Limit: 1})
 	if err != nil {
 		return nil, fmt.Errorf("bench load: audit search: %w", err)
@@ -307,10 +309,13 @@ func (l *loadRun) drive(ctx context.Context, o loadOptions, urls []string, token
 				mu.Unlock()
 				user := o.users[(w+i)%len(o.users)]
 				q := loadQuestions[(w*7+i)%len(loadQuestions)]
-				oc := loadOutcome{requestID: fmt.Sprintf("%s%06d", l.prefix, n), server: w % len(urls)}
+				oc := loadOutcome{server: w % len(urls)}
 				t0 := time.Now()
-				r, status, err := ask(ctx, client, urls[oc.server], token(user), q, oc.requestID)
+				r, status, err := ask(ctx, client, urls[oc.server], token(user), q, fmt.Sprintf("%s%06d", l.prefix, n))
 				oc.dur, oc.err = time.Since(t0), err
+				if r != nil {
+					oc.requestID = r.RequestID // the server's: what its records carry
+				}
 				switch {
 				case err == nil:
 					oc.ids, oc.denials = r.auditIDs()
@@ -340,10 +345,15 @@ func (l *loadRun) drive(ctx context.Context, o loadOptions, urls []string, token
 	servers := make([]replicaLoad, len(urls))
 	for _, oc := range outcomes {
 		rep.Requests++
+		if oc.requestID != "" {
+			l.run[oc.requestID] = true
+		}
 		if oc.err != nil {
 			rep.Errors++
 			rep.ErrorsByKind[oc.kind]++
-			l.failed[oc.requestID] = true
+			if oc.requestID != "" {
+				l.failed[oc.requestID] = true
+			}
 			continue
 		}
 		rep.OK++
@@ -381,7 +391,7 @@ func (l *loadRun) drive(ctx context.Context, o loadOptions, urls []string, token
 
 // check fills rep.Audit: the store against what the answers reported.
 func (l *loadRun) check(ctx context.Context, rep *loadReport) error {
-	c, err := checkAudit(ctx, l.store, l.prefix, l.headSeq, l.reported, l.failed)
+	c, err := checkAudit(ctx, l.store, l.run, l.headSeq, l.reported, l.failed)
 	if err != nil {
 		return err
 	}
@@ -432,7 +442,11 @@ func openAuditForCheck(ctx context.Context, o loadOptions) (audit.Store, string,
 	return s, path, nil
 }
 
-func checkAudit(ctx context.Context, store audit.Store, prefix string, afterSeq int64, reported, failed map[string]bool) (auditCheck, error) {
+// checkAudit compares the records after afterSeq of the run's requests
+// (run: the servers' request ids; a question that got no HTTP answer at
+// all has none, and its records, if any, are not counted) with the audit
+// ids the answers reported.
+func checkAudit(ctx context.Context, store audit.Store, run map[string]bool, afterSeq int64, reported, failed map[string]bool) (auditCheck, error) {
 	var c auditCheck
 	recs, err := store.Search(ctx, audit.Query{AfterSeq: afterSeq})
 	if err != nil {
@@ -440,7 +454,7 @@ func checkAudit(ctx context.Context, store audit.Store, prefix string, afterSeq 
 	}
 	count := map[string]int{}
 	for _, r := range recs {
-		if !strings.HasPrefix(r.RequestID, prefix) {
+		if !run[r.RequestID] {
 			continue
 		}
 		c.RunRecords++

@@ -123,9 +123,11 @@ func TestBenchLoadReplicas(t *testing.T) {
 		}
 		return n
 	}
-	if n, d := count(`SELECT count(*) FROM governance.access_audit WHERE request_id LIKE 'load-%'`),
-		count(`SELECT count(DISTINCT id) FROM governance.access_audit WHERE request_id LIKE 'load-%'`); n != rep.ToolCalls || d != n {
-		t.Errorf("the shared chain holds %d records (%d distinct ids) of the run; the answers cite %d tool calls", n, d, rep.ToolCalls)
+	// The replicas' records: the chain as it was before, then one record
+	// per tool call the model asked for (warm-ups, conversation, Slack, load).
+	if n, d := count(`SELECT count(*) FROM governance.access_audit WHERE seq > $1`, a.AfterSeq),
+		count(`SELECT count(DISTINCT id) FROM governance.access_audit WHERE seq > $1`, a.AfterSeq); n != rep.Calls.Made || d != n {
+		t.Errorf("the shared chain gained %d records (%d distinct ids); the model asked for %d tool calls", n, d, rep.Calls.Made)
 	}
 	// One chain: seqs 1..n without a gap or a fork, each record linked to
 	// the one before it.
