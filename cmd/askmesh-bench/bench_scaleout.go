@@ -67,7 +67,7 @@ func (e *benchEnv) benchReplicas() *benchSection {
 				rep.SlackRetry.EventID, rep.SlackRetry.Replicas[0], rep.SlackRetry.Replicas[1], rep.SlackRetry.Placements, rep.SlackRetry.Records))
 		}
 	}
-	sec.Notes = append(sec.Notes, fmt.Sprintf("All replicas, the clients, the scripted model and PostgreSQL share this machine's %d cores: more replicas add no CPU here, so questions/s cannot grow with them; what the ratios show is the cost of sharing (CPU per question, questions/s) when nothing else changes. On separate machines each replica brings its own cores and the shared database is what they contend for: the next table measures that.", runtime.NumCPU()))
+	sec.Notes = append(sec.Notes, fmt.Sprintf("All replicas, the clients, the scripted model and PostgreSQL share this machine's %d cores: replicas here add processes, not cores, so what questions/s gains with them comes from cores one replica left idle (while it waits on its model, database and audit commits), and CPU per question shows what sharing one database costs each question. On separate machines each replica brings its own cores and the shared database is what they contend for: the appends to one chain below measure that.", runtime.NumCPU()))
 
 	rows, notes, err := e.chainLock()
 	if err != nil {
@@ -159,7 +159,7 @@ func (e *benchEnv) chainLock() ([]benchRow, []string, error) {
 	limit := ""
 	for n := 2; n <= maxReplicas; n++ {
 		if totals[n] < 1.1*totals[n-1] {
-			limit = fmt.Sprintf("Where the lock limits: from %d to %d processes the chain went from %s to %s (%s): near %s, adding appending processes no longer adds records/s to one chain on this machine.",
+			limit = fmt.Sprintf("Where the lock limits: from %d to %d processes the chain went from %s to %s (%s): at about %s, adding appending processes no longer adds records/s to one chain on this machine; the processes take turns at the lock, and each turn after another process's costs a re-read of the head.",
 				n-1, n, fmtRate(totals[n-1]), fmtRate(totals[n]), fmtRatio(ratio(totals[n], totals[n-1])), fmtRate(max(totals[n], totals[n-1])))
 			break
 		}
