@@ -128,6 +128,16 @@ func runBench(ctx context.Context, o benchOptions) error {
 		}
 		rep.Sections = append(rep.Sections, sec)
 	}
+	if o.out != "" {
+		// The profiles the report being replaced gave are the before of
+		// whatever changed since.
+		prev, since := previousProfiles(o.out)
+		for _, sec := range rep.Sections {
+			if pr := prev[sec.Title]; pr != "" {
+				sec.Previous, sec.Since = pr, since
+			}
+		}
+	}
 	rep.Elapsed = time.Since(rep.Started)
 	rep.LoadAfter = loadAvg()
 	var buf bytes.Buffer

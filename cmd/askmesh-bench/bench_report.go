@@ -23,13 +23,16 @@ type benchRow struct {
 
 // benchSection is one table of docs/benchmarks.md.
 type benchSection struct {
-	Title    string
-	What     string // what is measured and against which baseline
-	Rows     []benchRow
-	Notes    []string
-	Profile  string // top frames of a CPU profile, when a target was missed
-	Err      error  // the section could not run
-	Duration time.Duration
+	Title   string
+	What    string // what is measured and against which baseline
+	Rows    []benchRow
+	Notes   []string
+	Profile string // top frames of a CPU profile, when a target was missed
+	// Previous is the profile the report this run replaces gave for the
+	// same section, and Since that report's date: the before of a change.
+	Previous, Since string
+	Err             error // the section could not run
+	Duration        time.Duration
 }
 
 func met(ok bool) *bool { return &ok }
@@ -143,6 +146,9 @@ func (r *benchReport) write(w io.Writer) error {
 		if s.Profile != "" {
 			p("\nCPU profile of the missed target (runtime/pprof, top frames by flat time):\n\n```\n%s\n```\n", strings.TrimRight(s.Profile, "\n"))
 		}
+		if s.Previous != "" {
+			p("\nFor comparison, the CPU profile the previous report (%s) gave here:\n\n```\n%s\n```\n", orDash(s.Since), strings.TrimRight(s.Previous, "\n"))
+		}
 	}
 	if r.GoBench != "" {
 		p("\n## Go benchmarks\n\nThe packages' own benchmarks (`go test -run '^$' -bench .`), run by `make bench` just before `askmesh-bench`:\n\n```\n%s\n```\n", strings.TrimRight(r.GoBench, "\n"))
@@ -167,4 +173,42 @@ func orDash(s string) string {
 
 func oneLineErr(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", " ")
+}
+
+// previousProfiles reads the report at path (the one this run replaces) and
+// returns, by section title, the CPU profile each section gave, and the
+// report's date. A missing or unreadable report gives none.
+func previousProfiles(path string) (map[string]string, string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, ""
+	}
+	const marker = "CPU profile of the missed target"
+	out := map[string]string{}
+	date := ""
+	title := ""
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		switch {
+		case strings.HasPrefix(line, "| date | "):
+			date = strings.TrimSuffix(strings.TrimPrefix(line, "| date | "), " |")
+		case strings.HasPrefix(line, "## "):
+			title = strings.TrimPrefix(line, "## ")
+		case strings.HasPrefix(line, marker) && title != "":
+			j := i + 1
+			for j < len(lines) && lines[j] != "```" {
+				j++
+			}
+			k := j + 1
+			for k < len(lines) && lines[k] != "```" {
+				k++
+			}
+			if k < len(lines) {
+				out[title] = strings.Join(lines[j+1:k], "\n")
+			}
+			i = k
+		}
+	}
+	return out, date
 }

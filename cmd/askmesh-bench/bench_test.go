@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/askmesh/askmesh/examples/bank/bankgen/banktest"
 )
@@ -101,6 +103,43 @@ func TestBenchLoadRefusesRemoteServers(t *testing.T) {
 
 // The report names machine, reproduction, every row's value, baseline,
 // ratio and target, and says plainly which targets were missed.
+// A run carries over the profiles of the report it replaces, so that a
+// change's before and after stand side by side.
+func TestBenchReportKeepsPreviousProfiles(t *testing.T) {
+	t.Parallel()
+	old := &benchReport{CPU: "Test CPU", Cores: 2, Started: time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC), LoadBefore: "0.1", LoadAfter: "0.1", Sections: []*benchSection{
+		{Title: "Audit", What: "appends", Rows: []benchRow{{Case: "64 writers", Value: "9,000/s", Target: "≥ 0.5x", Met: met(false)}},
+			Profile: "CPU by package: Go runtime 70%\nencoding/json 20%"},
+		{Title: "Search", What: "search", Rows: []benchRow{{Case: "10,000 products", Value: "100 µs", Target: "< 2 ms", Met: met(true)}}},
+	}}
+	path := filepath.Join(t.TempDir(), "benchmarks.md")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.write(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	prev, since := previousProfiles(path)
+	if want := map[string]string{"Audit": "CPU by package: Go runtime 70%\nencoding/json 20%"}; !reflect.DeepEqual(prev, want) || since != "2026-12-01 09:30 UTC" {
+		t.Fatalf("previous profiles = %q since %q, want %q since 2026-12-01 09:30 UTC", prev, since, want)
+	}
+	next := &benchReport{CPU: "Test CPU", Cores: 2, LoadBefore: "0.1", LoadAfter: "0.1", Sections: []*benchSection{
+		{Title: "Audit", What: "appends", Profile: "CPU by package: Go runtime 40%", Previous: prev["Audit"], Since: since}}}
+	var b strings.Builder
+	if err := next.write(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "For comparison, the CPU profile the previous report (2026-12-01 09:30 UTC) gave here:\n\n```\nCPU by package: Go runtime 70%\nencoding/json 20%\n```"
+	if md := b.String(); !strings.Contains(md, want) || !strings.Contains(md, "Go runtime 40%") {
+		t.Errorf("report lacks the previous profile %q:\n%s", want, md)
+	}
+	if p, _ := previousProfiles(filepath.Join(t.TempDir(), "missing.md")); p != nil {
+		t.Errorf("a missing report gave profiles %q", p)
+	}
+}
+
 func TestBenchReportMarkdown(t *testing.T) {
 	t.Parallel()
 	rep := &benchReport{CPU: "Test CPU", Cores: 2, LoadBefore: "0.10 0.20 0.30", LoadAfter: "0.40 0.50 0.60", Sections: []*benchSection{
