@@ -62,7 +62,7 @@ func TestWebChatInABrowser(t *testing.T) {
 	}
 	st, err := chromedp.Run(step, chromedp.Evaluate[pageState](`({
 		charts: document.querySelectorAll(".answer.done svg.chart").length,
-		shapes: document.querySelectorAll(".answer.done svg.chart rect, .answer.done svg.chart path.line").length,
+		shapes: document.querySelectorAll(".answer.done svg.chart path").length,
 		sources: [...document.querySelectorAll(".answer.done .sources li")].map(li => li.textContent),
 		calls: [...document.querySelectorAll(".answer.done .call")].map(li => li.dataset.decision),
 		failures: document.querySelectorAll(".failed").length,

@@ -59,6 +59,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Askmesh-Conversation-Id", ans.ConversationID)
+	if channelOf(r) == ChannelWeb {
+		writeJSON(w, http.StatusOK, forPage(s.log, ans))
+		return
+	}
 	writeJSON(w, http.StatusOK, ans)
 }
 
@@ -242,7 +246,15 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req assistan
 		if ev.Type == assistant.EventError {
 			sentError = true
 		}
-		b, err := json.Marshal(ev)
+		var v any = ev
+		if ev.Type == assistant.EventAnswer && channelOf(r) == ChannelWeb {
+			// The page gets the answer's charts drawn (see forPage).
+			v = struct {
+				assistant.Event
+				Answer webAnswer `json:"answer"`
+			}{ev, forPage(s.log, ev.Answer)}
+		}
+		b, err := json.Marshal(v)
 		if err != nil {
 			s.log.ErrorContext(r.Context(), "event could not be encoded", "type", ev.Type, "err", err)
 			return

@@ -4,16 +4,7 @@
 "use strict";
 
 const CONV_KEY = "askmesh.conversation";
-const SVG_NS = "http://www.w3.org/2000/svg";
-const PALETTE = ["#1f6fb2", "#e07b39", "#2a9d8f", "#8e5ea2", "#c44e52", "#6b8e23", "#b8860b", "#4c72b0"];
 const numberFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
-
-function svg(tag, attrs, text) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function formatValue(v) {
   if (v === null || v === undefined) return "—";
@@ -219,6 +210,7 @@ function callRow(call) {
 // ---------- rendering an answer ----------
 
 function renderAnswer(answer, text, ans) {
+  if (ans.brief && renderBrief(answer, text, ans)) return; // brief.js
   const clar = ans.clarification;
   renderText(text, clar ? clar.question : ans.text || "");
   renderVerified(text, ans);
@@ -245,7 +237,11 @@ function renderAnswer(answer, text, ans) {
   }
   if ((ans.charts || []).length) {
     const box = el("div", { class: "charts" });
-    for (const c of ans.charts) box.append(renderChart(c));
+    ans.charts.forEach((c, i) => {
+      const drawn = ((ans.render || {}).charts || [])[i];
+      const node = drawn && serverChart(c, drawn); // brief.js: drawn by the server
+      if (node) box.append(node);
+    });
     answer.append(box);
   }
   if ((ans.denials || []).length) {
@@ -351,85 +347,6 @@ function renderTable(t) {
   for (const n of t.notes || []) notes.push(n);
   for (const n of notes) wrap.append(el("div", { class: "table-note", text: n }));
   return wrap;
-}
-
-// renderChart draws a line or bar chart from the answer's chart spec as
-// inline SVG.
-function renderChart(spec) {
-  const W = 560, H = 260, M = { top: 18, right: 16, bottom: 46, left: 64 };
-  const series = spec.series || [];
-  const xs = [];
-  for (const s of series) for (const p of s.points) if (!xs.includes(p.x)) xs.push(p.x);
-  if (spec.kind === "line") xs.sort();
-  let maxY = 0, minY = 0;
-  for (const s of series) for (const p of s.points) { maxY = Math.max(maxY, p.y); minY = Math.min(minY, p.y); }
-  const stepY = niceStep(Math.max(maxY - minY, 1e-9) / 4);
-  const top = Math.max(Math.ceil(maxY / stepY), 1) * stepY, bottom = Math.floor(minY / stepY) * stepY;
-  const iw = W - M.left - M.right, ih = H - M.top - M.bottom;
-  const y = (v) => M.top + ih - ((v - bottom) / (top - bottom)) * ih;
-  const root = svg("svg", { class: "chart chart-" + spec.kind, viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": spec.title || "chart" });
-  root.append(svg("title", {}, spec.title || "chart"));
-  for (let v = bottom; v <= top + stepY / 2; v += stepY) {
-    root.append(svg("line", { class: "grid", x1: M.left, x2: W - M.right, y1: y(v), y2: y(v) }));
-    root.append(svg("text", { x: M.left - 8, y: y(v) + 4, "text-anchor": "end" }, formatValue(v)));
-  }
-  root.append(svg("line", { class: "axis", x1: M.left, x2: W - M.right, y1: y(bottom), y2: y(bottom) }));
-  const step = iw / Math.max(xs.length, 1);
-  const labelEvery = Math.ceil(xs.length / 12);
-  xs.forEach((x, i) => {
-    if (i % labelEvery) return;
-    root.append(svg("text", { x: M.left + step * i + step / 2, y: H - M.bottom + 16, "text-anchor": "middle" }, shortLabel(x, xs.length <= 4 ? 24 : 12)));
-  });
-  if (spec.x_label) root.append(svg("text", { x: M.left + iw / 2, y: H - 8, "text-anchor": "middle" }, spec.x_label.replace(/_/g, " ")));
-  if (spec.kind === "line") {
-    series.forEach((s, si) => {
-      const pts = s.points.map((p) => [M.left + step * xs.indexOf(p.x) + step / 2, y(p.y)]);
-      root.append(svg("path", { class: "line", stroke: PALETTE[si % PALETTE.length], d: pts.map((p, i) => (i ? "L" : "M") + p[0].toFixed(1) + " " + p[1].toFixed(1)).join(" ") }));
-      s.points.forEach((p, i) => {
-        const dot = svg("circle", { cx: pts[i][0], cy: pts[i][1], r: 3, fill: PALETTE[si % PALETTE.length] });
-        dot.append(svg("title", {}, `${s.name} · ${p.x}: ${formatValue(p.y)}`));
-        root.append(dot);
-      });
-    });
-  } else {
-    const groupW = step * 0.7, barW = groupW / Math.max(series.length, 1);
-    series.forEach((s, si) => {
-      for (const p of s.points) {
-        const x = M.left + step * xs.indexOf(p.x) + (step - groupW) / 2 + barW * si;
-        const y0 = y(Math.max(0, p.y)), h = Math.abs(y(p.y) - y(0));
-        const bar = svg("rect", { x: x.toFixed(1), y: y0.toFixed(1), width: Math.max(barW - 2, 1).toFixed(1), height: h.toFixed(1), rx: 2, fill: PALETTE[si % PALETTE.length] });
-        bar.append(svg("title", {}, `${s.name} · ${p.x}: ${formatValue(p.y)}`));
-        root.append(bar);
-        if (xs.length * series.length <= 12) {
-          root.append(svg("text", { class: "value", x: (x + barW / 2 - 1).toFixed(1), y: (y0 - 5).toFixed(1), "text-anchor": "middle" }, formatValue(p.y)));
-        }
-      }
-    });
-  }
-  const legend = el("div", { class: "legend" });
-  if (series.length > 1) series.forEach((s, si) => legend.append(el("span", {}, el("i", { color: PALETTE[si % PALETTE.length] }), s.name)));
-  const unit = spec.unit ? ` (${spec.unit})` : "";
-  return el("figure", { class: "chart-card" }, el("div", { class: "chart-title", text: (spec.title || "") + unit }), root, legend);
-}
-
-// niceStep rounds a raw tick step up to 1, 2, 2.5 or 5 times a power of ten.
-function niceStep(raw) {
-  const p = Math.pow(10, Math.floor(Math.log10(raw)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
-  return 10 * p;
-}
-
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-// shortLabel names a whole-month range as the month ("Oct 2026") and cuts
-// other long labels.
-function shortLabel(x, max) {
-  const s = String(x);
-  const m = /^(\d{4})-(\d{2})-01\.\.(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (m && m[1] === m[3] && m[2] === m[4] && new Date(Date.UTC(+m[1], +m[2], 0)).getUTCDate() === +m[5]) {
-    return MONTHS[+m[2] - 1] + " " + m[1];
-  }
-  return s.length > max ? s.slice(0, max - 1) + "…" : s;
 }
 
 // ---------- wiring ----------
