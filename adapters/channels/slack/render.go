@@ -70,13 +70,7 @@ func splitText(s string, max int) []string {
 }
 
 // textBlocks renders text as section blocks within Slack's limits.
-func textBlocks(text string) []slack.Block {
-	var blocks []slack.Block
-	for _, part := range splitText(mrkdwn(text), maxSectionText) {
-		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, part, false, false), nil, nil))
-	}
-	return blocks
-}
+func textBlocks(text string) []slack.Block { return textBlocksMrkdwn(mrkdwn(text)) }
 
 // tableBlock renders a table's first rows as a Block Kit table. more is the
 // number of rows (or the fact of columns) left out, for the "n more" note.
@@ -269,6 +263,22 @@ func render(ans *assistant.Answer) rendered {
 		}
 		tables = append(tables, blocks)
 	}
+	if ans.Brief != nil {
+		// A brief reads in ten seconds: its cards first; the tables, and
+		// the calls behind each figure with their audit ids, in the thread.
+		first = briefBlocks(ans.Brief)
+		for _, f := range ans.Flags {
+			first = append(first, contextLine(":warning: "+mrkdwn(f)))
+		}
+		// The brief in sentences (a model's prose, when one wrote it) leads the thread.
+		tables = append([][]slack.Block{textBlocks(ans.Text)}, tables...)
+		if len(ans.Sources) > 0 {
+			tables = append(tables, []slack.Block{sourcesBlock(ans.Sources)})
+		}
+		r.messages = append([][]slack.Block{first}, tables...)
+		r.addCharts(ans.Charts)
+		return r
+	}
 	if len(tables) > 0 && len(first)+len(tables[0]) < maxBlocks-4 {
 		first = append(first, tables[0]...)
 		tables = tables[1:]
@@ -288,9 +298,16 @@ func render(ans *assistant.Answer) rendered {
 		first = first[:maxBlocks]
 	}
 	r.messages = append([][]slack.Block{first}, tables...)
-	for i, ch := range ans.Charts {
+	r.addCharts(ans.Charts)
+	return r
+}
+
+// addCharts uploads the first charts as PNG (one or two say enough in a
+// thread).
+func (r *rendered) addCharts(charts []assistant.Chart) {
+	for i, ch := range charts {
 		if i == 2 {
-			break // one or two charts say enough in a thread
+			break
 		}
 		png, err := chart.PNG(ch, chart.Wide)
 		if err != nil {
@@ -298,7 +315,6 @@ func render(ans *assistant.Answer) rendered {
 		}
 		r.files = append(r.files, upload{name: fmt.Sprintf("chart-%d.png", i+1), title: ch.Title, data: png})
 	}
-	return r
 }
 
 // choicePrefix starts the action id of a clarification's buttons.

@@ -3,6 +3,9 @@ package slack
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"image/png"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,10 +61,54 @@ func TestScheduledBriefIsPostedToTheChannel(t *testing.T) {
 	if first.Form.Get("channel") != "C0EXEC" || first.Form.Get("thread_ts") != "" {
 		t.Errorf("posted to %q thread %q, want the channel itself", first.Form.Get("channel"), first.Form.Get("thread_ts"))
 	}
-	for _, want := range []string{"Scheduled executive brief", "carol@bank.example", "Executive brief for October 2026, compared with September 2026",
-		"new customers 398, up 34.0% from 297", "Withheld from you: access-audit", "Sources:", "Headline metrics"} {
-		if !strings.Contains(blocks, want) {
-			t.Errorf("the post lacks %q:\n%s", want, blocks)
+	// The brief as Block Kit: the headline as a header, a field per metric
+	// card (value, arrow and change), what is withheld and the sources as
+	// context lines; the sentences, tables and audit ids in the thread.
+	var kit []struct {
+		Type     string                  `json:"type"`
+		Text     *struct{ Text string }  `json:"text"`
+		Fields   []struct{ Text string } `json:"fields"`
+		Elements []struct{ Text string } `json:"elements"`
+	}
+	if err := json.Unmarshal([]byte(blocks), &kit); err != nil {
+		t.Fatalf("blocks are not JSON: %v\n%s", err, blocks)
+	}
+	var types, fields, contexts []string
+	for _, b := range kit {
+		types = append(types, b.Type)
+		for _, f := range b.Fields {
+			fields = append(fields, f.Text)
+		}
+		for _, e := range b.Elements {
+			contexts = append(contexts, e.Text)
+		}
+		if b.Type == "header" && !strings.HasPrefix(b.Text.Text, "October 2026 against September 2026: ") {
+			t.Errorf("header %q", b.Text.Text)
+		}
+	}
+	if len(types) < 4 || types[1] != "header" || types[2] != "section" {
+		t.Errorf("block types %q: want the schedule's context, then a header, then the cards", types)
+	}
+	for _, want := range []string{"*New customers* · customer-acquisition\n*398*  ▲ +34.0% from 297", "*Resolution rate* · customer-interactions\n*72.51%*  ▲ +0.96 pts from 71.55%",
+		"*Total amount (EUR)* · customer-transactions\n*EUR 1,824,025.62*  ▲ +5.8% from EUR 1,724,638.69"} {
+		if !slices.Contains(fields, want) {
+			t.Errorf("no card field %q in %q", want, fields)
+		}
+	}
+	ctx := strings.Join(contexts, "\n")
+	for _, want := range []string{"Scheduled executive brief", "carol@bank.example", ":lock: Withheld from you: *access-audit* (you are not in a group that may query access-audit)",
+		":mag: Sources: 19 queries, 2 withheld"} {
+		if !strings.Contains(ctx, want) {
+			t.Errorf("the context lines lack %q:\n%s", want, ctx)
+		}
+	}
+	var thread string
+	for _, p := range posts[1:] {
+		thread += p.Form.Get("blocks")
+	}
+	for _, want := range []string{"Executive brief for October 2026, compared with September 2026", "new customers 398, up 34.0% from 297", "Headline metrics", "audit `"} {
+		if !strings.Contains(thread, want) {
+			t.Errorf("the thread lacks %q", want)
 		}
 	}
 	// Further tables go in the thread; the chart is uploaded there as a PNG.
@@ -70,12 +117,19 @@ func TestScheduledBriefIsPostedToTheChannel(t *testing.T) {
 			t.Errorf("a follow-up message is not in the brief's thread: %v", p.Form)
 		}
 	}
-	png := false
+	charts := 0
 	for _, u := range f.callsOf("upload.file") {
-		png = png || bytes.HasPrefix(u.File, []byte("\x89PNG"))
+		if !bytes.HasPrefix(u.File, []byte("\x89PNG")) {
+			continue
+		}
+		img, err := png.Decode(bytes.NewReader(u.File))
+		if err != nil || img.Bounds().Dx() < 600 {
+			t.Errorf("the chart upload is not a valid PNG of a readable size: %v", err)
+		}
+		charts++
 	}
-	if !png {
-		t.Errorf("no chart uploaded; calls: %s", f.summary())
+	if charts != 1 || len(f.callsOf("files.getUploadURLExternal")) == 0 || len(f.callsOf("files.completeUploadExternal")) == 0 {
+		t.Errorf("%d charts uploaded (want 1, through files.getUploadURLExternal and files.completeUploadExternal); calls: %s", charts, f.summary())
 	}
 	recs, err := a.Audit.Search(context.Background(), audit.Query{})
 	if err != nil {
