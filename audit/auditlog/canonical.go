@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -737,9 +736,10 @@ func toRow(r *audit.Record) (*row, error) {
 func (rw *row) toRecord() (audit.Record, error) { return rw.decode(nil) }
 
 // decode is toRecord. When src is the record rw was just made from, fields
-// whose strings are all valid UTF-8 are copied from it rather than decoded
+// whose strings are all valid UTF-8 are taken from it rather than decoded
 // (decoding would give them back unchanged): Append runs this for every
-// record, and decoding JSON is most of its cost.
+// record, and decoding JSON is most of its cost. They are src's own slices
+// and map, not copies: Append puts the result back into src itself.
 func (rw *row) decode(src *audit.Record) (audit.Record, error) {
 	rec := audit.Record{
 		ID:             rw.id,
@@ -780,24 +780,24 @@ func (rw *row) decode(src *audit.Record) (audit.Record, error) {
 		return nil
 	}
 	if src != nil && validStrings(src.Groups) {
-		rec.Groups = slices.Clone(src.Groups)
+		rec.Groups = src.Groups
 	} else if err := decodeJSON("groups", rw.groups, &rec.Groups); err != nil {
 		return audit.Record{}, err
 	}
 	if src != nil && validStrings(src.Columns) {
-		rec.Columns = slices.Clone(src.Columns)
+		rec.Columns = src.Columns
 	} else if err := decodeJSON("columns", rw.columns, &rec.Columns); err != nil {
 		return audit.Record{}, err
 	}
 	if src != nil && validMap(src.Masks) {
-		rec.Masks = maps.Clone(src.Masks)
+		rec.Masks = src.Masks
 	} else if err := decodeJSON("masks", rw.masks, &rec.Masks); err != nil {
 		return audit.Record{}, err
 	}
 	// Filter values come back as generic JSON: decoded, unless they are all
 	// valid strings, which decode to themselves.
 	if src != nil && plainFilters(src.RowFilters) {
-		rec.RowFilters = slices.Clone(src.RowFilters)
+		rec.RowFilters = src.RowFilters
 	} else if src == nil || len(src.RowFilters) > 0 {
 		if err := decodeJSON("row_filters", rw.rowFilters, &rec.RowFilters); err != nil {
 			return audit.Record{}, err
