@@ -22,6 +22,7 @@ func BenchmarkPostgresAppend(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
+			b.ReportAllocs() // per record, the benchmark's own records included
 			b.ResetTimer()
 			perSecond, err := BenchmarkAppends(context.Background(), s, writers, b.N)
 			b.StopTimer()
@@ -58,6 +59,7 @@ func BenchmarkSQLiteAppend(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
+			b.ReportAllocs() // per record, the benchmark's own records included
 			b.ResetTimer()
 			perSecond, err := BenchmarkAppends(context.Background(), s, writers, b.N)
 			b.StopTimer()
