@@ -17,9 +17,9 @@ import (
 
 func (g *globals) briefCmd() *cobra.Command {
 	var as, period, compare, model string
-	var asJSON bool
+	var asJSON, asHTML bool
 	cmd := &cobra.Command{
-		Use:   "brief --as USER [--period last_month] [--json]",
+		Use:   "brief --as USER [--period last_month] [--json | --html]",
 		Short: "Print an executive brief: headline metrics with their change, top contributors, anomalies, what is withheld",
 		Long: "Print an executive brief for USER: every data product with headline metrics that USER may see, " +
 			"each metric's value over the period, the comparison period's value and the change, the top contributor, " +
@@ -27,7 +27,7 @@ func (g *globals) briefCmd() *cobra.Command {
 			"Every figure is fetched through the tools on USER's behalf, so policy applies and each call is audited. " +
 			"With a language model configured (--model), the model rewrites the brief as prose from the same figures, " +
 			"and any number it writes that no tool returned is flagged.",
-		Example: "  askmesh brief --as carol\n  askmesh brief --as alice --period 2026-10 --json",
+		Example: "  askmesh brief --as carol\n  askmesh brief --as alice --period 2026-10 --json\n  askmesh brief --as carol --html > brief.html",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, c, err := g.buildFor(cmd, model, as)
@@ -41,8 +41,14 @@ func (g *globals) briefCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
+			switch {
+			case asJSON:
 				return writeJSON(cmd.OutOrStdout(), ans)
+			case asHTML:
+				return writeBriefHTML(cmd.OutOrStdout(), ans)
+			}
+			if ans.Brief != nil {
+				printBrief(cmd.OutOrStdout(), ans.Brief)
 			}
 			return printAnswer(cmd.OutOrStdout(), ans)
 		},
@@ -51,6 +57,8 @@ func (g *globals) briefCmd() *cobra.Command {
 	cmd.Flags().StringVar(&period, "period", brief.DefaultPeriod, "the period: a named period (last_month, last_quarter, ...), an ISO month (2026-10) or a range")
 	cmd.Flags().StringVar(&compare, "compare", brief.DefaultCompare, "compare with previous_period or previous_year")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the brief, its tables, chart, sources and denials as JSON (see docs/cli.md)")
+	cmd.Flags().BoolVar(&asHTML, "html", false, "write the brief as one self-contained HTML page (inline CSS and SVG, printable to PDF)")
+	cmd.MarkFlagsMutuallyExclusive("json", "html")
 	g.modelFlag(cmd, &model)
 	return cmd
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -98,5 +99,68 @@ func TestBriefScheduleConfig(t *testing.T) {
 	want := app.BriefSchedule{Cron: "0 8 1 * *", Channel: "C0EXEC", As: "carol@bank.example", Period: "last_month"}
 	if len(cfg.Slack.Briefs) != 1 || cfg.Slack.Briefs[0] != want {
 		t.Fatalf("briefs %+v, want %+v", cfg.Slack.Briefs, want)
+	}
+}
+
+// TestBriefTextLeadsWithTheCards: the terminal brief opens with the
+// headline and one line per metric card (value, arrow and change, the
+// trend), then what is withheld and one sources line, before the details.
+func TestBriefTextLeadsWithTheCards(t *testing.T) {
+	out, err := run(t, banktest.PrivateDir(t), "brief", "--as", "alice")
+	if err != nil {
+		t.Fatalf("brief: %v\n%s", err, out)
+	}
+	lines := strings.Split(out, "\n")
+	if !strings.HasPrefix(lines[0], "October 2026 against September 2026: total conversions (marketing-campaigns) fell 46.0%") {
+		t.Errorf("first line %q", lines[0])
+	}
+	if !regexp.MustCompile(`(?m)^  New customers \(customer-acquisition\) +398  ▲ \+34\.0% from 297  [▁▂▃▄▅▆▇█]{12}$`).MatchString(out) {
+		t.Errorf("no new customers card line:\n%s", out)
+	}
+	for _, want := range []string{"Withheld from you\n  access-audit: you are not in a group that may query access-audit", "Sources: 10 queries, 4 withheld"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "Sources: 10 queries") > strings.Index(out, "Executive brief for October 2026") {
+		t.Errorf("the details come before the brief's own lines:\n%s", out)
+	}
+}
+
+// TestBriefHTMLIsSelfContained: --html writes one page that fetches
+// nothing (inline CSS and SVG), prints to PDF (@media print), and shows
+// the cards and withheld parts.
+func TestBriefHTMLIsSelfContained(t *testing.T) {
+	out, err := run(t, banktest.PrivateDir(t), "brief", "--as", "carol", "--html")
+	if err != nil {
+		t.Fatalf("brief --html: %v\n%s", err, out)
+	}
+	if !strings.HasPrefix(out, "<!doctype html>") || !strings.Contains(out, "@media print") || strings.Count(out, "<svg") < 13 {
+		t.Errorf("not a self-contained page with its sparklines and chart:\n%.500s", out)
+	}
+	for _, attr := range regexp.MustCompile(`(?:src|href)\s*=\s*"([^"]*)"`).FindAllStringSubmatch(out, -1) {
+		t.Errorf("the page refers to %q: it must fetch nothing", attr[1])
+	}
+	for _, want := range []string{`<div class="value">EUR 1,824,025.62</div>`, `<div class="up">▲ &#43;0.96 pts`, "<strong>access-audit</strong>: you are not in a group that may query access-audit"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q", want)
+		}
+	}
+}
+
+// TestBriefHTMLEscapes: text from data and policy is escaped in the page,
+// in its text and in its charts' SVG.
+func TestBriefHTMLEscapes(t *testing.T) {
+	evil := `<script>alert("x")</script>&`
+	ans := &assistant.Answer{Text: evil, Brief: &assistant.Brief{Headline: evil, Cards: []assistant.BriefCard{{Label: evil, Product: evil, Value: "1",
+		Trend: []assistant.TrendPoint{{Period: "2026-01-01", Value: 1}, {Period: "2026-02-01", Value: 2}}}},
+		Withheld: []assistant.BriefWithheld{{Product: "p", What: evil, Reason: evil}}},
+		Charts: []assistant.Chart{{Kind: assistant.ChartBar, Title: evil, Series: []assistant.Series{{Name: evil, Points: []assistant.Point{{X: evil, Y: 1}, {X: "b", Y: 2}}}}}}}
+	var b strings.Builder
+	if err := writeBriefHTML(&b, ans); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "<script>") || !strings.Contains(b.String(), "&lt;script&gt;") {
+		t.Errorf("unescaped data in the page:\n%s", b.String())
 	}
 }
