@@ -41,6 +41,10 @@ type Answer struct {
 	Clarification *Clarification `json:"clarification,omitempty"`
 	// Provenance traces each number shown to the call that produced it.
 	Provenance []Provenance `json:"provenance,omitempty"`
+	// Computed says in plain words how each data call of the answer was
+	// computed: product, metrics and definitions, filters (the asker's and
+	// policy's), period, audit record, and the call itself.
+	Computed []Computation `json:"computed,omitempty"`
 	// Verified is set when the answer follows a question its product's
 	// owners verified; it was still authorized and audited for this asker.
 	Verified *Verified `json:"verified,omitempty"`

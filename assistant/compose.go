@@ -133,6 +133,7 @@ func compose(ans *Answer, results map[string]*tools.Result) {
 			ans.Charts = append(ans.Charts, ch)
 		}
 	}
+	ans.Computed = computations(ans.ToolCalls, results)
 }
 
 func tableTitle(res *tools.Result) string {

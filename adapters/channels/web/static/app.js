@@ -260,9 +260,64 @@ function renderAnswer(answer, text, ans) {
     for (const f of ans.flags) box.append(el("p", { text: f }));
     answer.append(box);
   }
+  if ((ans.computed || []).length || (ans.provenance || []).length) answer.append(howComputed(ans));
+  if ((ans.sources || []).length) {
+    const list = el("ul");
+    for (const s of ans.sources) {
+      list.append(el("li", {},
+        el("span", { class: "product", text: s.product || "catalog" }), " ",
+        el("span", { class: "tool", text: "via " + s.tool }), " · ",
+        el("span", { class: "audit", text: "audit " + s.audit_id })));
+    }
+    answer.append(el("div", { class: "sources" }, el("h3", { text: "Sources" }), list));
+  }
+}
+
+// howComputed is the "How was this computed?" disclosure: for each data
+// call, in plain words, the product, the metrics and their definitions, the
+// filters (the asker's and the ones policy added, marked), the period and
+// the audit record, with "Copy as API call"; then where each number comes from.
+function howComputed(ans) {
+  const box = el("details", { class: "computed" }, el("summary", { text: "How was this computed?" }));
+  for (const c of ans.computed || []) {
+    const fields = el("dl", { class: "computed-fields" });
+    const field = (name, ...value) => fields.append(el("dt", { text: name }), el("dd", {}, ...value));
+    field("Product", el("span", { class: "product", text: c.product }));
+    for (const m of c.metrics || []) {
+      field("Metric", el("strong", { text: m.label }), m.definition ? ": " + m.definition : "");
+    }
+    if ((c.filters || []).length) {
+      const list = el("ul", { class: "computed-filters" });
+      for (const f of c.filters) {
+        const policy = f.origin === "policy";
+        list.append(el("li", { class: policy ? "policy" : "question", "data-origin": f.origin },
+          filterWords(f), " ",
+          el("span", { class: "origin" + (policy ? " policy" : ""), text: policy ? "added by policy" : "your question" })));
+      }
+      field("Filters", list);
+    } else {
+      field("Filters", "none");
+    }
+    field("Period", c.period);
+    field("Audit record", el("code", { class: "audit", text: c.audit_id }));
+    const curl = el("pre", { class: "api-call", hidden: "" });
+    const status = el("span", { class: "copy-status", role: "status" });
+    const copy = el("button", { type: "button", class: "copy-api", text: "Copy as API call" });
+    copy.addEventListener("click", async () => {
+      curl.textContent = apiCall(c);
+      curl.hidden = false;
+      try {
+        await navigator.clipboard.writeText(curl.textContent);
+        status.textContent = "Copied. Set ASKMESH_TOKEN to your own token.";
+      } catch (_) {
+        status.textContent = "Select the command below and copy it; set ASKMESH_TOKEN to your own token.";
+      }
+    });
+    box.append(el("section", { class: "computation", "data-audit": c.audit_id },
+      el("p", { class: "computed-summary", text: c.summary }), fields, el("div", { class: "copy-row" }, copy, status), curl));
+  }
   if ((ans.provenance || []).length) {
-    // Where each number came from: product, metric and its definition,
-    // filters (the question's and the policy's), period, audit record.
+    // Where each number came from, one line per number.
     const list = el("ol");
     for (const p of ans.provenance) {
       const filters = (p.filters || []).map((f) => `${f.column} ${f.op} ${Array.isArray(f.value) ? f.value.join(", ") : f.value ?? ""}`.trim() + (f.origin === "policy" ? " (policy)" : ""));
@@ -276,18 +331,37 @@ function renderAnswer(answer, text, ans) {
         " · ", el("span", { class: "audit", text: "audit " + p.audit_id }));
       list.append(li);
     }
-    answer.append(el("details", { class: "provenance" }, el("summary", { text: "Where each number comes from" }), list));
+    box.append(el("div", { class: "provenance" }, el("h4", { text: "Where each number comes from" }), list));
   }
-  if ((ans.sources || []).length) {
-    const list = el("ul");
-    for (const s of ans.sources) {
-      list.append(el("li", {},
-        el("span", { class: "product", text: s.product || "catalog" }), " ",
-        el("span", { class: "tool", text: "via " + s.tool }), " · ",
-        el("span", { class: "audit", text: "audit " + s.audit_id })));
-    }
-    answer.append(el("div", { class: "sources" }, el("h3", { text: "Sources" }), list));
-  }
+  return box;
+}
+
+const FILTER_WORDS = { "=": "is", "!=": "is not", "<": "is below", "<=": "is at most", ">": "is over", ">=": "is at least",
+  "in": "is one of", "not in": "is none of", "contains": "contains", "is null": "is empty", "is not null": "is not empty" };
+
+// filterWords says a filter as assistant.FilterText does, without the origin
+// (the page marks that itself).
+function filterWords(f) {
+  const col = String(f.column).replace(/_/g, " ");
+  const op = String(f.op).toLowerCase();
+  const val = Array.isArray(f.value) ? f.value.map(formatValue).join(op === "between" ? " and " : ", ") : (f.value === undefined || f.value === null ? "" : formatValue(f.value));
+  if (op === "between") return col + " is between " + val;
+  return (col + " " + (FILTER_WORDS[op] || op) + " " + val).trim();
+}
+
+// apiCall is a curl command that makes the same tool call through askmesh's
+// tools API (MCP over HTTP, POST /mcp): policy adds its filters again for
+// whoever runs it. The token is a placeholder, never the page's own.
+function apiCall(c) {
+  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: c.tool, arguments: c.arguments } });
+  const quoted = "'" + body.replace(/'/g, "'\\''") + "'";
+  return [
+    "curl -sS " + location.origin + "/mcp \\",
+    "  -H \"Authorization: Bearer $ASKMESH_TOKEN\" \\",
+    "  -H 'Content-Type: application/json' \\",
+    "  -H 'Accept: application/json, text/event-stream' \\",
+    "  -d " + quoted,
+  ].join("\n");
 }
 
 // renderText shows the answer's light Markdown (paragraphs, "- " lists,
