@@ -498,3 +498,32 @@ func TestBriefFollowUpInChat(t *testing.T) {
 		t.Errorf("follow-up layout:\n%s\n--- want ---\n%s", layout(last), layout(want))
 	}
 }
+
+// TestChatBriefAsksPolicyOnce: asked in chat, the offline planner's brief
+// for alice also calls only what policy allows her (it asks policy once,
+// through the executor, before planning): the audit log holds no refusal,
+// and the brief still lists what is withheld, as brief.Build does.
+func TestChatBriefAsksPolicyOnce(t *testing.T) {
+	a, _ := build(t)
+	ans, err := a.Agent.Answer(context.Background(), assistant.Request{Question: "Give me an executive summary of last month",
+		Caller: tools.Caller{Subject: a.Directory.Lookup("alice@bank.example"), Channel: "web"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := a.Audit.Search(context.Background(), audit.Query{Subject: "alice@bank.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Decision != audit.DecisionAllow {
+			t.Errorf("alice's chat brief left a %s record for %s: %s", r.Decision, r.Product, r.Reason)
+		}
+	}
+	if ans.Brief == nil || len(ans.Denials) != 0 || len(recs) != len(ans.ToolCalls) || ans.Brief.Sources.Queries != len(recs) {
+		t.Fatalf("brief %v, %d denials, %d records, %d calls", ans.Brief != nil, len(ans.Denials), len(recs), len(ans.ToolCalls))
+	}
+	built := briefFor(t, a, "alice@bank.example", brief.Options{})
+	if fmt.Sprint(ans.Brief.Withheld) != fmt.Sprint(built.Brief.Withheld) || len(ans.Brief.Withheld) != 4 {
+		t.Errorf("withheld in chat %+v, from brief.Build %+v", ans.Brief.Withheld, built.Brief.Withheld)
+	}
+}
