@@ -51,6 +51,12 @@ type Record struct {
 	DurationMS     int64             `json:"duration_ms"`
 	PrevHash       string            `json:"prev_hash"`
 	Hash           string            `json:"hash"`
+	// ClientRequestID is the id a client sent for its own tracing
+	// (X-Request-Id), kept apart from RequestID, which askmesh issues: a
+	// client cannot reuse another's id to mix calls into their request.
+	// Last, and left out of the canonical form when empty, so records
+	// written before it existed keep their hashes.
+	ClientRequestID string `json:"client_request_id,omitempty"`
 }
 
 // Query selects records for review. Zero fields do not filter.

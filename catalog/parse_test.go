@@ -189,9 +189,9 @@ func TestBrokenDescriptors(t *testing.T) {
 		{"boolean compared with a string", "customer-interactions.yaml", []edit{{"count_if(resolved)", "count_if(resolved = 'yes')"}},
 			[]string{`94: ` + ext + `.metrics[1].expression: resolved = 'yes': resolved is a boolean column; compare it with true or false, not 'yes'`}},
 		{"timestamp compared with a non-date", "access-audit.yaml", []edit{{"count_if(decision = 'deny')", "count_if(decision = 'deny' and at >= 'yesterday')"}},
-			[]string{`150: ` + ext + `.metrics[1].expression: at >= 'yesterday': at is a timestamp column; compare it with 'YYYY-MM-DD' or an RFC 3339 time, not 'yesterday'`}},
+			[]string{`154: ` + ext + `.metrics[1].expression: at >= 'yesterday': at is a timestamp column; compare it with 'YYYY-MM-DD' or an RFC 3339 time, not 'yesterday'`}},
 		{"audit backend without table", "access-audit.yaml", []edit{{"        table: access_audit\n", ""}},
-			[]string{`163: ` + ext + `.backend.table: is required when kind is audit`}},
+			[]string{`167: ` + ext + `.backend.table: is required when kind is audit`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

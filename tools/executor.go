@@ -40,8 +40,11 @@ type Caller struct {
 	Channel        string // slack, web, api, openai, mcp, cli
 	ConversationID string
 	RequestID      string
-	Question       string
-	Model          string
+	// ClientRequestID is the client's own id for the request (validated),
+	// recorded beside RequestID and never in its place.
+	ClientRequestID string
+	Question        string
+	Model           string
 }
 
 // Call is one tool call as the model made it.
@@ -468,25 +471,26 @@ func (e *Executor) record(ctx context.Context, c *call, decision, reason string,
 		args, _ = json.Marshal(string(c.args))
 	}
 	rec := &audit.Record{
-		At:             e.clock.Now(),
-		RequestID:      c.caller.RequestID,
-		ConversationID: c.caller.ConversationID,
-		Channel:        c.caller.Channel,
-		Subject:        c.caller.Subject.ID,
-		Groups:         c.caller.Subject.Groups,
-		Action:         c.action,
-		Tool:           c.tool,
-		Product:        productName(c),
-		Arguments:      args,
-		Columns:        c.columns,
-		Masks:          c.masks,
-		Decision:       decision,
-		Reason:         reason,
-		RowsReturned:   rows,
-		PolicyRevision: c.decision.PolicyRevision,
-		Model:          c.caller.Model,
-		Question:       c.caller.Question,
-		DurationMS:     time.Since(c.started).Milliseconds(),
+		At:              e.clock.Now(),
+		RequestID:       c.caller.RequestID,
+		ClientRequestID: c.caller.ClientRequestID,
+		ConversationID:  c.caller.ConversationID,
+		Channel:         c.caller.Channel,
+		Subject:         c.caller.Subject.ID,
+		Groups:          c.caller.Subject.Groups,
+		Action:          c.action,
+		Tool:            c.tool,
+		Product:         productName(c),
+		Arguments:       args,
+		Columns:         c.columns,
+		Masks:           c.masks,
+		Decision:        decision,
+		Reason:          reason,
+		RowsReturned:    rows,
+		PolicyRevision:  c.decision.PolicyRevision,
+		Model:           c.caller.Model,
+		Question:        c.caller.Question,
+		DurationMS:      time.Since(c.started).Milliseconds(),
 	}
 	for _, f := range c.filters {
 		rec.RowFilters = append(rec.RowFilters, audit.Filter{Column: f.Column, Op: f.Op, Value: f.Value})

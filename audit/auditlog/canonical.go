@@ -494,6 +494,7 @@ type row struct {
 	at             string    // TimeLayout
 	atTime         time.Time // the same instant, for stores with a time type
 	requestID      string
+	clientReqID    string
 	conversationID string
 	channel        string
 	subject        string
@@ -561,6 +562,9 @@ func (r *row) canonical(b []byte) []byte {
 	str("question", r.question)
 	num("duration_ms", r.durationMS)
 	str("prev_hash", r.prevHash)
+	if r.clientReqID != "" { // absent from records before it existed, whose hashes stand
+		str("client_request_id", r.clientReqID)
+	}
 	return append(b, '}')
 }
 
@@ -631,6 +635,7 @@ func toRow(r *audit.Record) (*row, error) {
 		seq:            r.Seq,
 		atTime:         r.At.UTC().Truncate(time.Microsecond),
 		requestID:      cleanText(r.RequestID),
+		clientReqID:    cleanText(r.ClientRequestID),
 		conversationID: cleanText(r.ConversationID),
 		channel:        cleanText(r.Channel),
 		subject:        cleanText(r.Subject),
@@ -742,25 +747,26 @@ func (rw *row) toRecord() (audit.Record, error) { return rw.decode(nil) }
 // and map, not copies: Append puts the result back into src itself.
 func (rw *row) decode(src *audit.Record) (audit.Record, error) {
 	rec := audit.Record{
-		ID:             rw.id,
-		Seq:            rw.seq,
-		RequestID:      rw.requestID,
-		ConversationID: rw.conversationID,
-		Channel:        rw.channel,
-		Subject:        rw.subject,
-		Action:         rw.action,
-		Tool:           rw.tool,
-		Product:        rw.product,
-		Arguments:      json.RawMessage(rw.arguments),
-		Decision:       rw.decision,
-		Reason:         rw.reason,
-		RowsReturned:   int(rw.rowsReturned),
-		PolicyRevision: rw.policyRevision,
-		Model:          rw.model,
-		Question:       rw.question,
-		DurationMS:     rw.durationMS,
-		PrevHash:       rw.prevHash,
-		Hash:           rw.hash,
+		ID:              rw.id,
+		Seq:             rw.seq,
+		RequestID:       rw.requestID,
+		ClientRequestID: rw.clientReqID,
+		ConversationID:  rw.conversationID,
+		Channel:         rw.channel,
+		Subject:         rw.subject,
+		Action:          rw.action,
+		Tool:            rw.tool,
+		Product:         rw.product,
+		Arguments:       json.RawMessage(rw.arguments),
+		Decision:        rw.decision,
+		Reason:          rw.reason,
+		RowsReturned:    int(rw.rowsReturned),
+		PolicyRevision:  rw.policyRevision,
+		Model:           rw.model,
+		Question:        rw.question,
+		DurationMS:      rw.durationMS,
+		PrevHash:        rw.prevHash,
+		Hash:            rw.hash,
 	}
 	if !rw.atTime.IsZero() {
 		rec.At = rw.atTime.UTC()

@@ -5,12 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/askmesh/askmesh/audit"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/askmesh/askmesh/audit"
 )
 
 func exportRecord() audit.Record {
@@ -49,10 +50,10 @@ func TestWriteCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "id,seq,at,request_id,conversation_id,channel,subject,groups,action,tool,product,arguments,columns,row_filters,masks," +
-		"decision,reason,rows_returned,policy_revision,model,question,duration_ms,prev_hash,hash\n" +
+		"decision,reason,rows_returned,policy_revision,model,question,duration_ms,prev_hash,hash,client_request_id\n" +
 		`r1,1,2026-11-02T09:00:00.000005Z,req,conv,web,erin@bank.example,"[""retail-ops""]",product.query_records,query_records,` +
 		`customer-transactions,"{""limit"":5}","[""amount""]","[{""column"":""region"",""op"":""="",""value"":""europe""}]",` +
-		`"{""account_id"":""last4""}",allow,,5,rev,offline,"Deposits, ""Europe"" & <co>",3,` + GenesisHash + ",h1\n"
+		`"{""account_id"":""last4""}",allow,,5,rev,offline,"Deposits, ""Europe"" & <co>",3,` + GenesisHash + ",h1,\n"
 	if got := buf.String(); got != want {
 		t.Errorf("CSV\n got %s\nwant %s", got, want)
 	}
@@ -60,7 +61,8 @@ func TestWriteCSV(t *testing.T) {
 	var names []string
 	rt := reflect.TypeFor[audit.Record]()
 	for i := range rt.NumField() {
-		names = append(names, rt.Field(i).Tag.Get("json"))
+		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+		names = append(names, name)
 	}
 	if !reflect.DeepEqual(names, CSVHeader) {
 		t.Errorf("CSVHeader = %v, want %v", CSVHeader, names)

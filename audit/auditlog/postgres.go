@@ -238,7 +238,7 @@ func copyRows(b []byte, rows []*row) []byte {
 	for _, rw := range rows {
 		for j, s := range [...]string{rw.id, "", rw.at, rw.requestID, rw.conversationID, rw.channel, rw.subject, rw.groups,
 			rw.action, rw.tool, rw.product, rw.arguments, rw.columns, rw.rowFilters, rw.masks, rw.decision,
-			rw.reason, "", rw.policyRevision, rw.model, rw.question, "", rw.prevHash, rw.hash} {
+			rw.reason, "", rw.policyRevision, rw.model, rw.question, "", rw.prevHash, rw.hash, rw.clientReqID} {
 			if j > 0 {
 				b = append(b, '\t')
 			}

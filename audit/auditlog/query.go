@@ -13,7 +13,7 @@ var columnNames = []string{
 	"id", "seq", "at", "request_id", "conversation_id", "channel", "subject", "groups",
 	"action", "tool", "product", "arguments", "columns", "row_filters", "masks", "decision",
 	"reason", "rows_returned", "policy_revision", "model", "question", "duration_ms",
-	"prev_hash", "hash",
+	"prev_hash", "hash", "client_request_id",
 }
 
 var quotedColumns = func() string {
@@ -31,7 +31,7 @@ func (rw *row) values(at any) []any {
 		rw.id, rw.seq, at, rw.requestID, rw.conversationID, rw.channel, rw.subject, rw.groups,
 		rw.action, rw.tool, rw.product, rw.arguments, rw.columns, rw.rowFilters, rw.masks, rw.decision,
 		rw.reason, rw.rowsReturned, rw.policyRevision, rw.model, rw.question, rw.durationMS,
-		rw.prevHash, rw.hash,
+		rw.prevHash, rw.hash, rw.clientReqID,
 	}
 }
 
@@ -40,7 +40,7 @@ func (rw *row) values(at any) []any {
 func (rw *row) texts(fn func(j int, s string)) {
 	for j, s := range [...]string{0: rw.id, 3: rw.requestID, 4: rw.conversationID, 5: rw.channel, 6: rw.subject, 7: rw.groups,
 		8: rw.action, 9: rw.tool, 10: rw.product, 11: rw.arguments, 12: rw.columns, 13: rw.rowFilters, 14: rw.masks, 15: rw.decision,
-		16: rw.reason, 18: rw.policyRevision, 19: rw.model, 20: rw.question, 22: rw.prevHash, 23: rw.hash} {
+		16: rw.reason, 18: rw.policyRevision, 19: rw.model, 20: rw.question, 22: rw.prevHash, 23: rw.hash, 24: rw.clientReqID} {
 		if j != 1 && j != 2 && j != 17 && j != 21 {
 			fn(j, s)
 		}
@@ -54,7 +54,7 @@ func (rw *row) scanTargets(at any) []any {
 		&rw.id, &rw.seq, at, &rw.requestID, &rw.conversationID, &rw.channel, &rw.subject, &rw.groups,
 		&rw.action, &rw.tool, &rw.product, &rw.arguments, &rw.columns, &rw.rowFilters, &rw.masks, &rw.decision,
 		&rw.reason, &rw.rowsReturned, &rw.policyRevision, &rw.model, &rw.question, &rw.durationMS,
-		&rw.prevHash, &rw.hash,
+		&rw.prevHash, &rw.hash, &rw.clientReqID,
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 )
 
 // benchQuestionHeader tags each model request with the id of the question
-// (X-Request-Id of POST /v1/chat) that caused it.
+// (the client's X-Request-Id of POST /v1/chat) that caused it.
 const benchQuestionHeader = "X-Askmesh-Bench-Question"
 
 // questionTagger carries the asking request's id, which the web server
@@ -26,7 +26,7 @@ type questionTagger struct {
 }
 
 func (t questionTagger) RoundTrip(r *http.Request) (*http.Response, error) {
-	if id := web.RequestID(r.Context()); id != "" {
+	if id := web.ClientRequestID(r.Context()); id != "" {
 		r = r.Clone(r.Context())
 		r.Header.Set(benchQuestionHeader, id)
 		t.ledger.sent(id)

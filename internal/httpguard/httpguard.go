@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"golang.org/x/time/rate"
 )
 
@@ -127,13 +126,11 @@ var validID = regexp.MustCompile(`^[A-Za-z0-9._:@-]{1,128}$`)
 // 1 to 128 letters, digits or . _ : @ -.
 func ValidID(s string) bool { return validID.MatchString(s) }
 
-// RequestID is the request id to record for a client-sent one: a fresh id
-// when it is absent or not a valid id, else the client's, marked as the
-// client's ("client:<id>") so it cannot pass for one askmesh issued or
-// tie a record to another user's request.
-func RequestID(client string) string {
+// ClientID is a client-sent request id as it may be recorded, in a field
+// of its own beside the id the server issues: the id if valid, else "".
+func ClientID(client string) string {
 	if !ValidID(client) {
-		return uuid.NewString()
+		return ""
 	}
-	return "client:" + client
+	return client
 }

@@ -46,6 +46,8 @@ type Observer interface {
 type Identity struct {
 	Subject   authz.Subject
 	RequestID string
+	// ClientRequestID is the client's own X-Request-Id, validated.
+	ClientRequestID string
 }
 
 // Options configure the MCP server.
@@ -229,7 +231,9 @@ func Handler(exec assistant.ToolRunner, o Options) http.Handler {
 		if !ok {
 			return tools.Caller{}, errors.New("unauthenticated tool call")
 		}
-		return caller(id.Subject, id.RequestID, req), nil
+		c := caller(id.Subject, id.RequestID, req)
+		c.ClientRequestID = id.ClientRequestID
+		return c, nil
 	}
 	server := NewServer(exec, identify, o)
 	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return server },

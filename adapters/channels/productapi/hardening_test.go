@@ -12,8 +12,8 @@ import (
 	"github.com/askmesh/askmesh/tools"
 )
 
-// A client's request id is bounded, validated, and recorded as the
-// client's; an absent or invalid one is replaced by the server's own.
+// The request id is always the server's; a client's is bounded, validated
+// and recorded as the client's, in a field of its own.
 func TestRequestIDsAreBoundedAndMarked(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "marketing-campaigns")
@@ -27,11 +27,17 @@ func TestRequestIDsAreBoundedAndMarked(t *testing.T) {
 	if id := recs[0].RequestID; len(id) > 64 || strings.Contains(id, "AAAA") {
 		t.Errorf("a 100,000-character request id was recorded as %.80q (%d bytes)", id, len(id))
 	}
-	if recs[1].RequestID != "client:trace-42" {
-		t.Errorf("a client's request id was recorded as %q, want client:trace-42", recs[1].RequestID)
+	// The client's own id is recorded beside the server's, never as it.
+	if r := recs[1]; r.ClientRequestID != "trace-42" || strings.Contains(r.RequestID, "trace-42") || r.RequestID == "" {
+		t.Errorf("a client's request id was recorded as request %q, client %q; want the server's and trace-42", r.RequestID, r.ClientRequestID)
 	}
-	if id := recs[2].RequestID; strings.ContainsAny(id, "<>") || id == "" {
-		t.Errorf("an invalid request id was recorded as %q", id)
+	for _, r := range []audit.Record{recs[0], recs[2]} {
+		if strings.ContainsAny(r.RequestID, "<>A") || r.RequestID == "" || r.ClientRequestID != "" {
+			t.Errorf("an invalid request id was recorded as request %q, client %q", r.RequestID, r.ClientRequestID)
+		}
+	}
+	if recs[0].RequestID == recs[1].RequestID || recs[1].RequestID == recs[2].RequestID {
+		t.Errorf("requests share the id %q", recs[1].RequestID)
 	}
 }
 

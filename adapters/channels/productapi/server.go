@@ -28,6 +28,7 @@ import (
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/internal/httpguard"
 	"github.com/askmesh/askmesh/tools"
+	"github.com/google/uuid"
 )
 
 // Directory resolves a user id to a subject; *authz.Directory implements it.
@@ -254,9 +255,9 @@ func (s *Server) authenticate(r *http.Request, product string) (tools.Caller, er
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return tools.Caller{}, errors.New(`the Authorization header must be "Bearer <token>"`)
 	}
-	// A client's request id is bounded, validated and recorded as the
-	// client's; askmesh's own (in its signed token) is taken as is.
-	c := tools.Caller{Channel: Channel, RequestID: httpguard.RequestID(r.Header.Get("X-Request-ID"))}
+	// The request id is the server's own, or askmesh's in its signed token;
+	// a client's (bounded, validated) is recorded beside it as the client's.
+	c := tools.Caller{Channel: Channel, RequestID: uuid.NewString(), ClientRequestID: httpguard.ClientID(r.Header.Get("X-Request-ID"))}
 	if id, ok := s.tokens[sha256.Sum256([]byte(token))]; ok {
 		c.Subject = s.dir.Lookup(id)
 		return c, nil

@@ -94,7 +94,7 @@ func channelOf(r *http.Request) string {
 // callerOf is who makes r's tool calls: the authenticated subject, with the
 // HTTP request id as the audit records' request id.
 func callerOf(r *http.Request, channel string) tools.Caller {
-	return tools.Caller{Subject: subjectOf(r), Channel: channel, RequestID: RequestID(r.Context())}
+	return tools.Caller{Subject: subjectOf(r), Channel: channel, RequestID: RequestID(r.Context()), ClientRequestID: ClientRequestID(r.Context())}
 }
 
 // request builds the agent's request for a question asked through r.

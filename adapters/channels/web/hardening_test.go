@@ -451,7 +451,8 @@ func TestStrangersCannotMapTheCatalog(t *testing.T) {
 // Finding 8 on the chat API: a client's X-Request-Id is never the request id
 // the audit records carry. Two users sending the same id (or one copying
 // another's) get ids of the server's own, on the chat, OpenAI-compatible
-// and MCP routes; an oversized or malformed id is dropped.
+// and MCP routes, with the client's id recorded beside them; an oversized
+// or malformed id is dropped.
 func TestClientRequestIDsAreNotTrustedAcrossUsers(t *testing.T) {
 	h := newHarness(t, setup{})
 	shared := map[string]string{"X-Request-Id": "trace-42"}
@@ -488,6 +489,9 @@ func TestClientRequestIDsAreNotTrustedAcrossUsers(t *testing.T) {
 		for _, r := range recs {
 			if !seen[r.RequestID] {
 				t.Errorf("%s's record carries request id %q, not the one the server issued", u, r.RequestID)
+			}
+			if r.ClientRequestID != "trace-42" {
+				t.Errorf("%s's record keeps the client's id as %q, want trace-42", u, r.ClientRequestID)
 			}
 		}
 	}

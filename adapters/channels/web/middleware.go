@@ -48,6 +48,15 @@ func RequestID(ctx context.Context) string {
 	return ""
 }
 
+// ClientRequestID returns the id the client sent in X-Request-Id, if it
+// was a valid one: recorded beside the request id, never as it.
+func ClientRequestID(ctx context.Context) string {
+	if st := stateOf(ctx); st != nil {
+		return st.client
+	}
+	return ""
+}
+
 // serve is the outermost layer: request id, panic recovery, access log and
 // HTTP metrics.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {

@@ -246,7 +246,7 @@ func (s *Server) routes() {
 				if st == nil || st.subject == nil {
 					return mcp.Identity{}, false
 				}
-				return mcp.Identity{Subject: *st.subject, RequestID: st.id}, true
+				return mcp.Identity{Subject: *st.subject, RequestID: st.id, ClientRequestID: st.client}, true
 			}})
 		s.handle("/mcp", authed|rawBody, h.ServeHTTP)
 	}
