@@ -112,6 +112,7 @@ func runBench(ctx context.Context, o benchOptions) error {
 		{"prompt size", e.benchPrompt},
 		{"end-to-end HTTP chat", e.benchHTTP},
 		{"replicas", e.benchReplicas},
+		{"well-behaved users under abuse", e.benchAbuse},
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {

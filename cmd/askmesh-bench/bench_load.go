@@ -51,6 +51,10 @@ type loadOptions struct {
 	askmesh      string
 	databaseURL  string
 	modelLatency time.Duration
+
+	// abuse adds the mixed-abuse run (bench_abuse.go), abuser abusing.
+	abuse  bool
+	abuser string
 }
 
 func (g *globals) benchLoadCmd() *cobra.Command {
@@ -109,6 +113,8 @@ answered once. It reports questions/s and CPU per question per replica.`,
 	f.IntVar(&o.replicas, "replicas", 0, fmt.Sprintf("start this many (1-%d) askmesh serve processes sharing --database-url, spread the load over them and check what they share; 0: drive --url", maxReplicas))
 	f.StringVar(&o.askmesh, "askmesh", "", "with --replicas: the askmesh binary (default: the one next to askmesh-bench, else on PATH)")
 	f.StringVar(&o.databaseURL, "database-url", "", "with --replicas: the PostgreSQL database the replicas share (audit chain, conversations, Slack de-duplication); its tables are created when missing")
+	f.BoolVar(&o.abuse, "abuse", false, "then measure the other users' latency alone and while --abuser sends MCP batches, slow bodies and oversized history (bounded, loopback only)")
+	f.StringVar(&o.abuser, "abuser", "frank", "with --abuse: the demo user who abuses")
 	f.DurationVar(&o.modelLatency, "model-latency", 20*time.Millisecond, "with --replicas: the scripted model's latency per turn")
 	return cmd
 }
@@ -137,6 +143,7 @@ type loadReport struct {
 	Continuation     *continuationCheck `json:"continuation,omitempty"`
 	SlackRetry       *slackRetryCheck   `json:"slack_retry,omitempty"`
 	Calls            *callsCheck        `json:"calls,omitempty"`
+	Abuse            *abuseReport       `json:"abuse,omitempty"`
 }
 
 // replicaLoad is one server's part of a run.
@@ -241,11 +248,16 @@ func runLoad(ctx context.Context, o loadOptions, progress io.Writer) (*loadRepor
 	if err != nil {
 		return nil, err
 	}
-	rep, err := l.drive(ctx, o, []string{strings.TrimRight(u.String(), "/")}, demoToken, nil, progress)
+	base := strings.TrimRight(u.String(), "/")
+	rep, err := l.drive(ctx, o, []string{base}, demoToken, nil, progress)
 	if err != nil {
 		return nil, err
 	}
-	return rep, l.check(ctx, rep)
+	if err := l.check(ctx, rep); err != nil || !o.abuse {
+		return rep, err
+	}
+	rep.Abuse, err = loadAbuse(ctx, o, base, progress)
+	return rep, err
 }
 
 // loadRun is one run's questions and what the audit log must then hold.
@@ -545,6 +557,9 @@ func (r *loadReport) print(w io.Writer) error {
 		} else {
 			fmt.Fprintf(&b, "slack retry across replicas FAILED: %s\n", sc.Problem)
 		}
+	}
+	if r.Abuse != nil {
+		b.WriteString(r.Abuse.line())
 	}
 	b.WriteString("\n")
 	a := r.Audit
