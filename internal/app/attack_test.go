@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -106,6 +108,9 @@ type attackHTTP struct {
 	Token   string            `yaml:"token"`
 	// NotContains are strings the body must not hold.
 	NotContains []string `yaml:"not_contains"`
+	// Slow sends the request head and the body but for its last 100 bytes,
+	// then waits: the server must answer Status within its body timeout.
+	Slow bool `yaml:"slow"`
 }
 
 // httpVars expand in http step bodies: ${batch:N} is a JSON-RPC batch of N
@@ -171,7 +176,10 @@ func TestAttacks(t *testing.T) {
 	t.Cleanup(func() { a.Close() })
 	offline := planner.New(a.Catalog, a.Clock)
 	srv, err := web.New(web.Options{Agent: a.Agent, Executor: a.Tools, AuditReview: a.Review, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
-		Logger: discardLogger(), Demo: true, Limits: web.Limits{RatePerMinute: -1},
+		Logger: discardLogger(), Demo: true, Limits: web.Limits{RatePerMinute: -1, BodyTimeout: time.Second},
+		// Slack's route as the server guards it (per address, small bodies,
+		// the body timeout); the stand-in reads nothing itself.
+		Routes: map[string]http.Handler{"POST /slack/events": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })},
 		// A valid credential for someone the directory does not list.
 		Auth: web.AuthConfig{Tokens: map[string]string{authz.HashToken("stranger-token"): "mallory@evil.example"}}})
 	if err != nil {
@@ -498,6 +506,13 @@ func (r *attackRunner) runHTTP(t *testing.T, c attackCase, script *attacker) []s
 		default:
 			r.model.set(script.model())
 		}
+		if s.Slow {
+			bodies = append(bodies, "")
+			if status := slowRequest(t, r.ts.URL, s); status != s.Status {
+				t.Errorf("step %d %s %s sent slowly: status %d, want %d", i+1, s.Method, s.Path, status, s.Status)
+			}
+			continue
+		}
 		req, err := http.NewRequest(s.Method, r.ts.URL+s.Path, strings.NewReader(expandHTTPVars(s.Body)))
 		if err != nil {
 			t.Fatal(err)
@@ -542,6 +557,31 @@ func (r *attackRunner) runHTTP(t *testing.T, c attackCase, script *attacker) []s
 		}
 	}
 	return outs
+}
+
+// slowRequest sends s's head and all of its body but the last 100 bytes
+// the Content-Length announces, and returns the status the server answers
+// with (0 if it answers nothing within a minute).
+func slowRequest(t *testing.T, base string, s attackHTTP) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := expandHTTPVars(s.Body)
+	head := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: askmesh\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", s.Method, s.Path, len(body)+100)
+	if s.Token != "none" {
+		head += "Authorization: Bearer " + authz.DemoToken(userID(s.User)) + "\r\n"
+	}
+	fmt.Fprint(conn, head+"\r\n"+body)
+	_ = conn.SetReadDeadline(time.Now().Add(time.Minute))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return 0
+	}
+	res.Body.Close()
+	return res.StatusCode
 }
 
 // flipCursor changes one bit of the cursor's offset, keeping it well formed.
