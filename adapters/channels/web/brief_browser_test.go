@@ -25,6 +25,7 @@ type briefPage struct {
 	CallsOpen bool     `json:"callsOpen"` // tool calls visible without opening it
 	Overflow  bool     `json:"overflow"`  // some of the brief is past the right edge
 	Wide      []string `json:"wide"`      // which
+	Computed  bool     `json:"computed"`  // "How was this computed?" is offered
 }
 
 // overlaps finds, in each server-drawn chart visible on the page, text
@@ -108,6 +109,7 @@ func TestBriefInABrowser(t *testing.T) {
 					withheld: [...document.querySelectorAll(".answer.done .brief-section.withheld li")].map((li) => li.textContent),
 					sources: sum ? sum.textContent : "",
 					callsOpen: !!calls && calls.checkVisibility(),
+					computed: !!document.querySelector(".answer.done details.computed"),
 					wide: [...document.querySelectorAll(".answer.done .brief *")].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map((e) => e.tagName + "." + e.className),
 					overflow: [...document.querySelectorAll(".answer.done .brief *")].some((e) => e.getBoundingClientRect().right > window.innerWidth + 1),
 				};
@@ -141,7 +143,7 @@ func TestBriefInABrowser(t *testing.T) {
 					t.Errorf("withheld lacks %q: %q", want, page.Withheld)
 				}
 			}
-			if page.Sources != "Sources: 10 queries, 4 withheld" || page.CallsOpen {
+			if page.Sources != "Sources: 10 queries, 4 withheld" || page.CallsOpen || !page.Computed {
 				t.Errorf("sources %q (calls visible: %v), want the calls folded into \"Sources: 7 queries, 4 withheld\"", page.Sources, page.CallsOpen)
 			}
 			if page.Overflow {

@@ -93,6 +93,8 @@ function renderBrief(answer, text, ans) {
   more.append(text);
   for (const t of ans.tables || []) more.append(renderTable(t));
   if (ans.request_id) more.before(feedbackBar(answer, ans));
+  // app.js: "How was this computed?", under every answer.
+  if ((ans.computed || []).length || (ans.provenance || []).length) answer.append(howComputed(ans));
   renderText(text, ans.text || "");
   return true;
 }
