@@ -144,7 +144,8 @@ func TestBriefInABrowser(t *testing.T) {
 				}
 			}
 			if page.Sources != "Sources: 10 queries, 4 withheld" || page.CallsOpen || !page.Computed {
-				t.Errorf("sources %q (calls visible: %v), want the calls folded into \"Sources: 7 queries, 4 withheld\"", page.Sources, page.CallsOpen)
+				t.Errorf("sources %q (calls visible: %v, how computed offered: %v), want the calls folded into \"Sources: 10 queries, 4 withheld\" and how it was computed offered",
+					page.Sources, page.CallsOpen, page.Computed)
 			}
 			if page.Overflow {
 				t.Errorf("the brief runs past the right edge at %d px: %q", width, page.Wide)
