@@ -207,6 +207,12 @@ func chartFor(res *tools.Result, src Source) (Chart, bool) {
 			sort.Slice(series[name].Points, func(i, j int) bool { return series[name].Points[i].X < series[name].Points[j].X })
 			ch.Series = append(ch.Series, *series[name])
 		}
+		if len(order) > 1 && (m.Unit == "count" || m.Unit == "amount") {
+			// A breakdown over time is bars per period: stacked when the
+			// parts add up, side by side when they are amounts in
+			// different currencies, which never add up.
+			ch.Kind, ch.Stacked = ChartBar, m.UnitColumn == ""
+		}
 	case len(dims) == 1 && len(res.Rows) >= 2:
 		ch.Kind, ch.XLabel = ChartBar, res.Columns[dims[0]].Name
 		s := Series{Name: m.Name}

@@ -125,3 +125,25 @@ func TestPercentBarsAndPNG(t *testing.T) {
 		t.Error("a chart without points drew")
 	}
 }
+
+// TestStackedBarsOverMonths: a breakdown over time draws bars per month
+// with a legend naming each part, months as months.
+func TestStackedBarsOverMonths(t *testing.T) {
+	c := assistant.Chart{Kind: assistant.ChartBar, Stacked: true, Unit: "count", Title: "new customers by region", Series: []assistant.Series{
+		{Name: "europe", Points: []assistant.Point{{X: "2026-10-01", Y: 3}, {X: "2026-11-01", Y: 5, Partial: true}}},
+		{Name: "asia", Points: []assistant.Point{{X: "2026-10-01", Y: 4}, {X: "2026-11-01", Y: 1, Partial: true}}}}}
+	doc, err := SVG(c, Wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := svgTexts(t, doc)
+	for _, want := range []string{"europe", "asia", "Oct 26", "Nov", PartialNote} {
+		if !slices.Contains(texts, want) {
+			t.Errorf("no %q in %q", want, texts)
+		}
+	}
+	c.Stacked = false
+	if _, err := PNG(c, Wide); err != nil {
+		t.Errorf("grouped bars: %v", err)
+	}
+}
