@@ -171,7 +171,14 @@ func (e *Executor) Call(ctx context.Context, caller Caller, tc Call) (*Result, e
 // closest metrics and example questions) or a prompt with verified
 // examples would otherwise tell them what the catalog holds. The refusal
 // is recorded, with no tool; an admitted asker leaves no record here.
+// Policy is asked only about subjects the directory (or the identity
+// provider) does not vouch for: asking for everyone cost about 40% more
+// allocations per question, and policy still decides every call a known
+// subject makes.
 func (e *Executor) Admit(ctx context.Context, caller Caller) error {
+	if caller.Subject.Known {
+		return nil
+	}
 	c := &call{caller: caller, action: authz.ActionSearch, args: json.RawMessage(`{}`), started: time.Now()}
 	d, err := e.decide(ctx, c, authz.ActionSearch, authz.Resource{})
 	if err != nil {

@@ -177,8 +177,8 @@ func TestTracesOverOTLP(t *testing.T) {
 					len(agents), len(chats), len(execs), len(decides), len(appends))
 			}
 			root := agents[0]
-			if len(admits) != 1 || string(admits[0].ParentSpanId) != string(root.SpanId) {
-				t.Errorf("%d admission decisions under invoke_agent, want 1", len(admits))
+			if len(admits) != 0 {
+				t.Errorf("%d admission decisions for a known asker, want none", len(admits))
 			}
 			ra := attrs(root.Attributes)
 			for k, v := range map[string]string{"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "askmesh",
