@@ -42,3 +42,38 @@ func TestExamplesFollowTheAskersGrants(t *testing.T) {
 		}
 	}
 }
+
+// The page offers the audit review and the live view only to people whose
+// grants cover them: dave (auditor) the review, erin (retail-ops) the live
+// view, carol (executive) and frank (intern) neither. The grant is what the
+// server reads, so a group's grant added to the catalog shows the link.
+func TestOffersFollowTheAskersGrants(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, setup{})
+	for _, c := range []struct {
+		token        string
+		audit, watch bool
+	}{
+		{"demo-carol", false, false},
+		{"demo-dave", true, false},
+		{"demo-erin", false, true},
+		{"demo-frank", false, false},
+	} {
+		res, body := h.do("GET", "/v1/me", c.token, nil, nil)
+		var m struct {
+			Offers map[string]bool `json:"offers"`
+		}
+		if res.StatusCode != 200 || json.Unmarshal(body, &m) != nil {
+			t.Fatalf("%s: %d %s", c.token, res.StatusCode, body)
+		}
+		if m.Offers["audit_review"] != c.audit || m.Offers["watch"] != c.watch || len(m.Offers) != 2 {
+			t.Errorf("%s is offered %v, want audit_review=%v watch=%v", c.token, m.Offers, c.audit, c.watch)
+		}
+		// What is offered works: the audit review answers dave, and is
+		// refused to the others (policy, not the page, decides).
+		res, body = h.do("GET", "/v1/audit/records?limit=1", c.token, nil, nil)
+		if (res.StatusCode == 200) != c.audit {
+			t.Errorf("%s: the audit review answers %d (offered: %v): %s", c.token, res.StatusCode, c.audit, body)
+		}
+	}
+}
