@@ -86,19 +86,7 @@ func TestHowComputedInABrowser(t *testing.T) {
 	if !ok || !json.Valid([]byte(body)) || !strings.Contains(body, `"name":"`+tools.ToolQueryRecords+`"`) {
 		t.Fatalf("the curl's body %q", body)
 	}
-	res, out := h.do("POST", "/mcp", "demo-erin", body, mcpHeaders(""))
-	var rpc struct {
-		Result struct {
-			Content []struct {
-				Text string `json:"text"`
-			} `json:"content"`
-		} `json:"result"`
-	}
-	var again tools.Result
-	if res.StatusCode != 200 || json.Unmarshal(out, &rpc) != nil || len(rpc.Result.Content) != 1 ||
-		json.Unmarshal([]byte(rpc.Result.Content[0].Text), &again) != nil {
-		t.Fatalf("the copied call: %d %s", res.StatusCode, out)
-	}
+	again := h.mcpResult("demo-erin", body)
 	var ids []string
 	for _, r := range again.Rows {
 		ids = append(ids, r[0].(string))

@@ -66,22 +66,7 @@ func TestHowWasThisComputed(t *testing.T) {
 	// The same call through the API, with erin's own token: the same rows.
 	call, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/call",
 		"params": map[string]any{"name": c.Tool, "arguments": c.Arguments}})
-	res, body := h.do("POST", "/mcp", "demo-erin", string(call), mcpHeaders("2025-06-18"))
-	var rpc struct {
-		Result struct {
-			IsError bool `json:"isError"`
-			Content []struct {
-				Text string `json:"text"`
-			} `json:"content"`
-		} `json:"result"`
-	}
-	if res.StatusCode != 200 || json.Unmarshal(body, &rpc) != nil || rpc.Result.IsError || len(rpc.Result.Content) != 1 {
-		t.Fatalf("the API call: %d %s", res.StatusCode, body)
-	}
-	var again tools.Result
-	if err := json.Unmarshal([]byte(rpc.Result.Content[0].Text), &again); err != nil {
-		t.Fatal(err)
-	}
+	again := h.mcpResult("demo-erin", string(call))
 	if fmt.Sprint(again.Rows) != fmt.Sprint(ans.Tables[0].Rows) {
 		t.Errorf("the API call returned\n%v\nthe answer's table holds\n%v", again.Rows, ans.Tables[0].Rows)
 	}

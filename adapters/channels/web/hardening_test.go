@@ -30,6 +30,29 @@ func rpcCall(id int, tool, args string) string {
 	return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":%q,"arguments":%s}}`, id, tool, args)
 }
 
+// rpcReply is one JSON-RPC reply to tools/call: the result as JSON text.
+type rpcReply struct {
+	Result struct {
+		IsError bool `json:"isError"`
+		Content []struct {
+			Text string `json:"text"`
+		} `json:"content"`
+	} `json:"result"`
+}
+
+// mcpResult makes one tools/call through POST /mcp and decodes its result.
+func (h *harness) mcpResult(token, call string) tools.Result {
+	h.t.Helper()
+	res, body := h.do("POST", "/mcp", token, call, mcpHeaders(""))
+	var r rpcReply
+	var out tools.Result
+	if res.StatusCode != http.StatusOK || json.Unmarshal(body, &r) != nil || r.Result.IsError || len(r.Result.Content) != 1 ||
+		json.Unmarshal([]byte(r.Result.Content[0].Text), &out) != nil {
+		h.t.Fatalf("tools/call %s: %d %s", call, res.StatusCode, body)
+	}
+	return out
+}
+
 func rpcBatch(n int) string {
 	msgs := make([]string, n)
 	for i := range msgs {
@@ -77,14 +100,7 @@ func TestMCPBatchesCountToolCalls(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("a bounded batch: %d %s", res.StatusCode, body)
 	}
-	var replies []struct {
-		Result struct {
-			IsError bool `json:"isError"`
-			Content []struct {
-				Text string `json:"text"`
-			} `json:"content"`
-		} `json:"result"`
-	}
+	var replies []rpcReply
 	if err := json.Unmarshal(body, &replies); err != nil || len(replies) != 10 {
 		t.Fatalf("batch replies: %v %s", err, body)
 	}
