@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/askmesh/askmesh/internal/textfmt"
 	"github.com/askmesh/askmesh/tools"
 )
 
@@ -138,8 +139,8 @@ func compose(ans *Answer, results map[string]*tools.Result) {
 
 func tableTitle(res *tools.Result) string {
 	title := res.Product
-	if r := rangeText(res.TimeRange); r != "" {
-		title += " · " + r
+	if r := textfmt.Period(rangeText(res.TimeRange)); r != "" {
+		title += " · " + r // as people say it: October 2026
 	}
 	return title
 }
