@@ -305,13 +305,13 @@ function howComputed(ans) {
     const copy = el("button", { type: "button", class: "copy-api", text: "Copy as API call" });
     copy.addEventListener("click", async () => {
       curl.textContent = apiCall(c);
+      // Said at once: the clipboard may wait for a permission, or refuse.
+      status.textContent = "Select the command below and copy it; set ASKMESH_TOKEN to your own token.";
       curl.hidden = false;
       try {
         await navigator.clipboard.writeText(curl.textContent);
         status.textContent = "Copied. Set ASKMESH_TOKEN to your own token.";
-      } catch (_) {
-        status.textContent = "Select the command below and copy it; set ASKMESH_TOKEN to your own token.";
-      }
+      } catch (_) { /* the command is shown to select */ }
     });
     box.append(el("section", { class: "computation", "data-audit": c.audit_id },
       el("p", { class: "computed-summary", text: c.summary }), fields, el("div", { class: "copy-row" }, copy, status), curl));
