@@ -152,7 +152,7 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 		defer stopSim()
 	}
 
-	opts := web.Options{Agent: a.Agent, Executor: a.Tools, AuditReview: a.Review, Directory: a.Directory, Audit: a.Audit, Ready: a.ReadyChecks(), Catalog: a.Catalog,
+	opts := web.Options{Agent: a.Agent, Executor: a.Tools, AuditReview: a.Review, Directory: a.Directory, Audit: a.Audit, Ready: a.ReadyChecks(), Catalog: a.Catalog, Access: a.Executor,
 		Logger: log, Metrics: metrics, Demo: o.demo, Auth: cfg.Web.Auth, Limits: cfg.Web.Limits, Feedback: a.Feedback}
 	bot, err := newSlackBot(ctx, cfg, a, log)
 	if err != nil {

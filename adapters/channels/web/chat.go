@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/askmesh/askmesh/adapters/channels/mcp"
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/authz"
-	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/internal/httpguard"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -317,8 +315,8 @@ const WatchProduct = "customer-transactions"
 
 // me says who the token authenticates, for the page's header, and what
 // the page should offer them: the audit review and the live view appear
-// only for people whose groups hold a records grant on the product behind
-// them (policy still decides every call). A web session also gets its
+// only for people policy lets read the product behind them (and policy
+// still decides every call). A web session also gets its
 // CSRF token, which the page sends on every state-changing request.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	subj := subjectOf(r)
@@ -327,44 +325,54 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 		groups = []string{}
 	}
 	out := map[string]any{"id": subj.ID, "name": subj.Name, "groups": groups,
-		"attributes": subj.Attributes, "known": subj.Known, "offers": s.offers(subj)}
+		"attributes": subj.Attributes, "known": subj.Known, "offers": s.offers(s.access(r))}
 	if sess := stateOf(r.Context()).session; sess != nil {
 		out["session"] = map[string]any{"csrf_token": sess.csrf, "expires_at": sess.expires.UTC().Format(time.RFC3339)}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// offers are the page's links a person can use, from their grants.
-func (s *Server) offers(subj authz.Subject) map[string]bool {
-	return map[string]bool{
-		"audit_review": s.o.AuditReview != nil && s.mayRead(AuditProduct, subj.Groups),
-		"watch":        s.o.Executor != nil && s.mayRead(WatchProduct, subj.Groups),
+// access asks policy, in one evaluation that records nothing, what the
+// asker may do with each product of the catalog, as the web chat would ask
+// it. Nil when it cannot be asked: then nothing is offered (fail closed).
+func (s *Server) access(r *http.Request) map[string]tools.Access {
+	if s.o.Access == nil || s.o.Catalog == nil {
+		return nil
 	}
-}
-
-// mayRead says whether the groups hold a records grant on a product.
-func (s *Server) mayRead(product string, groups []string) bool {
-	if s.o.Catalog == nil {
-		return false
-	}
+	var names []string
 	for _, p := range s.o.Catalog.List() {
-		if p.Name == product {
-			return granted(p, groups, catalog.ActionRecords)
-		}
+		names = append(names, p.Name)
 	}
-	return false
+	acc, err := s.o.Access.Access(r.Context(), callerOf(r, ChannelWeb), names, authz.ActionQueryRecords, authz.ActionQueryMetrics)
+	if err != nil {
+		s.log.WarnContext(r.Context(), "policy could not say what to offer", "err", err)
+		return nil
+	}
+	out := make(map[string]tools.Access, len(acc))
+	for _, a := range acc {
+		out[a.Product] = a
+	}
+	return out
 }
 
-// examples offers example questions from the catalog's descriptors.
-// examples suggests questions about the products the asker's groups hold
-// grants on: carol is not offered an auditor's question she would be
-// refused. Suggestions only; policy still decides every call.
+// offers are the page's links a person can use: the audit review and the
+// live view read records of the product behind them.
+func (s *Server) offers(acc map[string]tools.Access) map[string]bool {
+	return map[string]bool{
+		"audit_review": s.o.AuditReview != nil && acc[AuditProduct].May(authz.ActionQueryRecords),
+		"watch":        s.o.Executor != nil && acc[WatchProduct].May(authz.ActionQueryRecords),
+	}
+}
+
+// examples suggests questions about the products policy lets the asker
+// query: carol is not offered an auditor's question she would be refused.
+// Suggestions only; policy still decides every call.
 func (s *Server) examples(w http.ResponseWriter, r *http.Request) {
 	out := []map[string]string{}
-	subj := subjectOf(r)
+	acc := s.access(r)
 	if s.o.Catalog != nil {
 		for _, p := range s.o.Catalog.List() {
-			if !granted(p, subj.Groups, "") {
+			if a := acc[p.Name]; !a.May(authz.ActionQueryMetrics) && !a.May(authz.ActionQueryRecords) {
 				continue
 			}
 			for i, q := range p.ExampleQuestions {
@@ -380,22 +388,6 @@ func (s *Server) examples(w http.ResponseWriter, r *http.Request) {
 		out = append(out, map[string]string{"question": "What data do we have about customers?"})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"examples": out})
-}
-
-// granted says whether the groups hold a grant on the product, for the
-// action when one is named.
-func granted(p *catalog.Product, groups []string, action string) bool {
-	for _, g := range p.Access {
-		if action != "" && !slices.Contains(g.Actions, action) {
-			continue
-		}
-		for _, want := range g.Groups {
-			if slices.Contains(groups, want) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // demoUser is one entry of GET /v1/demo/users.

@@ -2,7 +2,10 @@ package web_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+
+	"github.com/askmesh/askmesh/adapters/channels/web"
 )
 
 // Suggested questions are about products the asker's groups hold grants on.
@@ -75,5 +78,20 @@ func TestOffersFollowTheAskersGrants(t *testing.T) {
 		if (res.StatusCode == 200) != c.audit {
 			t.Errorf("%s: the audit review answers %d (offered: %v): %s", c.token, res.StatusCode, c.audit, body)
 		}
+	}
+}
+
+// Without a way to ask policy the page offers nothing it cannot vouch for:
+// no links, and only the catalog question.
+func TestOffersFailClosed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, setup{opts: func(o *web.Options) { o.Access = nil }})
+	_, body := h.do("GET", "/v1/me", "demo-dave", nil, nil)
+	if !strings.Contains(string(body), `"offers":{"audit_review":false,"watch":false}`) {
+		t.Errorf("dave without policy: %s", body)
+	}
+	_, body = h.do("GET", "/v1/examples", "demo-dave", nil, nil)
+	if string(body) != `{"examples":[{"question":"What data do we have about customers?"}]}`+"\n" {
+		t.Errorf("examples without policy: %s", body)
 	}
 }

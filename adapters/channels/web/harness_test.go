@@ -69,7 +69,7 @@ func newHarness(t *testing.T, s setup) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	o := web.Options{Agent: a.Agent, Executor: a.Tools, AuditReview: a.Review, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog,
+	o := web.Options{Agent: a.Agent, Executor: a.Tools, AuditReview: a.Review, Directory: a.Directory, Audit: a.Audit, Catalog: a.Catalog, Access: a.Executor,
 		Logger: logger, Metrics: metrics, Demo: true, Feedback: a.Feedback}
 	if s.opts != nil {
 		s.opts(&o)

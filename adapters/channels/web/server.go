@@ -20,6 +20,7 @@ import (
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/internal/httpguard"
+	"github.com/askmesh/askmesh/tools"
 )
 
 // Agent answers questions; *assistant.Agent implements it.
@@ -39,6 +40,12 @@ type Catalog interface {
 	List() []*catalog.Product
 }
 
+// PolicyAccess asks policy, in one evaluation, what a caller may do with
+// products, recording nothing; *tools.Executor implements it.
+type PolicyAccess interface {
+	Access(ctx context.Context, caller tools.Caller, products []string, actions ...string) ([]tools.Access, error)
+}
+
 // Options configure a Server. Agent, Directory and Audit are required;
 // Executor enables /mcp.
 type Options struct {
@@ -53,7 +60,11 @@ type Options struct {
 	// the only way this server reads the log.
 	AuditReview AuditReviewer
 	Catalog     Catalog
-	Logger      *slog.Logger
+	// Access lets the page offer only what a person may use (the audit
+	// review, the live view, example questions): one policy evaluation per
+	// sign-in. Without it the page offers only a catalog question.
+	Access PolicyAccess
+	Logger *slog.Logger
 	// Metrics is shared with the agent (app.WithObserver); one is created
 	// when nil, which then sees HTTP traffic only.
 	Metrics *Metrics
