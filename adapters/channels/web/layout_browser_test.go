@@ -166,6 +166,12 @@ func TestLayoutInABrowser(t *testing.T) {
 			}
 			checkLayout(t, step, "the chat with a record listing")
 
+			// frank's group may query nothing: his hint is the catalog question.
+			signIn("/", "frank@bank.example")
+			if _, err := chromedp.Run(step, chromedp.Poll[bool](`document.getElementById("question").placeholder.includes("What data do we have about customers?")`)); err != nil {
+				t.Errorf("frank's question hint is not the catalog question: %v", err)
+			}
+
 			// carol is refused loan records: the denial card.
 			signIn("/", "carol@bank.example")
 			ask("list loans over 500000")

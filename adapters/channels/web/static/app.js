@@ -52,6 +52,8 @@ async function loadExamples() {
   const res = await api("/v1/examples").catch(() => null);
   if (!res || !res.ok) return;
   const body = await res.json();
+  // The hint, too, is a question this person may ask.
+  if ((body.examples || []).length) $("question").placeholder = "Ask about your data, e.g. “" + body.examples[0].question + "”";
   for (const ex of (body.examples || []).slice(0, 6)) {
     const b = el("button", { type: "button", title: ex.product, text: ex.question });
     b.addEventListener("click", () => { $("question").value = ex.question; $("question").focus(); });
