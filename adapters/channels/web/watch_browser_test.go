@@ -59,11 +59,15 @@ func TestWatchInABrowser(t *testing.T) {
 	type row struct {
 		ID     string `json:"id"`
 		Region string `json:"region"`
+		At     string `json:"at"`
+		Amount string `json:"amount"`
 		Audit  string `json:"audit"`
 	}
 	rows, err := chromedp.Run(step, chromedp.Evaluate[[]row](`[...document.querySelectorAll(".answer.watch tr.watch-row")].map(tr => ({
 		id: tr.querySelector('td[data-col="transaction_id"]').textContent,
 		region: tr.querySelector('td[data-col="region"]').textContent,
+		at: tr.querySelector('td[data-col="occurred_at"]').textContent,
+		amount: tr.querySelector('td[data-col="amount"]').textContent,
 		audit: tr.querySelector("td.audit").textContent,
 	}))`))
 	if err != nil {
@@ -72,7 +76,8 @@ func TestWatchInABrowser(t *testing.T) {
 	var got []string
 	for _, r := range rows {
 		got = append(got, r.ID)
-		if r.Region != "europe" || r.Audit == "" {
+		// Times as dates, amounts with their currency, as in answers.
+		if r.Region != "europe" || r.Audit == "" || isoTime.MatchString(r.At) || !strings.HasSuffix(r.At, " UTC") || !strings.HasPrefix(r.Amount, "EUR ") {
 			t.Errorf("row shown: %+v", r)
 		}
 	}
