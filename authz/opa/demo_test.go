@@ -45,7 +45,7 @@ func metricsOnly(product string) outcome {
 }
 
 var (
-	auditColumns         = []string{"action", "arguments", "at", "channel", "columns", "conversation_id", "decision", "duration_ms", "groups", "hash", "id", "masks", "model", "policy_revision", "prev_hash", "product", "question", "reason", "request_id", "row_filters", "rows_returned", "seq", "subject", "tool"}
+	auditColumns         = []string{"action", "arguments", "at", "channel", "client_request_id", "columns", "conversation_id", "decision", "duration_ms", "groups", "hash", "id", "masks", "model", "policy_revision", "prev_hash", "product", "question", "reason", "request_id", "row_filters", "rows_returned", "seq", "subject", "tool"}
 	acquisitionColumns   = []string{"acquired_at", "campaign_id", "campaign_name", "channel", "customer_id", "region", "segment"}
 	interactionColumns   = []string{"channel", "customer_id", "handle_minutes", "interaction_id", "occurred_at", "resolved", "sentiment", "topic"}
 	transactionColumns   = []string{"account_id", "amount", "channel", "counterparty", "currency", "customer_id", "occurred_at", "region", "transaction_id", "type"}
