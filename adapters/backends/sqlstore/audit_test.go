@@ -63,7 +63,7 @@ func auditRows(p *catalog.Product) [][]any {
 	var rows [][]any
 	for i, e := range auditLog {
 		vals := map[string]any{
-			"id": e.id, "seq": int64(i + 1), "at": instant(e.at), "request_id": "req-" + e.id, "conversation_id": "conv-1",
+			"id": e.id, "seq": int64(i + 1), "at": instant(e.at), "request_id": "req-" + e.id, "client_request_id": "", "conversation_id": "conv-1",
 			"channel": "web", "subject": e.subject, "groups": `["group"]`, "action": "product." + e.tool, "tool": e.tool,
 			"product": e.product, "arguments": "{}", "columns": "[]", "row_filters": "[]", "masks": "{}", "decision": e.decision,
 			"reason": "", "rows_returned": e.rows, "policy_revision": "rev1", "model": e.model, "question": e.question,
