@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,30 +10,42 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestWebSignInInABrowser: in headless Chromium, the web chat offers the
-// identity provider's sign-in; the round trip through the in-process
-// provider ends on the chat signed in as carol (directory groups and the
-// token's), a question answers over the session with its CSRF token, the
-// page cannot read the session cookie, and sign-out ends the session on
-// the server. Then dave signs in from the audit page and lands back on it.
+// TestWebSignInInABrowser: in headless Chromium, at 1280 and 390 px (a
+// phone), the web chat offers the identity provider's sign-in; the round
+// trip through the in-process provider ends on the chat signed in as carol
+// (directory groups and the token's), a question answers over the session
+// with its CSRF token, the page cannot read the session cookie, and
+// sign-out ends the session on the server. Then dave signs in from the
+// audit page and lands back on it. Every screen fits the viewport.
 func TestWebSignInInABrowser(t *testing.T) {
 	t.Parallel()
 	needChromium(t)
+	for _, width := range []int{1280, 390} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			t.Parallel()
+			signInRoundTrip(t, width)
+		})
+	}
+}
+
+func signInRoundTrip(t *testing.T, width int) {
 	p := newOIDCProvider(t)
 	h := ssoHarness(t, p, nil)
 	oct, _ := octSep(t, h.dir)
 
-	br := startChromium(t, 1280, 1000)
+	br := startChromium(t, width, 1000)
 	br.expect("401") // the test's own /v1/me after sign-out
 	step, cancel := context.WithTimeout(br.ctx, 2*time.Minute)
 	defer cancel()
 
 	if err := chromedp.Do(step,
+		chromedp.EmulateViewport(int64(width), 1000),
 		chromedp.Navigate(h.ts.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#sso-link`)),
 	); err != nil {
 		t.Fatalf("sign-in screen: %v", err)
 	}
+	checkLayout(t, step, "the identity provider's sign-in screen")
 	link, err := chromedp.Run(step, chromedp.Text(chromedp.CSS(`#sso-link`)))
 	if err != nil || !strings.Contains(link, "Sign in with 127.0.0.1") {
 		t.Errorf("the sign-in link reads %q (%v)", link, err)
@@ -70,6 +83,7 @@ func TestWebSignInInABrowser(t *testing.T) {
 	if hd.Audit || hd.Watch {
 		t.Errorf("carol is offered links her grants do not cover: %+v", hd)
 	}
+	checkLayout(t, step, "the chat after sign-in")
 
 	if err := chromedp.Do(step,
 		chromedp.SendKeys(chromedp.CSS(`#question`), acquisitionQuestion),
@@ -109,5 +123,6 @@ func TestWebSignInInABrowser(t *testing.T) {
 	if err != nil || !strings.HasPrefix(where, "/audit ") || !strings.Contains(where, "dave@bank.example") {
 		t.Errorf("dave is at %q (%v)", where, err)
 	}
+	checkLayout(t, step, "the audit page after sign-in")
 	br.checkConsole(t)
 }
