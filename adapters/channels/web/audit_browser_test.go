@@ -84,8 +84,8 @@ func TestAuditPageInABrowser(t *testing.T) {
 
 	// Open the newest record: its full detail, hashes included.
 	first := rows[0].ID
-	var hash, prev, reason string
-	if err := db.QueryRow(`SELECT hash, prev_hash, reason FROM access_audit WHERE id = ?`, first).Scan(&hash, &prev, &reason); err != nil {
+	var hash, prev, reason, at string
+	if err := db.QueryRow(`SELECT hash, prev_hash, reason, at FROM access_audit WHERE id = ?`, first).Scan(&hash, &prev, &reason, &at); err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Do(step,
@@ -98,7 +98,13 @@ func TestAuditPageInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{hash, prev, reason, "frank@bank.example", "Arguments", "Masks", "still hashes to its stored hash"} {
+	when, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The time reads as a date and a time at the stored precision, not ISO 8601.
+	readable := "Time\n" + when.UTC().Format("2006-01-02 15:04:05.999999999") + " UTC"
+	for _, s := range []string{hash, prev, reason, readable, "frank@bank.example", "Arguments", "Masks", "still hashes to its stored hash"} {
 		if !strings.Contains(detail, s) {
 			t.Errorf("the record's detail lacks %q:\n%s", s, detail)
 		}

@@ -11,6 +11,13 @@ function shortTime(v) {
   return s.replace("T", " ").replace(/\.\d+Z$/, "Z").replace(/Z$/, "");
 }
 
+// fullTime keeps the stored precision for the record's detail (the evidence),
+// read as a date and a time rather than ISO 8601: 2026-11-15 12:00:00.000000 UTC.
+function fullTime(v) {
+  if (!v) return "";
+  return String(v).replace("T", " ").replace(/Z$/, " UTC");
+}
+
 // ---------- sign in ----------
 
 const { signOut, start: startSignIn } = signInFlow({
@@ -152,7 +159,7 @@ async function openRecord(id, tr) {
       el("button", { type: "button", class: "plain close", "aria-label": "Close", text: "×" })),
     el("dl", { class: "fields" },
       ...field("ID", r.id, "mono"),
-      ...field("Time", r.at),
+      ...field("Time", fullTime(r.at)),
       ...field("User", r.subject),
       ...field("Groups", (r.groups || []).join(", ")),
       ...field("Channel", r.channel),
