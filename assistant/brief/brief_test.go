@@ -473,6 +473,25 @@ func TestErinsBriefSaysItIsEuropeOnly(t *testing.T) {
 	if !strings.Contains(ans.Text, "unusual record") || len(ans.Tables) != 3 {
 		t.Errorf("erin may see records: her brief should list unusual transactions:\n%s", ans.Text)
 	}
+	if b := ans.Brief; b == nil || len(b.Anomalies) != 1 || b.Anomalies[0].Product != "customer-transactions" || b.Anomalies[0].Count == 0 {
+		t.Errorf("erin's brief has no anomalies section for customer-transactions: %+v", ans.Brief)
+	}
+	// Most of her moves are under 20%, too small to lead the text; the
+	// headline still names the biggest and counts every card that rose
+	// (it counted 1 of 4 while the moves under 20% were dropped in place).
+	rose, biggest, label := 0, 0.0, ""
+	for _, c := range ans.Brief.Cards {
+		if c.Direction == assistant.DirectionUp {
+			rose++
+		}
+		if pct, err := strconv.ParseFloat(strings.Trim(c.Change, "+%"), 64); err == nil && math.Abs(pct) > biggest {
+			biggest, label = math.Abs(pct), strings.ToLower(c.Label)
+		}
+	}
+	want = fmt.Sprintf("%d of %d headline figures rose", rose, len(ans.Brief.Cards))
+	if label == "" || !strings.Contains(ans.Brief.Headline, want) || !strings.Contains(strings.ToLower(ans.Brief.Headline), strings.Fields(label)[0]) {
+		t.Errorf("headline %q: want the biggest move (%s, %.1f%%) and %q", ans.Brief.Headline, label, biggest, want)
+	}
 }
 
 // TestBriefFollowUpInChat: in one conversation, "and for the month

@@ -267,7 +267,9 @@ const notableMove = 20.0
 // movesText leads the brief with the largest changes (at least 20% either
 // way, at most three), largest first.
 func movesText(moves []move) string {
-	moves = slices.DeleteFunc(moves, func(m move) bool { return m.pct < notableMove && m.pct > -notableMove })
+	// A copy: DeleteFunc clears the tail it drops, and the headline reads
+	// every move after this.
+	moves = slices.DeleteFunc(slices.Clone(moves), func(m move) bool { return m.pct < notableMove && m.pct > -notableMove })
 	slices.SortStableFunc(moves, func(a, b move) int {
 		x, y := a.pct, b.pct
 		if x < 0 {
