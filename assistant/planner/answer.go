@@ -503,7 +503,7 @@ func (p *Planner) metricsText(args tools.QueryMetricsArgs, v *toolView) string {
 		}
 		if name := namedSubject(p.product(prodName), args.Filters); name != "" {
 			// "Summer Special Offer, over all the data: ..."
-			rest := filterText(withoutColumn(slices.Clone(args.Filters), nameColumn(p.product(prodName))))
+			rest := filterText(withoutColumn(args.Filters, nameColumn(p.product(prodName))))
 			return fmt.Sprintf("%s%s, %s: %s%s.", name, rest, period, strings.Join(ss, "; "), source(prodName))
 		}
 		return fmt.Sprintf("%s%s %s: %s%s.", textfmt.Capitalize(prodName), filters, period, strings.Join(ss, "; "), source(prodName))

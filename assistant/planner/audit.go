@@ -58,7 +58,7 @@ func (p *Planner) audit(a *analysis, ap *catalog.Product) *intent {
 				if c.Classification != catalog.ClassPII {
 					continue
 				}
-				f := append(withoutColumn(slices.Clone(base), "product"),
+				f := append(withoutColumn(base, "product"),
 					tools.Filter{Column: "product", Op: tools.OpEq, Value: prod.Name},
 					// The columns field is a JSON list: match the quoted name
 					// so "name" does not match "full_name".
@@ -104,8 +104,10 @@ func (p *Planner) audit(a *analysis, ap *catalog.Product) *intent {
 	return in
 }
 
+// withoutColumn is a copy of fs without col's filters; fs is left as it was
+// (callers go on reading it).
 func withoutColumn(fs []tools.Filter, col string) []tools.Filter {
-	return slices.DeleteFunc(fs, func(f tools.Filter) bool { return f.Column == col })
+	return slices.DeleteFunc(slices.Clone(fs), func(f tools.Filter) bool { return f.Column == col })
 }
 
 func existing(prod *catalog.Product, cols []string) []string {
