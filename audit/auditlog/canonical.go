@@ -221,8 +221,17 @@ func (p *canonParser) object(out []byte) ([]byte, error) {
 	if ordered {
 		return append(out, '}'), nil
 	}
+	return sortMembers(out, body, members), nil
+}
+
+// sortMembers rewrites the object members at out[body:] in key order,
+// dropping all but the last of equal keys, and closes the object. The
+// members are copied aside first, on the stack when small: a function of
+// its own, so the nested values' recursion does not carry that buffer.
+func sortMembers(out []byte, body int, members []member) []byte {
+	var scratch [1024]byte
+	written := append(scratch[:0], out[body:]...)
 	// Stable, so that of equal keys the last one written comes last and wins.
-	written := bytes.Clone(out[body:])
 	slices.SortStableFunc(members, func(a, b member) int { return bytes.Compare(a.key, b.key) })
 	out = out[:body]
 	n := 0
@@ -236,7 +245,7 @@ func (p *canonParser) object(out []byte) ([]byte, error) {
 		out = append(out, written[m.start-body:m.end-body]...)
 		n++
 	}
-	return append(out, '}'), nil
+	return append(out, '}')
 }
 
 // strBytes reads a JSON string like str. A string without escapes, control
@@ -652,41 +661,43 @@ func toRow(r *audit.Record) (*row, error) {
 		prevHash:       cleanText(r.PrevHash),
 		hash:           cleanText(r.Hash),
 	}
-	// The JSON-valued columns are written into one reused buffer, and each
-	// copied out once.
+	// The JSON-valued columns and at are written one after another into a
+	// reused buffer, copied out as one string and sliced: one allocation
+	// for six columns.
 	bp := hashBufs.Get().(*[]byte)
 	defer func() {
 		if cap(*bp) <= 64<<10 {
 			hashBufs.Put(bp)
 		}
 	}()
-	b := (*bp)[:0]
-	b = rw.atTime.AppendFormat(b, TimeLayout)
-	rw.at = string(b)
-	b = appendStrings(b[:0], r.Groups)
-	rw.groups = string(b)
-	b = appendStrings(b[:0], r.Columns)
-	rw.columns = string(b)
+	var ends [6]int // where at, groups, columns, arguments, row_filters, masks end
+	b := rw.atTime.AppendFormat((*bp)[:0], TimeLayout)
+	ends[0] = len(b)
+	b = appendStrings(b, r.Groups)
+	ends[1] = len(b)
+	b = appendStrings(b, r.Columns)
+	ends[2] = len(b)
 
 	if len(bytes.TrimSpace(r.Arguments)) == 0 {
-		rw.arguments = "{}"
+		b = append(b, "{}"...)
 	} else {
 		p := canonParser{data: r.Arguments}
 		p.skipSpace()
 		var err error
-		b, err = p.value(b[:0])
+		b, err = p.value(b)
 		if err == nil {
 			if p.skipSpace(); p.pos < len(p.data) {
 				err = p.errorf("trailing data after the JSON value")
 			}
 		}
 		if err != nil {
+			*bp = b[:0]
 			return nil, fmt.Errorf("arguments: audit: canonicalize: %w", err)
 		}
-		rw.arguments = string(b)
 	}
+	ends[3] = len(b)
 
-	b = append(b[:0], '[')
+	b = append(b, '[')
 	for i, f := range r.RowFilters {
 		if i > 0 {
 			b = append(b, ',')
@@ -702,10 +713,11 @@ func toRow(r *audit.Record) (*row, error) {
 			b = appendString(b, s)
 		} else {
 			v, err := json.Marshal(f.Value)
-			if err != nil {
-				return nil, fmt.Errorf("row filter %d (%s): value: %w", i, f.Column, err)
+			if err == nil {
+				v, err = Canonicalize(v)
 			}
-			if v, err = Canonicalize(v); err != nil {
+			if err != nil {
+				*bp = b[:0]
 				return nil, fmt.Errorf("row filter %d (%s): value: %w", i, f.Column, err)
 			}
 			b = append(b, v...)
@@ -713,7 +725,7 @@ func toRow(r *audit.Record) (*row, error) {
 		b = append(b, '}')
 	}
 	b = append(b, ']')
-	rw.rowFilters = string(b)
+	ends[4] = len(b)
 
 	var inline [16]string
 	keys := inline[:0]
@@ -721,7 +733,7 @@ func toRow(r *audit.Record) (*row, error) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	b = append(b[:0], '{')
+	b = append(b, '{')
 	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ',')
@@ -731,8 +743,16 @@ func toRow(r *audit.Record) (*row, error) {
 		b = appendString(b, r.Masks[k])
 	}
 	b = append(b, '}')
-	rw.masks = string(b)
+	ends[5] = len(b)
+
+	all := string(b)
 	*bp = b[:0]
+	rw.at = all[:ends[0]]
+	rw.groups = all[ends[0]:ends[1]]
+	rw.columns = all[ends[1]:ends[2]]
+	rw.arguments = all[ends[2]:ends[3]]
+	rw.rowFilters = all[ends[3]:ends[4]]
+	rw.masks = all[ends[4]:ends[5]]
 	return rw, nil
 }
 
@@ -757,7 +777,6 @@ func (rw *row) decode(src *audit.Record) (audit.Record, error) {
 		Action:          rw.action,
 		Tool:            rw.tool,
 		Product:         rw.product,
-		Arguments:       json.RawMessage(rw.arguments),
 		Decision:        rw.decision,
 		Reason:          rw.reason,
 		RowsReturned:    int(rw.rowsReturned),
@@ -768,6 +787,11 @@ func (rw *row) decode(src *audit.Record) (audit.Record, error) {
 		PrevHash:        rw.prevHash,
 		Hash:            rw.hash,
 	}
+	if src != nil && string(src.Arguments) == rw.arguments {
+		rec.Arguments = src.Arguments // already canonical: no copy
+	} else {
+		rec.Arguments = json.RawMessage(rw.arguments)
+	}
 	if !rw.atTime.IsZero() {
 		rec.At = rw.atTime.UTC()
 	} else {
@@ -777,27 +801,20 @@ func (rw *row) decode(src *audit.Record) (audit.Record, error) {
 		}
 		rec.At = t
 	}
-	decodeJSON := func(name, text string, into any) error {
-		dec := json.NewDecoder(strings.NewReader(text))
-		dec.UseNumber()
-		if err := dec.Decode(into); err != nil {
-			return fmt.Errorf("record seq %d: %s: %w", rw.seq, name, err)
-		}
-		return nil
-	}
+	var err error
 	if src != nil && validStrings(src.Groups) {
 		rec.Groups = src.Groups
-	} else if err := decodeJSON("groups", rw.groups, &rec.Groups); err != nil {
+	} else if rec.Groups, err = decodeColumn[[]string](rw.seq, "groups", rw.groups); err != nil {
 		return audit.Record{}, err
 	}
 	if src != nil && validStrings(src.Columns) {
 		rec.Columns = src.Columns
-	} else if err := decodeJSON("columns", rw.columns, &rec.Columns); err != nil {
+	} else if rec.Columns, err = decodeColumn[[]string](rw.seq, "columns", rw.columns); err != nil {
 		return audit.Record{}, err
 	}
 	if src != nil && validMap(src.Masks) {
 		rec.Masks = src.Masks
-	} else if err := decodeJSON("masks", rw.masks, &rec.Masks); err != nil {
+	} else if rec.Masks, err = decodeColumn[map[string]string](rw.seq, "masks", rw.masks); err != nil {
 		return audit.Record{}, err
 	}
 	// Filter values come back as generic JSON: decoded, unless they are all
@@ -805,7 +822,7 @@ func (rw *row) decode(src *audit.Record) (audit.Record, error) {
 	if src != nil && plainFilters(src.RowFilters) {
 		rec.RowFilters = src.RowFilters
 	} else if src == nil || len(src.RowFilters) > 0 {
-		if err := decodeJSON("row_filters", rw.rowFilters, &rec.RowFilters); err != nil {
+		if rec.RowFilters, err = decodeColumn[[]audit.Filter](rw.seq, "row_filters", rw.rowFilters); err != nil {
 			return audit.Record{}, err
 		}
 	}
@@ -822,6 +839,19 @@ func (rw *row) decode(src *audit.Record) (audit.Record, error) {
 		rec.Masks = map[string]string{}
 	}
 	return rec, nil
+}
+
+// decodeColumn decodes a JSON-valued column. It is a function of its own so
+// that only rows taking this path pay for a heap-allocated target (a
+// closure over the record made every decoded record escape).
+func decodeColumn[T any](seq int64, name, text string) (T, error) {
+	var v T
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return v, fmt.Errorf("record seq %d: %s: %w", seq, name, err)
+	}
+	return v, nil
 }
 
 func plainFilters(fs []audit.Filter) bool {
