@@ -75,6 +75,10 @@ type pending struct {
 	done chan result // buffered: the writer never blocks on a caller that left
 }
 
+// pendings are reused once their caller has received the result: two
+// allocations fewer per append.
+var pendings = sync.Pool{New: func() any { return &pending{done: make(chan result, 1)} }}
+
 type result struct {
 	seq            int64
 	prevHash, hash string
@@ -149,7 +153,8 @@ func (c *chain) Append(ctx context.Context, rec *audit.Record) error {
 	if err != nil {
 		return notCommitted(fmt.Errorf("invalid record: %w", err))
 	}
-	p := &pending{ctx: ctx, row: rw, done: make(chan result, 1)}
+	p := pendings.Get().(*pending)
+	p.ctx, p.row = ctx, rw
 
 	c.mu.RLock()
 	if c.closed {
@@ -173,9 +178,14 @@ func (c *chain) Append(ctx context.Context, rec *audit.Record) error {
 		select {
 		case res = <-p.done: // committed just as ctx ended: report the truth
 		default:
+			// The writer still holds p and will send on p.done: it is
+			// not reused.
 			return notCommitted(ctx.Err())
 		}
 	}
+	// The writer sends on done last and touches p no more.
+	p.ctx, p.row = nil, nil
+	pendings.Put(p)
 	if res.err != nil {
 		return res.err
 	}
