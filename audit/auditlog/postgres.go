@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -258,14 +257,28 @@ func copyRows(b []byte, rows []*row) []byte {
 	return b
 }
 
+// copyPlain marks the bytes appendCopyText copies as they are.
+var copyPlain = func() (t [256]bool) {
+	for i := range t {
+		t[i] = true
+	}
+	t['\\'], t['\t'], t['\n'], t['\r'] = false, false, false, false
+	return t
+}()
+
 func appendCopyText(b []byte, s string) []byte {
-	for {
-		i := strings.IndexAny(s, "\\\t\n\r")
-		if i < 0 {
-			return append(b, s...)
+	// Runs of plain bytes are copied at once: every field of every record
+	// passes here, on the writer's goroutine, and most need no escape.
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && copyPlain[s[j]] {
+			j++
 		}
-		b = append(b, s[:i]...)
-		switch s[i] {
+		b = append(b, s[i:j]...)
+		if j == len(s) {
+			break
+		}
+		switch s[j] {
 		case '\\':
 			b = append(b, '\\', '\\')
 		case '\t':
@@ -275,8 +288,9 @@ func appendCopyText(b []byte, s string) []byte {
 		case '\r':
 			b = append(b, '\\', 'r')
 		}
-		s = s[i+1:]
+		i = j + 1
 	}
+	return b
 }
 
 // copyBatch runs sql, a simple-protocol query holding pgCopy, on conn with
