@@ -524,57 +524,99 @@ type row struct {
 	durationMS     int64
 	prevHash       string
 	hash           string
+	// enc, when set, holds the canonical form's middle (enc[:encMid], see
+	// appendMid) and the store's own encoding of the same columns
+	// (enc[encMid:]), made ahead by encodeAhead.
+	enc    *[]byte
+	encMid int
 }
 
 // canonical is the record's canonical JSON: every field but hash, in the
 // Record's field order, JSON-valued fields verbatim as stored.
 func (r *row) canonical(b []byte) []byte {
-	str := func(name, v string) {
-		b = append(b, ',', '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-		b = appendString(b, v)
-	}
-	raw := func(name, v string) {
-		b = append(b, ',', '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-		b = append(b, v...)
-	}
-	num := func(name string, v int64) {
-		b = append(b, ',', '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-		b = strconv.AppendInt(b, v, 10)
-	}
 	b = append(b, `{"id":`...)
 	b = appendString(b, r.id)
-	num("seq", r.seq)
-	str("at", r.at)
-	str("request_id", r.requestID)
-	str("conversation_id", r.conversationID)
-	str("channel", r.channel)
-	str("subject", r.subject)
-	raw("groups", r.groups)
-	str("action", r.action)
-	str("tool", r.tool)
-	str("product", r.product)
-	raw("arguments", r.arguments)
-	raw("columns", r.columns)
-	raw("row_filters", r.rowFilters)
-	raw("masks", r.masks)
-	str("decision", r.decision)
-	str("reason", r.reason)
-	num("rows_returned", r.rowsReturned)
-	str("policy_revision", r.policyRevision)
-	str("model", r.model)
-	str("question", r.question)
-	num("duration_ms", r.durationMS)
-	str("prev_hash", r.prevHash)
+	b = appendNumField(b, "seq", r.seq)
+	if r.enc != nil {
+		b = append(b, (*r.enc)[:r.encMid]...)
+	} else {
+		b = r.appendMid(b)
+	}
+	b = appendStrField(b, "prev_hash", r.prevHash)
 	if r.clientReqID != "" { // absent from records before it existed, whose hashes stand
-		str("client_request_id", r.clientReqID)
+		b = appendStrField(b, "client_request_id", r.clientReqID)
 	}
 	return append(b, '}')
+}
+
+// appendMid writes the canonical form's fields from at to duration_ms:
+// all but those the chain decides (seq, prev_hash) and those around them.
+func (r *row) appendMid(b []byte) []byte {
+	b = appendStrField(b, "at", r.at)
+	b = appendStrField(b, "request_id", r.requestID)
+	b = appendStrField(b, "conversation_id", r.conversationID)
+	b = appendStrField(b, "channel", r.channel)
+	b = appendStrField(b, "subject", r.subject)
+	b = appendRawField(b, "groups", r.groups)
+	b = appendStrField(b, "action", r.action)
+	b = appendStrField(b, "tool", r.tool)
+	b = appendStrField(b, "product", r.product)
+	b = appendRawField(b, "arguments", r.arguments)
+	b = appendRawField(b, "columns", r.columns)
+	b = appendRawField(b, "row_filters", r.rowFilters)
+	b = appendRawField(b, "masks", r.masks)
+	b = appendStrField(b, "decision", r.decision)
+	b = appendStrField(b, "reason", r.reason)
+	b = appendNumField(b, "rows_returned", r.rowsReturned)
+	b = appendStrField(b, "policy_revision", r.policyRevision)
+	b = appendStrField(b, "model", r.model)
+	b = appendStrField(b, "question", r.question)
+	return appendNumField(b, "duration_ms", r.durationMS)
+}
+
+// appendKey writes ,"name": -- every canonical field but the first.
+func appendKey(b []byte, name string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	return append(b, '"', ':')
+}
+
+func appendStrField(b []byte, name, v string) []byte { return appendString(appendKey(b, name), v) }
+func appendRawField(b []byte, name, v string) []byte { return append(appendKey(b, name), v...) }
+func appendNumField(b []byte, name string, v int64) []byte {
+	return strconv.AppendInt(appendKey(b, name), v, 10)
+}
+
+// aheadEncoder is a storage that encodes the columns the chain does not
+// decide (at to duration_ms) before the writer takes the row, on the
+// appending goroutine.
+type aheadEncoder interface {
+	appendAhead(b []byte, rw *row) []byte
+}
+
+// encBufs hold rows' ahead encodings.
+var encBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// encodeAhead fills rw.enc on the appending goroutine, so that the single
+// writer, which chains and encodes every record of every batch in turn,
+// only copies these bytes.
+func (rw *row) encodeAhead(st storage) {
+	bp := encBufs.Get().(*[]byte)
+	b := rw.appendMid((*bp)[:0])
+	rw.encMid = len(b)
+	if e, ok := st.(aheadEncoder); ok {
+		b = e.appendAhead(b, rw)
+	}
+	*bp = b
+	rw.enc = bp
+}
+
+// releaseEnc returns rw.enc to its pool once the row's batch is done with.
+func (rw *row) releaseEnc() {
+	if rw.enc != nil && cap(*rw.enc) <= 64<<10 { // an outsized record's buffer is not kept
+		encBufs.Put(rw.enc)
+	}
+	rw.enc, rw.encMid = nil, 0
 }
 
 // computeHash is hex(sha256(prev_hash || canonical)), prev_hash being the

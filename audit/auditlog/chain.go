@@ -153,6 +153,7 @@ func (c *chain) Append(ctx context.Context, rec *audit.Record) error {
 	if err != nil {
 		return notCommitted(fmt.Errorf("invalid record: %w", err))
 	}
+	rw.encodeAhead(c.st)
 	p := pendings.Get().(*pending)
 	p.ctx, p.row = ctx, rw
 
@@ -243,6 +244,18 @@ func (c *chain) run() {
 }
 
 func (c *chain) commitBatch(batch []*pending) {
+	// Once the batch is done with, its rows' ahead encodings go back to
+	// their pool; the rows are taken now, as released callers reuse their
+	// pending entries.
+	rows := make([]*row, len(batch))
+	for i, p := range batch {
+		rows[i] = p.row
+	}
+	defer func() {
+		for _, rw := range rows {
+			rw.releaseEnc()
+		}
+	}()
 	live := make([]*pending, 0, len(batch))
 	for _, p := range batch {
 		// A caller that already gave up gets its error and its record is

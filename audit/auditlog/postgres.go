@@ -233,29 +233,51 @@ func isHex(s string) bool {
 // (stored text holds no NUL: cleanText); at is TimeLayout, ISO 8601 in UTC,
 // which timestamptz reads whatever the session's DateStyle.
 func copyRows(b []byte, rows []*row) []byte {
-	// The fields in columnNames order; the numbers are written at their places.
+	// The fields in columnNames order.
 	for _, rw := range rows {
-		for j, s := range [...]string{rw.id, "", rw.at, rw.requestID, rw.conversationID, rw.channel, rw.subject, rw.groups,
-			rw.action, rw.tool, rw.product, rw.arguments, rw.columns, rw.rowFilters, rw.masks, rw.decision,
-			rw.reason, "", rw.policyRevision, rw.model, rw.question, "", rw.prevHash, rw.hash, rw.clientReqID} {
-			if j > 0 {
-				b = append(b, '\t')
-			}
-			switch j {
-			case 1:
-				b = strconv.AppendInt(b, rw.seq, 10)
-			case 17:
-				b = strconv.AppendInt(b, rw.rowsReturned, 10)
-			case 21:
-				b = strconv.AppendInt(b, rw.durationMS, 10)
-			default:
-				b = appendCopyText(b, s)
-			}
+		b = appendCopyText(b, rw.id)
+		b = append(b, '\t')
+		b = strconv.AppendInt(b, rw.seq, 10)
+		b = append(b, '\t')
+		if rw.enc != nil {
+			b = append(b, (*rw.enc)[rw.encMid:]...)
+		} else {
+			b = appendCopyMid(b, rw)
 		}
+		b = append(b, '\t')
+		b = appendCopyText(b, rw.prevHash)
+		b = append(b, '\t')
+		b = appendCopyText(b, rw.hash)
+		b = append(b, '\t')
+		b = appendCopyText(b, rw.clientReqID)
 		b = append(b, '\n')
 	}
 	return b
 }
+
+// appendCopyMid writes the columns from at to duration_ms in COPY's text
+// format: those the chain does not decide.
+func appendCopyMid(b []byte, rw *row) []byte {
+	for j, s := range [...]string{rw.at, rw.requestID, rw.conversationID, rw.channel, rw.subject, rw.groups,
+		rw.action, rw.tool, rw.product, rw.arguments, rw.columns, rw.rowFilters, rw.masks, rw.decision,
+		rw.reason, "", rw.policyRevision, rw.model, rw.question, ""} {
+		if j > 0 {
+			b = append(b, '\t')
+		}
+		switch j {
+		case 15:
+			b = strconv.AppendInt(b, rw.rowsReturned, 10)
+		case 19:
+			b = strconv.AppendInt(b, rw.durationMS, 10)
+		default:
+			b = appendCopyText(b, s)
+		}
+	}
+	return b
+}
+
+// appendAhead lets Append encode a row's COPY columns on its own goroutine.
+func (s *pgStorage) appendAhead(b []byte, rw *row) []byte { return appendCopyMid(b, rw) }
 
 // copyPlain marks the bytes appendCopyText copies as they are.
 var copyPlain = func() (t [256]bool) {
