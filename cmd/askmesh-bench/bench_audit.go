@@ -58,7 +58,7 @@ func redactDSN(dsn string) string {
 
 func (e *benchEnv) benchAudit() (sec *benchSection) {
 	sec = &benchSection{Title: "Audit appends to PostgreSQL",
-		What: "Durable, hash-chained appends through `auditlog.PostgresStore` (group commit: each batch is one query carrying BEGIN, the chain lock, the head check, a text-format COPY and COMMIT; each `Append` returns only once its record is committed) from 1, 8 and 64 concurrent writers (`auditlog.BenchmarkAppends`), against the bare ceiling: one pgx `CopyFrom` of the same number of the same records into a scratch table of the same shape, in one transaction, with no chain (`auditlog.BaselineCopyFrom`). A fresh database is created for the run and dropped after it."}
+		What: "Durable, hash-chained appends through `auditlog.PostgresStore` (group commit: each appending goroutine encodes its own record, the canonical JSON and the COPY text of every column the chain does not decide; the single writer chains the batch, i.e. hashes and copies, and sends it as one query carrying BEGIN, the chain lock, the head check, a text-format COPY and COMMIT; each `Append` returns only once its record is committed) from 1, 8 and 64 concurrent writers (`auditlog.BenchmarkAppends`), against the bare ceiling: one pgx `CopyFrom` of the same number of the same records into a scratch table of the same shape, in one transaction, with no chain (`auditlog.BaselineCopyFrom`). A fresh database is created for the run and dropped after it."}
 	dsn, drop, err := scratchDatabase(e.ctx, e.dsn)
 	if err != nil {
 		sec.Err = err
