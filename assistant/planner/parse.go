@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/askmesh/askmesh/assistant"
@@ -74,7 +75,50 @@ type analysis struct {
 	now  time.Time
 }
 
+// analyze reads q as of now. Callers may change the analysis they get
+// (rules mark tokens used), so each gets its own copy.
 func (p *Planner) analyze(q string, now time.Time) *analysis {
+	if a := p.analyses.get(q, now); a != nil {
+		return a
+	}
+	a := p.read(q, now)
+	p.analyses.put(a)
+	return a
+}
+
+// analyses remembers the last few questions read. One question is read
+// several times as of the same time: the brief check and the parse of each
+// turn, the share layout, and every turn again under a fixed clock; the
+// time phrases' regular expressions made reading a fifth of a question's
+// CPU (BenchmarkQuestion).
+type analyses struct {
+	mu   sync.Mutex
+	ring [8]*analysis
+	next int
+}
+
+// get returns a copy of q's analysis as of now, or nil.
+func (m *analyses) get(q string, now time.Time) *analysis {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, a := range m.ring {
+		if a != nil && a.q == q && a.now.Equal(now) && a.now.Location() == now.Location() {
+			return a.clone()
+		}
+	}
+	return nil
+}
+
+// put keeps a copy of a, pristine, replacing the oldest.
+func (m *analyses) put(a *analysis) {
+	c := a.clone()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ring[m.next] = c
+	m.next = (m.next + 1) % len(m.ring)
+}
+
+func (p *Planner) read(q string, now time.Time) *analysis {
 	a := &analysis{q: q, low: asciiLower(q), now: now}
 	a.toks = tokenize(q)
 	a.w = parseWhen(a.low, now)

@@ -27,6 +27,8 @@ type Planner struct {
 	cat   tools.Catalog
 	clock tools.Clock
 	lex   *lexicon
+	// analyses remembers recent readings of questions (see analyze).
+	analyses analyses
 	// access, when set, tells executive briefs what the asker may query
 	// (one policy evaluation), so they call nothing policy refuses.
 	access brief.Checker

@@ -120,6 +120,7 @@ func (a *analysis) clone() *analysis {
 	c := *a
 	c.toks = slices.Clone(a.toks)
 	c.ms = slices.Clone(a.ms)
+	c.w.spans = slices.Clone(a.w.spans)
 	return &c
 }
 
