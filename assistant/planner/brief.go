@@ -47,11 +47,12 @@ func (p *Planner) briefOptions(q string, now time.Time) (brief.Options, bool) {
 	if a.has(discoverRe) || a.has(anomalyRe) {
 		return brief.Options{}, false
 	}
-	if ap := p.auditProduct(); ap != nil && p.auditCue(a, ap) {
+	prod, _ := p.chooseProduct(a, false)
+	if ap := p.auditProduct(); ap != nil && p.auditCue(a, ap, prod) {
 		return brief.Options{}, false
 	}
 	o := brief.Options{Period: a.w.rangeArg, Compare: a.w.compare}
-	if prod, _ := p.chooseProduct(a, false); prod != nil {
+	if prod != nil {
 		if !exec {
 			return p.productBrief(a, prod, now)
 		}

@@ -372,9 +372,10 @@ func (p *Planner) auditProduct() *catalog.Product {
 
 // auditCue reports whether a question is about the access log: it names
 // the log or its metrics, a decision ("denied"), a person's activity
-// ("what did frank try"), or asks who accessed something.
-func (p *Planner) auditCue(a *analysis, ap *catalog.Product) bool {
-	if best, _ := p.chooseProduct(a, false); best == ap {
+// ("what did frank try"), or asks who accessed something. best is
+// chooseProduct's pick for a, which callers have already made.
+func (p *Planner) auditCue(a *analysis, ap, best *catalog.Product) bool {
+	if best == ap {
 		return true
 	}
 	for _, m := range a.ms {

@@ -108,7 +108,7 @@ func (p *Planner) features(q string, prev *previousTurn, now time.Time) *feature
 	f.list = a.has(listRe)
 	f.agg = a.has(aggRe)
 	f.product, f.scores = p.chooseProduct(a, false)
-	if ap := p.auditProduct(); ap != nil && p.auditCue(a, ap) {
+	if ap := p.auditProduct(); ap != nil && p.auditCue(a, ap, f.product) {
 		f.audit = ap
 	}
 	f.unmatched = p.unmatchedConcepts(a, f.product)
