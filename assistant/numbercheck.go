@@ -59,9 +59,10 @@ func numberFlags(m Model, text string, msgs []Message, results map[string]*tools
 
 // KnownNumbers are the numbers an answer may state.
 type KnownNumbers struct {
-	vals   []float64 // absolute values; sorted by CheckNumbers
+	vals   []float64 // absolute values; sorted once looked up often (has)
 	years  map[int]bool
 	sorted bool
+	scans  int // lookups made by scanning vals
 }
 
 // NewKnownNumbers returns an empty set.
@@ -297,8 +298,23 @@ func numberOf(v any) (float64, bool) {
 	return 0, false
 }
 
+// linearLookups is how many lookups scan the values before they are
+// sorted for binary search. An answer states a handful of figures, while
+// a result's derived values run to thousands: sorting them took half the
+// check's CPU (BenchmarkNumberCheck), a scan takes about 1/50th of a sort.
+const linearLookups = 16
+
 // has reports whether some known value is within tol of target.
 func (k *KnownNumbers) has(target, tol float64) bool {
+	if !k.sorted && k.scans < linearLookups {
+		k.scans++
+		for _, v := range k.vals {
+			if v >= target-tol && v <= target+tol {
+				return true
+			}
+		}
+		return false
+	}
 	if !k.sorted {
 		slices.Sort(k.vals)
 		k.sorted = true

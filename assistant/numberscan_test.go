@@ -60,3 +60,31 @@ func FuzzNumberScanners(f *testing.F) {
 	}
 	f.Fuzz(checkScan)
 }
+
+// TestKnownNumbersLookupsAgree: lookups answer the same whether they scan
+// the values (the first linearLookups) or search them sorted (the rest).
+func TestKnownNumbersLookupsAgree(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	k := NewKnownNumbers()
+	var vals []float64
+	for range 500 {
+		f := float64(r.IntN(2000)) / 4
+		k.add(f)
+		vals = append(vals, f)
+	}
+	hits := 0
+	for i := range 4 * linearLookups {
+		target, tol := float64(r.IntN(2400))/4, []float64{0, 0.05, 0.125, 0.5}[i%4]
+		want := slices.ContainsFunc(vals, func(v float64) bool { return v >= target-tol && v <= target+tol })
+		if got := k.has(target, tol); got != want {
+			t.Fatalf("lookup %d: has(%v, %v) = %v, want %v", i, target, tol, got, want)
+		}
+		if want {
+			hits++
+		}
+	}
+	if !k.sorted || hits == 0 || hits == 4*linearLookups {
+		t.Fatalf("sorted %v, %d hits of %d: the lookups did not cover both ways and both answers", k.sorted, hits, 4*linearLookups)
+	}
+}
