@@ -73,6 +73,15 @@ type analysis struct {
 	w    when
 	ms   []mention
 	now  time.Time
+	// matched remembers has's answers; a reading's copies share it, as
+	// free never changes.
+	matched *matches
+}
+
+// matches are the expressions a reading's free text was matched against.
+type matches struct {
+	mu sync.Mutex
+	m  map[*regexp.Regexp]bool
 }
 
 // analyze reads q as of now. Callers may change the analysis they get
@@ -119,7 +128,7 @@ func (m *analyses) put(a *analysis) {
 }
 
 func (p *Planner) read(q string, now time.Time) *analysis {
-	a := &analysis{q: q, low: asciiLower(q), now: now}
+	a := &analysis{q: q, low: asciiLower(q), now: now, matched: &matches{m: map[*regexp.Regexp]bool{}}}
 	a.toks = tokenize(q)
 	a.w = parseWhen(a.low, now)
 	free := []byte(a.low)
@@ -150,8 +159,21 @@ func (p *Planner) read(q string, now time.Time) *analysis {
 	return a
 }
 
-// has reports whether the lower-cased question matches re.
-func (a *analysis) has(re *regexp.Regexp) bool { return re.MatchString(a.free) }
+// has reports whether the lower-cased question matches re. A question is
+// matched against the same dozen expressions on each of its parses.
+func (a *analysis) has(re *regexp.Regexp) bool {
+	a.matched.mu.Lock()
+	ok, seen := a.matched.m[re]
+	a.matched.mu.Unlock()
+	if seen {
+		return ok
+	}
+	ok = re.MatchString(a.free)
+	a.matched.mu.Lock()
+	a.matched.m[re] = ok
+	a.matched.mu.Unlock()
+	return ok
+}
 
 var (
 	helpRe         = regexp.MustCompile(`^\W*(?:hi|hello|hey|help|what can you do|what can i ask|what do you know|how does this work|who are you)\b`)
