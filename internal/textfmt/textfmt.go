@@ -176,6 +176,12 @@ func Cell(v any) string {
 		}
 		return GroupThousands(s)
 	case string:
+		// Both layouts take at least ten characters with a '-': most
+		// cells (names, categories) are neither, and a failed parse
+		// allocates its error.
+		if len(x) < len("2006-01-02") || strings.IndexByte(x, '-') < 0 {
+			return x
+		}
 		if t, err := time.Parse(time.RFC3339, x); err == nil {
 			if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
 				return Day(t)

@@ -3,6 +3,7 @@ package textfmt
 import (
 	"encoding/json"
 	"testing"
+	"time"
 )
 
 func TestFormatMetric(t *testing.T) {
@@ -74,4 +75,34 @@ func TestPeriodText(t *testing.T) {
 			t.Errorf("Period(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestCellStrings: timestamps and dates read as days, everything else as
+// written, short strings and ones with no '-' included.
+func TestCellStrings(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]string{
+		"2026-10-01T00:00:00Z": Day(mustDay(t, "2026-10-01")),
+		"2026-10-01T09:30:00Z": Day(mustDay(t, "2026-10-01")) + " 09:30 UTC",
+		"2026-10-01":           Day(mustDay(t, "2026-10-01")),
+		"online":               "online",
+		"2026":                 "2026",
+		"20261001":             "20261001",
+		"sign-up form":         "sign-up form",
+		"2026-1-1":             "2026-1-1",
+		"":                     "",
+	} {
+		if got := Cell(v); got != want {
+			t.Errorf("Cell(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func mustDay(t *testing.T, s string) time.Time {
+	t.Helper()
+	d, ok := ParseDay(s)
+	if !ok {
+		t.Fatalf("ParseDay(%q) failed", s)
+	}
+	return d
 }
