@@ -4,7 +4,6 @@ import (
 	"math"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -249,10 +248,18 @@ func (p *Planner) scoreProducts(a *analysis) []scored {
 		per[m.product] = append(per[m.product], mw{m, w})
 	}
 	var out []scored
+	span := 0
+	for _, m := range a.ms {
+		span = max(span, m.j)
+	}
+	used := make([]bool, span) // tokens a heavier mention of the product took
 	for _, prod := range p.lex.products {
 		ms := per[prod]
-		sort.SliceStable(ms, func(i, j int) bool { return ms[i].w > ms[j].w })
-		used := map[int]bool{}
+		if len(ms) == 0 {
+			continue
+		}
+		slices.SortStableFunc(ms, func(x, y mw) int { return heavier(x.w, y.w) })
+		clear(used)
 		total := 0.0
 		for _, x := range ms {
 			free := true
@@ -273,8 +280,20 @@ func (p *Planner) scoreProducts(a *analysis) []scored {
 			out = append(out, scored{prod, total})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	slices.SortStableFunc(out, func(x, y scored) int { return heavier(x.score, y.score) })
 	return out
+}
+
+// heavier orders weights largest first, for a stable sort: without
+// reflection, unlike sort.SliceStable, so it allocates nothing.
+func heavier(x, y float64) int {
+	switch {
+	case x > y:
+		return -1
+	case x < y:
+		return 1
+	}
+	return 0
 }
 
 // chooseProduct picks the product a question is about, or nil when the
