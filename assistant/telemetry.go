@@ -56,6 +56,10 @@ type genAI struct {
 	tokens   metric.Int64Histogram
 	provider string
 	capture  bool
+	// ok are the attribute sets of a chat that did not fail (duration,
+	// input tokens, output tokens), built once: every model turn records
+	// them, and building a set allocates.
+	ok [3]metric.MeasurementOption
 }
 
 func newGenAI(t Telemetry, modelName string) (*genAI, error) {
@@ -85,7 +89,25 @@ func newGenAI(t Telemetry, modelName string) (*genAI, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &genAI{tracer: t.TracerProvider.Tracer(ScopeName), model: model, duration: duration, tokens: tokens, provider: t.Provider, capture: t.CaptureContent}, nil
+	g := &genAI{tracer: t.TracerProvider.Tracer(ScopeName), model: model, duration: duration, tokens: tokens, provider: t.Provider, capture: t.CaptureContent}
+	g.ok = g.chatAttributes(nil)
+	return g, nil
+}
+
+// chatAttributes are the attribute sets of a chat's duration and its input
+// and output tokens.
+func (g *genAI) chatAttributes(err error) [3]metric.MeasurementOption {
+	attrs := []attribute.KeyValue{
+		attribute.String("gen_ai.operation.name", "chat"),
+		attribute.String("gen_ai.provider.name", g.provider),
+		attribute.String("gen_ai.request.model", g.model),
+	}
+	if err != nil {
+		attrs = append(attrs, attribute.String("error.type", errorType(err)))
+	}
+	return [3]metric.MeasurementOption{metric.WithAttributes(attrs...),
+		metric.WithAttributes(append(attrs, attribute.String("gen_ai.token.type", "input"))...),
+		metric.WithAttributes(append(attrs, attribute.String("gen_ai.token.type", "output"))...)}
 }
 
 func (g *genAI) startAgent(ctx context.Context, caller tools.Caller) (context.Context, trace.Span) {
@@ -127,18 +149,14 @@ func (g *genAI) startChat(ctx context.Context) (context.Context, trace.Span) {
 }
 
 func (g *genAI) endChat(ctx context.Context, span trace.Span, d time.Duration, reply *Reply, err error) {
-	attrs := []attribute.KeyValue{
-		attribute.String("gen_ai.operation.name", "chat"),
-		attribute.String("gen_ai.provider.name", g.provider),
-		attribute.String("gen_ai.request.model", g.model),
-	}
+	opts := g.ok
 	if err != nil {
-		attrs = append(attrs, attribute.String("error.type", errorType(err)))
+		opts = g.chatAttributes(err)
 	}
-	g.duration.Record(ctx, d.Seconds(), metric.WithAttributes(attrs...))
+	g.duration.Record(ctx, d.Seconds(), opts[0])
 	if reply != nil {
-		g.tokens.Record(ctx, int64(reply.Usage.PromptTokens), metric.WithAttributes(append(attrs, attribute.String("gen_ai.token.type", "input"))...))
-		g.tokens.Record(ctx, int64(reply.Usage.CompletionTokens), metric.WithAttributes(append(attrs, attribute.String("gen_ai.token.type", "output"))...))
+		g.tokens.Record(ctx, int64(reply.Usage.PromptTokens), opts[1])
+		g.tokens.Record(ctx, int64(reply.Usage.CompletionTokens), opts[2])
 	}
 	if span.IsRecording() {
 		if err != nil {
