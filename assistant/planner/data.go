@@ -87,6 +87,9 @@ func (p *Planner) shape(a *analysis, d *dataBase) *dataBase {
 	if !recordsCue && len(p.requestedColumns(a, prod)) > 0 && !strongMetric && !a.has(howManyRe) {
 		recordsCue = true // "the emails of customers in Europe"
 	}
+	if !recordsCue && !strongMetric && !timeSays && !a.has(howManyRe) && lookupFilter(prod, d.filters) {
+		recordsCue = true // "the customer with email anna@example.com"
+	}
 	if recordsCue && !prod.Has(catalog.CapRecords) {
 		recordsCue = false
 	}
@@ -95,4 +98,13 @@ func (p *Planner) shape(a *analysis, d *dataBase) *dataBase {
 	}
 	d.timeSays, d.records, d.sup, d.supWord, d.rk = timeSays, recordsCue, sup, supWord, rk
 	return d
+}
+
+// lookupFilter reports whether a filter picks someone out by an email or a
+// name: the question looks a record up rather than counting.
+func lookupFilter(prod *catalog.Product, fs []tools.Filter) bool {
+	email, name := emailColumn(prod), personNameColumn(prod)
+	return slices.ContainsFunc(fs, func(f tools.Filter) bool {
+		return f.Op == tools.OpEq && (email != "" && f.Column == email || name != "" && f.Column == name)
+	})
 }

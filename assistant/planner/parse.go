@@ -144,6 +144,13 @@ func (p *Planner) read(q string, now time.Time) *analysis {
 			}
 		}
 	}
+	// "called Clara Murphy", "named 'Summer Special Offer'" introduce a
+	// name: the word is not the catalog's ("call" is a channel).
+	for k := 0; k+1 < len(a.toks); k++ {
+		if nx := a.toks[k+1]; (a.toks[k].low == "called" || a.toks[k].low == "named") && (nx.kind == tokQuoted || nx.kind == tokWord && nx.upper) {
+			a.toks[k].used = true
+		}
+	}
 	p.lex.correct(a.toks)
 	a.ms = p.lex.find(a.toks)
 	a.ms = append(a.ms, p.lex.quotedExamples(a.toks)...)
@@ -202,6 +209,7 @@ var (
 	negBoolRe = regexp.MustCompile(`\b(?:un|not |non-?)(\w+)`)
 
 	describeLeadRe    = regexp.MustCompile(`^\W*describe\b`)
+	accessRe          = regexp.MustCompile(`\b(?:access(?:ed|es|ing)?|activity|activities|tried|attempt(?:s|ed)?|queried|asked|requests?|calls|denied|denials?|refused|allowed|audit(?:ed)?)\b`)
 	whoAccessedRe     = regexp.MustCompile(`\b(?:who|which users?|which people)\b.*\b(?:accessed|read|viewed|queried|looked at|tried|asked|saw|downloaded|exported)\b`)
 	withSuperlativeRe = regexp.MustCompile(`\b(\w+)\s+(?:with|that had|that have|that has|having|had|has|have)\s+(?:the\s+)?(?:best|most|highest|largest|biggest|greatest|worst|least|lowest|fewest|smallest)\b`)
 	topNRe            = regexp.MustCompile(`\b(?:top|best|worst|bottom)\s*(\d+)?\s+`)
@@ -424,8 +432,19 @@ func (p *Planner) auditCue(a *analysis, ap, best *catalog.Product) bool {
 			return true
 		}
 	}
+	// An email is a person the log may be about ("bob@bank.example's
+	// activity"), but also a value to look a record up by ("the customer
+	// with email anna@example.com"): it points at the log when the question
+	// speaks of access, or names no other product and the address is a
+	// colleague's (the domain of the catalog's owners).
 	for _, t := range a.toks {
-		if t.kind == tokEmail {
+		if t.kind != tokEmail {
+			continue
+		}
+		if accessRe.MatchString(a.free) {
+			return true
+		}
+		if other, _ := p.chooseProduct(a, true); other == nil && p.staffEmail(t.low) {
 			return true
 		}
 	}
@@ -433,6 +452,19 @@ func (p *Planner) auditCue(a *analysis, ap, best *catalog.Product) bool {
 		return true
 	}
 	return whoAccessedRe.MatchString(a.free)
+}
+
+// staffEmail reports whether an address is at the domain of one of the
+// catalog's owners: a colleague, not a customer.
+func (p *Planner) staffEmail(addr string) bool {
+	_, domain, ok := strings.Cut(addr, "@")
+	if !ok {
+		return false
+	}
+	return slices.ContainsFunc(p.lex.products, func(prod *catalog.Product) bool {
+		_, d, ok := strings.Cut(strings.ToLower(prod.Owner), "@")
+		return ok && d == domain
+	})
 }
 
 // valueFilters are the filters the question states by value: declared
@@ -470,8 +502,14 @@ func (p *Planner) valueFilters(a *analysis, prod *catalog.Product, skip map[int]
 			}
 		}
 	}
-	// Quoted and capitalised names go to the product's name column.
-	if nc := nameColumn(prod); nc != "" {
+	// Quoted and capitalised names go to the product's name column; a
+	// product without one may name people ("the customer named Clara
+	// Murphy"), which policy then decides on like any personal data.
+	nc := nameColumn(prod)
+	if nc == "" {
+		nc = personNameColumn(prod)
+	}
+	if nc != "" {
 		for _, name := range properNames(a) {
 			if _, ok := byCol[nc]; !ok || !slices.Contains(byCol[nc].values, name) {
 				addVal(nc, name)
@@ -491,9 +529,10 @@ func (p *Planner) valueFilters(a *analysis, prod *catalog.Product, skip map[int]
 			out = append(out, tools.Filter{Column: col, Op: tools.OpIn, Value: vals})
 		}
 	}
-	// Identifiers and numbers after a column word: account 123456, customer cust-00042.
+	// Identifiers, emails and numbers after a column word: account 123456,
+	// customer cust-00042, email anna@example.com.
 	for k, t := range a.toks {
-		if t.used || (t.kind != tokNumber && t.kind != tokID) {
+		if t.used || (t.kind != tokNumber && t.kind != tokID && t.kind != tokEmail) {
 			continue
 		}
 		col := ""
@@ -505,11 +544,10 @@ func (p *Planner) valueFilters(a *analysis, prod *catalog.Product, skip map[int]
 			}
 		}
 		if col == "" && t.kind == tokID {
-			for _, m := range p.lex.idMatches(t) {
-				if m.product == prod && !m.key {
-					col = m.column
-				}
-			}
+			col = p.idColumn(t, prod)
+		}
+		if col == "" && t.kind == tokEmail {
+			col = emailColumn(prod)
 		}
 		if col == "" {
 			continue
@@ -548,6 +586,49 @@ func nameColumn(prod *catalog.Product) string {
 			continue
 		}
 		if c.Name == "name" || strings.HasSuffix(c.Name, "_name") {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// personNameColumn is the product's column of people's names: full_name,
+// or a text column called "name" by a synonym.
+func personNameColumn(prod *catalog.Product) string {
+	for _, c := range prod.Columns {
+		if c.Type == catalog.TypeString && !c.PrimaryKey && (c.Name == "full_name" || slices.Contains(c.Synonyms, "name")) {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// emailColumn is the product's column of email addresses, if it has one.
+func emailColumn(prod *catalog.Product) string {
+	for _, c := range prod.Columns {
+		if c.Type == catalog.TypeString && (c.Name == "email" || strings.HasSuffix(c.Name, "_email") || slices.Contains(c.Synonyms, "email")) {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// idColumn is the column of prod an identifier filters when it is not
+// prod's own key: a column its examples say holds such identifiers, else
+// the column named like the key it belongs to ("cust-00042" is a
+// customers key, so loan-applications' customer_id).
+func (p *Planner) idColumn(t token, prod *catalog.Product) string {
+	ms := p.lex.idMatches(t)
+	for _, m := range ms {
+		if m.product == prod && !m.key {
+			return m.column
+		}
+	}
+	for _, m := range ms {
+		if m.product == prod || !m.key {
+			continue
+		}
+		if c, ok := prod.Column(m.column); ok && c.Type == catalog.TypeString && !c.PrimaryKey {
 			return c.Name
 		}
 	}

@@ -95,6 +95,19 @@ func TestQuestionToCalls(t *testing.T) {
 			`query_records {"product":"access-audit","columns":["at","subject","tool","product","decision","reason"],"filters":[{"column":"subject","op":"=","value":"erin@bank.example"}],"time_range":"today","order_by":[{"field":"at","direction":"asc"}]}`,
 			`query_metrics {"product":"access-audit","metrics":["access_count"],"group_by":["decision"],"filters":[{"column":"subject","op":"=","value":"erin@bank.example"}],"time_range":"today","order_by":[{"field":"access_count","direction":"desc"}]}`,
 		}},
+		// An email is a value to look up by unless the question is about access.
+		{"Show me the customer with email anna.schmidt@example.com", []string{
+			`query_records {"product":"customers","filters":[{"column":"email","op":"=","value":"anna.schmidt@example.com"}],"order_by":[{"field":"joined_at","direction":"desc"}]}`,
+		}},
+		{"show bob@bank.example's access to customers", []string{
+			`query_records {"product":"access-audit","columns":["at","subject","tool","product","decision","reason"],"filters":[{"column":"product","op":"=","value":"customers"},{"column":"subject","op":"=","value":"bob@bank.example"}],"order_by":[{"field":"at","direction":"desc"}]}`,
+		}},
+		{"is there a customer called Clara Murphy?", []string{
+			`query_records {"product":"customers","filters":[{"column":"full_name","op":"=","value":"Clara Murphy"}],"order_by":[{"field":"joined_at","direction":"desc"}]}`,
+		}},
+		{"loans of customer cust-00164", []string{
+			`query_metrics {"product":"loan-applications","metrics":["application_count"],"filters":[{"column":"customer_id","op":"=","value":"cust-00164"}]}`,
+		}},
 		{"show me carol's denials this week", []string{
 			`query_records {"product":"access-audit","columns":["at","subject","tool","product","decision","reason"],"filters":[{"column":"decision","op":"=","value":"deny"},{"column":"subject","op":"contains","value":"carol@"}],"time_range":"this_week","order_by":[{"field":"at","direction":"desc"}]}`,
 		}},

@@ -56,14 +56,11 @@ func (p *Planner) getRecord(a *analysis) *intent {
 				}
 			}
 		}
-		// "transactions of customer cust-00042": records of another
-		// product that has the identifier as an ordinary column.
-		if best, _ := p.chooseProduct(a, false); best != nil && best != chosen.product {
-			for _, m := range p.lex.idMatches(t) {
-				if m.product == best && !m.key {
-					return nil
-				}
-			}
+		// "transactions of customer cust-00042", "loans of customer
+		// cust-00042": records of another product that has the identifier
+		// as an ordinary column.
+		if best, _ := p.chooseProduct(a, false); best != nil && best != chosen.product && p.idColumn(t, best) != "" {
+			return nil
 		}
 		a.toks[k].used = true
 		prod := chosen.product
