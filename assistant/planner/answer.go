@@ -111,7 +111,11 @@ func (p *Planner) compose(in *intent, outs []outcome) string {
 		case tools.ToolQueryMetrics:
 			var args tools.QueryMetricsArgs
 			_ = json.Unmarshal(o.call.Arguments, &args)
-			s = p.metricsText(args, v)
+			if in.form == formPeriodMean && o.call.ID == outs[0].call.ID {
+				s = p.periodMeanText(args, v, in.meanGrain)
+			} else {
+				s = p.metricsText(args, v)
+			}
 			if in.form == formAuditWho {
 				lead = append(lead, s)
 				continue

@@ -61,6 +61,7 @@ type intent struct {
 	partText  []string                 // the parts' own wording
 	share     *shareSpec               // a share: calls[0] counts the subset, calls[1] the whole
 	define    *catalog.Metric          // a definition: the metric defined
+	meanGrain string                   // formPeriodMean: the period averaged over
 }
 
 // analysis is one question read once: tokens, time, catalog mentions.

@@ -108,6 +108,14 @@ func TestQuestionToCalls(t *testing.T) {
 		{"loans of customer cust-00164", []string{
 			`query_metrics {"product":"loan-applications","metrics":["application_count"],"filters":[{"column":"customer_id","op":"=","value":"cust-00164"}]}`,
 		}},
+		// An average of a count per period: the count over the range, and per period.
+		{"How many transactions per day on average last week?", []string{
+			`query_metrics {"product":"customer-transactions","metrics":["transaction_count"],"time_range":"last_week"}`,
+			`query_metrics {"product":"customer-transactions","metrics":["transaction_count"],"time_range":"last_week","time_grain":"day"}`,
+		}},
+		{"average transaction amount per day last week", []string{
+			`query_metrics {"product":"customer-transactions","metrics":["average_amount"],"time_range":"last_week","time_grain":"day"}`,
+		}},
 		{"show me carol's denials this week", []string{
 			`query_records {"product":"access-audit","columns":["at","subject","tool","product","decision","reason"],"filters":[{"column":"decision","op":"=","value":"deny"},{"column":"subject","op":"contains","value":"carol@"}],"time_range":"this_week","order_by":[{"field":"at","direction":"desc"}]}`,
 		}},

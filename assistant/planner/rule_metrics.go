@@ -34,6 +34,9 @@ var ruleBrief = rule{
 // for a summary).
 func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 	prod, in, metrics, strongMetric, filters, tr, rk, supWord := d.prod, d.in, slices.Clone(d.metrics), d.strong, d.filters, d.tr, d.rk, d.supWord
+	if m := p.periodMeanCount(a, d); m != "" && !a.has(briefRe) {
+		return p.periodMeanIntent(a, d, m)
+	}
 	if len(metrics) == 0 {
 		switch {
 		case a.has(howManyRe) || supWord != "" || rk.found && bestRe.MatchString(a.free) && mostRe.MatchString(a.free):

@@ -12,6 +12,9 @@ import (
 // last month, and what share was approved?".
 var partSplitRe = regexp.MustCompile(`(?i)(?:,?\s+and\s+|;\s*|\?\s+|,\s+)(what|how|which|who|where|is|are|did|does|do)\b`)
 
+// leadInRe is a part that asks nothing by itself.
+var leadInRe = regexp.MustCompile(`(?i)^(?:on average|overall|in general|in total|roughly|approximately|so|ok|okay|also|then|and|now)$`)
+
 // splitParts splits a question in several parts into them, or returns nil.
 func splitParts(q string) []string {
 	locs := partSplitRe.FindAllStringSubmatchIndex(q, -1)
@@ -26,9 +29,17 @@ func splitParts(q string) []string {
 	}
 	parts = append(parts, q[start:])
 	var out []string
+	lead := ""
 	for _, s := range parts {
-		if s = strings.Trim(s, " ,;?"); s != "" {
-			out = append(out, s+"?")
+		s = strings.Trim(s, " ,;?")
+		// "On average, how many ...": a lead-in qualifies the part after it.
+		if leadInRe.MatchString(s) {
+			lead += s + " "
+			continue
+		}
+		if s != "" {
+			out = append(out, lead+s+"?")
+			lead = ""
 		}
 	}
 	if len(out) < 2 {

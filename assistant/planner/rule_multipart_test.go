@@ -11,6 +11,8 @@ func TestRuleMultiPart(t *testing.T) {
 		{q: "How many loan applications last month, and what share was approved?", rule: "multi-part"},
 		{q: "how many new customers last month and how many transactions?", rule: "multi-part"},
 		{q: "What data do we have about loans, and who owns it?", rule: "discover"},
+		// A lead-in asks nothing by itself: it qualifies the part after it.
+		{q: "on average, how many loans do we approve per week last quarter?", rule: "metrics"},
 	})
 	if got := splitParts("How many loan applications last month, and what share was approved?"); !slices.Equal(got,
 		[]string{"How many loan applications last month?", "what share was approved?"}) {

@@ -1,0 +1,224 @@
+package planner
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/internal/textfmt"
+	"github.com/askmesh/askmesh/tools"
+)
+
+// An average of a count per period ("how many transactions per day on
+// average", "average new customers per month") is the count over the
+// range divided by the periods the range spans. No metric computes it, and
+// the product's average metric is an average of something else (the
+// amount): the planner asks for the count over the range, and for the
+// counts per period to show, and divides in the answer, saying by what.
+
+// formPeriodMean answers calls[0] (the count over the range) as a mean per
+// period; calls[1] is the count per period.
+const formPeriodMean = "period-mean"
+
+// periodMeanCount is the count metric a question averages per period, or
+// "" when it does not ask for one: it says "average" or "on average" with
+// a grain, names no numeric column ("average amount per day" is an
+// average of amounts), and every metric it names is a count or an average
+// named only by the average word and the product's own nouns ("average
+// transactions" reads the average_amount synonym "average transaction").
+func (p *Planner) periodMeanCount(a *analysis, d *dataBase) string {
+	prod := d.prod
+	if a.w.grain == "" || !a.has(averageRe) {
+		return ""
+	}
+	count := ""
+	for _, m := range a.ms {
+		if m.product != prod {
+			continue
+		}
+		switch m.kind {
+		case mColumn, mColumnPart:
+			if c, ok := prod.Column(m.column); ok && !c.PrimaryKey && (c.Type == catalog.TypeNumber || c.Type == catalog.TypeInteger) {
+				return ""
+			}
+		case mMetric:
+			met, _ := prod.Metric(m.metric)
+			switch {
+			case met.Unit == "count":
+				if count == "" {
+					count = met.Name
+				}
+			case !p.averageWordOnly(a, prod, m):
+				return ""
+			}
+		}
+	}
+	if count == "" {
+		count = metricBy(prod, isCount)
+	}
+	return count
+}
+
+// averageWordOnly reports whether a metric mention is the word "average"
+// alone or with words that name the product ("average transaction").
+func (p *Planner) averageWordOnly(a *analysis, prod *catalog.Product, m mention) bool {
+	for k := m.i; k < m.j; k++ {
+		if averageRe.MatchString(a.toks[k].low) {
+			continue
+		}
+		named := slices.ContainsFunc(a.ms, func(o mention) bool {
+			return o.product == prod && o.i <= k && k < o.j && o.j-o.i < m.j-m.i &&
+				(o.kind == mName || o.kind == mNamePart || o.kind == mSynonym)
+		})
+		if !named {
+			return false
+		}
+	}
+	return true
+}
+
+// periodMeanIntent plans the count over the range and the count per
+// period; without a range there is nothing to divide by, so it declines.
+func (p *Planner) periodMeanIntent(a *analysis, d *dataBase, metric string) *intent {
+	prod, in := d.prod, d.in
+	grain := a.w.grain
+	if d.tr == "" || prod.TimeColumn == "" {
+		in.kind, in.outcome = kindNote, ""
+		in.notes = append(in.notes, fmt.Sprintf("An average per %s needs a period to average over, and none was given, so I computed nothing. "+
+			"Ask for example for the %s per %s on average last month.", grain, textfmt.Humanize(metric), grain))
+		return in
+	}
+	total := tools.QueryMetricsArgs{Product: prod.Name, Metrics: []string{metric}, Filters: d.filters, TimeRange: d.tr}
+	total.GroupBy = p.groupBy(a, prod, &in.notes)
+	if len(total.GroupBy) > 0 {
+		total.OrderBy = []tools.OrderBy{{Field: metric, Direction: "desc"}}
+	}
+	if a.w.compare != "" {
+		in.notes = append(in.notes, "I did not compare the average with another period: ask for each period's average on its own.")
+	}
+	in.form, in.meanGrain = formPeriodMean, grain
+	in.calls = []plannedCall{{tools.ToolQueryMetrics, total}}
+	if len(total.GroupBy) == 0 {
+		series := total
+		series.TimeGrain = grain
+		in.calls = append(in.calls, plannedCall{tools.ToolQueryMetrics, series})
+	}
+	return in
+}
+
+// periodMeanText says the mean per period of a count over a range: "Transaction
+// count per day on average in 2-8 November 2026: 196.43 (1,375 over 7 days)".
+func (p *Planner) periodMeanText(args tools.QueryMetricsArgs, v *toolView, grain string) string {
+	prodName := firstNonEmpty(v.Product, args.Product)
+	filters := filterText(args.Filters)
+	period := inPeriod(v.TimeRange)
+	m := args.Metrics[0]
+	mi := col(v, m)
+	n, ok := periodsIn(v.TimeRange, grain)
+	if mi < 0 || len(v.Rows) == 0 {
+		return fmt.Sprintf("No %s data%s %s%s.", prodName, filters, period, source(prodName))
+	}
+	if !ok {
+		return fmt.Sprintf("I could not tell how many %ss %s spans, so I did not compute an average per %s%s.", grain, period, grain, source(prodName))
+	}
+	over := trimNumber(n, 2) + " " + textfmt.Plural(int(math.Ceil(n)), grain, grain+"s")
+	if math.Abs(n-math.Round(n)) > 1e-9 {
+		// The range cuts a period: say how it was counted.
+		over += ", a part-" + grain + " counted as its share of days"
+	}
+	mean := func(row []any) (string, string) {
+		tot, _ := textfmt.DecimalText(row[mi])
+		f, err := strconv.ParseFloat(tot, 64)
+		if err != nil {
+			return "", ""
+		}
+		return textfmt.GroupThousands(strconv.FormatFloat(f/n, 'f', 2, 64)), textfmt.Cell(row[mi])
+	}
+	label := textfmt.Capitalize(textfmt.Humanize(m))
+	var dims []int
+	for _, g := range args.GroupBy {
+		if i := col(v, g); i >= 0 {
+			dims = append(dims, i)
+		}
+	}
+	if len(dims) == 0 {
+		avg, tot := mean(v.Rows[0])
+		return fmt.Sprintf("%s per %s on average%s %s: %s (%s over %s)%s.", label, grain, filters, period, avg, tot, over, source(prodName))
+	}
+	var ss []string
+	for _, row := range v.Rows[:min(len(v.Rows), 5)] {
+		var names []string
+		for _, i := range dims {
+			names = append(names, textfmt.Cell(row[i]))
+		}
+		avg, tot := mean(row)
+		ss = append(ss, fmt.Sprintf("%s %s (%s)", strings.Join(names, " / "), avg, tot))
+	}
+	more := ""
+	if k := len(v.Rows) - len(ss); k > 0 {
+		more = fmt.Sprintf("; %d more in the table, as totals", k)
+	}
+	return fmt.Sprintf("%s per %s on average by %s%s %s, over %s: %s%s%s.", label, grain, textfmt.Humanize(strings.Join(args.GroupBy, " and ")),
+		filters, period, over, strings.Join(ss, ", "), more, source(prodName))
+}
+
+// periodsIn is how many periods of grain an inclusive range
+// ("2026-11-02..2026-11-08", as results give it) spans; a month, quarter
+// or year cut short counts as the share of its days the range covers.
+func periodsIn(r, grain string) (float64, bool) {
+	fromS, toS, ok := strings.Cut(r, "..")
+	if !ok || fromS == "" || toS == "" {
+		return 0, false
+	}
+	from, err := time.Parse("2006-01-02", fromS)
+	if err != nil {
+		return 0, false
+	}
+	to, err := time.Parse("2006-01-02", toS)
+	if err == nil {
+		to = to.AddDate(0, 0, 1) // inclusive day: the end is the next midnight
+	} else if to, err = time.Parse(time.RFC3339, toS); err != nil {
+		return 0, false
+	}
+	if !to.After(from) {
+		return 0, false
+	}
+	days := to.Sub(from).Hours() / 24
+	months := 0.0
+	for cur := from; cur.Before(to); {
+		next := time.Date(cur.Year(), cur.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+		end := next
+		if to.Before(end) {
+			end = to
+		}
+		monthStart := time.Date(cur.Year(), cur.Month(), 1, 0, 0, 0, 0, time.UTC)
+		months += end.Sub(cur).Hours() / next.Sub(monthStart).Hours()
+		cur = end
+	}
+	switch grain {
+	case tools.GrainDay:
+		return days, true
+	case tools.GrainWeek:
+		return days / 7, true
+	case tools.GrainMonth:
+		return months, true
+	case tools.GrainQuarter:
+		return months / 3, true
+	case tools.GrainYear:
+		return months / 12, true
+	}
+	return 0, false
+}
+
+// trimNumber writes f with at most prec decimals and no trailing zeros.
+func trimNumber(f float64, prec int) string {
+	s := strconv.FormatFloat(f, 'f', prec, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
