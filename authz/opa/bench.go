@@ -30,7 +30,7 @@ func BenchmarkRatio(ctx context.Context, e *Engine, in authz.Input, n int) (deci
 	if err != nil {
 		return 0, 0, err
 	}
-	pre := rego.EvalParsedInput(inputValue(&in))
+	pre := rego.EvalParsedInput(e.inputValue(&in))
 	rs, err := e.pq.Eval(ctx, pre)
 	if err != nil || len(rs) == 0 {
 		return 0, 0, fmt.Errorf("authz: bare evaluation: %v", err)
@@ -125,7 +125,7 @@ func RBACRatio(ctx context.Context, e *Engine, rbac rego.PreparedEvalQuery, in a
 	if _, err := e.Decide(ctx, in); err != nil {
 		return 0, 0, err
 	}
-	pre := rego.EvalParsedInput(inputValue(&in))
+	pre := rego.EvalParsedInput(e.inputValue(&in))
 	if rs, err := rbac.Eval(ctx, pre); err != nil || len(rs) != 1 {
 		return 0, 0, fmt.Errorf("authz: minimal RBAC evaluation: %v", err)
 	}

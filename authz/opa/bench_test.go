@@ -46,7 +46,7 @@ func BenchmarkBarePreparedOPA(b *testing.B) {
 	e := demoEngine(b)
 	ctx := context.Background()
 	for name, in := range benchInputs(b, e) {
-		pre := rego.EvalParsedInput(inputValue(&in))
+		pre := rego.EvalParsedInput(e.inputValue(&in))
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -94,7 +94,7 @@ func BenchmarkCatalogSize(b *testing.B) {
 				!reflect.DeepEqual(got.ColumnMasks, want.ColumnMasks) || !reflect.DeepEqual(got.DeniedColumns, want.DeniedColumns) || !reflect.DeepEqual(got.Reasons, want.Reasons) {
 				b.Fatalf("%s: the indexed policy decides %+v, the previous one %+v (%v)", name, got, want, err)
 			}
-			pre := rego.EvalParsedInput(inputValue(&in))
+			pre := rego.EvalParsedInput(e.inputValue(&in))
 			b.Run(fmt.Sprintf("products=%d/%s/decide", n, name), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {

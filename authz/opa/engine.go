@@ -57,7 +57,12 @@ type Engine struct {
 	revision string
 	files    []string
 	classes  atomic.Pointer[map[string]map[string]string]
-	writeMu  sync.Mutex // one data update at a time
+	// syms are the catalog's and the directory's names (data.go), for
+	// inputValue; each update replaces its part under writeMu.
+	syms       atomic.Pointer[symbols]
+	catalogSym symbols
+	dirSym     symbols
+	writeMu    sync.Mutex // one data update at a time
 }
 
 // New loads and compiles the policies, loads the data and prepares the
@@ -74,10 +79,11 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if len(compiler.GetRulesExact(ast.MustParseRef(authz.DecisionQuery))) == 0 {
 		return nil, fmt.Errorf("authz: the policies in %s do not define %s (package askmesh.authz, rule decision)", bundle.where, authz.DecisionQuery)
 	}
+	dir, dirSym := directoryValue(opts.Directory)
 	root := ast.NewObject(ast.Item(str("askmesh"), ast.ObjectTerm(
 		ast.Item(str("products"), ast.ObjectTerm()),
 		ast.Item(str("index"), ast.ObjectTerm()),
-		ast.Item(str("directory"), ast.NewTerm(directoryValue(opts.Directory))),
+		ast.Item(str("directory"), ast.NewTerm(dir)),
 	)))
 	store := inmem.NewFromASTObject(root)
 	pq, err := rego.New(
@@ -95,7 +101,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authz: preparing the batch decision: %w", err)
 	}
-	e := &Engine{pq: pq, many: many, store: store, revision: bundle.revision(), files: bundle.names()}
+	e := &Engine{pq: pq, many: many, store: store, revision: bundle.revision(), files: bundle.names(), dirSym: dirSym}
 	if len(compiler.GetRulesExact(ast.MustParseRef(IndexQuery))) > 0 {
 		iq, err := rego.New(rego.Query(IndexQuery), rego.Compiler(compiler), rego.Store(store), rego.StrictBuiltinErrors(true)).PrepareForEval(ctx)
 		if err != nil {
@@ -121,7 +127,7 @@ func (e *Engine) PolicyFiles() []string { return slices.Clone(e.files) }
 // SetProducts replaces the products policies see (a descriptor reload).
 // Decisions in flight finish on the old data; later ones see the new.
 func (e *Engine) SetProducts(ctx context.Context, products []*catalog.Product) error {
-	v, err := productsValue(products)
+	v, syms, err := productsValue(products)
 	if err != nil {
 		return fmt.Errorf("authz: %w", err)
 	}
@@ -157,7 +163,21 @@ func (e *Engine) SetProducts(ctx context.Context, products []*catalog.Product) e
 	}
 	classes := classesOf(products)
 	e.classes.Store(&classes)
+	e.catalogSym = syms
+	e.publishSymbols()
 	return nil
+}
+
+// publishSymbols makes the catalog's and the directory's names the ones
+// inputs take their terms from. Called under writeMu.
+func (e *Engine) publishSymbols() {
+	syms := e.catalogSym.with(e.dirSym)
+	e.syms.Store(&syms)
+}
+
+// inputValue converts in with the engine's symbols.
+func (e *Engine) inputValue(in *authz.Input) ast.Value {
+	return inputValue(in, *e.syms.Load())
 }
 
 // SetDirectory replaces the directory policies see. A nil directory makes
@@ -165,7 +185,13 @@ func (e *Engine) SetProducts(ctx context.Context, products []*catalog.Product) e
 func (e *Engine) SetDirectory(ctx context.Context, d *authz.Directory) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	return e.write(ctx, "/askmesh/directory", directoryValue(d))
+	v, syms := directoryValue(d)
+	if err := e.write(ctx, "/askmesh/directory", v); err != nil {
+		return err
+	}
+	e.dirSym = syms
+	e.publishSymbols()
+	return nil
 }
 
 func (e *Engine) write(ctx context.Context, at string, v ast.Value) error {
@@ -182,7 +208,7 @@ func (e *Engine) write(ctx context.Context, at string, v ast.Value) error {
 // call (fail closed), never allow it. The decision carries the policy
 // revision.
 func (e *Engine) Decide(ctx context.Context, in authz.Input) (authz.Decision, error) {
-	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(inputValue(&in)), asTerm)
+	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(e.inputValue(&in)), asTerm)
 	if err != nil {
 		return authz.Decision{PolicyRevision: e.revision}, fmt.Errorf("authz: evaluating the policy: %w", err)
 	}

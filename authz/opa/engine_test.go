@@ -431,11 +431,11 @@ func TestInputValueMatchesJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := inputValue(&in); got.Compare(want) != 0 {
+	if got := inputValue(&in, nil); got.Compare(want) != 0 {
 		t.Errorf("input\n got %v\nwant %v", got, want)
 	}
 	// Empty fields are present and empty, not missing.
-	got := inputValue(&authz.Input{Action: authz.ActionSearch}).(ast.Object)
+	got := inputValue(&authz.Input{Action: authz.ActionSearch}, nil).(ast.Object)
 	for _, path := range [][2]string{{"subject", "groups"}, {"subject", "attributes"}, {"resource", "columns"}, {"resource", "referenced"}, {"resource", "product"}} {
 		if v, err := got.Find(ast.Ref{ast.StringTerm(path[0]), ast.StringTerm(path[1])}); err != nil || v == nil {
 			t.Errorf("%s.%s is missing", path[0], path[1])

@@ -33,31 +33,32 @@ var (
 )
 
 // inputValue converts an Input to the AST value policies see as input,
-// directly rather than through JSON. Every field is present: nil slices
-// and maps become empty arrays and objects, so that policies need no
-// defaults. Its JSON form is the same as encoding/json's of Input, except
-// that omitted fields appear empty.
-func inputValue(in *authz.Input) ast.Value {
+// directly rather than through JSON, taking the terms of known names from
+// syms (may be nil). Every field is present: nil slices and maps become
+// empty arrays and objects, so that policies need no defaults. Its JSON
+// form is the same as encoding/json's of Input, except that omitted fields
+// appear empty.
+func inputValue(in *authz.Input, syms symbols) ast.Value {
 	s, r, c := &in.Subject, &in.Resource, &in.Context
 	return ast.NewObject(
 		ast.Item(kSubject, ast.ObjectTerm(
-			ast.Item(kID, ast.StringTerm(s.ID)),
-			ast.Item(kName, ast.StringTerm(s.Name)),
-			ast.Item(kGroups, strings2Array(s.Groups)),
-			ast.Item(kAttributes, stringMap(s.Attributes)),
+			ast.Item(kID, syms.term(s.ID)),
+			ast.Item(kName, syms.term(s.Name)),
+			ast.Item(kGroups, strings2Array(s.Groups, syms)),
+			ast.Item(kAttributes, stringMap(s.Attributes, syms)),
 			ast.Item(kKnown, ast.InternedTerm(s.Known)),
 			ast.Item(kIdP, ast.InternedTerm(s.IdP)),
 		)),
 		ast.Item(kAction, ast.InternedTerm(in.Action)),
 		ast.Item(kResource, ast.ObjectTerm(
-			ast.Item(kProduct, ast.StringTerm(r.Product)),
-			ast.Item(kDomain, ast.StringTerm(r.Domain)),
-			ast.Item(kOwner, ast.StringTerm(r.Owner)),
-			ast.Item(kColumns, strings2Array(r.Columns)),
-			ast.Item(kReferenced, strings2Array(r.Referenced)),
+			ast.Item(kProduct, syms.term(r.Product)),
+			ast.Item(kDomain, syms.term(r.Domain)),
+			ast.Item(kOwner, syms.term(r.Owner)),
+			ast.Item(kColumns, strings2Array(r.Columns, syms)),
+			ast.Item(kReferenced, strings2Array(r.Referenced, syms)),
 		)),
 		ast.Item(kContext, ast.ObjectTerm(
-			ast.Item(kChannel, ast.StringTerm(c.Channel)),
+			ast.Item(kChannel, ast.InternedTerm(c.Channel)),
 			ast.Item(kConversation, ast.StringTerm(c.Conversation)),
 			ast.Item(kTime, ast.StringTerm(c.Time)),
 		)),

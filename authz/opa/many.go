@@ -29,7 +29,7 @@ func (e *Engine) DecideMany(ctx context.Context, ins []authz.Input) ([]authz.Dec
 	}
 	terms := make([]*ast.Term, len(ins))
 	for i := range ins {
-		terms[i] = ast.NewTerm(inputValue(&ins[i]))
+		terms[i] = ast.NewTerm(e.inputValue(&ins[i]))
 	}
 	input := ast.NewObject(ast.Item(kBatch, ast.ArrayTerm(terms...)))
 	rs, err := e.many.Eval(ctx, rego.EvalParsedInput(input), asTerm)
