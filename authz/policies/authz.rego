@@ -17,11 +17,17 @@ package askmesh.authz
 
 # decision is the answer askmesh acts on. Allowed: obligations for the
 # executor (row filters to apply, column masks, columns withheld). Denied:
-# reasons written for the person asking. The usual call is decided first,
-# from few rules; the general rules decide everything else, and the usual
-# call too if they were asked (they agree).
+# reasons written for the person asking. A call is allowed only if a rule
+# positively permits it and no rule of any module denies it. The usual
+# call is decided first, from few rules; the general rules decide
+# everything else, and the usual call too if they were asked (they agree).
 decision := usual if {
 	count(deny) == 0
+} else := {
+	"allow": false,
+	"reasons": sort(deny),
+} if {
+	count(deny) > 0
 } else := {
 	"allow": true,
 	"reasons": [],
@@ -29,24 +35,11 @@ decision := usual if {
 	"column_masks": column_masks,
 	"denied_columns": denied_columns,
 } if {
-	allow
+	permitted
 } else := {
 	"allow": false,
-	"reasons": reasons,
+	"reasons": ["this request is not allowed by policy"],
 }
-
-# A call is allowed only if a rule positively permits it and no rule of any
-# module denies it.
-default allow := false
-
-allow if {
-	permitted
-	count(deny) == 0
-}
-
-reasons := [r | some r in deny] if {
-	count(deny) > 0
-} else := ["this request is not allowed by policy"]
 
 not_in_directory := "you are not in the askmesh directory; ask an administrator for access"
 
@@ -91,7 +84,7 @@ product_action if needs[input.action]
 
 product_name := object.get(input.resource, "product", "")
 
-product := data.askmesh.products[product_name]
+product := data.askmesh.products[input.resource.product]
 
 classification := product.classification
 
@@ -117,12 +110,14 @@ returned := product_index.columns if {
 index := {name: index_of(p) | some name, p in data.askmesh.products}
 
 product_index := x if {
-	x := data.askmesh.index[product_name]
+	x := data.askmesh.index[input.resource.product]
 } else := index_of(product)
 
 index_of(p) := {
 	"columns": object.keys(p.classification),
-	"grants": {n: grant_of(groups, n) | some n in {"records", "metrics"}},
+	# By data action, so that a decision finds its grant without first
+	# working out the kind of access the action needs.
+	"grants": {action: grant_of(groups, n) | some action, n in needs},
 	"views": [grant_view(p, g) | some g in p.access],
 	"groups": groups,
 } if {
@@ -169,7 +164,19 @@ grant_view(p, g) := {
 	"shown": clear | object.keys(masked),
 	"filtered": count(g.row_filters) > 0,
 	"row_filters": g.row_filters,
-	"attributes": {rf.subject_attribute | some rf in g.row_filters; rf.subject_attribute != ""},
+	# The filters with a literal value, as a decision gives them, and those
+	# that take the asker's attribute: a decision only looks that up.
+	"filters": sort({{"column": rf.column, "op": rf.op, "value": rf.value} |
+		some rf in g.row_filters
+		rf.subject_attribute == ""
+	}),
+	"attribute_filters": [{"column": rf.column, "op": rf.op, "attribute": rf.subject_attribute} |
+		some rf in g.row_filters
+		rf.subject_attribute != ""
+	],
+	# How many different filters the grant has: as many as a decision
+	# gives if the asker has every attribute they take.
+	"filter_count": count({rf | some rf in g.row_filters}),
 } if {
 	by_class := p.columns_by_class
 	restricted := object.get(by_class, "restricted", set())
@@ -202,27 +209,43 @@ applicable := mine("any") if {
 	input.action == "product.describe"
 } else := mine(needed)
 
+# The usual data call: exactly one grant applies, and the index names it
+# by action and the asker's group, so it is looked up rather than worked
+# out from every group and grant. One of the asker's groups has a grant
+# for the action, and only one (a group with several has index -1, which
+# names no view); anything else is decided by the general rules.
+one_view := v if {
+	known
+	ix := product_index
+	grants := ix.grants[input.action]
+	[i] := [i | some group in input.subject.groups; i := grants[group]]
+	v := ix.views[i]
+}
+
+# The views of the grants that decide this call.
+call_views := [v] if {
+	v := one_view
+} else := [product_index.views[i] | some i in applicable]
+
 # Several grants can apply. Without row filters their visibility is united:
 # a column is in clear if any grant shows it in clear. If any of them limits
 # rows, the most restrictive combination applies: every grant's row filters,
 # and for each column the least any grant shows, so that a broader grant
 # never widens what a row-limited one reveals.
 filtered if {
-	some i in applicable
-	product_index.views[i].filtered
+	some v in call_views
+	v.filtered
 }
 
-# One grant (the usual case) is its own view; several are combined.
-sole := product_index.views[i] if {
-	count(applicable) == 1
-	some i in applicable
-}
+# One grant (the usual case) is its own view; several are combined. The
+# usual data call's is known without listing the applicable grants.
+sole := v if {
+	v := one_view
+} else := call_views[0] if count(call_views) == 1
 
-grant_views := [product_index.views[i] | some i in applicable]
+grant_clear := {v.clear | some v in call_views}
 
-grant_clear := {v.clear | some v in grant_views}
-
-grant_shown := {v.shown | some v in grant_views}
+grant_shown := {v.shown | some v in call_views}
 
 clear_columns := sole.clear if {
 	sole
@@ -251,7 +274,7 @@ column_masks := sole.masked if {
 	sole
 } else := {c: rank_kind[top] |
 	some c in masked_columns
-	top := max({object.get(mask_rank, v.masked[c], 3) | some v in grant_views})
+	top := max({object.get(mask_rank, v.masked[c], 3) | some v in call_views})
 }
 
 # Columns the call would return that the asker may not see (unknown names
@@ -266,20 +289,20 @@ row_filters := [f | some f in row_filter_set] if {
 } else := []
 
 row_filter_set := {f |
-	some i in applicable
-	some rf in product_index.views[i].row_filters
-	f := {"column": rf.column, "op": rf.op, "value": filter_value(rf)}
+	some v in call_views
+	some f in row_filters_of(v)
 }
 
-# A filter's value is literal, or the asker's attribute. A missing
-# attribute leaves the filter out here and denies the call below.
-filter_value(rf) := attribute(rf.subject_attribute) if {
-	rf.subject_attribute != ""
-}
-
-filter_value(rf) := rf.value if {
-	rf.subject_attribute == ""
-}
+# One grant's row filters as a decision gives them (sorted, each once): the
+# literal ones from the index, and those taking an attribute with the
+# asker's. A missing attribute leaves its filter out here and denies the
+# call below.
+row_filters_of(v) := v.filters if {
+	count(v.attribute_filters) == 0
+} else := sort({f | some f in v.filters} | {{"column": f.column, "op": f.op, "value": x} |
+	some f in v.attribute_filters
+	x := attribute(f.attribute)
+})
 
 # --- Permission ----------------------------------------------------------------------
 
@@ -297,6 +320,8 @@ permitted if {
 permitted if data_call
 
 # data_call: a known asker, a known product, a data action, a grant for it.
+data_call if one_view
+
 data_call if {
 	known
 	product
@@ -306,46 +331,29 @@ data_call if {
 
 # --- The usual call ------------------------------------------------------------------
 #
-# A data call by a known asker to which exactly one grant applies, that
-# computes only with columns the grant shows in clear, names only columns
-# of the product, returns at least one the asker may see (or asks for none)
-# and needs no attribute the asker lacks. None of the refusals below can
-# apply to it, and its decision is the one the general rules would reach:
-# it is decided from the index in a few steps, without them.
+# A data call to which one grant applies (one_view), that computes only
+# with columns the grant shows in clear, returns at least one column the
+# asker may see (or asks for none) and needs no attribute the asker lacks.
+# None of the refusals below can apply to it, and its decision is the one
+# the general rules would reach: it is decided from the grant's view in a
+# few steps, without them.
 usual := {
 	"allow": true,
 	"reasons": [],
-	"row_filters": usual_row_filters(v),
+	"row_filters": rows,
 	"column_masks": v.masked,
 	"denied_columns": denied,
 } if {
-	known
-	n := needs[input.action]
-	ix := product_index
-	groups := object.filter(ix.grants[n], input.subject.groups)
-	count(groups) == 1
-	some i in groups
-	i >= 0
-	v := ix.views[i]
-	cols := requested
-	count(cols) == count(input.resource.columns)
-	count(cols - ix.columns) == 0
-	count(referenced - v.clear) == 0
+	v := one_view
+	count({c | some c in input.resource.referenced} - v.clear) == 0
+	cols := {c | some c in input.resource.columns}
 	denied := sort(cols - v.shown)
 	# Some column asked for is shown, or none is asked for.
-	count(denied) < max({count(cols), 1})
-	every a in v.attributes {
-		attribute(a)
-	}
+	count(denied) < max([count(cols), 1])
+	rows := row_filters_of(v)
+	# The asker has every attribute the filters take.
+	count(rows) == v.filter_count
 }
-
-# The row filters of the usual call's grant, as the general rules give them.
-usual_row_filters(v) := [f | some f in {f |
-	some rf in v.row_filters
-	f := {"column": rf.column, "op": rf.op, "value": filter_value(rf)}
-}] if {
-	v.filtered
-} else := []
 
 none_visible if {
 	count(requested) > 0
@@ -363,16 +371,21 @@ deny contains msg if {
 	some msg in refusals
 }
 
-refusals contains not_in_directory if not known
+# A data call the asker has a grant for can only be refused for what it
+# asks of the product's columns; any other call only for who asks, what,
+# or on which product. Only the refusals that can apply are evaluated.
+refusals := column_refusals if data_call else := access_refusals
 
-refusals contains msg if {
+access_refusals contains not_in_directory if not known
+
+access_refusals contains msg if {
 	known
 	input.action != "catalog.search"
 	not product_action
 	msg := sprintf("%q is not something askmesh can be asked to do", [input.action])
 }
 
-refusals contains msg if {
+access_refusals contains msg if {
 	known
 	product_action
 	not product
@@ -384,7 +397,7 @@ unknown_product := "the request names no data product" if {
 } else := sprintf("askmesh has no data product named %q", [product_name])
 
 # No grant for the action at all.
-refusals contains msg if {
+access_refusals contains msg if {
 	known
 	product
 	n := needed
@@ -394,7 +407,7 @@ refusals contains msg if {
 }
 
 # A grant for the other kind of access only.
-refusals contains msg if {
+access_refusals contains msg if {
 	known
 	product
 	n := needed
@@ -414,7 +427,7 @@ only_other := {
 # expressions) must be visible in clear, or results would leak them.
 unusable := referenced - clear_columns if data_call
 
-refusals contains msg if {
+column_refusals contains msg if {
 	some col in unusable
 	msg := unusable_reason(col)
 }
@@ -431,7 +444,7 @@ unusable_reason(col) := sprintf("%s is not a column of %s", [col, product_name])
 
 # Nothing asked for is visible. Said once: a column both returned and
 # computed with is already named above.
-refusals contains msg if {
+column_refusals contains msg if {
 	data_call
 	count(unusable) == 0
 	none_visible
@@ -439,11 +452,10 @@ refusals contains msg if {
 }
 
 # A row filter needs an attribute the asker's directory entry lacks.
-refusals contains msg if {
+column_refusals contains msg if {
 	data_call
-	filtered
-	some i in applicable
-	some rf in product_index.views[i].row_filters
+	some v in call_views
+	some rf in v.row_filters
 	rf.subject_attribute != ""
 	not attribute(rf.subject_attribute)
 	msg := sprintf("your directory entry has no %s attribute, which access to %s requires", [rf.subject_attribute, product_name])

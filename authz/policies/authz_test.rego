@@ -39,6 +39,14 @@ products := {
 		object.union(grant(["field"], ["records", "metrics"]), {"see": ["pii"], "row_filters": [{"column": "region", "op": "=", "value": null, "subject_attribute": "region"}]}),
 		# partners: records of two regions, literal filter
 		object.union(grant(["partners"], ["records"]), {"row_filters": [{"column": "region", "op": "in", "value": ["emea", "apac"], "subject_attribute": ""}]}),
+		# dual: two grants for one group, combined
+		object.union(grant(["dual"], ["records"]), {"see": ["confidential"]}),
+		object.union(grant(["dual"], ["records"]), {"mask": {"pii": "hash"}}),
+		# mixed: a literal filter and one from the asker's attribute
+		object.union(grant(["mixed"], ["records"]), {"row_filters": [
+			{"column": "region", "op": "=", "value": null, "subject_attribute": "region"},
+			{"column": "amount", "op": ">", "value": 0, "subject_attribute": ""},
+		]}),
 		# a grant that tries to reveal restricted data: it must not work
 		object.union(grant(["leaky"], ["records"]), {"see": ["restricted", "confidential"], "mask": {"tax_id": "last4", "restricted": "redact"}}),
 	]),
@@ -56,6 +64,9 @@ directory := {"users": {
 	"mix@x.example": user("mix@x.example", ["analysts", "support"], {}),
 	"fix@x.example": user("fix@x.example", ["analysts", "field"], {"region": "emea"}),
 	"nob@x.example": user("nob@x.example", ["nobody"], {}),
+	"dua@x.example": user("dua@x.example", ["dual"], {}),
+	"mo@x.example": user("mo@x.example", ["mixed"], {"region": "apac"}),
+	"mu@x.example": user("mu@x.example", ["mixed"], {}),
 }}
 
 user(id, groups, attributes) := {"id": id, "name": id, "title": "", "groups": groups, "attributes": attributes}
@@ -250,6 +261,14 @@ test_literal_row_filter if {
 	records("pat@x.example", ["order_id"]).row_filters == [{"column": "region", "op": "in", "value": ["emea", "apac"]}]
 }
 
+test_literal_and_attribute_row_filters if {
+	records("mo@x.example", ["order_id"]).row_filters == [
+		{"column": "amount", "op": ">", "value": 0},
+		{"column": "region", "op": "=", "value": "apac"},
+	]
+	records("mu@x.example", ["order_id"]).reasons == ["your directory entry has no region attribute, which access to sales requires"]
+}
+
 test_describe_carries_no_row_filters if {
 	d := decide(subject("fin@x.example"), "product.describe", {"product": "sales"})
 	d.allow == true
@@ -265,6 +284,15 @@ test_grants_unite_without_row_filters if {
 	d := records("mix@x.example", all_sales)
 	d.allow == true
 	d.column_masks == {"buyer_email": "redact", "buyer_name": "redact"}
+	d.denied_columns == ["tax_id"]
+	d.row_filters == []
+}
+
+# Two grants for one group unite as grants of two groups do.
+test_grants_of_one_group_unite if {
+	d := records("dua@x.example", all_sales)
+	d.allow == true
+	d.column_masks == {"buyer_email": "hash", "buyer_name": "hash"}
 	d.denied_columns == ["tax_id"]
 	d.row_filters == []
 }
