@@ -32,7 +32,7 @@ func (e *Engine) DecideMany(ctx context.Context, ins []authz.Input) ([]authz.Dec
 		terms[i] = ast.NewTerm(e.inputValue(&ins[i]))
 	}
 	input := ast.NewObject(ast.Item(kBatch, ast.ArrayTerm(terms...)))
-	rs, err := e.many.Eval(ctx, rego.EvalParsedInput(input), asTerm)
+	rs, err := e.many.Eval(ctx, rego.EvalParsedInput(input), asTerm, noMetrics)
 	if err != nil {
 		return nil, fmt.Errorf("authz: evaluating the policy for %d inputs: %w", len(ins), err)
 	}
