@@ -165,19 +165,26 @@ grant_view(p, g) := {
 	"filtered": count(g.row_filters) > 0,
 	"row_filters": g.row_filters,
 	# The filters with a literal value, as a decision gives them, and those
-	# that take the asker's attribute: a decision only looks that up.
-	"filters": sort({{"column": rf.column, "op": rf.op, "value": rf.value} |
-		some rf in g.row_filters
-		rf.subject_attribute == ""
-	}),
-	"attribute_filters": [{"column": rf.column, "op": rf.op, "attribute": rf.subject_attribute} |
-		some rf in g.row_filters
-		rf.subject_attribute != ""
-	],
+	# that take the asker's attribute, as [column, op, attribute] in order:
+	# a decision only looks the attributes up.
+	"filters": literal,
+	"attribute_filters": by_attribute,
 	# How many different filters the grant has: as many as a decision
 	# gives if the asker has every attribute they take.
 	"filter_count": count({rf | some rf in g.row_filters}),
+	# Whether the literal filters, then those by attribute, are already in
+	# the decision's order, each once: one of the two kinds only, and no
+	# two filters by attribute on the same column and op.
+	"filters_in_order": filters_in_order(literal, by_attribute),
 } if {
+	literal := sort({{"column": rf.column, "op": rf.op, "value": rf.value} |
+		some rf in g.row_filters
+		rf.subject_attribute == ""
+	})
+	by_attribute := sort([[rf.column, rf.op, rf.subject_attribute] |
+		some rf in g.row_filters
+		rf.subject_attribute != ""
+	])
 	by_class := p.columns_by_class
 	restricted := object.get(by_class, "restricted", set())
 	visible := always_visible | {k | some k in g.see}
@@ -299,10 +306,19 @@ row_filter_set := {f |
 # call below.
 row_filters_of(v) := v.filters if {
 	count(v.attribute_filters) == 0
-} else := sort({f | some f in v.filters} | {{"column": f.column, "op": f.op, "value": x} |
-	some f in v.attribute_filters
-	x := attribute(f.attribute)
+} else := sort({f | some f in v.filters} | {f |
+	some [column, op, a] in v.attribute_filters
+	f := {"column": column, "op": op, "value": attribute(a)}
 })
+
+default filters_in_order(_, _) := false
+
+filters_in_order(_, by_attribute) if count(by_attribute) == 0
+
+filters_in_order(literal, by_attribute) if {
+	count(literal) == 0
+	count({[column, op] | some [column, op, _] in by_attribute}) == count(by_attribute)
+}
 
 # --- Permission ----------------------------------------------------------------------
 
@@ -350,7 +366,12 @@ usual := {
 	denied := sort(cols - v.shown)
 	# Some column asked for is shown, or none is asked for.
 	count(denied) < max([count(cols), 1])
-	rows := row_filters_of(v)
+	# The grant's row filters: in the index's order, which is the
+	# decision's when filters_in_order (row_filters_of otherwise).
+	v.filters_in_order
+	rows := array.concat(v.filters, [{"column": column, "op": op, "value": attribute(a)} |
+		some [column, op, a] in v.attribute_filters
+	])
 	# The asker has every attribute the filters take.
 	count(rows) == v.filter_count
 }
