@@ -206,7 +206,22 @@ type Server struct {
 	latency   time.Duration
 	responder func(Request) Step
 	onServed  func(Served)
+	lean      bool
 	n         int
+}
+
+// SetLean makes the server cost what a benchmark can afford to run beside
+// the client it measures (in production the model is another machine): it
+// keeps no record of requests (Requests returns none) and decodes of each
+// body only what it answers from and checks the conversation with: the
+// model, the stream options, and each message's role and tool-call ids.
+// Message content and the tools offered are not decoded, so the checks on
+// them are not made, and a responder sees messages with their role and ids
+// only; Request.Body still holds the whole body.
+func (s *Server) SetLean(lean bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lean = lean
 }
 
 // Served is one request as the server handled it, for benchmarks that
@@ -324,17 +339,30 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, out *Request) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", fmt.Sprintf("Unknown request URL: %s %s", r.Method, r.URL.Path))
 		return
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "could not read the body: "+err.Error())
 		return
 	}
-	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
-	decodeErr := json.Unmarshal(body, &req)
+	s.mu.Lock()
+	lean := s.lean
+	s.mu.Unlock()
+	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body}
+	var decodeErr error
+	if lean {
+		// Nothing keeps the request past the handler: its headers need no copy.
+		req.Header = r.Header
+		decodeErr = decodeLean(body, &req)
+	} else {
+		req.Header = r.Header.Clone()
+		decodeErr = json.Unmarshal(body, &req)
+	}
 	*out = req
 
 	s.mu.Lock()
-	s.requests = append(s.requests, req)
+	if !lean {
+		s.requests = append(s.requests, req)
+	}
 	s.n++
 	n := s.n
 	latency := s.latency
@@ -351,7 +379,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, out *Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "We could not parse the JSON body of your request: "+decodeErr.Error())
 		return
 	}
-	if msg := validate(req); msg != "" {
+	if msg := validate(req, lean); msg != "" {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", msg)
 		return
 	}
@@ -412,23 +440,117 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, out *Request) {
 		_, _ = io.WriteString(w, step.Raw)
 		return
 	}
-	msg := map[string]any{"role": "assistant", "content": nil, "refusal": nil}
-	if step.Text != "" || len(step.ToolCalls) == 0 {
-		msg["content"] = step.Text
-	}
-	if len(step.ToolCalls) > 0 {
-		msg["tool_calls"] = step.ToolCalls
-	}
 	// Encoded whole, with its length, as the real API answers; a flush
 	// then sends it without switching to chunked encoding.
-	b, _ := json.Marshal(map[string]any{
-		"id": id, "object": "chat.completion", "created": created, "model": req.Model, "system_fingerprint": fingerprint,
-		"choices": []any{map[string]any{"index": 0, "message": msg, "logprobs": nil, "finish_reason": step.FinishReason}},
-		"usage":   usageJSON(*step.Usage),
-	})
-	b = append(b, '\n')
+	b := appendCompletion(make([]byte, 0, 512+len(step.Text)), id, req.Model, step)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	_, _ = w.Write(b)
+}
+
+// readBody reads a request body into one buffer of its declared length,
+// rather than growing one from 512 bytes.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength <= 0 || r.ContentLength > 64<<20 {
+		return io.ReadAll(r.Body)
+	}
+	b := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// leanRequest is what a lean server decodes of a body (see SetLean).
+type leanRequest struct {
+	Model    string `json:"model"`
+	Messages []struct {
+		Role       string `json:"role"`
+		ToolCallID string `json:"tool_call_id"`
+		ToolCalls  []struct {
+			ID string `json:"id"`
+		} `json:"tool_calls"`
+	} `json:"messages"`
+	Stream        bool `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+}
+
+func decodeLean(body []byte, req *Request) error {
+	var l leanRequest
+	if err := json.Unmarshal(body, &l); err != nil {
+		return err
+	}
+	req.Model, req.Stream, req.StreamOptions = l.Model, l.Stream, l.StreamOptions
+	req.Messages = make([]Message, len(l.Messages))
+	for i, m := range l.Messages {
+		req.Messages[i] = Message{Role: m.Role, ToolCallID: m.ToolCallID}
+		for _, c := range m.ToolCalls {
+			req.Messages[i].ToolCalls = append(req.Messages[i].ToolCalls, ToolCall{ID: c.ID})
+		}
+	}
+	return nil
+}
+
+// appendCompletion appends a chat.completion answer and a newline. Only
+// the strings that vary are encoded; the rest is written as it stands.
+func appendCompletion(b []byte, id, model string, step Step) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, id)
+	b = append(b, `,"object":"chat.completion","created":`...)
+	b = strconv.AppendInt(b, created, 10)
+	b = append(b, `,"model":`...)
+	b = appendJSONString(b, model)
+	b = append(b, `,"system_fingerprint":"`+fingerprint+`","choices":[{"index":0,"message":{"role":"assistant","content":`...)
+	if step.Text != "" || len(step.ToolCalls) == 0 {
+		b = appendJSONString(b, step.Text)
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, `,"refusal":null`...)
+	if len(step.ToolCalls) > 0 {
+		b = append(b, `,"tool_calls":[`...)
+		for i, c := range step.ToolCalls {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"id":`...)
+			b = appendJSONString(b, c.ID)
+			b = append(b, `,"type":"function","function":{"name":`...)
+			b = appendJSONString(b, c.Name)
+			b = append(b, `,"arguments":`...)
+			b = appendJSONString(b, c.Arguments)
+			b = append(b, "}}"...)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `},"logprobs":null,"finish_reason":`...)
+	b = appendJSONString(b, step.FinishReason)
+	u := *step.Usage
+	b = append(b, `}],"usage":{"prompt_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.PromptTokens), 10)
+	b = append(b, `,"completion_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.CompletionTokens), 10)
+	b = append(b, `,"total_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.PromptTokens+u.CompletionTokens), 10)
+	return append(b, "}}\n"...)
+}
+
+// appendJSONString appends s as a JSON string: as it stands when it is
+// valid UTF-8 with nothing to escape, else as encoding/json writes it.
+func appendJSONString(b []byte, s string) []byte {
+	plain := utf8.ValidString(s)
+	for i := 0; plain && i < len(s); i++ {
+		c := s[i]
+		plain = c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	if plain {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	q, _ := json.Marshal(s)
+	return append(b, q...)
 }
 
 const (
@@ -615,8 +737,9 @@ func ObjectSchema(raw json.RawMessage) bool {
 }
 
 // validate applies the checks the real API makes that a client could get
-// wrong; it returns the API's complaint, or "".
-func validate(req Request) string {
+// wrong; it returns the API's complaint, or "". A lean server did not
+// decode content, so it cannot tell an empty assistant message.
+func validate(req Request, lean bool) string {
 	if req.Model == "" {
 		return "you must provide a model parameter"
 	}
@@ -639,7 +762,7 @@ func validate(req Request) string {
 		switch m.Role {
 		case "system", "developer", "user":
 		case "assistant":
-			if m.Content == "" && len(m.ToolCalls) == 0 {
+			if m.Content == "" && len(m.ToolCalls) == 0 && !lean {
 				return fmt.Sprintf("Invalid value for 'messages[%d].content': an assistant message needs content or tool_calls", i)
 			}
 		case "tool":

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -175,5 +176,122 @@ func TestOnServed(t *testing.T) {
 	}
 	if s := served[1]; s.Status != http.StatusTooManyRequests || s.Duration < 20*time.Millisecond {
 		t.Fatalf("second: status %d, %s", s.Status, s.Duration)
+	}
+}
+
+// A lean server answers as the full one does, checks the conversation's
+// tool calls, keeps no record, and hands the responder roles and ids only.
+func TestLean(t *testing.T) {
+	srv := openaitest.NewServer(t)
+	srv.SetLean(true)
+	var seen []openaitest.Request
+	var mu sync.Mutex
+	srv.SetResponder(func(r openaitest.Request) openaitest.Step {
+		mu.Lock()
+		seen = append(seen, r)
+		mu.Unlock()
+		if r.Messages[len(r.Messages)-1].Role == "tool" {
+			return openaitest.Step{Text: "Line 1\n\"quoted\" <b> & é"}
+		}
+		return openaitest.Step{ToolCalls: []openaitest.ToolCall{{Name: "query_metrics", Arguments: `{"product":"p"}`}}}
+	})
+	var served []openaitest.Served
+	srv.SetOnServed(func(s openaitest.Served) { mu.Lock(); served = append(served, s); mu.Unlock() })
+
+	first := `{"model":"m","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"query_metrics","parameters":{"type":"object"}}}]}`
+	status, got := post(t, srv.URL, first)
+	var resp struct {
+		Model   string `json:"model"`
+		Choices []struct {
+			Message struct {
+				Content   *string               `json:"content"`
+				ToolCalls []openaitest.ToolCall `json:"tool_calls"`
+			} `json:"message"`
+			FinishReason string `json:"finish_reason"`
+		} `json:"choices"`
+		Usage struct {
+			PromptTokens int `json:"prompt_tokens"`
+			TotalTokens  int `json:"total_tokens"`
+		} `json:"usage"`
+	}
+	if err := json.Unmarshal([]byte(got), &resp); err != nil || status != 200 {
+		t.Fatalf("status %d body %s: %v", status, got, err)
+	}
+	c := resp.Choices[0]
+	if resp.Model != "m" || c.Message.Content != nil || c.FinishReason != "tool_calls" || len(c.Message.ToolCalls) != 1 ||
+		c.Message.ToolCalls[0] != (openaitest.ToolCall{ID: "call_1_0", Name: "query_metrics", Arguments: `{"product":"p"}`}) ||
+		resp.Usage.PromptTokens != (len(first)+3)/4 || resp.Usage.TotalTokens <= resp.Usage.PromptTokens {
+		t.Fatalf("response %s", got)
+	}
+
+	second := `{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":null,"tool_calls":[{"id":"call_1_0","type":"function","function":{"name":"query_metrics","arguments":"{}"}}]},{"role":"tool","tool_call_id":"call_1_0","content":"rows"}]}`
+	status, got = post(t, srv.URL, second)
+	if err := json.Unmarshal([]byte(got), &resp); err != nil || status != 200 {
+		t.Fatalf("status %d body %s: %v", status, got, err)
+	}
+	if c := resp.Choices[0]; c.Message.Content == nil || *c.Message.Content != "Line 1\n\"quoted\" <b> & é" || c.FinishReason != "stop" {
+		t.Fatalf("answer %s", got)
+	}
+
+	// The pairing of tool calls and results is still checked.
+	if status, got := post(t, srv.URL, `{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"tool","tool_call_id":"c1","content":"x"}]}`); status != 400 ||
+		!strings.Contains(got, "must be a response to a preceeding message with 'tool_calls'") {
+		t.Fatalf("tool result without a call: %d %s", status, got)
+	}
+	if status, _ := post(t, srv.URL, `{"model":`); status != 400 {
+		t.Fatalf("not JSON: status %d", status)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("a lean server recorded %d requests", n)
+	}
+	if len(seen) != 2 {
+		t.Fatalf("responder saw %d requests, want 2", len(seen))
+	}
+	if m := seen[0].Messages; len(m) != 2 || m[0].Role != "system" || m[0].Content != "" || len(seen[0].Tools) != 0 {
+		t.Errorf("first request as the responder saw it: %+v", seen[0])
+	}
+	if m := seen[1].Messages; len(m) != 3 || m[1].ToolCalls[0].ID != "call_1_0" || m[2].ToolCallID != "call_1_0" {
+		t.Errorf("second request as the responder saw it: %+v", seen[1])
+	}
+	if len(served) != 4 || string(served[0].Request.Body) != first || served[2].Status != 400 {
+		t.Errorf("served: %d requests, first body %q", len(served), served[0].Request.Body)
+	}
+}
+
+// benchBody is a request of the size askmesh sends: a long system prompt,
+// three tools with schemas, and a tool result.
+func benchBody() string {
+	schema := `{"type":"object","properties":{"product":{"type":"string","description":"` + strings.Repeat("the data product to query; ", 20) + `"},"metrics":{"type":"array","items":{"type":"string"}}},"required":["product"]}`
+	tools := make([]string, 3)
+	for i := range tools {
+		tools[i] = fmt.Sprintf(`{"type":"function","function":{"name":"tool_%d","description":"%s","parameters":%s}}`, i, strings.Repeat("what the tool does. ", 15), schema)
+	}
+	return `{"model":"m","messages":[{"role":"system","content":"` + strings.Repeat("You answer questions over the data mesh. ", 120) +
+		`"},{"role":"user","content":"How many new customers did we acquire last month?"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"tool_0","arguments":"{\"product\":\"p\"}"}}]},{"role":"tool","tool_call_id":"c1","content":"` +
+		strings.Repeat(`{\"month\":\"2026-10\",\"new_customers\":1234} `, 40) + `"}],"tools":[` + strings.Join(tools, ",") + `]}`
+}
+
+// BenchmarkServe is one request answered, full and lean, without latency.
+func BenchmarkServe(b *testing.B) {
+	body := benchBody()
+	for _, lean := range []bool{false, true} {
+		b.Run(fmt.Sprintf("lean=%v", lean), func(b *testing.B) {
+			srv := openaitest.NewServer(b)
+			srv.SetLean(lean)
+			srv.SetResponder(func(openaitest.Request) openaitest.Step { return openaitest.Step{Text: "the answer"} })
+			h := srv.Config.Handler
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body)))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
 	}
 }
