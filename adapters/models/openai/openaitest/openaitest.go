@@ -560,15 +560,13 @@ const (
 
 func tokens(bytes int) int { return (bytes + 3) / 4 }
 
-func usageJSON(u Usage) map[string]any {
-	return map[string]any{"prompt_tokens": u.PromptTokens, "completion_tokens": u.CompletionTokens,
-		"total_tokens": u.PromptTokens + u.CompletionTokens}
-}
-
 // stream writes the answer as OpenAI does: a first chunk with the role,
 // content deltas, tool-call deltas (the first of each call with index, id,
 // type and name, then argument pieces with the index only), a chunk with
-// the finish_reason, a usage chunk when asked for, then [DONE].
+// the finish_reason, a usage chunk when asked for, then [DONE]. Each chunk
+// is flushed on its own, as the real API sends them. Chunks are written
+// from literal parts, their keys in the order encoding/json would give a
+// map's; only the strings that vary are encoded.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, step Step, id string) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -578,14 +576,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, ste
 		return
 	}
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-	send := func(choices []any, usage any) bool {
-		chunk := map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
-			"system_fingerprint": fingerprint, "choices": choices}
-		if includeUsage {
-			chunk["usage"] = usage
-		}
-		b, _ := json.Marshal(chunk)
-		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+	// What follows the choices in every chunk.
+	tail := appendJSONString([]byte(`,"created":`+strconv.Itoa(created)+`,"id":`), id)
+	tail = append(tail, `,"model":`...)
+	tail = appendJSONString(tail, req.Model)
+	tail = append(tail, `,"object":"chat.completion.chunk","system_fingerprint":"`+fingerprint+`"`...)
+	var buf []byte
+	write := func(b []byte) bool {
+		if _, err := w.Write(b); err != nil {
 			return false
 		}
 		if flusher != nil {
@@ -593,18 +591,34 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, ste
 		}
 		return r.Context().Err() == nil
 	}
-	delta := func(d map[string]any) bool {
-		return send([]any{map[string]any{"index": 0, "delta": d, "logprobs": nil, "finish_reason": nil}}, nil)
+	// delta sends one choice: its delta (a JSON object, written by
+	// appendDelta) and finish_reason (JSON).
+	delta := func(finish string, appendDelta func([]byte) []byte) bool {
+		buf = append(buf[:0], `data: {"choices":[{"delta":`...)
+		buf = appendDelta(buf)
+		buf = append(buf, `,"finish_reason":`...)
+		buf = append(buf, finish...)
+		buf = append(buf, `,"index":0,"logprobs":null}]`...)
+		buf = append(buf, tail...)
+		if includeUsage {
+			buf = append(buf, `,"usage":null`...)
+		}
+		buf = append(buf, "}\n\n"...)
+		return write(buf)
 	}
+	literal := func(s string) func([]byte) []byte { return func(b []byte) []byte { return append(b, s...) } }
 	size := step.ChunkSize
 	if size <= 0 {
 		size = 7
 	}
-	if !delta(map[string]any{"role": "assistant", "content": "", "refusal": nil}) {
+	if !delta("null", literal(`{"content":"","refusal":null,"role":"assistant"}`)) {
 		return
 	}
 	for _, piece := range Split(step.Text, size) {
-		if !delta(map[string]any{"content": piece}) {
+		if !delta("null", func(b []byte) []byte {
+			b = appendJSONString(append(b, `{"content":`...), piece)
+			return append(b, '}')
+		}) {
 			return
 		}
 	}
@@ -640,24 +654,46 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, ste
 		}
 	}
 	for _, d := range order {
-		tc := map[string]any{"index": d.index, "function": map[string]any{"arguments": d.args}}
-		if d.first {
-			c := step.ToolCalls[d.index]
-			tc["id"], tc["type"] = c.ID, "function"
-			tc["function"] = map[string]any{"name": c.Name, "arguments": ""}
-		}
-		if !delta(map[string]any{"tool_calls": []any{tc}}) {
+		if !delta("null", func(b []byte) []byte {
+			b = append(b, `{"tool_calls":[{"function":{"arguments":`...)
+			if d.first {
+				c := step.ToolCalls[d.index]
+				b = append(b, `"","name":`...)
+				b = appendJSONString(b, c.Name)
+				b = append(b, `},"id":`...)
+				b = appendJSONString(b, c.ID)
+				b = append(b, `,"index":`...)
+				b = strconv.AppendInt(b, int64(d.index), 10)
+				return append(b, `,"type":"function"}]}`...)
+			}
+			b = appendJSONString(b, d.args)
+			b = append(b, `},"index":`...)
+			b = strconv.AppendInt(b, int64(d.index), 10)
+			return append(b, "}]}"...)
+		}) {
 			return
 		}
 	}
 	if step.Truncate {
 		return
 	}
-	if !send([]any{map[string]any{"index": 0, "delta": map[string]any{}, "logprobs": nil, "finish_reason": step.FinishReason}}, nil) {
+	if !delta(string(appendJSONString(nil, step.FinishReason)), literal("{}")) {
 		return
 	}
-	if includeUsage && !send([]any{}, usageJSON(*step.Usage)) {
-		return
+	if includeUsage {
+		u := *step.Usage
+		buf = append(buf[:0], `data: {"choices":[]`...)
+		buf = append(buf, tail...)
+		buf = append(buf, `,"usage":{"completion_tokens":`...)
+		buf = strconv.AppendInt(buf, int64(u.CompletionTokens), 10)
+		buf = append(buf, `,"prompt_tokens":`...)
+		buf = strconv.AppendInt(buf, int64(u.PromptTokens), 10)
+		buf = append(buf, `,"total_tokens":`...)
+		buf = strconv.AppendInt(buf, int64(u.PromptTokens+u.CompletionTokens), 10)
+		buf = append(buf, "}}\n\n"...)
+		if !write(buf) {
+			return
+		}
 	}
 	_, _ = io.WriteString(w, "data: [DONE]\n\n")
 	if flusher != nil {
