@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -207,6 +208,7 @@ type Server struct {
 	responder func(Request) Step
 	onServed  func(Served)
 	lean      bool
+	conns     atomic.Int64
 	n         int
 }
 
@@ -247,10 +249,20 @@ func (s *Server) SetOnServed(f func(Served)) {
 // request, and stops it when the test ends.
 func NewServer(t testing.TB, script ...Step) *Server {
 	s := &Server{script: script}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.Start()
 	t.Cleanup(s.Close)
 	return s
 }
+
+// Conns is how many connections the server has accepted: a client that
+// keeps its connections alive opens few, however many requests it sends.
+func (s *Server) Conns() int64 { return s.conns.Load() }
 
 // BaseURL is the URL to configure clients with: the server's URL + "/v1".
 func (s *Server) BaseURL() string { return s.URL + "/v1" }

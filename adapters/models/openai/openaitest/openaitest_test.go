@@ -261,6 +261,35 @@ func TestLean(t *testing.T) {
 	}
 }
 
+// Conns counts connections, not requests: a client that keeps its
+// connection alive opens one.
+func TestConns(t *testing.T) {
+	srv := openaitest.NewServer(t)
+	srv.SetResponder(func(openaitest.Request) openaitest.Step { return openaitest.Step{Text: "ok"} })
+	c := &http.Client{Transport: &http.Transport{}}
+	defer c.CloseIdleConnections()
+	for range 3 {
+		resp, err := c.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if n := srv.Conns(); n != 1 {
+		t.Fatalf("3 requests on one kept-alive connection: %d connections counted", n)
+	}
+	closing := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := closing.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if n := srv.Conns(); n != 2 {
+		t.Fatalf("after a request without keep-alive: %d connections counted, want 2", n)
+	}
+}
+
 // benchBody is a request of the size askmesh sends: a long system prompt,
 // three tools with schemas, and a tool result.
 func benchBody() string {
