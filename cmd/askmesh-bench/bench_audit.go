@@ -125,7 +125,7 @@ func (e *benchEnv) benchAudit() (sec *benchSection) {
 	}
 	if sec.missed() {
 		sec.Notes = append(sec.Notes, "A CPU profile of askmesh shows only the client's share: time spent waiting for PostgreSQL to commit (WAL flush) is off-CPU and does not appear in it.")
-		sec.Profile = e.profile("audit", 5*time.Second, func(ctx context.Context) error {
+		sec.Profile = e.profile("audit", 5*time.Second, "", func(ctx context.Context) error {
 			_, err := auditlog.BenchmarkAppends(ctx, store, 64, 4000)
 			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 				return nil

@@ -41,7 +41,7 @@ func (e *benchEnv) benchAuthz() *benchSection {
 	}
 	sec.Notes = append(sec.Notes, fmt.Sprintf("%s decisions of each way per case.", fmtCount(int64(n))))
 	if sec.missed() {
-		sec.Profile = e.profile("authz", 4*time.Second, func(ctx context.Context) error {
+		sec.Profile = e.profile("authz", 4*time.Second, "", func(ctx context.Context) error {
 			for range 1000 {
 				if _, err := a.Authz.Decide(ctx, worst); err != nil {
 					return err

@@ -1,37 +1,39 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/askmesh/askmesh/adapters/channels/web"
 	"github.com/askmesh/askmesh/adapters/models/openai/openaitest"
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/audit"
 )
 
-// benchQuestionHeader tags each model request with the id of the question
-// (the client's X-Request-Id of POST /v1/chat) that caused it.
-const benchQuestionHeader = "X-Askmesh-Bench-Question"
+// benchTagPrefix starts the request id each question's text ends with
+// (see drive), by which the scripted model's requests are charged to it.
+const benchTagPrefix = "bench-q"
 
-// questionTagger carries the asking request's id, which the web server
-// keeps in the context the agent and the OpenAI adapter pass down, onto the
-// model requests, so the scripted model's own time can be charged to the
-// question it served even with many questions in flight.
-type questionTagger struct {
-	next   http.RoundTripper
-	ledger *modelLedger
-}
+// benchTurns is how many model requests benchScript answers a question in.
+const benchTurns = 2
 
-func (t questionTagger) RoundTrip(r *http.Request) (*http.Response, error) {
-	if id := web.ClientRequestID(r.Context()); id != "" {
-		r = r.Clone(r.Context())
-		r.Header.Set(benchQuestionHeader, id)
-		t.ledger.sent(id)
+// questionTag finds the question's request id in a model request's body:
+// the first benchTagPrefix and the digits after it, or "".
+func questionTag(body []byte) string {
+	i := bytes.Index(body, []byte(benchTagPrefix))
+	if i < 0 {
+		return ""
 	}
-	return t.next.RoundTrip(r)
+	j := i + len(benchTagPrefix)
+	for j < len(body) && body[j] >= '0' && body[j] <= '9' {
+		j++
+	}
+	if j == i+len(benchTagPrefix) {
+		return ""
+	}
+	return string(body[i:j])
 }
 
 // modelLedger sums, per question, the time the scripted model server
@@ -41,23 +43,16 @@ type modelLedger struct {
 	cond  *sync.Cond
 	byQ   map[string]time.Duration
 	turns map[string]int // requests served
-	sentN map[string]int // requests sent
 }
 
 func newModelLedger() *modelLedger {
-	l := &modelLedger{byQ: map[string]time.Duration{}, turns: map[string]int{}, sentN: map[string]int{}}
+	l := &modelLedger{byQ: map[string]time.Duration{}, turns: map[string]int{}}
 	l.cond = sync.NewCond(&l.mu)
 	return l
 }
 
-func (l *modelLedger) sent(id string) {
-	l.mu.Lock()
-	l.sentN[id]++
-	l.mu.Unlock()
-}
-
 func (l *modelLedger) served(s openaitest.Served) {
-	id := s.Request.Header.Get(benchQuestionHeader)
+	id := questionTag(s.Request.Body)
 	if id == "" {
 		return
 	}
@@ -68,15 +63,16 @@ func (l *modelLedger) served(s openaitest.Served) {
 	l.cond.Broadcast()
 }
 
-// take returns and forgets a question's model time and turn count. The
-// server reports a request just after its last byte, which can be after
-// askmesh has already answered; take waits for every request sent (the
-// question's latency is already measured).
-func (l *modelLedger) take(id string) (time.Duration, int) {
+// take returns and forgets a question's model time and turn count once
+// want requests of it are reported. The server reports a request just
+// after its last byte, which can be after askmesh has already answered;
+// take waits for that report, for 5 s at most (the question's latency is
+// already measured).
+func (l *modelLedger) take(id string, want int) (time.Duration, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	deadline := time.Now().Add(5 * time.Second)
-	for l.turns[id] < l.sentN[id] && time.Now().Before(deadline) {
+	for l.turns[id] < want && time.Now().Before(deadline) {
 		// Cond has no timeout: a timer wakes the waiters once at the deadline.
 		t := time.AfterFunc(time.Until(deadline), l.cond.Broadcast)
 		l.cond.Wait()
@@ -85,7 +81,6 @@ func (l *modelLedger) take(id string) (time.Duration, int) {
 	d, n := l.byQ[id], l.turns[id]
 	delete(l.byQ, id)
 	delete(l.turns, id)
-	delete(l.sentN, id)
 	return d, n
 }
 

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,9 +16,11 @@ import (
 
 // profile runs work repeatedly for about d under the CPU profiler and
 // returns the profile's top frames (flat time), as `go tool pprof -top`
-// prints them. The profile is symbolized by runtime/pprof, so no binary is
-// needed to read it; without a go toolchain the file's path is returned.
-func (e *benchEnv) profile(name string, d time.Duration, work func(ctx context.Context) error) string {
+// prints them; tagFocus, when set (key=value), keeps only the samples of
+// goroutines with that pprof label. The profile is symbolized by
+// runtime/pprof, so no binary is needed to read it; without a go toolchain
+// the file's path is returned.
+func (e *benchEnv) profile(name string, d time.Duration, tagFocus string, work func(ctx context.Context) error) string {
 	path := filepath.Join(e.tmp, name+".pprof")
 	f, err := os.Create(path)
 	if err != nil {
@@ -47,23 +50,33 @@ func (e *benchEnv) profile(name string, d time.Duration, work func(ctx context.C
 	}
 	tctx, tcancel := context.WithTimeout(e.ctx, time.Minute)
 	defer tcancel()
-	all, err := exec.CommandContext(tctx, "go", "tool", "pprof", "-top", "-nodecount=100000", "-nodefraction=0", path).Output()
+	var focus []string
+	if tagFocus != "" {
+		focus = []string{"-tagfocus=" + tagFocus}
+	}
+	all, err := exec.CommandContext(tctx, "go", slices.Concat([]string{"tool", "pprof", "-top", "-nodecount=100000", "-nodefraction=0"}, focus, []string{path})...).Output()
 	if err != nil {
 		return fmt.Sprintf("profile saved to %s (go tool pprof -top %s); it could not be summarized here: %v", keep, keep, err)
 	}
-	cum, err := exec.CommandContext(tctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount=20",
+	cum, err := exec.CommandContext(tctx, "go", slices.Concat([]string{"tool", "pprof", "-top", "-cum", "-nodecount=20",
 		// The benchmark's own frames (command, loop) sit on top of every
 		// stack and say nothing.
-		`-hide=^(main\.|github\.com/spf13/cobra|runtime\.main$|runtime\.goexit$)`, path).Output()
+		`-hide=^(main\.|github\.com/spf13/cobra|runtime\.main$|runtime\.goexit$)`}, focus, []string{path})...).Output()
 	if err != nil {
 		return fmt.Sprintf("profile saved to %s; it could not be summarized here: %v", keep, err)
 	}
-	return "CPU by package (flat share of samples): " + byPackage(string(all)) + "\n\nTop frames by cumulative time (go tool pprof -top -cum):\n" + trimPprof(string(cum))
+	shares, kept := byPackage(string(all))
+	head := "CPU by package (flat share of samples): " + shares
+	if tagFocus != "" {
+		head = fmt.Sprintf("CPU by package of the goroutines labelled %s, %.0f%% of the process's samples (flat share of all samples): %s", tagFocus, kept, shares)
+	}
+	return head + "\n\nTop frames by cumulative time (go tool pprof -top -cum):\n" + trimPprof(string(cum))
 }
 
-// byPackage sums pprof -top's flat percentages by the package group a
-// frame belongs to, largest first.
-func byPackage(top string) string {
+// byPackage sums pprof -top's flat percentages (of the whole profile) by
+// the package group a frame belongs to, largest first; kept is their sum,
+// under 100 when pprof filtered samples out.
+func byPackage(top string) (_ string, kept float64) {
 	shares := map[string]float64{}
 	for _, line := range strings.Split(top, "\n") {
 		f := strings.Fields(line)
@@ -75,6 +88,7 @@ func byPackage(top string) string {
 			continue
 		}
 		shares[packageGroup(strings.Join(f[5:], " "))] += pct
+		kept += pct
 	}
 	type share struct {
 		name string
@@ -92,7 +106,7 @@ func byPackage(top string) string {
 		}
 		parts = append(parts, fmt.Sprintf("%s %.0f%%", s.name, s.pct))
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, ", "), kept
 }
 
 func packageGroup(fn string) string {

@@ -45,12 +45,18 @@ const maxReplicas = 3
 
 // clusterOptions say how to start the replicas.
 type clusterOptions struct {
-	bin          string // the askmesh binary
-	dataDir      string // the demo mesh, read by every replica
-	dsn          string // the PostgreSQL database they share
+	bin     string // the askmesh binary
+	dataDir string // the demo mesh, read by every replica
+	// dsn is the PostgreSQL database they share; empty, each keeps the
+	// audit log in SQLite in the data directory and conversations in memory.
+	dsn          string
 	replicas     int
 	modelLatency time.Duration
-	users        []string
+	// model, when set, is the scripted model to point the replicas at
+	// (its caller sets it up and closes it); else one is started with
+	// modelLatency and benchScript.
+	model *openaitest.Server
+	users []string
 }
 
 // replicaCluster is N `askmesh serve` processes on loopback ports sharing
@@ -147,9 +153,11 @@ func startCluster(ctx context.Context, o clusterOptions, progress io.Writer) (_ 
 			c.stop()
 		}
 	}()
-	c.model = openaitest.NewServer(c.tb)
-	c.model.SetLatency(o.modelLatency)
-	c.model.SetResponder(benchScript)
+	if c.model = o.model; c.model == nil {
+		c.model = openaitest.NewServer(c.tb)
+		c.model.SetLatency(o.modelLatency)
+		c.model.SetResponder(benchScript)
+	}
 	c.slack = newSlackStandIn()
 	c.tb.Cleanup(c.slack.Close)
 
@@ -158,8 +166,8 @@ func startCluster(ctx context.Context, o clusterOptions, progress io.Writer) (_ 
 	var cfg app.Config
 	cfg.DataDir = o.dataDir
 	cfg.Now = now.Format(time.RFC3339)
-	cfg.Audit.Postgres = o.dsn
-	cfg.Memory.Postgres = o.dsn
+	cfg.Audit.Postgres = o.dsn  // empty: SQLite at <data_dir>/governance.db
+	cfg.Memory.Postgres = o.dsn // empty: in memory
 	cfg.Model = app.ModelConfig{Provider: "openai", Name: "gpt-bench", BaseURL: c.model.BaseURL()}
 	// A load test is not a test of the per-user budgets.
 	cfg.Limits.ToolCallsPerMinute, cfg.Limits.ConcurrentToolCalls, cfg.Limits.ModelTurnsPerMinute = -1, -1, -1
@@ -208,7 +216,11 @@ func startCluster(ctx context.Context, o clusterOptions, progress io.Writer) (_ 
 			return nil, fmt.Errorf("bench load: replica %d: %w", i+1, err)
 		}
 	}
-	fmt.Fprintf(progress, "bench load: %d askmesh serve processes ready (%s), sharing %s\n", len(c.procs), strings.Join(c.urls(), ", "), redactDSN(o.dsn))
+	store := "SQLite audit log, conversations in memory"
+	if o.dsn != "" {
+		store = "sharing " + redactDSN(o.dsn)
+	}
+	fmt.Fprintf(progress, "bench load: %d askmesh serve processes ready (%s), %s\n", len(c.procs), strings.Join(c.urls(), ", "), store)
 	return c, nil
 }
 

@@ -86,7 +86,7 @@ func (e *benchEnv) benchSearch() *benchSection {
 	}
 	if sec.missed() {
 		k := 0
-		sec.Profile = e.profile("search", 4*time.Second, func(ctx context.Context) error {
+		sec.Profile = e.profile("search", 4*time.Second, "", func(ctx context.Context) error {
 			for range 100 {
 				worst.Search(searchQueries[k%len(searchQueries)], 5)
 				k++

@@ -158,7 +158,7 @@ func (e *benchEnv) benchToolCall() *benchSection {
 		tc := worstCase
 		caller := tools.Caller{Subject: a.Directory.Lookup(tc.user), Channel: "api", RequestID: "bench"}
 		call := tools.Call{Tool: tools.ToolQueryMetrics, Arguments: json.RawMessage(tc.args)}
-		sec.Profile = e.profile("toolcall", 4*time.Second, func(ctx context.Context) error {
+		sec.Profile = e.profile("toolcall", 4*time.Second, "", func(ctx context.Context) error {
 			_, err := a.Executor.Call(ctx, caller, call)
 			return err
 		})
