@@ -67,6 +67,10 @@ type benchEnv struct {
 	quick    bool
 	dsn      string
 	progress io.Writer
+	goBench  string // the --go-bench file's text
+	// previous is the report this run replaces (--out), if any, and
+	// previousDate its date: the before of figures it also gave.
+	previous, previousDate string
 }
 
 // n scales an iteration count down in quick mode.
@@ -95,7 +99,13 @@ func runBench(ctx context.Context, o benchOptions) error {
 		return fmt.Errorf("bench: temp dir: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	e := &benchEnv{ctx: ctx, dataDir: filepath.Join(tmp, "mesh"), tmp: tmp, quick: o.quick, dsn: o.dsn, progress: o.progress}
+	e := &benchEnv{ctx: ctx, dataDir: filepath.Join(tmp, "mesh"), tmp: tmp, quick: o.quick, dsn: o.dsn, progress: o.progress, goBench: rep.GoBench}
+	if o.out != "" {
+		if b, err := os.ReadFile(o.out); err == nil {
+			e.previous = string(b)
+			_, e.previousDate = previousProfiles(o.out)
+		}
+	}
 	e.logf("generating the demo mesh in %s", e.dataDir)
 	if _, err := bankgen.GenerateSQLite(ctx, bankgen.Options{DataDir: e.dataDir, Seed: 42, Scale: 1, AsOf: benchAsOf}); err != nil {
 		return fmt.Errorf("bench: generate the demo mesh: %w", err)

@@ -433,6 +433,7 @@ func (e *benchEnv) benchHTTP() *benchSection {
 	}
 	restoreGC()
 	sec.Rows = append(sec.Rows, cpuRows...)
+	sec.Rows = append(sec.Rows, e.allocsRow())
 	if note, err := e.httpPhases(ms, ledger); err != nil {
 		sec.Notes = append(sec.Notes, "where the time goes: not measured: "+err.Error())
 	} else {
