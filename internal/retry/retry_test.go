@@ -3,9 +3,13 @@ package retry
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -135,5 +139,55 @@ func TestDoStopsWhenCallerCancels(t *testing.T) {
 	})
 	if attempts != 1 || !errors.Is(err, context.Canceled) {
 		t.Fatalf("%d attempts, %v", attempts, err)
+	}
+}
+
+// TestDoerReusesConnectionsUnderConcurrency: after a round of concurrent
+// calls, the next round of as many reuses their connections rather than
+// opening new ones (the default transport keeps only 2 idle per host).
+func TestDoerReusesConnectionsUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	var opened atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	const inFlight = 32
+	round := func() {
+		// Every call is in flight before any returns, so each needs a connection.
+		var started, wg sync.WaitGroup
+		started.Add(inFlight)
+		release := make(chan struct{})
+		for range inFlight {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+				started.Done()
+				<-release
+				resp, err := Doer{}.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+			}()
+		}
+		started.Wait()
+		close(release)
+		wg.Wait()
+	}
+	round()
+	first := opened.Load()
+	round()
+	if again := opened.Load() - first; again > inFlight/4 {
+		t.Errorf("the second round of %d calls opened %d new connections (the first opened %d): idle ones were dropped", inFlight, again, first)
 	}
 }
