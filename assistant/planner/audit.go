@@ -48,6 +48,13 @@ func (p *Planner) audit(a *analysis, ap *catalog.Product) *intent {
 		in.calls = []plannedCall{{tools.ToolQueryMetrics, args}}
 		return in
 	}
+	if m := p.periodMeanCount(a, ap); m != "" {
+		// "average denials per day": denial_count counts only denials.
+		if strings.Contains(m, "denial") {
+			filters = slices.DeleteFunc(filters, func(f tools.Filter) bool { return f.Column == "decision" && f.Value == "deny" })
+		}
+		return p.periodMeanIntent(a, &dataBase{prod: ap, in: in, filters: filters, tr: tr}, m)
+	}
 	switch {
 	case a.has(piiRe):
 		in.form = formAuditPII

@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,13 +27,23 @@ const formPeriodMean = "period-mean"
 
 // periodMeanCount is the count metric a question averages per period, or
 // "" when it does not ask for one: it says "average" or "on average" with
-// a grain, names no numeric column ("average amount per day" is an
-// average of amounts), and every metric it names is a count or an average
-// named only by the average word and the product's own nouns ("average
-// transactions" reads the average_amount synonym "average transaction").
-func (p *Planner) periodMeanCount(a *analysis, d *dataBase) string {
-	prod := d.prod
-	if a.w.grain == "" || !a.has(averageRe) {
+// a grain, and averages a count (countAveraged).
+func (p *Planner) periodMeanCount(a *analysis, prod *catalog.Product) string {
+	if a.w.grain == "" || !a.has(averageRe) || perEntity(a) != "" {
+		return ""
+	}
+	return p.countAveraged(a, prod)
+}
+
+// countAveraged is the count metric an average is taken of, or "" when the
+// average is of something else: the question names no numeric column
+// ("average amount per day" is an average of amounts) unless as a count
+// metric ("conversions"), and every metric it names is a count or an
+// average named only by the average word and the product's own nouns
+// ("average transactions" reads the average_amount synonym "average
+// transaction").
+func (p *Planner) countAveraged(a *analysis, prod *catalog.Product) string {
+	if !a.has(averageRe) {
 		return ""
 	}
 	count := ""
@@ -42,7 +53,11 @@ func (p *Planner) periodMeanCount(a *analysis, d *dataBase) string {
 		}
 		switch m.kind {
 		case mColumn, mColumnPart:
-			if c, ok := prod.Column(m.column); ok && !c.PrimaryKey && (c.Type == catalog.TypeNumber || c.Type == catalog.TypeInteger) {
+			countToo := slices.ContainsFunc(a.ms, func(o mention) bool {
+				met, _ := prod.Metric(o.metric)
+				return o.product == prod && o.kind == mMetric && o.i == m.i && o.j == m.j && met.Unit == "count"
+			})
+			if c, ok := prod.Column(m.column); ok && !c.PrimaryKey && !countToo && (c.Type == catalog.TypeNumber || c.Type == catalog.TypeInteger) {
 				return ""
 			}
 		case mMetric:
@@ -61,6 +76,44 @@ func (p *Planner) periodMeanCount(a *analysis, d *dataBase) string {
 		count = metricBy(prod, isCount)
 	}
 	return count
+}
+
+var (
+	perEntityRe = regexp.MustCompile(`\b(?:per|for each|for every)\s+(\w+)`)
+	periodWord  = map[string]bool{"day": true, "days": true, "week": true, "weeks": true, "month": true, "months": true,
+		"quarter": true, "quarters": true, "year": true, "years": true}
+)
+
+// perEntity is what an average is taken per when that is no period ("per
+// customer", "per campaign"), or "".
+func perEntity(a *analysis) string {
+	for _, m := range perEntityRe.FindAllStringSubmatch(a.free, -1) {
+		if !periodWord[m[1]] {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// perEntityDecline declines an average of a count per something that is
+// no period ("average applications per customer"): the metrics count
+// rows, not the customers to divide by, and no other metric stands in.
+func (p *Planner) perEntityDecline(a *analysis, d *dataBase, metric, per string) *intent {
+	in := d.in
+	in.kind = kindNote
+	ownNoun := slices.ContainsFunc(a.ms, func(m mention) bool {
+		return m.product == d.prod && (m.kind == mName || m.kind == mNamePart || m.kind == mSynonym) && a.toks[m.i].low == per
+	})
+	if ownNoun {
+		// "average amount per customer" read as customers: one row each.
+		in.notes = append(in.notes, fmt.Sprintf("I could not tell what to average per %s: %s has one row per %s and no such figure, so I computed nothing.",
+			per, d.prod.Name, per))
+		return in
+	}
+	in.notes = append(in.notes, fmt.Sprintf("An average per %s needs the number of %ss to divide by, which %s does not count, "+
+		"so I computed nothing rather than another figure. I can give the %s per day, week or month, or by %s.",
+		per, strings.TrimSuffix(per, "s"), d.prod.Name, textfmt.Humanize(metric), strings.Join(d.prod.Dimensions, ", ")))
+	return in
 }
 
 // averageWordOnly reports whether a metric mention is the word "average"

@@ -28,3 +28,18 @@ func TestPeriodsIn(t *testing.T) {
 		}
 	}
 }
+
+func TestPerEntity(t *testing.T) {
+	t.Parallel()
+	p := testPlanner(t)
+	for q, want := range map[string]string{
+		"average applications per customer":         "customer",
+		"average transactions per day last week":    "",
+		"average new customers per month this year": "",
+		"average spend for each campaign":           "campaign",
+	} {
+		if got := perEntity(p.analyze(q, testNow)); got != want {
+			t.Errorf("perEntity(%q) = %q, want %q", q, got, want)
+		}
+	}
+}

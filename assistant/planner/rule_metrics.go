@@ -34,8 +34,13 @@ var ruleBrief = rule{
 // for a summary).
 func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 	prod, in, metrics, strongMetric, filters, tr, rk, supWord := d.prod, d.in, slices.Clone(d.metrics), d.strong, d.filters, d.tr, d.rk, d.supWord
-	if m := p.periodMeanCount(a, d); m != "" && !a.has(briefRe) {
+	if m := p.periodMeanCount(a, prod); m != "" && !a.has(briefRe) {
 		return p.periodMeanIntent(a, d, m)
+	}
+	if per := perEntity(a); per != "" && !a.has(briefRe) {
+		if m := p.countAveraged(a, prod); m != "" {
+			return p.perEntityDecline(a, d, m, per)
+		}
 	}
 	if len(metrics) == 0 {
 		switch {
