@@ -87,6 +87,9 @@ func (p *Planner) shape(a *analysis, d *dataBase) *dataBase {
 	if !recordsCue && len(p.requestedColumns(a, prod)) > 0 && !strongMetric && !a.has(howManyRe) {
 		recordsCue = true // "the emails of customers in Europe"
 	}
+	if !recordsCue && !strongMetric && !timeSays && !a.has(aggRe) && !rk.found && p.asksWho(a, prod) {
+		recordsCue = true // "who applied for a mortgage", "which customers joined last week"
+	}
 	if !recordsCue && !strongMetric && !timeSays && !a.has(howManyRe) && lookupFilter(prod, d.filters) {
 		recordsCue = true // "the customer with email anna@example.com"
 	}
@@ -106,5 +109,23 @@ func lookupFilter(prod *catalog.Product, fs []tools.Filter) bool {
 	email, name := emailColumn(prod), personNameColumn(prod)
 	return slices.ContainsFunc(fs, func(f tools.Filter) bool {
 		return f.Op == tools.OpEq && (email != "" && f.Column == email || name != "" && f.Column == name)
+	})
+}
+
+var whoLeadRe = regexp.MustCompile(`^\W*(?:who\b|(?:which|what)\s+(\w+))`)
+
+// asksWho reports whether a question asks who or which of the product's
+// own things ("which customers", "what loans"): rows, not a count of them.
+func (p *Planner) asksWho(a *analysis, prod *catalog.Product) bool {
+	m := whoLeadRe.FindStringSubmatchIndex(a.free)
+	if m == nil {
+		return false
+	}
+	if m[2] < 0 {
+		return true
+	}
+	k := tokenAt(a.toks, m[2])
+	return slices.ContainsFunc(a.ms, func(o mention) bool {
+		return o.product == prod && o.i == k && (o.kind == mName || o.kind == mNamePart || o.kind == mSynonym)
 	})
 }
