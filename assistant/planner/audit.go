@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -25,6 +26,18 @@ func (p *Planner) audit(a *analysis, ap *catalog.Product) *intent {
 		filters = append(filters, *sf)
 	}
 	tr := a.w.rangeArg
+	if permissionRe.MatchString(a.free) {
+		// Who may read a product is policy, not data; the log says who did.
+		what := "a product"
+		if pf := p.productFilter(a, ap); pf != nil {
+			what = valueText(pf.Value)
+			if pf.Op == tools.OpIn {
+				what = listText(pf.Value, "and")
+			}
+		}
+		return &intent{kind: kindNote, product: ap, notes: []string{fmt.Sprintf("Who may read %s is decided by policy, which I cannot query, so I computed nothing. "+
+			"The access log says who did read it: ask for example who accessed %s this month.", what, what)}}
+	}
 	metrics, strong, _ := p.metricsOf(a, ap)
 	count := metricBy(ap, isCount)
 

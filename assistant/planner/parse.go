@@ -211,6 +211,7 @@ var (
 
 	describeLeadRe    = regexp.MustCompile(`^\W*describe\b`)
 	accessRe          = regexp.MustCompile(`\b(?:access(?:ed|es|ing)?|activity|activities|tried|attempt(?:s|ed)?|queried|asked|requests?|calls|denied|denials?|refused|allowed|audit(?:ed)?)\b`)
+	permissionRe      = regexp.MustCompile(`\b(?:who|which (?:users?|people|groups?))\s+(?:has|have|gets?|is allowed to|are allowed to|can|could|may)\s+(?:access|see|read|view|query|look at)\b`)
 	whoAccessedRe     = regexp.MustCompile(`\b(?:who|which users?|which people)\b.*\b(?:accessed|read|viewed|queried|looked at|tried|asked|saw|downloaded|exported)\b`)
 	withSuperlativeRe = regexp.MustCompile(`\b(\w+)\s+(?:with|that had|that have|that has|having|had|has|have)\s+(?:the\s+)?(?:best|most|highest|largest|biggest|greatest|worst|least|lowest|fewest|smallest)\b`)
 	topNRe            = regexp.MustCompile(`\b(?:top|best|worst|bottom)\s*(\d+)?\s+`)
@@ -449,7 +450,7 @@ func (p *Planner) auditCue(a *analysis, ap, best *catalog.Product) bool {
 			return true
 		}
 	}
-	if didRe.MatchString(a.free) {
+	if didRe.MatchString(a.free) || permissionRe.MatchString(a.free) {
 		return true
 	}
 	return whoAccessedRe.MatchString(a.free)
@@ -662,8 +663,17 @@ func properNames(a *analysis) []string {
 		}
 		run = nil
 	}
+	// A word the catalog or questions use is no part of a name: "How Many
+	// New Customers Last Month" is a question in title case.
+	catalogWord := func(k int) bool {
+		t := a.toks[k]
+		if questionWord[t.low] || stopword[t.low] {
+			return true
+		}
+		return slices.ContainsFunc(a.ms, func(m mention) bool { return m.kind != mExample && m.i <= k && k < m.j })
+	}
 	for k, t := range a.toks {
-		if t.kind == tokWord && t.upper && !t.used && monthNum[t.low] == 0 {
+		if t.kind == tokWord && t.upper && !t.used && monthNum[t.low] == 0 && !catalogWord(k) {
 			run = append(run, k)
 			continue
 		}

@@ -117,6 +117,45 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 			add(t.raw) // a value by name: "Germany"
 		}
 	}
+	// Someone named by email or by name, in a product with no column to
+	// find them in ("transactions of anna@example.com", "transactions by
+	// Mei Li"): answering for everyone would be a figure for another question.
+	if prod != nil && prod != p.auditProduct() {
+		for _, t := range a.toks {
+			if t.kind == tokEmail && !t.used && emailColumn(prod) == "" {
+				add(t.raw)
+			}
+		}
+		if nameColumn(prod) == "" && personNameColumn(prod) == "" {
+			for _, name := range capitalisedRuns(a, covered) {
+				add(name)
+			}
+		}
+	}
+	return out
+}
+
+// capitalisedRuns are runs of two or more capitalised words no catalog
+// phrase covers, a capitalised question word at the start left out: names
+// ("Mei Li").
+func capitalisedRuns(a *analysis, covered []bool) []string {
+	var out []string
+	var run []string
+	flush := func() {
+		if len(run) >= 2 {
+			out = append(out, strings.Join(run, " "))
+		}
+		run = nil
+	}
+	for k, t := range a.toks {
+		lead := k == 0 && (questionWord[t.low] || stopword[t.low])
+		if t.kind == tokWord && t.upper && !t.used && !covered[k] && monthNum[t.low] == 0 && !lead {
+			run = append(run, t.raw)
+			continue
+		}
+		flush()
+	}
+	flush()
 	return out
 }
 

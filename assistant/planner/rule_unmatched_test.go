@@ -15,6 +15,10 @@ func TestRuleUnmatched(t *testing.T) {
 		{q: "what is our churn?", rule: "unmatched"},
 		{q: "NPS by region", rule: "unmatched"},
 		{q: "new customers in Germany last month", rule: "unmatched"},
+		// A person the product has no column to find them in.
+		{q: "transactions by Mei Li last month", rule: "unmatched"},
+		{q: "transactions of mei.li1@example.org", rule: "unmatched"},
+		{q: "customer Mei Li", rule: "records"},
 		{q: "What was the mortgage approval rate last quarter?", rule: "metrics"},
 		{q: "How did the Summer Special Offer perform?", rule: "metrics"},
 	})
