@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -204,15 +205,16 @@ func slowBody(ctx context.Context, host, path, token string) bool {
 // wellBehaved asks questions from clients, each as one of users in turn,
 // one question after the other, for n questions each; it returns the
 // latencies of the answered ones and the number of errors.
-func wellBehaved(ctx context.Context, base string, users []string, clients, n int) (durations, int) {
+func wellBehaved(ctx context.Context, base string, users []string, clients, n int) (durations, int, error) {
 	c := pooledClient()
 	c.Timeout = 2 * time.Minute
 	defer c.CloseIdleConnections()
 	var (
-		mu   sync.Mutex
-		lat  durations
-		errs int
-		wg   sync.WaitGroup
+		mu    sync.Mutex
+		lat   durations
+		errs  int
+		first error
+		wg    sync.WaitGroup
 	)
 	for w := range clients {
 		wg.Add(1)
@@ -224,6 +226,7 @@ func wellBehaved(ctx context.Context, base string, users []string, clients, n in
 				mu.Lock()
 				if err != nil {
 					errs++
+					first = cmp.Or(first, err)
 				} else {
 					lat = append(lat, time.Since(t0))
 				}
@@ -232,7 +235,7 @@ func wellBehaved(ctx context.Context, base string, users []string, clients, n in
 		}()
 	}
 	wg.Wait()
-	return lat, errs
+	return lat, errs, first
 }
 
 // abuseLimits are the served budgets of this run: as `askmesh serve` sets
@@ -305,17 +308,17 @@ func (e *benchEnv) benchAbuse() *benchSection {
 // measureAbuse asks as users from clients, n questions each, first alone,
 // then while abuser abuses the server at base.
 func measureAbuse(ctx context.Context, base string, users []string, abuser string, clients, n int) (*abuseReport, error) {
-	wellBehaved(ctx, base, users, len(users), 1) // warm-up
-	calm, calmErrs := wellBehaved(ctx, base, users, clients, n)
+	_, _, _ = wellBehaved(ctx, base, users, len(users), 1) // warm-up
+	calm, calmErrs, err := wellBehaved(ctx, base, users, clients, n)
 	if len(calm) == 0 || calmErrs > 0 {
-		return nil, fmt.Errorf("without abuse, %d of %d questions failed", calmErrs, clients*n)
+		return nil, fmt.Errorf("without abuse, %d of %d questions failed; the first: %w", calmErrs, clients*n, err)
 	}
 	var st abuseStats
 	actx, stop := context.WithCancel(ctx)
 	abused := make(chan struct{})
 	go func() { abuse(actx, base, demoToken(abuser), &st); close(abused) }()
 	sleepCtx(ctx, time.Second) // the abusers get going
-	lat, errs := wellBehaved(ctx, base, users, clients, n)
+	lat, errs, _ := wellBehaved(ctx, base, users, clients, n)
 	stop()
 	<-abused
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
