@@ -35,8 +35,8 @@ func (p *Planner) periodMeanCount(a *analysis, prod *catalog.Product) string {
 	return p.countAveraged(a, prod)
 }
 
-// countAveraged is the count metric an average is taken of, or "" when the
-// average is of something else: the question names no numeric column
+// countAveraged is the count metric an average is taken of (the total
+// amount after "how much"), or "" when the average is of something else: the question names no numeric column
 // ("average amount per day" is an average of amounts) unless as a count
 // metric ("conversions"), and every metric it names is a count or an
 // average named only by the average word and the product's own nouns
@@ -45,6 +45,10 @@ func (p *Planner) periodMeanCount(a *analysis, prod *catalog.Product) string {
 func (p *Planner) countAveraged(a *analysis, prod *catalog.Product) string {
 	if !a.has(averageRe) {
 		return ""
+	}
+	if a.has(howMuchRe) {
+		// "how much do we spend per day on average": the total, per day.
+		return metricBy(prod, isSum)
 	}
 	count := ""
 	for _, m := range a.ms {
@@ -192,6 +196,12 @@ func (p *Planner) periodMeanText(args tools.QueryMetricsArgs, v *toolView, grain
 		return textfmt.GroupThousands(strconv.FormatFloat(f/n, 'f', 2, 64)), textfmt.Cell(row[mi])
 	}
 	label := textfmt.Capitalize(textfmt.Humanize(m))
+	// Amounts in several currencies come back by currency (metricsText).
+	for _, u := range v.Units {
+		if !slices.Contains(args.GroupBy, u) {
+			args.GroupBy = append(slices.Clone(args.GroupBy), u)
+		}
+	}
 	var dims []int
 	for _, g := range args.GroupBy {
 		if i := col(v, g); i >= 0 {

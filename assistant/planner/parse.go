@@ -217,6 +217,7 @@ var (
 	topNRe            = regexp.MustCompile(`\b(?:top|best|worst|bottom)\s*(\d+)?\s+`)
 	mostRe            = regexp.MustCompile(`\b(?:most|fewest|least)\b`)
 	totalRe           = regexp.MustCompile(`\b(?:total|sum)\b`)
+	howMuchRe         = regexp.MustCompile(`\bhow much\b`)
 	averageRe         = regexp.MustCompile(`\b(?:average|avg|mean)\b`)
 	rateRe            = regexp.MustCompile(`\b(?:rate|ratio|percentage|share)\b`)
 	howWhatRe         = regexp.MustCompile(`\b(?:how|what)\b`)
@@ -802,6 +803,11 @@ func metricBy(prod *catalog.Product, pred func(catalog.Metric) bool) string {
 		}
 	}
 	return ""
+}
+
+// isSum reports whether a metric totals an amount (sum(amount)).
+func isSum(m catalog.Metric) bool {
+	return hasPrefixFold(m.Expression, "sum(") && m.Unit == "amount"
 }
 
 func isCount(m catalog.Metric) bool {

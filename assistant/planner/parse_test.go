@@ -113,6 +113,10 @@ func TestQuestionToCalls(t *testing.T) {
 			`query_metrics {"product":"customer-transactions","metrics":["transaction_count"],"time_range":"last_week"}`,
 			`query_metrics {"product":"customer-transactions","metrics":["transaction_count"],"time_range":"last_week","time_grain":"day"}`,
 		}},
+		// "How much" is an amount.
+		{"how much was deposited last week", []string{
+			`query_metrics {"product":"customer-transactions","metrics":["total_amount"],"filters":[{"column":"type","op":"=","value":"deposit"}],"time_range":"last_week"}`,
+		}},
 		{"average transaction amount per day last week", []string{
 			`query_metrics {"product":"customer-transactions","metrics":["average_amount"],"time_range":"last_week","time_grain":"day"}`,
 		}},

@@ -42,6 +42,11 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 			return p.perEntityDecline(a, d, m, per)
 		}
 	}
+	// "how much was deposited", "how much was requested in applications":
+	// an amount, not how many, unless a metric is named by its own words.
+	if sum := metricBy(prod, isSum); sum != "" && !strongMetric && a.has(howMuchRe) {
+		metrics = []string{sum}
+	}
 	if len(metrics) == 0 {
 		switch {
 		case a.has(howManyRe) || supWord != "" || rk.found && bestRe.MatchString(a.free) && mostRe.MatchString(a.free):
