@@ -64,6 +64,9 @@ func (p *Planner) compose(in *intent, outs []outcome) string {
 	if in.form == formPlain {
 		in.form = p.inferForm(outs)
 	}
+	if g := periodMeanShape(outs); in.form == formPlain && g != "" {
+		in.form, in.meanGrain = formPeriodMean, g // a follow-up of an average per period
+	}
 	if in.form == formAuditPII {
 		if s := p.piiText(outs); s != "" {
 			parts = append(parts, s)

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
@@ -165,6 +166,30 @@ func (p *Planner) periodMeanIntent(a *analysis, d *dataBase, metric string) *int
 		in.calls = append(in.calls, plannedCall{tools.ToolQueryMetrics, series})
 	}
 	return in
+}
+
+// periodMeanShape is the grain of a period mean's calls (follow-ups carry
+// calls, not the question's form): the same metrics call twice, the second
+// per period; else "".
+func periodMeanShape(outs []outcome) string {
+	if len(outs) != 2 || outs[0].call.Name != tools.ToolQueryMetrics || outs[1].call.Name != tools.ToolQueryMetrics {
+		return ""
+	}
+	var total, series tools.QueryMetricsArgs
+	if json.Unmarshal(outs[0].call.Arguments, &total) != nil || json.Unmarshal(outs[1].call.Arguments, &series) != nil {
+		return ""
+	}
+	grain := series.TimeGrain
+	if grain == "" || total.TimeGrain != "" || total.CompareTo != "" || len(total.Metrics) != 1 {
+		return ""
+	}
+	series.TimeGrain = ""
+	a, _ := json.Marshal(total)
+	b, _ := json.Marshal(series)
+	if string(a) != string(b) {
+		return ""
+	}
+	return grain
 }
 
 // periodMeanText says the mean per period of a count over a range: "Transaction
