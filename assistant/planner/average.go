@@ -30,10 +30,25 @@ const formPeriodMean = "period-mean"
 // "" when it does not ask for one: it says "average" or "on average" with
 // a grain, and averages a count (countAveraged).
 func (p *Planner) periodMeanCount(a *analysis, prod *catalog.Product) string {
-	if a.w.grain == "" || !a.has(averageRe) || perEntity(a) != "" {
+	if meanGrain(a) == "" || perEntity(a) != "" {
 		return ""
 	}
 	return p.countAveraged(a, prod)
+}
+
+// typicalRe is a period said as a typical one: "in a typical week".
+var typicalRe = regexp.MustCompile(`\b(?:typical|usual|normal|ordinary|average)\s+(day|week|month|quarter|year)\b`)
+
+// meanGrain is the period an average is per: the question's grain, or
+// the period of "a typical week".
+func meanGrain(a *analysis) string {
+	if a.w.grain != "" {
+		return a.w.grain
+	}
+	if m := typicalRe.FindStringSubmatch(a.free); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // countAveraged is the count metric an average is taken of (the total
@@ -44,7 +59,7 @@ func (p *Planner) periodMeanCount(a *analysis, prod *catalog.Product) string {
 // ("average transactions" reads the average_amount synonym "average
 // transaction").
 func (p *Planner) countAveraged(a *analysis, prod *catalog.Product) string {
-	if !a.has(averageRe) {
+	if !a.has(averageRe) && !a.has(typicalRe) {
 		return ""
 	}
 	if a.has(howMuchRe) {
@@ -143,7 +158,7 @@ func (p *Planner) averageWordOnly(a *analysis, prod *catalog.Product, m mention)
 // period; without a range there is nothing to divide by, so it declines.
 func (p *Planner) periodMeanIntent(a *analysis, d *dataBase, metric string) *intent {
 	prod, in := d.prod, d.in
-	grain := a.w.grain
+	grain := meanGrain(a)
 	if d.tr == "" || prod.TimeColumn == "" {
 		in.kind, in.outcome = kindNote, ""
 		in.notes = append(in.notes, fmt.Sprintf("An average per %s needs a period to average over, and none was given, so I computed nothing. "+

@@ -1,7 +1,9 @@
 package planner
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
@@ -59,6 +61,14 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return m.Unit == "ratio" }))
 		}
 	}
+	// "How many campaigns", "average campaigns per month" of a product with
+	// no metric counting its rows: its headline metric is no count of them.
+	if len(metrics) == 0 && metricBy(prod, isCount) == "" && !a.has(howMuchRe) && (a.has(howManyRe) || meanGrain(a) != "" && a.has(averageRe)) {
+		in.kind = kindNote
+		in.notes = append(in.notes, fmt.Sprintf("%s has no metric that counts its records, so I computed nothing rather than another figure; its metrics are %s.",
+			prod.Name, strings.Join(metricNames(prod), ", ")))
+		return in
+	}
 	brief := a.has(briefRe)
 	if brief && !strongMetric {
 		metrics = nil // a brief leads with the product's headline metrics
@@ -115,4 +125,13 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 	}
 	in.calls = []plannedCall{{tools.ToolQueryMetrics, args}}
 	return in
+}
+
+// metricNames are the product's metrics' names, in catalog order.
+func metricNames(prod *catalog.Product) []string {
+	var out []string
+	for _, m := range prod.Metrics {
+		out = append(out, m.Name)
+	}
+	return out
 }
