@@ -62,6 +62,16 @@ func (p *Planner) getRecord(a *analysis) *intent {
 		if best, _ := p.chooseProduct(a, false); best != nil && best != chosen.product && p.idColumn(t, best) != "" {
 			return nil
 		}
+		// "how many customers did camp-001 bring": a count over a product
+		// that holds the identifier as an ordinary column, when the
+		// question points at it more than at the record's own product.
+		if a.has(howManyRe) || a.has(aggRe) {
+			if alt := p.idHolder(a, t, chosen.product); alt != nil {
+				in := p.metricsIntent(a, p.shape(a, p.base(a, alt)))
+				in.rule = "metrics"
+				return in
+			}
+		}
 		a.toks[k].used = true
 		prod := chosen.product
 		if cols := p.requestedColumns(a, prod); len(cols) > 0 && prod.Has(catalog.CapRecords) {
@@ -72,4 +82,25 @@ func (p *Planner) getRecord(a *analysis) *intent {
 		return &intent{kind: kindData, product: prod, calls: []plannedCall{{tools.ToolGetRecord, tools.GetRecordArgs{Product: prod.Name, ID: t.raw}}}}
 	}
 	return nil
+}
+
+// idHolder is the product, other than the identifier's own, that a count
+// about the identifier is over: the question points at a product that has
+// no such column ("customers"), and exactly one other product holds it as
+// an ordinary column (customer-acquisition's campaign_id); else nil.
+func (p *Planner) idHolder(a *analysis, t token, own *catalog.Product) *catalog.Product {
+	best, _ := p.chooseProduct(a, false)
+	if best == nil || best == own || p.idColumn(t, best) != "" {
+		return nil
+	}
+	var holders []*catalog.Product
+	for _, prod := range p.lex.products {
+		if prod != own && prod.Has(catalog.CapMetrics) && p.idColumn(t, prod) != "" {
+			holders = append(holders, prod)
+		}
+	}
+	if len(holders) != 1 {
+		return nil
+	}
+	return holders[0]
 }
