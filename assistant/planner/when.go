@@ -36,7 +36,7 @@ var monthNum = map[string]int{
 
 var (
 	cmpYearRe = regexp.MustCompile(`\b(?:vs\.?|versus|compared (?:with|to)|compare (?:it )?(?:with|to)|against|relative to|than) (?:the )?(?:same (?:period|time|month|week|quarter|day) )?(?:(?:of |in )?last year|(?:a|one|the) year (?:before|earlier|ago)|the (?:previous|prior) year)\b`)
-	cmpPrevRe = regexp.MustCompile(`\b(?:vs\.?|versus|compared (?:with|to)|compare (?:it )?(?:with|to)|against|relative to|than) (?:the )?(?:(?:previous|prior|preceding) (day|week|month|quarter|period)|(day|week|month|quarter|period) (?:before|earlier)|(?:last|the last) (week|month|quarter))\b`)
+	cmpPrevRe = regexp.MustCompile(`\b(?:vs\.?|versus|compared (?:with|to)|compare (?:it )?(?:with|to)|against|relative to|than) (?:the )?(?:same (?:days?|dates|period|time|stretch) (?:of |in )?(?:the )?)?(?:(?:previous|prior|preceding) (day|week|month|quarter|period)|(day|week|month|quarter|period) (?:before|earlier)|(?:last|the last) (week|month|quarter))\b`)
 	overRe    = regexp.MustCompile(`\b(day|week|month|quarter|year)[- ]over[- ](?:day|week|month|quarter|year)\b|\b(mom|wow|qoq|dod|yoy)\b|\by/y\b|\bm/m\b`)
 
 	shiftRe = regexp.MustCompile(`\b(?:the |a |one )?(?:(day|week|month|quarter|year|period) (?:before|earlier|prior)|(?:previous|prior|preceding) (day|week|month|quarter|year|period))\b`)
