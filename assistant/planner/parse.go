@@ -197,7 +197,7 @@ var (
 	supRe          = regexp.MustCompile(`\b(?:the\s+)?(?:(\d+)\s+)?(top|largest|biggest|highest|smallest|lowest|cheapest|most expensive|latest|most recent|newest|recent|oldest|earliest|first|last)\b(?:\s+(\d+))?`)
 	whichRe        = regexp.MustCompile(`\b(?:which|what)\s+(?:(\d+)\s+)?(\w+(?:\s\w+)?)\b`)
 	bestRe         = regexp.MustCompile(`\b(best|most|highest|largest|biggest|greatest|top|max(?:imum)?|worst|least|lowest|fewest|smallest|min(?:imum)?|poorest)\b`)
-	groupRe        = regexp.MustCompile(`\b(?:by|per|for each|for every|in each|across|broken down by|split by|grouped by|group by|breakdown by|break down by)\s+(?:the\s+|each\s+)?`)
+	groupRe        = regexp.MustCompile(`\b(?:by|per|for each|for every|in each|from each|of each|across|broken down by|split by|grouped by|group by|breakdown by|break down by)\s+(?:the\s+|each\s+)?`)
 	piiRe          = regexp.MustCompile(`\b(?:pii|personal (?:data|information|details)|personally identifiable)\b`)
 	whoRe          = regexp.MustCompile(`\b(?:who|which (?:users?|people|persons?|subjects?|accounts?|employees?|staff))\b`)
 	didRe          = regexp.MustCompile(`\bwhat (?:did|has|have) (\S+) (?:try|tried|do|done|ask|asked|access|accessed|query|queried|look|looked|see|seen|attempt|attempted|request|requested|read|get|got|want)\b`)

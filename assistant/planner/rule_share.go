@@ -22,6 +22,9 @@ var (
 	shareWordRe = regexp.MustCompile(`^(?:share|percentage|percent|proportion|fraction|portion)$`)
 )
 
+// changeRe is a percent change, not a share.
+var changeRe = regexp.MustCompile(`\b(?:change|changed|growth|grow|grown|growing|grew|increase|increased|decrease|decreased|drop|dropped|rise|rose|fall|fell|up|down)\b`)
+
 // shareVerb separates a share's whole from its subset.
 var shareVerb = map[string]bool{"were": true, "was": true, "are": true, "is": true, "that": true, "which": true, "came": true,
 	"come": true, "got": true, "get": true, "had": true, "have": true, "has": true, "went": true, "ended": true}
@@ -31,7 +34,11 @@ type shareSpec struct {
 	subset []tools.Filter // what the share is of ("risk rating high")
 	count  string         // the count metric both calls ask
 	groups []string       // the grouping, when a share per group is asked
-	rank   ranking        // "which region has the highest share"
+	// ofTotal is each group's share of the whole ("new customers by
+	// channel as a share of the total"): calls[0] counts by group,
+	// calls[1] the whole, ungrouped; subset is empty.
+	ofTotal bool
+	rank    ranking // "which region has the highest share"
 }
 
 // ruleShare answers "what share of X are Y", "which region has the highest
@@ -62,11 +69,14 @@ var ruleShare = rule{
 			}
 		}
 		d := p.shape(a, p.base(a, prod))
-		if len(subsetCols) == 0 || d.strong {
-			return nil // a declared rate, or nothing to take a share of
-		}
 		count := metricBy(prod, isCount)
-		if count == "" || !prod.Has(catalog.CapMetrics) {
+		if d.strong && !slices.Contains(d.metrics, count) || count == "" || !prod.Has(catalog.CapMetrics) {
+			return nil // a declared rate, or no count to take a share of
+		}
+		if len(subsetCols) == 0 {
+			return p.shareOfTotal(a, d, count)
+		}
+		if d.strong {
 			return nil
 		}
 		var subset, whole []tools.Filter
@@ -89,6 +99,35 @@ var ruleShare = rule{
 		in.calls = []plannedCall{{tools.ToolQueryMetrics, mk(append(slices.Clone(whole), subset...))}, {tools.ToolQueryMetrics, mk(whole)}}
 		return in
 	},
+}
+
+// shareOfTotal plans each group's share of the whole ("new customers by
+// channel as a share of the total", "what share of applications came from
+// each region"): the count by group and the count over all, same filters
+// and period. With no grouping there is nothing to take a share of.
+func (p *Planner) shareOfTotal(a *analysis, d *dataBase, count string) *intent {
+	in := d.in
+	groups := p.groupBy(a, d.prod, &in.notes)
+	if d.rk.found && !slices.Contains(groups, d.rk.column) {
+		groups = append(groups, d.rk.column)
+	}
+	if len(groups) == 0 {
+		if d.timeSays || changeRe.MatchString(a.free) {
+			return nil // "percent change": the comparison's
+		}
+		// "share of new customers last month": no part and no grouping
+		// to take a share of; the count alone would answer another question.
+		msg := fmt.Sprintf("A share needs a part of %s to take it of, and I could not tell which part you mean, so I computed nothing. "+
+			"Name the part (a value of %s) or ask for a share by one of them (\"%s by %s as a share of the total\").",
+			d.prod.Name, strings.Join(d.prod.Dimensions, ", "), strings.ToLower(textfmt.Humanize(count)), firstOr(d.prod.Dimensions, ""))
+		return &intent{kind: kindNote, outcome: assistant.OutcomeDeclined, product: d.prod, notes: []string{msg}}
+	}
+	mk := func(gs []string) tools.QueryMetricsArgs {
+		return tools.QueryMetricsArgs{Product: d.prod.Name, Metrics: []string{count}, GroupBy: gs, Filters: d.filters, TimeRange: d.tr}
+	}
+	in.share = &shareSpec{count: count, groups: groups, rank: d.rk, ofTotal: true}
+	in.calls = []plannedCall{{tools.ToolQueryMetrics, mk(groups)}, {tools.ToolQueryMetrics, mk(nil)}}
+	return in
 }
 
 // shareRow is one group's share.
@@ -128,7 +167,20 @@ func (p *Planner) shareText(in *intent, outs []outcome) (string, bool) {
 		nums[keyOf(num, row)] = value(num, row)
 	}
 	var rows []shareRow
+	if sp.ofTotal {
+		if len(den.Rows) != 1 {
+			return "", false
+		}
+		if d := value(den, den.Rows[0]); d > 0 {
+			for _, row := range num.Rows {
+				rows = append(rows, shareRow{keyOf(num, row), value(num, row), d})
+			}
+		}
+	}
 	for _, row := range den.Rows {
+		if sp.ofTotal {
+			break
+		}
 		k := keyOf(den, row)
 		if d := value(den, row); d > 0 {
 			rows = append(rows, shareRow{k, nums[k], d})
@@ -150,6 +202,9 @@ func (p *Planner) shareText(in *intent, outs []outcome) (string, bool) {
 	_ = json.Unmarshal(outs[1].call.Arguments, &args)
 	whole := textfmt.Humanize(prodName)
 	what := fmt.Sprintf("Share of %s%s with %s", whole, filterText(args.Filters), strings.Trim(filterText(sp.subset), " ()"))
+	if sp.ofTotal {
+		what = fmt.Sprintf("Share of all %s%s", whole, filterText(args.Filters))
+	}
 	period := inPeriod(outs[1].view.TimeRange)
 	pct := func(r shareRow) string {
 		return fmt.Sprintf("%s (%s of %s)", textfmt.Metric(json.Number(strconv.FormatFloat(r.num/r.den, 'f', -1, 64)), "ratio", 4),
@@ -236,15 +291,24 @@ func shareTable(in *intent, num, den *tools.Result) (assistant.Table, bool) {
 	if nc < 0 || dc < 0 {
 		return assistant.Table{}, false
 	}
+	// The groups' rows: the whole's, or for a share of the total the
+	// subset's, each over the one total.
+	rowsOf := den
+	if sp.ofTotal {
+		if len(den.Rows) != 1 {
+			return assistant.Table{}, false
+		}
+		rowsOf = num
+	}
 	var gi []int
 	var cols []tools.ResultColumn
 	for _, g := range sp.groups {
-		i := ci(den, g)
-		if i < 0 || ci(num, g) < 0 {
+		i := ci(rowsOf, g)
+		if i < 0 || !sp.ofTotal && ci(num, g) < 0 {
 			return assistant.Table{}, false
 		}
 		gi = append(gi, i)
-		cols = append(cols, den.Columns[i])
+		cols = append(cols, rowsOf.Columns[i])
 	}
 	key := func(r *tools.Result, row []any) string {
 		var ks []string
@@ -263,12 +327,15 @@ func shareTable(in *intent, num, den *tools.Result) (assistant.Table, bool) {
 		return x
 	}
 	var rows [][]any
-	for _, row := range den.Rows {
-		n, ok := nums[key(den, row)]
+	for _, row := range rowsOf.Rows {
+		n, ok := nums[key(rowsOf, row)]
 		if !ok {
 			n = int64(0)
 		}
 		d := f(row[dc])
+		if sp.ofTotal {
+			n, d = row[nc], f(den.Rows[0][dc])
+		}
 		if d == 0 {
 			continue
 		}
@@ -276,7 +343,7 @@ func shareTable(in *intent, num, den *tools.Result) (assistant.Table, bool) {
 		for _, i := range gi {
 			out = append(out, row[i])
 		}
-		rows = append(rows, append(out, n, row[dc], f(n)/d))
+		rows = append(rows, append(out, n, d, f(n)/d))
 	}
 	desc := !sp.rank.found || sp.rank.desc
 	share := len(gi) + 2
@@ -287,11 +354,17 @@ func shareTable(in *intent, num, den *tools.Result) (assistant.Table, bool) {
 		return rows[i][share].(float64) < rows[j][share].(float64)
 	})
 	subset := strings.ReplaceAll(strings.Trim(filterText(sp.subset), " ()"), " ", "_")
+	if sp.ofTotal {
+		subset = strings.Join(sp.groups, "_")
+	}
 	cols = append(cols,
 		tools.ResultColumn{Name: "count_" + subset, Type: "integer", Role: tools.RoleMetric, Unit: "count"},
 		tools.ResultColumn{Name: "count_all", Type: "integer", Role: tools.RoleMetric, Unit: "count"},
 		tools.ResultColumn{Name: "share", Type: "number", Role: tools.RoleMetric, Unit: "ratio"})
 	title := "Share of " + in.product.Name + " with " + strings.Trim(filterText(sp.subset), " ()")
+	if sp.ofTotal {
+		title = "Share of all " + in.product.Name + " by " + strings.Join(sp.groups, " and ")
+	}
 	if r := den.TimeRange; r != nil && !r.IsZero() && !r.From.IsZero() && !r.To.IsZero() {
 		title += " · " + r.From.Format("2006-01-02") + ".." + r.To.Add(-time.Nanosecond).Format("2006-01-02")
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/internal/textfmt"
 )
 
 // ruleUnmatched declines a question that names a concept the catalog has
@@ -24,6 +25,11 @@ var ruleUnmatched = rule{
 			quoted = append(quoted, fmt.Sprintf("%q", u))
 		}
 		msg := "I found nothing in the catalog matching " + strings.Join(quoted, " or ") + ", so I computed nothing in its place."
+		// "the web channel": the values the named column does have.
+		for _, col := range namedCategoricals(a, f.product) {
+			c, _ := f.product.Column(col)
+			msg += fmt.Sprintf(" The %s values of %s are: %s.", textfmt.Humanize(col), f.product.Name, strings.Join(c.Values, ", "))
+		}
 		if near := p.closestMetrics(f); len(near) > 0 {
 			msg += " The closest metrics that exist: " + strings.Join(near, "; ") + "."
 		}
@@ -105,6 +111,10 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 			add(t.low)
 		case t.low == "cost" && k+2 < len(a.toks) && a.toks[k+1].low == "per" && !byMetric[k+2]:
 			add("cost per " + a.toks[k+2].low) // "cost per click"
+		case prod != nil && content(k) && !known(k) && categoricalAt(a, prod, k+1) != "":
+			// "the web channel": a word the catalog does not know, said as
+			// a value of a column that lists its values.
+			add(t.low)
 		case prod != nil && otherValueOnly(a, prod, k) && !modifiesOther(a, prod, k):
 			// "approval rate for credit cards": "card" is a value of other
 			// products only; loan-applications has no such loan type.
@@ -156,6 +166,21 @@ func capitalisedRuns(a *analysis, covered []bool) []string {
 		flush()
 	}
 	flush()
+	return out
+}
+
+// namedCategoricals are the columns of prod with declared values that the
+// question names.
+func namedCategoricals(a *analysis, prod *catalog.Product) []string {
+	var out []string
+	if prod == nil {
+		return nil
+	}
+	for k := range a.toks {
+		if c := categoricalAt(a, prod, k); c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
 	return out
 }
 
@@ -245,6 +270,20 @@ func valueOf(a *analysis, prod *catalog.Product, k int) bool {
 	return false
 }
 
+// categoricalAt is the column of prod, with declared values, that token k
+// names ("channel"), or "".
+func categoricalAt(a *analysis, prod *catalog.Product, k int) string {
+	for _, m := range a.ms {
+		if m.product != prod || m.kind != mColumn || k < m.i || k >= m.j {
+			continue
+		}
+		if c, ok := prod.Column(m.column); ok && len(c.Values) > 0 {
+			return c.Name
+		}
+	}
+	return ""
+}
+
 // modifiesOther reports whether token k qualifies a following word the
 // chosen product knows only as a column, or not at all ("high value
 // transactions"): an adjective
@@ -257,6 +296,9 @@ func modifiesOther(a *analysis, prod *catalog.Product, k int) bool {
 	n := a.toks[k+1]
 	if n.kind != tokWord || stopword[n.low] || questionWord[n.low] {
 		return false
+	}
+	if categoricalAt(a, prod, k+1) != "" {
+		return false // "the online channel": a value of that column, which prod lacks
 	}
 	for _, m := range a.ms {
 		if m.product == prod && m.i <= k+1 && k+1 < m.j && m.kind != mColumn && m.kind != mColumnPart {
