@@ -3,6 +3,7 @@ package planner
 import (
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
@@ -37,7 +38,7 @@ func (p *Planner) base(a *analysis, prod *catalog.Product) *dataBase {
 			inside := slices.ContainsFunc(a.ms, func(o mention) bool {
 				return o.kind == mMetric && o.product == prod && o.i <= m.i && m.j <= o.j && o.j-o.i > m.j-m.i
 			})
-			if m.product == prod && m.kind == mMetric && !inside && !slices.Contains(d.metrics, m.metric) {
+			if m.product == prod && m.kind == mMetric && !inside && !a.toks[m.i].used && !slices.Contains(d.metrics, m.metric) {
 				d.metrics = append(d.metrics, m.metric)
 			}
 		}
@@ -60,6 +61,24 @@ var byRe = regexp.MustCompile(`\b(?:ranked |sorted |ordered )?by\s+(?:the\s+)?(?
 func (p *Planner) byMetric(a *analysis, prod *catalog.Product) string {
 	for _, loc := range byRe.FindAllStringIndex(a.free, -1) {
 		k := tokenAt(a.toks, loc[1])
+		// A metric said by more than the product's word ("by cost per
+		// conversion") is the ranking.
+		for _, m := range a.ms {
+			if k >= 0 && m.product == prod && m.kind == mMetric && m.i == k && (m.j-m.i > 1 || !productWordAt(a, prod, k)) {
+				return m.metric
+			}
+		}
+		// "by amount", "by transaction amount": the column a sum metric
+		// adds up, said alone or after a word of the product, ranks by
+		// that sum, never by the count the product's word names.
+		for _, at := range []int{k, k + 1} {
+			if sum := sumOfColumnAt(a, prod, at); sum != "" && (at == k || productWordAt(a, prod, k)) {
+				for j := k; j <= at; j++ {
+					a.toks[j].used = true // neither a metric beside it nor a grouping
+				}
+				return sum
+			}
+		}
 		for _, m := range a.ms {
 			if k >= 0 && m.product == prod && m.kind == mMetric && m.i == k {
 				return m.metric
@@ -67,6 +86,28 @@ func (p *Planner) byMetric(a *analysis, prod *catalog.Product) string {
 		}
 	}
 	return ""
+}
+
+// sumOfColumnAt is the metric of prod that sums the column token k names
+// ("amount": total_amount), or "".
+func sumOfColumnAt(a *analysis, prod *catalog.Product, k int) string {
+	for _, m := range a.ms {
+		if m.product != prod || m.kind != mColumn || m.i != k {
+			continue
+		}
+		if sum := metricBy(prod, func(x catalog.Metric) bool { return strings.EqualFold(x.Expression, "sum("+m.column+")") }); sum != "" {
+			return sum
+		}
+	}
+	return ""
+}
+
+// productWordAt reports whether token k is a word of prod's name or a
+// synonym ("transaction" of customer-transactions).
+func productWordAt(a *analysis, prod *catalog.Product, k int) bool {
+	return slices.ContainsFunc(a.ms, func(m mention) bool {
+		return m.product == prod && m.i <= k && k < m.j && (m.kind == mName || m.kind == mNamePart || m.kind == mSynonym)
+	})
 }
 
 // shape reads on from base: a ranking, a superlative, and whether the

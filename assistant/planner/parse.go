@@ -256,6 +256,12 @@ func (p *Planner) scoreProducts(a *analysis) []scored {
 		if m.kind == mName && len(m.words) == 1 && p.lex.spread[spreadKey(mNamePart, m.words)] > 1 {
 			w /= 2
 		}
+		// A metric said in full after "by" ("top customers by total
+		// amount") says what is measured, more than the noun ranked by
+		// it: transactions, by customer.
+		if m.kind == mMetric && len(m.words) > 1 && m.i > 0 && a.toks[m.i-1].low == "by" {
+			w *= float64(len(m.words))
+		}
 		per[m.product] = append(per[m.product], mw{m, w})
 	}
 	var out []scored
