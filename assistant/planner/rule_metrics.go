@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -48,6 +49,14 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 	// an amount, not how many, unless a metric is named by its own words.
 	if sum := metricBy(prod, isSum); sum != "" && !strongMetric && a.has(howMuchRe) {
 		metrics = []string{sum}
+	}
+	if !strongMetric {
+		if m, phrase := analogMetric(a, prod); m != "" {
+			metrics = []string{m}
+		} else if phrase != "" {
+			return &intent{kind: kindNote, outcome: assistant.OutcomeDeclined, product: prod, unmatched: []string{phrase},
+				notes: []string{fmt.Sprintf("%s has nothing matching %q, so I computed nothing in its place. Its metrics: %s.", prod.Name, phrase, strings.Join(metricNames(prod), ", "))}}
+		}
 	}
 	if len(metrics) == 0 {
 		switch {
@@ -134,4 +143,31 @@ func metricNames(prod *catalog.Product) []string {
 		out = append(out, m.Name)
 	}
 	return out
+}
+
+// analogMetric is prod's metric of the same shape as a metric of another
+// product the question names in full ("their total value" of loans: total
+// value is customer-transactions' sum of amount, so loans' sum of
+// amount); with no metric of that shape, the phrase asked. One word
+// ("total") is too little to go on.
+func analogMetric(a *analysis, prod *catalog.Product) (metric, phrase string) {
+	for _, m := range a.ms {
+		if m.kind != mMetric || m.product == prod || m.j-m.i < 2 {
+			continue
+		}
+		om, ok := m.product.Metric(m.metric)
+		if !ok {
+			continue
+		}
+		for _, shape := range []string{"sum(", "avg("} {
+			if hasPrefixFold(om.Expression, shape) {
+				var ws []string
+				for k := m.i; k < m.j; k++ {
+					ws = append(ws, a.toks[k].low)
+				}
+				return metricBy(prod, func(x catalog.Metric) bool { return hasPrefixFold(x.Expression, shape) }), strings.Join(ws, " ")
+			}
+		}
+	}
+	return "", ""
 }

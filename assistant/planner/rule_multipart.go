@@ -15,6 +15,9 @@ var partSplitRe = regexp.MustCompile(`(?i)(?:,?\s+and\s+|;\s*|\?\s+|,\s+)(what|h
 // leadInRe is a part that asks nothing by itself.
 var leadInRe = regexp.MustCompile(`(?i)^(?:on average|overall|in general|in total|roughly|approximately|so|ok|okay|also|then|and|now)$`)
 
+// referBackRe is a later part's word for what the first part counted.
+var referBackRe = regexp.MustCompile(`\b(?:their|them|they|those|these|its|it)\b`)
+
 // splitParts splits a question in several parts into them, or returns nil.
 func splitParts(q string) []string {
 	locs := partSplitRe.FindAllStringSubmatchIndex(q, -1)
@@ -75,6 +78,12 @@ var ruleMultiPart = rule{
 					body += period
 				}
 				prod, _ := p.chooseProduct(pa, false)
+				// "... and what was their total value?": a part that refers
+				// back is about the first part's product, whatever its
+				// words would pick on their own.
+				if firstProd != nil && prod != firstProd && pa.has(referBackRe) {
+					prod = nil
+				}
 				if prod == nil && firstProd != nil {
 					body += " (" + firstProd.Name + ")"
 					prod = firstProd
