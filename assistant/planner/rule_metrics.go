@@ -50,6 +50,29 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 	if sum := metricBy(prod, isSum); sum != "" && !strongMetric && a.has(howMuchRe) {
 		metrics = []string{sum}
 	}
+	if a.has(howManyRe) && !a.has(howMuchRe) && !a.has(rateRe) {
+		if col, ok := countedFlag(a, prod, metrics); ok {
+			// "how many were resolved": a count of the resolved ones, not
+			// the resolution rate the word also names.
+			metrics = nonEmpty(metricBy(prod, isCount))
+			if !slices.ContainsFunc(filters, func(f tools.Filter) bool { return f.Column == col }) {
+				filters = append(slices.Clone(filters), tools.Filter{Column: col, Op: tools.OpEq, Value: true})
+			}
+		} else if len(metrics) > 0 && !slices.ContainsFunc(metrics, func(name string) bool {
+			m, _ := prod.Metric(name)
+			return m.Unit != "ratio"
+		}) {
+			// "how many approvals": a count was asked, and the word names
+			// only a rate; the rate would answer another question.
+			msg := fmt.Sprintf("A count was asked, but %s of %s is a rate, so I computed nothing in its place. Name what to count by its values (%s)",
+				strings.Join(metrics, ", "), prod.Name, strings.Join(prod.Dimensions, ", "))
+			if i := slices.IndexFunc(prod.ExampleQuestions, func(q string) bool { return hasPrefixFold(q, "how many") }); i >= 0 {
+				msg += fmt.Sprintf(", e.g. %q", prod.ExampleQuestions[i])
+			}
+			msg += "."
+			return &intent{kind: kindNote, outcome: assistant.OutcomeDeclined, product: prod, notes: []string{msg}}
+		}
+	}
 	if !strongMetric {
 		if m, phrase := analogMetric(a, prod); m != "" {
 			metrics = []string{m}
@@ -170,4 +193,27 @@ func analogMetric(a *analysis, prod *catalog.Product) (metric, phrase string) {
 		}
 	}
 	return "", ""
+}
+
+// countedFlag is the boolean column of prod a ratio metric of metrics is
+// named by in the question ("resolved": resolution_rate and the resolved
+// column), for "how many ... resolved".
+func countedFlag(a *analysis, prod *catalog.Product, metrics []string) (string, bool) {
+	for _, m := range a.ms {
+		if m.product != prod || m.kind != mMetric || !slices.Contains(metrics, m.metric) {
+			continue
+		}
+		if md, ok := prod.Metric(m.metric); !ok || md.Unit != "ratio" {
+			continue
+		}
+		for _, o := range a.ms {
+			if o.product != prod || o.kind != mColumn || o.i != m.i || o.j != m.j {
+				continue
+			}
+			if c, ok := prod.Column(o.column); ok && c.Type == catalog.TypeBoolean {
+				return c.Name, true
+			}
+		}
+	}
+	return "", false
 }
