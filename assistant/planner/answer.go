@@ -141,6 +141,11 @@ func (p *Planner) compose(in *intent, outs []outcome) string {
 		}
 	}
 	parts = append(lead, parts...)
+	if in.growth != nil {
+		if s := growthText(in.growth, outs); s != "" {
+			parts = append([]string{s}, parts...)
+		}
+	}
 	var out []string
 	switch {
 	case len(parts) == 0 && len(denials) > 0:

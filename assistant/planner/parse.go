@@ -62,6 +62,7 @@ type intent struct {
 	share     *shareSpec               // a share: calls[0] counts the subset, calls[1] the whole
 	define    *catalog.Metric          // a definition: the metric defined
 	meanGrain string                   // formPeriodMean: the period averaged over
+	growth    *growthSpec              // a grouped comparison ranked by change
 }
 
 // analysis is one question read once: tokens, time, catalog mentions.

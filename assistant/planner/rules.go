@@ -55,6 +55,7 @@ func init() {
 		ruleAnomalies,
 		ruleShare,
 		ruleCompareValues,
+		ruleGrowth,
 		ruleRecords,
 		ruleBrief,
 		ruleMetrics,

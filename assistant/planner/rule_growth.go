@@ -1,0 +1,205 @@
+package planner
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/askmesh/askmesh/catalog"
+	"github.com/askmesh/askmesh/internal/textfmt"
+	"github.com/askmesh/askmesh/tools"
+)
+
+var (
+	// growthRe asks how a figure moved, not how big it is.
+	growthRe = regexp.MustCompile(`\b(?:grew|grow|grows|growing|grown|growth|increased?|increases|rose|risen|rise|fell|fallen|falls|dropped|drops?|declined?|declines|shrank|shrunk|shrinks?|decreased?|decreases)\b`)
+	// fallRe is a fall asked about: the ranking runs the other way.
+	fallRe = regexp.MustCompile(`\b(?:fell|fallen|falls|dropped|drops?|declined?|declines|shrank|shrunk|shrinks?|decreased?|decreases|slowest|least|worst)\b`)
+	// growthLeadRe names the one ranked: "which region", "top 3 channels".
+	growthLeadRe = regexp.MustCompile(`\b(?:which|what)\s+(?:(\d+)\s+)?|\b(?:top|bottom)\s*(\d+)?\s+`)
+)
+
+// growthSpec ranks the groups of a grouped comparison by their change.
+type growthSpec struct {
+	column string // the dimension ranked ("region")
+	metric string
+	fall   bool // "fell the most": the largest fall first
+	limit  int  // how many the question names (1 for "which region")
+}
+
+// ruleGrowth answers "which region grew new customers fastest last
+// quarter": the metric by that dimension for the period and the one before
+// it, ranked by change — never the period's total, and never the largest
+// value taken for the largest growth.
+var ruleGrowth = rule{
+	name:    "growth",
+	applies: func(f *features) bool { return f.product != nil && f.a.has(growthRe) },
+	plan: func(p *Planner, a *analysis, f *features) *intent {
+		prod := f.product
+		if !prod.Has(catalog.CapMetrics) || prod.TimeColumn == "" {
+			return nil
+		}
+		column, limit := "", 0
+		for _, m := range growthLeadRe.FindAllStringSubmatchIndex(a.free, -1) {
+			k := tokenAt(a.toks, m[1])
+			if k < 0 {
+				continue
+			}
+			col, end, _ := p.columnAt(a, prod, k)
+			if col == "" || !prod.IsDimension(col) {
+				continue
+			}
+			column, limit = col, 1
+			if t := a.toks[end-1]; t.low != t.stem || strings.HasPrefix(a.free[m[0]:], "top") || strings.HasPrefix(a.free[m[0]:], "bottom") {
+				limit = 5 // "which regions", "top channels"
+			}
+			for _, g := range []int{2, 4} {
+				if m[g] >= 0 {
+					limit, _ = strconv.Atoi(a.free[m[g]:m[g+1]])
+				}
+			}
+			for j := k; j < end; j++ {
+				a.toks[j].used = true
+			}
+			break
+		}
+		if column == "" {
+			// "did new customers grow last month": the period against the
+			// one before, not the period alone. A trend ("growth per
+			// month") is the metrics rule's.
+			if a.w.rangeArg == "" || a.w.grain != "" {
+				return nil
+			}
+			if a.w.compare == "" {
+				a.w.compare = tools.ComparePreviousPeriod
+			}
+			d := p.shape(a, p.base(a, prod))
+			if d.records {
+				return nil
+			}
+			return p.metricsIntent(a, d)
+		}
+		d := p.base(a, prod)
+		metric := firstOr(d.metrics, metricBy(prod, isCount))
+		if metric == "" {
+			return nil
+		}
+		in := d.in
+		tr, cmp := d.tr, a.w.compare
+		if tr == "" {
+			tr = "last_month"
+			in.notes = append(in.notes, "No period was given, so I compared last month with the month before.")
+		}
+		if cmp == "" {
+			cmp = tools.ComparePreviousPeriod
+		}
+		in.growth = &growthSpec{column: column, metric: metric, fall: fallRe.MatchString(a.free), limit: limit}
+		in.calls = []plannedCall{{tools.ToolQueryMetrics, tools.QueryMetricsArgs{Product: prod.Name, Metrics: []string{metric},
+			GroupBy: []string{column}, Filters: d.filters, TimeRange: tr, CompareTo: cmp}}}
+		return in
+	},
+}
+
+// growthText leads a grouped comparison with the groups that moved most,
+// by percent change and, when another moved more in number, that one too.
+func growthText(g *growthSpec, outs []outcome) string {
+	if len(outs) != 1 || outs[0].status != statusOK || outs[0].view == nil {
+		return ""
+	}
+	v := outs[0].view
+	cur, prev, chg, pct := col(v, g.metric), col(v, g.metric+"_previous"), col(v, g.metric+"_change"), col(v, g.metric+"_change_pct")
+	if cur < 0 || prev < 0 || chg < 0 || pct < 0 {
+		return ""
+	}
+	num := func(x any) (float64, bool) {
+		s, ok := textfmt.DecimalText(x)
+		if !ok {
+			return 0, false
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		return f, err == nil
+	}
+	type row struct {
+		key                 string
+		cur, prev, chg, pct float64
+		curS, prevS         string
+	}
+	var rows []row
+	for _, r := range v.Rows {
+		var ks []string
+		for i, c := range v.Columns {
+			if !strings.HasPrefix(c, g.metric) {
+				ks = append(ks, textfmt.Cell(r[i]))
+			}
+		}
+		c, ok1 := num(r[cur])
+		pv, ok2 := num(r[prev])
+		ch, ok3 := num(r[chg])
+		pc, ok4 := num(r[pct])
+		if !ok1 || !ok2 || !ok3 || !ok4 || pv == 0 {
+			continue // no base to grow from: no percent change
+		}
+		rows = append(rows, row{strings.Join(ks, " / "), c, pv, ch, pc, textfmt.Cell(r[cur]), textfmt.Cell(r[prev])})
+	}
+	if len(rows) == 0 {
+		return ""
+	}
+	better := func(a, b float64) bool {
+		if g.fall {
+			return a < b
+		}
+		return a > b
+	}
+	byPct := slices.Clone(rows)
+	slices.SortStableFunc(byPct, func(x, y row) int {
+		switch {
+		case better(x.pct, y.pct):
+			return -1
+		case better(y.pct, x.pct):
+			return 1
+		}
+		return 0
+	})
+	// A move the other way is not the one asked about: "no region grew"
+	// rather than calling a fall the fastest growth.
+	moved := func(r row) bool { return better(r.pct, 0) }
+	word, none, least := "grew fastest", "grew", "fell least"
+	if g.fall {
+		word, none, least = "fell furthest", "fell", "rose least"
+	}
+	pctText := func(r row) string { return fmt.Sprintf("%+.1f%%, %s to %s", r.pct, r.prevS, r.curS) }
+	n := min(max(g.limit, 1), len(byPct))
+	var lead string
+	switch {
+	case !moved(byPct[0]):
+		lead = fmt.Sprintf("No %s %s: %s %s (%s).", textfmt.Humanize(g.column), none, byPct[0].key, least, pctText(byPct[0]))
+	case n == 1:
+		lead = fmt.Sprintf("%s %s (%s).", byPct[0].key, word, pctText(byPct[0]))
+	default:
+		var ss []string
+		for _, r := range byPct[:n] {
+			if moved(r) {
+				ss = append(ss, fmt.Sprintf("%s (%s)", r.key, pctText(r)))
+			}
+		}
+		lead = fmt.Sprintf("%s, by percent change: %s.", strings.ToUpper(word[:1])+word[1:], strings.Join(ss, ", "))
+	}
+	if n == 1 {
+		byNum := slices.Clone(rows)
+		slices.SortStableFunc(byNum, func(x, y row) int {
+			switch {
+			case better(x.chg, y.chg):
+				return -1
+			case better(y.chg, x.chg):
+				return 1
+			}
+			return 0
+		})
+		if byNum[0].key != byPct[0].key {
+			lead += fmt.Sprintf(" In number, %s moved most (%+g, %s to %s).", byNum[0].key, byNum[0].chg, byNum[0].prevS, byNum[0].curS)
+		}
+	}
+	return lead
+}
