@@ -527,6 +527,15 @@ func (p *Planner) valueFilters(a *analysis, prod *catalog.Product, skip map[int]
 		}
 	}
 	var out []tools.Filter
+	// One capitalised word ("the Spring campaign") is part of a name, not
+	// a name: every name holding it, each on its own row (metricsIntent
+	// groups by the name column), never all rows.
+	if pn := nameColumn(prod); pn != "" {
+		for _, k := range partialNames(a, prod) {
+			out = append(out, tools.Filter{Column: pn, Op: tools.OpContains, Value: a.toks[k].raw})
+			a.toks[k].used = true
+		}
+	}
 	for _, col := range order {
 		f := byCol[col]
 		if len(f.values) == 1 {
@@ -688,6 +697,33 @@ func properNames(a *analysis) []string {
 		flush()
 	}
 	flush()
+	return out
+}
+
+// partialNames are the single capitalised words, not first in the question,
+// that no catalog phrase reads, that stand alone and that come before the
+// word for what prod names ("the Spring campaign"): part of a name. "in
+// Germany" is no name.
+func partialNames(a *analysis, prod *catalog.Product) []int {
+	nc := nameColumn(prod)
+	names := func(k int) bool {
+		return slices.ContainsFunc(a.ms, func(m mention) bool {
+			return m.product == prod && m.i <= k && k < m.j && (m.kind == mColumn && m.column == nc || m.kind == mName || m.kind == mNamePart || m.kind == mSynonym)
+		})
+	}
+	upper := func(k int) bool {
+		return k >= 0 && k < len(a.toks) && a.toks[k].kind == tokWord && a.toks[k].upper
+	}
+	var out []int
+	for k, t := range a.toks {
+		if k == 0 || !upper(k) || t.used || upper(k-1) || upper(k+1) || !names(k+1) || monthNum[t.low] != 0 || stopword[t.low] || questionWord[t.low] {
+			continue
+		}
+		if slices.ContainsFunc(a.ms, func(m mention) bool { return m.i <= k && k < m.j }) {
+			continue
+		}
+		out = append(out, k)
+	}
 	return out
 }
 

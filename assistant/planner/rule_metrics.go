@@ -126,6 +126,12 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 		in.notes = append(in.notes, "A comparison needs a period, and none was given.")
 	}
 	args.GroupBy = p.groupBy(a, prod, &in.notes)
+	// Part of a name ("the Spring campaign"): each name that holds it.
+	for _, f := range args.Filters {
+		if f.Op == tools.OpContains && f.Column == nameColumn(prod) && !slices.Contains(args.GroupBy, f.Column) {
+			args.GroupBy = append(args.GroupBy, f.Column)
+		}
+	}
 	if rk.found {
 		if !slices.Contains(args.GroupBy, rk.column) {
 			args.GroupBy = append(args.GroupBy, rk.column)

@@ -123,7 +123,9 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 				w = a.toks[k-1].low + " " + w
 			}
 			add(w)
-		case t.upper && k > 0 && !known(k) && !stopword[t.low] && !questionWord[t.low] && monthNum[t.low] == 0 && !p.partOfName(a, k):
+		case t.upper && k > 0 && !known(k) && !stopword[t.low] && !questionWord[t.low] && monthNum[t.low] == 0 && !p.partOfName(a, k) &&
+			(prod == nil || nameColumn(prod) == "" || !slices.Contains(partialNames(a, prod), k)):
+			// With a name column, the word is read as part of a name.
 			add(t.raw) // a value by name: "Germany"
 		}
 	}
