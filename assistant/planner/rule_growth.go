@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/internal/textfmt"
 	"github.com/askmesh/askmesh/tools"
@@ -41,7 +42,7 @@ var ruleGrowth = rule{
 		if !prod.Has(catalog.CapMetrics) || prod.TimeColumn == "" {
 			return nil
 		}
-		column, limit := "", 0
+		column, limit, other := "", 0, ""
 		for _, m := range growthLeadRe.FindAllStringSubmatchIndex(a.free, -1) {
 			k := tokenAt(a.toks, m[1])
 			if k < 0 {
@@ -49,6 +50,9 @@ var ruleGrowth = rule{
 			}
 			col, end, _ := p.columnAt(a, prod, k)
 			if col == "" || !prod.IsDimension(col) {
+				if other == "" && otherColumnAt(a, prod, k) {
+					other = a.toks[k].low
+				}
 				continue
 			}
 			column, limit = col, 1
@@ -64,6 +68,12 @@ var ruleGrowth = rule{
 				a.toks[j].used = true
 			}
 			break
+		}
+		if column == "" && other != "" {
+			// "which segment grew deposits": transactions have no segment;
+			// the total's growth would answer another question.
+			return &intent{kind: kindNote, outcome: assistant.OutcomeDeclined, product: prod, unmatched: []string{other},
+				notes: []string{fmt.Sprintf("%s has no %s to rank by, so I computed nothing. It can be broken down by %s.", prod.Name, other, strings.Join(prod.Dimensions, ", "))}}
 		}
 		if column == "" {
 			// "did new customers grow last month": the period against the
@@ -100,6 +110,24 @@ var ruleGrowth = rule{
 			GroupBy: []string{column}, Filters: d.filters, TimeRange: tr, CompareTo: cmp}}}
 		return in
 	},
+}
+
+// otherColumnAt reports whether token k names a column of another product
+// than prod, and none of prod's.
+func otherColumnAt(a *analysis, prod *catalog.Product, k int) bool {
+	other := false
+	for _, m := range a.ms {
+		if m.i > k || k >= m.j {
+			continue
+		}
+		if m.product == prod {
+			return false
+		}
+		if m.kind == mColumn {
+			other = true
+		}
+	}
+	return other
 }
 
 // growthText leads a grouped comparison with the groups that moved most,

@@ -10,7 +10,8 @@ func TestRuleGrowth(t *testing.T) {
 		{q: "Which region grew new customers fastest last quarter?", rule: "growth"},
 		{q: "Which region had the biggest increase in new customers last quarter?", rule: "growth"},
 		{q: "did new customers grow last month?", rule: "growth"},
-		{q: "new customer growth per month this year", rule: "metrics"}, // a trend
+		{q: "new customer growth per month this year", rule: "metrics"},         // a trend
+		{q: "Which segment grew deposits the most last month?", rule: "growth"}, // declined: no segment
 	})
 }
 
