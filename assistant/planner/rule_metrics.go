@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -49,6 +50,14 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 	// an amount, not how many, unless a metric is named by its own words.
 	if sum := metricBy(prod, isSum); sum != "" && !strongMetric && a.has(howMuchRe) {
 		metrics = []string{sum}
+	}
+	// "which customers spent the most", "how much did account 123456
+	// spend": money spent is a sum of amounts, never a count of rows.
+	if sum := metricBy(prod, isSum); sum != "" && !strongMetric && a.has(spendRe) {
+		metrics = []string{sum}
+		if note := summedTypesNote(prod, filters); note != "" {
+			in.notes = append(in.notes, note)
+		}
 	}
 	if a.has(howManyRe) && !a.has(howMuchRe) && !a.has(rateRe) {
 		if col, ok := countedFlag(a, prod, metrics); ok {
@@ -222,4 +231,25 @@ func countedFlag(a *analysis, prod *catalog.Product, metrics []string) (string, 
 		}
 	}
 	return "", false
+}
+
+// spendRe is money going out, said as a verb: "spent", "spend", "spending".
+var spendRe = regexp.MustCompile(`\b(?:spen[dt]s?|spending)\b`)
+
+// summedTypesNote says which kinds of rows a spend sums when the question
+// does not pick them: the catalog marks no column as the money's direction,
+// so every kind is summed, deposits included, and the answer must say so
+// rather than pass the sum off as outgoing money.
+func summedTypesNote(prod *catalog.Product, filters []tools.Filter) string {
+	for _, c := range prod.Columns {
+		if (c.Name != "type" && !strings.HasSuffix(c.Name, "_type")) || len(c.Values) == 0 {
+			continue
+		}
+		if slices.ContainsFunc(filters, func(f tools.Filter) bool { return f.Column == c.Name }) {
+			return ""
+		}
+		return fmt.Sprintf("Spent is read as the sum of every %s (%s): the catalog does not say which are money going out, so none is left out.",
+			c.Name, strings.Join(c.Values, ", "))
+	}
+	return ""
 }
