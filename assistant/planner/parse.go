@@ -263,6 +263,11 @@ func (p *Planner) scoreProducts(a *analysis) []scored {
 		if m.kind == mMetric && len(m.words) > 1 && m.i > 0 && a.toks[m.i-1].low == "by" {
 			w *= float64(len(m.words))
 		}
+		// So does a column a metric sums, after "by" ("top customers by
+		// amount"): the ranking is that sum, so its product is measured.
+		if m.kind == mColumn && m.i > 0 && a.toks[m.i-1].low == "by" && sumOfColumnAt(a, m.product, m.i) != "" {
+			w = max(w, 2*kindWeight[mMetric])
+		}
 		per[m.product] = append(per[m.product], mw{m, w})
 	}
 	var out []scored
