@@ -41,6 +41,15 @@ var ruleUnmatched = rule{
 // metricHeads end a phrase that names a metric ("default rate").
 var metricHeads = map[string]bool{"rate": true, "ratio": true, "score": true, "index": true, "margin": true}
 
+// passiveAux come before a participle that says what state rows are in
+// ("were escalated", "got cancelled").
+var passiveAux = map[string]bool{"was": true, "were": true, "been": true, "got": true, "get": true, "gets": true, "is": true, "are": true, "being": true}
+
+// participle reports whether w reads as a past participle.
+func participle(w string) bool {
+	return len(w) > 4 && (strings.HasSuffix(w, "ed") || strings.HasSuffix(w, "en"))
+}
+
 // conceptWords are business measures people ask for by name; one the
 // catalog does not know is a concept with no match.
 var conceptWords = map[string]bool{}
@@ -111,6 +120,12 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 			add(t.low)
 		case t.low == "cost" && k+2 < len(a.toks) && a.toks[k+1].low == "per" && !byMetric[k+2]:
 			add("cost per " + a.toks[k+2].low) // "cost per click"
+		case prod != nil && content(k) && !known(k) && k > 0 && passiveAux[a.toks[k-1].low] && participle(t.low) &&
+			(k+1 == len(a.toks) || a.toks[k+1].low != "as"): // "flagged as fraud" names "fraud"
+			// "how many complaints were escalated": a state the rows must
+			// be in, which no column or value holds; counting all of them
+			// would drop the condition.
+			add(t.low)
 		case prod != nil && content(k) && !known(k) && categoricalAt(a, prod, k+1) != "":
 			// "the web channel": a word the catalog does not know, said as
 			// a value of a column that lists its values.
