@@ -1,9 +1,12 @@
 package planner
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
@@ -51,7 +54,39 @@ func (p *Planner) base(a *analysis, prod *catalog.Product) *dataBase {
 		d.in.notes = append(d.in.notes, prod.Name+" has no time column, so I could not limit it to "+d.tr+".")
 		d.tr = ""
 	}
+	if d.tr != "" {
+		if note := otherDateNote(prod, d.filters); note != "" {
+			d.in.notes = append(d.in.notes, note)
+		}
+	}
 	return d
+}
+
+// otherDateNote says which date a period was applied to when the question
+// asks about a state another date column records ("loans rejected
+// yesterday": decided_at says when they were rejected). The tools limit a
+// period by the product's time column only, so the answer must say it
+// counted by that date, not by when the state was reached.
+func otherDateNote(prod *catalog.Product, filters []tools.Filter) string {
+	tc, ok := prod.Column(prod.TimeColumn)
+	if !ok {
+		return ""
+	}
+	for _, c := range prod.Columns {
+		if c.Name == prod.TimeColumn || c.Type != catalog.TypeTimestamp && c.Type != catalog.TypeDate {
+			continue
+		}
+		words := strings.FieldsFunc(strings.ToLower(c.Description), func(r rune) bool { return !unicode.IsLetter(r) && r != '_' })
+		for _, f := range filters {
+			v, isText := f.Value.(string)
+			if f.Op != tools.OpEq || !isText || !slices.Contains(words, strings.ToLower(v)) {
+				continue
+			}
+			return fmt.Sprintf("The period is on %s (%s), the date the tools limit %s by, not on %s (%s).",
+				tc.Name, lowerFirst(strings.TrimSuffix(tc.Description, ".")), prod.Name, c.Name, lowerFirst(strings.TrimSuffix(c.Description, ".")))
+		}
+	}
+	return ""
 }
 
 var byRe = regexp.MustCompile(`\b(?:ranked |sorted |ordered )?by\s+(?:the\s+)?(?:most\s+|number of\s+)?`)
@@ -169,4 +204,10 @@ func (p *Planner) asksWho(a *analysis, prod *catalog.Product) bool {
 	return slices.ContainsFunc(a.ms, func(o mention) bool {
 		return o.product == prod && o.i == k && (o.kind == mName || o.kind == mNamePart || o.kind == mSynonym)
 	})
+}
+
+// lowerFirst puts a description inside a sentence: "When ..." -> "when ...".
+func lowerFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(r)) + s[n:]
 }
