@@ -42,7 +42,7 @@ var ruleGrowth = rule{
 		if !prod.Has(catalog.CapMetrics) || prod.TimeColumn == "" {
 			return nil
 		}
-		column, limit, other := "", 0, ""
+		column, said, limit, other := "", "", 0, ""
 		for _, m := range growthLeadRe.FindAllStringSubmatchIndex(a.free, -1) {
 			k := tokenAt(a.toks, m[1])
 			if k < 0 {
@@ -67,6 +67,7 @@ var ruleGrowth = rule{
 			for j := k; j < end; j++ {
 				a.toks[j].used = true
 			}
+			said = a.toks[end-1].stem
 			break
 		}
 		if column == "" && other != "" {
@@ -90,6 +91,18 @@ var ruleGrowth = rule{
 				return nil
 			}
 			return p.metricsIntent(a, d)
+		}
+		if c, ok := prod.Column(column); ok && (c.PrimaryKey || c.Unique || column == nameColumn(prod)) {
+			// "which campaign grew conversions most": each campaign is one
+			// row, dated once by the time column, so no campaign has a
+			// figure in two periods; comparing them by the period they
+			// fall in would rank something else.
+			tc, _ := prod.Column(prod.TimeColumn)
+			g := growthRe.FindStringIndex(a.free)
+			word := a.free[g[0]:g[1]]
+			return &intent{kind: kindNote, outcome: assistant.OutcomeDeclined, product: prod, unmatched: []string{word},
+				notes: []string{fmt.Sprintf("Each %s is one row of %s, dated once by %s (%s), so none has figures for two periods to compare: I computed nothing. Its metrics (%s) can be ranked by %s over a period instead.",
+					said, prod.Name, tc.Name, lowerFirst(strings.TrimSuffix(tc.Description, ".")), strings.Join(metricNames(prod), ", "), said)}}
 		}
 		d := p.base(a, prod)
 		metric := firstOr(d.metrics, metricBy(prod, isCount))
