@@ -107,6 +107,13 @@ func (p *Planner) Generate(ctx context.Context, req assistant.ModelRequest, onTe
 
 // answer writes the final reply and says what kind of answer it is.
 func (p *Planner) answer(in *intent, outs []outcome, onText func(string)) *assistant.Reply {
+	if word := unfoundName(in, outs); word != "" {
+		// "the Winter campaign": no name holds the word, so the question
+		// is about something that does not exist, not about a zero.
+		in.outcome = assistant.OutcomeDeclined
+		in.unmatched = append(in.unmatched, word)
+		in.notes = append(in.notes, fmt.Sprintf("No %s of %s contains %q, so there is nothing by that name to compute.", nameColumn(in.product), in.product.Name, word))
+	}
 	r := p.text(p.compose(in, outs), onText)
 	r.Outcome, r.Unmatched, r.Clarification = verdict(in, outs), in.allUnmatched(), in.clarify
 	return r
@@ -294,4 +301,25 @@ func readResult(c assistant.ToolCall, content string) outcome {
 func (p *Planner) product(name string) *catalog.Product {
 	prod, _ := p.cat.Get(name)
 	return prod
+}
+
+// unfoundName is the part of a name a one-call question filtered on
+// ("name contains Winter") when the call found no row, else "".
+func unfoundName(in *intent, outs []outcome) string {
+	if in.product == nil || len(in.parts) > 0 || len(in.calls) != 1 || len(outs) != 1 || outs[0].status != statusOK || outs[0].view == nil || len(outs[0].view.Rows) > 0 {
+		return ""
+	}
+	var filters []tools.Filter
+	switch args := in.calls[0].args.(type) {
+	case tools.QueryMetricsArgs:
+		filters = args.Filters
+	case tools.QueryRecordsArgs:
+		filters = args.Filters
+	}
+	for _, f := range filters {
+		if v, ok := f.Value.(string); ok && f.Op == tools.OpContains && f.Column == nameColumn(in.product) {
+			return v
+		}
+	}
+	return ""
 }
