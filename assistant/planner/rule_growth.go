@@ -193,16 +193,21 @@ func growthText(g *growthSpec, outs []outcome) string {
 		}
 		return a > b
 	}
-	byPct := slices.Clone(rows)
-	slices.SortStableFunc(byPct, func(x, y row) int {
-		switch {
-		case better(x.pct, y.pct):
-			return -1
-		case better(y.pct, x.pct):
-			return 1
-		}
-		return 0
-	})
+	// ranked orders the rows by a figure, the best first (ties keep their order).
+	ranked := func(figure func(row) float64) []row {
+		out := slices.Clone(rows)
+		slices.SortStableFunc(out, func(x, y row) int {
+			switch {
+			case better(figure(x), figure(y)):
+				return -1
+			case better(figure(y), figure(x)):
+				return 1
+			}
+			return 0
+		})
+		return out
+	}
+	byPct := ranked(func(r row) float64 { return r.pct })
 	// A move the other way is not the one asked about: "no region grew"
 	// rather than calling a fall the fastest growth.
 	moved := func(r row) bool { return better(r.pct, 0) }
@@ -228,16 +233,7 @@ func growthText(g *growthSpec, outs []outcome) string {
 		lead = fmt.Sprintf("%s, by percent change: %s.", strings.ToUpper(word[:1])+word[1:], strings.Join(ss, ", "))
 	}
 	if n == 1 {
-		byNum := slices.Clone(rows)
-		slices.SortStableFunc(byNum, func(x, y row) int {
-			switch {
-			case better(x.chg, y.chg):
-				return -1
-			case better(y.chg, x.chg):
-				return 1
-			}
-			return 0
-		})
+		byNum := ranked(func(r row) float64 { return r.chg })
 		if byNum[0].key != byPct[0].key {
 			lead += fmt.Sprintf(" In number, %s moved most (%+g, %s to %s).", byNum[0].key, byNum[0].chg, byNum[0].prevS, byNum[0].curS)
 		}
