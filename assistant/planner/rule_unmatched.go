@@ -113,6 +113,17 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 				}
 				add(strings.Join(ws, " "))
 			}
+		case prod != nil && !byMetric[k] && k > 0 && (a.toks[k-1].low == "many" || a.toks[k-1].low == "total") && unsummedColumnAt(a, prod, k) != "":
+			// "how many minutes were spent": a total of a column no
+			// metric sums; counting the rows would answer with another
+			// figure under the name asked.
+			w := t.low
+			if k+2 < len(a.toks) && passiveAux[a.toks[k+1].low] && a.toks[k+2].kind == tokWord {
+				w += " " + a.toks[k+2].low // "minutes spent"
+			} else if k+1 < len(a.toks) && a.toks[k+1].low == "spent" {
+				w += " spent"
+			}
+			add(w)
 		case conceptWords[t.low] && !covered[k] && !p.lex.vocab[t.stem]:
 			if k+1 < len(a.toks) && metricHeads[a.toks[k+1].low] {
 				continue // said with its head
@@ -160,6 +171,24 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 		}
 	}
 	return out
+}
+
+// unsummedColumnAt is the numeric column of prod that token k names
+// ("minutes" of handle_minutes) when no metric of prod sums it, or "".
+func unsummedColumnAt(a *analysis, prod *catalog.Product, k int) string {
+	for _, m := range a.ms {
+		if m.product != prod || (m.kind != mColumn && m.kind != mColumnPart) || k < m.i || k >= m.j {
+			continue
+		}
+		c, ok := prod.Column(m.column)
+		if !ok || c.Type != catalog.TypeNumber || c.PrimaryKey {
+			continue
+		}
+		if metricBy(prod, func(x catalog.Metric) bool { return strings.EqualFold(x.Expression, "sum("+c.Name+")") }) == "" {
+			return c.Name
+		}
+	}
+	return ""
 }
 
 // capitalisedRuns are runs of two or more capitalised words no catalog
@@ -234,6 +263,14 @@ func (p *Planner) closestMetrics(f *features) []string {
 			}
 			if score == 0 {
 				continue
+			}
+			// "minutes spent": a metric over the column the word names
+			// (avg(handle_minutes)) comes first.
+			if slices.ContainsFunc(f.unmatched, func(u string) bool {
+				w := strings.Fields(u)[0]
+				return len(w) > 3 && strings.Contains(strings.ToLower(m.Expression), w)
+			}) {
+				score += 2
 			}
 			cs = append(cs, cand{metricLine(prod, m), score, len(cs)})
 		}
