@@ -11,6 +11,7 @@ import (
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/assistant/brief"
 	"github.com/askmesh/askmesh/audit"
+	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -198,6 +199,38 @@ func (p *Planner) briefAccess(ctx context.Context, o brief.Options) brief.Access
 		return nil
 	}
 	return acc
+}
+
+// queryable is what ctx's caller may query, asked of policy once, on the
+// first product a rule asks about, over the whole catalog (one
+// evaluation). Nil without a checker or a caller; when policy cannot be
+// asked every product counts as queryable: calls are still decided and
+// audited one by one.
+func (p *Planner) queryable(ctx context.Context) func(*catalog.Product) bool {
+	caller, ok := tools.CallerFromContext(ctx)
+	if p.access == nil || !ok {
+		return nil
+	}
+	var allowed map[string]bool
+	return func(prod *catalog.Product) bool {
+		if allowed == nil {
+			allowed = map[string]bool{}
+			var names []string
+			for _, c := range p.cat.List() {
+				names = append(names, c.Name)
+			}
+			acc, err := p.access.Access(ctx, caller, names, authz.ActionQueryMetrics)
+			if err != nil {
+				for _, n := range names {
+					allowed[n] = true
+				}
+			}
+			for _, a := range acc {
+				allowed[a.Product] = a.May(authz.ActionQueryMetrics)
+			}
+		}
+		return allowed[prod.Name]
+	}
 }
 
 // briefCalls asks for the items' calls in one turn; ids are deterministic.

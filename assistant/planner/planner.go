@@ -82,7 +82,7 @@ func (p *Planner) Generate(ctx context.Context, req assistant.ModelRequest, onTe
 	if u > 0 && prevBrief == nil {
 		prev = lastTurn(msgs[:u])
 	}
-	in := p.parse(msgs[u].Content, prev, now)
+	in := p.parseAs(msgs[u].Content, prev, now, p.queryable(ctx))
 	outs, steps := collect(msgs[u+1:])
 	canCall := len(req.Tools) > 0
 

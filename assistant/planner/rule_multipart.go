@@ -103,7 +103,7 @@ var ruleMultiPart = rule{
 			if i == 0 {
 				prev = f.prev
 			}
-			part := p.parse(ask, prev, now)
+			part := p.parseAs(ask, prev, now, f.queryable)
 			if part.kind != kindUnknown && part.kind != kindHelp {
 				known++
 			}

@@ -251,6 +251,9 @@ func (p *Planner) closestMetrics(f *features) []string {
 	}
 	var cs []cand
 	for _, prod := range p.lex.products {
+		if !f.may(prod) {
+			continue // a metric the asker may not query is no alternative
+		}
 		for _, m := range prod.Metrics {
 			score := 0
 			if prod == f.product {

@@ -89,11 +89,21 @@ type features struct {
 	audit   *catalog.Product // the access-log product when the question is about it
 
 	unmatched []string // phrases naming a measure or value the catalog lacks
+
+	// queryable says whether the asker may query a product; nil when
+	// policy was not asked (no checker or no caller): every product is
+	// offered and each call is decided on its own.
+	queryable func(*catalog.Product) bool
 }
 
-func (p *Planner) features(q string, prev *previousTurn, now time.Time) *features {
+// may reports whether the asker may query prod, as far as the planner knows.
+func (f *features) may(prod *catalog.Product) bool {
+	return f.queryable == nil || f.queryable(prod)
+}
+
+func (p *Planner) features(q string, prev *previousTurn, now time.Time, queryable func(*catalog.Product) bool) *features {
 	a := p.analyze(q, now)
-	f := &features{a: a, prev: prev}
+	f := &features{a: a, prev: prev, queryable: queryable}
 	f.empty = strings.TrimSpace(q) == ""
 	f.help = a.has(helpRe) && len(a.ms) == 0
 	f.discover = a.has(discoverRe)
@@ -128,7 +138,13 @@ func (a *analysis) clone() *analysis {
 // parse turns a question into an intent through the rule table. prev is
 // the previous turn, for follow-ups.
 func (p *Planner) parse(q string, prev *previousTurn, now time.Time) *intent {
-	f := p.features(q, prev, now)
+	return p.parseAs(q, prev, now, nil)
+}
+
+// parseAs is parse for an asker: queryable is what the asker may query
+// (see Planner.queryable), nil when unknown.
+func (p *Planner) parseAs(q string, prev *previousTurn, now time.Time, queryable func(*catalog.Product) bool) *intent {
+	f := p.features(q, prev, now, queryable)
 	for _, r := range rules {
 		if !r.applies(f) {
 			continue
