@@ -3,9 +3,11 @@ package planner
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/catalog"
 )
 
 // ruleAmbiguous asks back when two or more products fit a question equally
@@ -36,6 +38,75 @@ var ruleAmbiguous = rule{
 		c.Question = "That question fits more than one data product: " + strings.Join(names, " or ") + ". Which do you mean?"
 		return &intent{kind: kindNote, outcome: assistant.OutcomeClarify, clarify: c, notes: []string{c.Question + optionsText(c)}}
 	},
+}
+
+// ruleAmbiguousWord asks back when the question's one word for what it
+// wants is a synonym in two products the asker may query ("total
+// spending": customer-transactions' spending, or the spend of marketing-
+// campaigns' budget) and nothing else in it points at one of them: the
+// longer phrase the search prefers ("total spend") is no reason to pick.
+var ruleAmbiguousWord = rule{
+	name: "ambiguous-word",
+	applies: func(f *features) bool {
+		return f.product != nil && f.audit == nil && f.prev == nil
+	},
+	plan: func(p *Planner, a *analysis, f *features) *intent {
+		k, prods := p.sharedSynonym(a, f)
+		if k < 0 {
+			return nil
+		}
+		c := &assistant.Clarification{}
+		var names []string
+		q := strings.TrimRight(strings.TrimSpace(a.q), "?.! ")
+		for _, prod := range prods {
+			names = append(names, prod.Name)
+			c.Options = append(c.Options, assistant.ClarificationOption{
+				Label:    prod.Name,
+				Question: fmt.Sprintf("%s (%s)?", q, prod.Name),
+			})
+		}
+		c.Question = fmt.Sprintf("%q fits more than one data product: %s. Which do you mean?", a.toks[k].raw, strings.Join(names, " or "))
+		return &intent{kind: kindNote, outcome: assistant.OutcomeClarify, clarify: c, notes: []string{c.Question + optionsText(c)}}
+	},
+}
+
+// sharedSynonym is the token of a that is, on its own, a product or metric
+// synonym in two or more products the asker may query, with those
+// products, when no other word of the question names one of them but not
+// the others; -1 otherwise.
+func (p *Planner) sharedSynonym(a *analysis, f *features) (int, []*catalog.Product) {
+	for k, t := range a.toks {
+		if t.kind != tokWord || t.used {
+			continue
+		}
+		var prods []*catalog.Product
+		for _, e := range p.lex.byFirst[t.key] {
+			if len(e.words) == 1 && (e.kind == mSynonym || e.kind == mMetric) && f.may(e.product) && !slices.Contains(prods, e.product) {
+				prods = append(prods, e.product)
+			}
+		}
+		if len(prods) < 2 || !slices.Contains(prods, f.product) {
+			continue
+		}
+		// "which customers spent": another word naming some of them, not
+		// all, settles which.
+		settled := slices.ContainsFunc(a.ms, func(m mention) bool {
+			if m.i <= k && k < m.j {
+				return false
+			}
+			n := 0
+			for _, x := range prods {
+				if slices.ContainsFunc(a.ms, func(o mention) bool { return o.product == x && o.i == m.i }) {
+					n++
+				}
+			}
+			return n > 0 && n < len(prods)
+		})
+		if !settled {
+			return k, prods
+		}
+	}
+	return -1, nil
 }
 
 // optionsText lists the choices in the text too, for channels that show

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/askmesh/askmesh/assistant"
+	"github.com/askmesh/askmesh/catalog"
 )
 
 func TestRuleAmbiguous(t *testing.T) {
@@ -12,10 +13,20 @@ func TestRuleAmbiguous(t *testing.T) {
 		{q: "average amount last month", rule: "ambiguous-product"},
 		{q: "average amount last month (loan-applications)?", rule: "metrics"},
 		{q: "How many customers did we acquire in Q3 2026?", rule: "metrics"},
+		{q: "total spending last month", rule: "ambiguous-word"},
+		{q: "which customers spent the most last month?", rule: "metrics"},
 	})
-	// Every option is a question the table answers without asking again.
+	for _, q := range []string{"average amount last month", "total spending last month"} {
+		checkOptions(t, q)
+	}
+}
+
+// checkOptions checks that every option of q's clarification is a question
+// the table answers without asking again.
+func checkOptions(t *testing.T, q string) {
+	t.Helper()
 	p := testPlanner(t)
-	in := p.parse("average amount last month", nil, testNow)
+	in := p.parse(q, nil, testNow)
 	if in.outcome != assistant.OutcomeClarify || in.clarify == nil || len(in.clarify.Options) != 2 {
 		t.Fatalf("want a clarification with two options, got %+v", in)
 	}
@@ -24,5 +35,16 @@ func TestRuleAmbiguous(t *testing.T) {
 		if got.outcome != "" || len(got.calls) != 1 || got.product.Name != o.Label {
 			t.Errorf("option %q: rule %s, outcome %q, %d calls", o.Question, got.rule, got.outcome, len(got.calls))
 		}
+	}
+}
+
+// An asker who may query only one of the products is not asked to choose.
+func TestRuleAmbiguousWordAsker(t *testing.T) {
+	t.Parallel()
+	p := testPlanner(t)
+	only := func(prod *catalog.Product) bool { return prod.Name == "marketing-campaigns" }
+	in := p.parseAs("total spending last month", nil, testNow, only)
+	if in.outcome != "" || in.product == nil || in.product.Name != "marketing-campaigns" {
+		t.Errorf("rule %s, outcome %q, product %v", in.rule, in.outcome, in.product)
 	}
 }

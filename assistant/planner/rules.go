@@ -51,6 +51,7 @@ func init() {
 		ruleMultiPart,
 		ruleUnmatched,
 		ruleAmbiguous,
+		ruleAmbiguousWord,
 		ruleNoProduct,
 		ruleAnomalies,
 		ruleShare,
