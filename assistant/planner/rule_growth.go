@@ -118,11 +118,35 @@ var ruleGrowth = rule{
 		if cmp == "" {
 			cmp = tools.ComparePreviousPeriod
 		}
+		if note := datedOnceNote(prod, metric); note != "" {
+			in.notes = append(in.notes, note)
+		}
 		in.growth = &growthSpec{column: column, metric: metric, fall: fallRe.MatchString(a.free), limit: limit}
 		in.calls = []plannedCall{{tools.ToolQueryMetrics, tools.QueryMetricsArgs{Product: prod.Name, Metrics: []string{metric},
 			GroupBy: []string{column}, Filters: d.filters, TimeRange: tr, CompareTo: cmp}}}
 		return in
 	},
+}
+
+// datedOnceNote says plainly what a growth of metric compares when each
+// row of prod is one named thing dated once by the time column (a
+// campaign by its start): the figures of the things dated in each period,
+// not what happened in each period. "" for other products and for counts,
+// which are of the things themselves.
+func datedOnceNote(prod *catalog.Product, metric string) string {
+	name := nameColumn(prod)
+	nc, ok := prod.Column(name)
+	m, okm := prod.Metric(metric)
+	if name == "" || !ok || !nc.Unique || !okm || isCount(m) {
+		return ""
+	}
+	thing := "row"
+	if len(nc.Synonyms) > 0 {
+		thing = nc.Synonyms[0]
+	}
+	tc, _ := prod.Column(prod.TimeColumn)
+	return fmt.Sprintf("Each %s is dated once, by %s (%s): this compares the %s of the %ss whose %s falls in the period with those whose %s falls in the period before, not %s made in each period.",
+		thing, tc.Name, lowerFirst(strings.TrimSuffix(tc.Description, ".")), strings.ToLower(textfmt.Humanize(metric)), thing, tc.Name, tc.Name, strings.ToLower(textfmt.Humanize(metric)))
 }
 
 // otherColumnAt reports whether token k names a column of another product

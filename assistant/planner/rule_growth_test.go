@@ -15,6 +15,29 @@ func TestRuleGrowth(t *testing.T) {
 	})
 }
 
+// TestDatedOnceNote checks the note is said for a figure of things dated
+// once (campaigns' conversions), not for products of events
+// (acquisitions, whose campaign_name names another thing).
+func TestDatedOnceNote(t *testing.T) {
+	t.Parallel()
+	p := testPlanner(t)
+	for _, c := range []struct {
+		prod, metric string
+		want         bool
+	}{
+		{"marketing-campaigns", "total_conversions", true},
+		{"customer-acquisition", "new_customers", false},
+	} {
+		prod, ok := p.cat.Get(c.prod)
+		if !ok {
+			t.Fatalf("no product %s", c.prod)
+		}
+		if got := datedOnceNote(prod, c.metric); (got != "") != c.want {
+			t.Errorf("%s %s: note %q, want one: %v", c.prod, c.metric, got, c.want)
+		}
+	}
+}
+
 // TestGrowthText checks the lead names the group that moved the way asked,
 // and says none did rather than calling a fall the fastest growth.
 func TestGrowthText(t *testing.T) {
