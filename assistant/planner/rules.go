@@ -162,8 +162,9 @@ func (p *Planner) parseAs(q string, prev *previousTurn, now time.Time, queryable
 }
 
 // ruleOf names the rule that reads the last question of msgs, as Generate
-// would: "executive-brief" when assistant/brief plans it instead.
-func (p *Planner) ruleOf(msgs []assistant.Message) string {
+// would for ctx's caller: "executive-brief" when assistant/brief plans it
+// instead.
+func (p *Planner) ruleOf(ctx context.Context, msgs []assistant.Message) string {
 	u := -1
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role == assistant.RoleUser {
@@ -175,7 +176,7 @@ func (p *Planner) ruleOf(msgs []assistant.Message) string {
 		return "help"
 	}
 	now := p.clock.Now()
-	prevBrief := p.briefHistory(context.Background(), msgs[:u])
+	prevBrief := p.briefHistory(ctx, msgs[:u])
 	_, ok := p.briefOptions(msgs[u].Content, now)
 	if !ok && prevBrief != nil {
 		_, ok = p.briefFollowUp(msgs[u].Content, *prevBrief, now)
@@ -187,5 +188,5 @@ func (p *Planner) ruleOf(msgs []assistant.Message) string {
 	if u > 0 && prevBrief == nil {
 		prev = lastTurn(msgs[:u])
 	}
-	return p.parse(msgs[u].Content, prev, now).rule
+	return p.parseAs(msgs[u].Content, prev, now, p.queryable(ctx)).rule
 }

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"context"
 	"testing"
 
 	"github.com/askmesh/askmesh/assistant"
@@ -21,7 +22,7 @@ func checkRules(t *testing.T, cases []ruleCase) {
 	for _, c := range cases {
 		hist := converse(t, p, c.history...)
 		msgs := append(hist, assistant.Message{Role: assistant.RoleUser, Content: c.q})
-		if got := p.ruleOf(msgs); got != c.rule {
+		if got := p.ruleOf(context.Background(), msgs); got != c.rule {
 			in := p.parse(c.q, lastTurn(hist), testNow)
 			t.Errorf("%q (after %q): rule %q, want %q; calls %+v", c.q, c.history, got, c.rule, in.calls)
 		}

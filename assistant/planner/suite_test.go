@@ -222,7 +222,8 @@ func ruleOf(t *testing.T, a *app.App, c suiteCase) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p.RuleOf(msgs)
+	ctx := tools.WithCaller(context.Background(), tools.Caller{Subject: a.Directory.Lookup(subject(c.User)), Channel: "cli"})
+	return p.RuleOf(ctx, msgs)
 }
 
 func conversationID(c suiteCase) string { return "suite-" + strings.ReplaceAll(c.Name, " ", "-") }
