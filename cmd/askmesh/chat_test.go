@@ -78,7 +78,7 @@ func TestChatEditsRecallsAndExplains(t *testing.T) {
 		}
 	}
 	// The question was answered twice (typed, then recalled with Up).
-	if n := strings.Count(out, "398"); n < 2 {
+	if n := len(figure("398").FindAllStringIndex(out, -1)); n < 2 {
 		t.Errorf("the recalled question was not asked again (%d answers):\n%s", n, out)
 	}
 	if !regexp.MustCompile(`1\. query_metrics customer-acquisition → allow, \d+ rows? · audit [0-9a-f-]{36}\n   arguments \{`).MatchString(out) {
@@ -101,7 +101,7 @@ func TestChatEditsRecallsAndExplains(t *testing.T) {
 		t.Errorf("commands are kept in the history:\n%s", b)
 	}
 	out = chat(t, dir, history, keyUp+keyEnter+"/quit"+keyEnter)
-	if !strings.Contains(out, "398") {
+	if !figure("398").MatchString(out) {
 		t.Errorf("a new session does not recall the last session's question:\n%s", out)
 	}
 }

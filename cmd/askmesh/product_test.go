@@ -50,7 +50,7 @@ func TestMeshAnswersAcrossProductAPIs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(ans.Text, "398") || !strings.Contains(ans.Text, "297") {
+	if !figure("398").MatchString(ans.Text) || !figure("297").MatchString(ans.Text) {
 		t.Fatalf("answer: %s", ans.Text)
 	}
 	st, err := auditlog.OpenSQLite(ctx, filepath.Join(dir, "product-api", "governance.db"))

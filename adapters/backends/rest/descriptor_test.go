@@ -61,7 +61,7 @@ func TestDescriptorBoundToItsAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(ans.Text, "398") || !strings.Contains(ans.Text, "297") {
+	if !figure("398").MatchString(ans.Text) || !figure("297").MatchString(ans.Text) {
 		t.Fatalf("answer through the product API: %q", ans.Text)
 	}
 	recs, err := h.apiAudit.Search(ctx, audit.Query{Subject: "carol@bank.example", Product: "customer-acquisition"})
