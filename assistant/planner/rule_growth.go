@@ -107,7 +107,13 @@ var ruleGrowth = rule{
 		d := p.base(a, prod)
 		metric := firstOr(d.metrics, metricBy(prod, isCount))
 		if metric == "" {
-			return nil
+			// "which channel grew campaigns the most": no metric names what
+			// grew and none counts the rows; another metric's largest value
+			// would answer a question not asked.
+			word := growthThing(a)
+			return &intent{kind: kindNote, outcome: assistant.OutcomeDeclined, product: prod, unmatched: []string{word},
+				notes: []string{fmt.Sprintf("%s has no metric for %q (none counts its rows), so I computed nothing. Its metrics (%s) can be compared by %s between periods instead.",
+					prod.Name, word, strings.Join(metricNames(prod), ", "), said)}}
 		}
 		in := d.in
 		tr, cmp := d.tr, a.w.compare
@@ -126,6 +132,24 @@ var ruleGrowth = rule{
 			GroupBy: []string{column}, Filters: d.filters, TimeRange: tr, CompareTo: cmp}}}
 		return in
 	},
+}
+
+// growthThing is the word of what grew ("campaigns" in "which channel grew
+// campaigns the most"): the first topic word after the growth word, or the
+// growth word itself when none follows.
+func growthThing(a *analysis) string {
+	g := growthRe.FindStringIndex(a.free)
+	if k := tokenAt(a.toks, g[1]); k >= 0 {
+		for _, t := range a.toks[k:] {
+			if t.used || t.stem == "" || t.num != 0 {
+				break
+			}
+			if !stopword[t.low] && !questionWord[t.low] {
+				return t.low
+			}
+		}
+	}
+	return a.free[g[0]:g[1]]
 }
 
 // datedOnceNote says plainly what a growth of metric compares when each
