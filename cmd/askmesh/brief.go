@@ -67,13 +67,15 @@ func (g *globals) briefCmd() *cobra.Command {
 // slack.briefs, posting through the Slack app configured by scfg. With no
 // briefs configured, or Slack off, it does nothing. The returned stop
 // waits (up to 30 seconds) for briefs being posted; call it on shutdown.
+// claims, shared by replicas, lets one of them post each run (nil: this
+// process posts every run).
 //
 // serve calls it once the stack is built:
 //
-//	stopBriefs, err := startSlackBriefs(a, slackCfg)
+//	stopBriefs, err := startSlackBriefs(a, slackCfg, claims)
 //	if err != nil { return err }
 //	defer stopBriefs()
-func startSlackBriefs(a *app.App, scfg slack.Config) (stop func(), err error) {
+func startSlackBriefs(a *app.App, scfg slack.Config, claims slack.Deduper) (stop func(), err error) {
 	if len(a.Config.Slack.Briefs) == 0 {
 		return func() {}, nil
 	}
@@ -84,7 +86,7 @@ func startSlackBriefs(a *app.App, scfg slack.Config) (stop func(), err error) {
 	for i, b := range a.Config.Slack.Briefs {
 		jobs[i] = slack.BriefJob{Cron: b.Cron, Channel: b.Channel, As: b.As, Period: b.Period}
 	}
-	s, err := slack.NewScheduler(scfg, jobs, slackBriefer(a), a.Directory, slack.ScheduleOptions{Logger: a.Logger})
+	s, err := slack.NewScheduler(scfg, jobs, slackBriefer(a), a.Directory, slack.ScheduleOptions{Logger: a.Logger, Claims: claims})
 	if err != nil {
 		return nil, err
 	}

@@ -75,13 +75,13 @@ func TestBriefNeedsAUser(t *testing.T) {
 func TestStartSlackBriefs(t *testing.T) {
 	t.Parallel()
 	a := &app.App{}
-	stop, err := startSlackBriefs(a, slack.Config{})
+	stop, err := startSlackBriefs(a, slack.Config{}, nil)
 	if err != nil || stop == nil {
 		t.Fatalf("no briefs: %v", err)
 	}
 	stop()
 	a.Config.Slack.Briefs = []app.BriefSchedule{{Cron: "0 8 1 * *", Channel: "C1", As: "carol@bank.example"}}
-	if _, err := startSlackBriefs(a, slack.Config{}); err == nil || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN") {
+	if _, err := startSlackBriefs(a, slack.Config{}, nil); err == nil || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN") {
 		t.Fatalf("briefs without Slack: %v", err)
 	}
 }

@@ -161,7 +161,11 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 	if bot != nil {
 		defer bot.close()
 	}
-	stopBriefs, err := startSlackBriefs(a, slackConfig(cfg))
+	var briefClaims slack.Deduper
+	if bot != nil {
+		briefClaims = bot.claims
+	}
+	stopBriefs, err := startSlackBriefs(a, slackConfig(cfg), briefClaims)
 	if err != nil {
 		return err
 	}
@@ -206,7 +210,10 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 type slackBot struct {
 	*slack.Bot
 	socketMode bool
-	close      func()
+	// claims is the store replicas share (PostgreSQL) for Slack's retried
+	// events and scheduled briefs' runs; nil on one process.
+	claims slack.Deduper
+	close  func()
 }
 
 // newSlackBot starts Slack when its tokens are in the environment: Socket
@@ -223,9 +230,11 @@ func newSlackBot(ctx context.Context, cfg app.Config, a *app.App, log *slog.Logg
 		return nil, nil
 	}
 	opts := []slack.Option{slack.WithLogger(log), slack.WithFeedback(a.Feedback)}
+	var claims slack.Deduper
 	if cfg.Memory.Postgres != "" {
 		// Replicas share conversations there; they share Slack's retried
-		// deliveries too, so only one replica answers an event.
+		// deliveries too, so only one replica answers an event, and the
+		// runs of scheduled briefs, so only one replica posts each.
 		pool, err := pgxpool.New(ctx, cfg.Memory.Postgres)
 		if err != nil {
 			return nil, fmt.Errorf("slack event de-duplication: %w", err)
@@ -236,13 +245,13 @@ func newSlackBot(ctx context.Context, cfg app.Config, a *app.App, log *slog.Logg
 			return nil, err
 		}
 		opts = append(opts, slack.WithDeduper(d))
-		closeFn = pool.Close
+		claims, closeFn = d, pool.Close
 	}
 	b, err := slack.New(sc, a.Agent, a.Directory, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return &slackBot{Bot: b, socketMode: sc.SocketMode(), close: closeFn}, nil
+	return &slackBot{Bot: b, socketMode: sc.SocketMode(), claims: claims, close: closeFn}, nil
 }
 
 func printWelcome(w io.Writer, url string, a *app.App, demo bool, bot *slackBot) {

@@ -45,6 +45,11 @@ type ScheduleOptions struct {
 	Location *time.Location // cron times are in this zone (default UTC)
 	Timeout  time.Duration  // bounds building and posting one brief (default 5 minutes)
 	Logger   *slog.Logger
+	// Claims, when set, lets one process post each run of a job: every
+	// replica's cron fires, and the one that first claims the run posts it
+	// (replicas share the claims through PostgreSQL, as they share Slack's
+	// retried events). Nil: this process posts every run.
+	Claims Deduper
 }
 
 // Scheduler posts executive briefs to Slack channels on cron schedules.
@@ -56,6 +61,7 @@ type Scheduler struct {
 	dir     Directory
 	timeout time.Duration
 	log     *slog.Logger
+	claims  Deduper
 }
 
 // NewScheduler checks the jobs (cron syntax, channel, a user the directory
@@ -77,7 +83,7 @@ func NewScheduler(cfg Config, jobs []BriefJob, b Briefer, dir Directory, o Sched
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Scheduler{client: newClient(cfg), briefer: b, dir: dir, timeout: o.Timeout, log: o.Logger,
+	s := &Scheduler{client: newClient(cfg), briefer: b, dir: dir, timeout: o.Timeout, log: o.Logger, claims: o.Claims,
 		cron: cron.New(cron.WithLocation(o.Location), cron.WithChain(cron.Recover(cron.DiscardLogger)))}
 	var errs []error
 	for i, j := range jobs {
@@ -97,7 +103,7 @@ func NewScheduler(cfg Config, jobs []BriefJob, b Briefer, dir Directory, o Sched
 		s.jobs = append(s.jobs, j)
 		idx := len(s.jobs) - 1
 		if _, err := s.cron.AddFunc(j.Cron, func() {
-			if err := s.Run(context.Background(), idx); err != nil {
+			if err := s.fire(context.Background(), idx, time.Now()); err != nil {
 				s.log.Error("scheduled slack brief failed", "channel", j.Channel, "as", j.As, "err", err)
 			}
 		}); err != nil {
@@ -125,6 +131,25 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("slack briefs: stop: %w", ctx.Err())
 	}
+}
+
+// fire is job i's run scheduled for the minute of at: it is posted by the
+// process that claims that run first, or by this one without claims.
+func (s *Scheduler) fire(ctx context.Context, i int, at time.Time) error {
+	if s.claims != nil {
+		j := s.jobs[i]
+		run := strings.Join([]string{"slack-brief", j.Cron, j.Channel, j.As, j.Period, at.UTC().Truncate(time.Minute).Format(time.RFC3339)}, "|")
+		first, err := s.claims.FirstSeen(ctx, run)
+		if err != nil {
+			// Unclaimed, it might be posted by every replica: not posted.
+			return fmt.Errorf("slack briefs: claim the run of %s: %w", at.UTC().Truncate(time.Minute).Format(time.RFC3339), err)
+		}
+		if !first {
+			s.log.InfoContext(ctx, "scheduled brief posted by another replica", "channel", j.Channel, "as", j.As)
+			return nil
+		}
+	}
+	return s.Run(ctx, i)
 }
 
 // Run builds job i's brief now and posts it: the brief as the bot renders

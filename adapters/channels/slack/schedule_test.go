@@ -165,3 +165,60 @@ func TestScheduledBriefConfigIsChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduledBriefIsPostedOncePerRun: replicas that share claims (here
+// two schedulers over one claims store, as replicas share PostgreSQL's)
+// each fire a job's run; one posts it, the other posts nothing. The next
+// run is posted again; without claims every process posts.
+func TestScheduledBriefIsPostedOncePerRun(t *testing.T) {
+	t.Parallel()
+	a, f, cfg := briefStack(t)
+	jobs := []BriefJob{{Cron: "0 8 1 * *", Channel: "C0EXEC", As: "carol@bank.example"}}
+	claims := newMemoryDeduper(time.Hour)
+	var replicas []*Scheduler
+	for range 2 {
+		s, err := NewScheduler(cfg, jobs, briefer(a), a.Directory, ScheduleOptions{Claims: claims})
+		if err != nil {
+			t.Fatal(err)
+		}
+		replicas = append(replicas, s)
+	}
+	briefsPosted := func() int {
+		n := 0
+		for _, p := range f.callsOf("chat.postMessage") {
+			if p.Form.Get("thread_ts") == "" {
+				n++
+			}
+		}
+		return n
+	}
+	december := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	for i, s := range replicas {
+		// The replicas' clocks differ by a few hundred milliseconds.
+		if err := s.fire(context.Background(), 0, december.Add(time.Duration(i)*300*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := briefsPosted(); n != 1 {
+		t.Fatalf("December's run was posted %d times by two replicas, want once", n)
+	}
+	january := time.Date(2027, 1, 1, 8, 0, 0, 0, time.UTC)
+	for _, s := range replicas {
+		if err := s.fire(context.Background(), 0, january); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := briefsPosted(); n != 2 {
+		t.Fatalf("after January's run %d briefs were posted, want 2", n)
+	}
+	alone, err := NewScheduler(cfg, jobs, briefer(a), a.Directory, ScheduleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alone.fire(context.Background(), 0, january); err != nil {
+		t.Fatal(err)
+	}
+	if n := briefsPosted(); n != 3 {
+		t.Fatalf("a process without claims did not post its run (%d briefs posted, want 3)", n)
+	}
+}
