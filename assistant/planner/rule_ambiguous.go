@@ -75,17 +75,23 @@ var ruleAmbiguousWord = rule{
 // products, when no other word of the question names one of them but not
 // the others; -1 otherwise.
 func (p *Planner) sharedSynonym(a *analysis, f *features) (int, []*catalog.Product) {
+	return p.sharedWord(a, f.product, f.may)
+}
+
+// sharedWord is sharedSynonym over the products keep admits, one of them
+// prod.
+func (p *Planner) sharedWord(a *analysis, prod *catalog.Product, keep func(*catalog.Product) bool) (int, []*catalog.Product) {
 	for k, t := range a.toks {
 		if t.kind != tokWord || t.used {
 			continue
 		}
 		var prods []*catalog.Product
 		for _, e := range p.lex.byFirst[t.key] {
-			if len(e.words) == 1 && (e.kind == mSynonym || e.kind == mMetric) && f.may(e.product) && !slices.Contains(prods, e.product) {
+			if len(e.words) == 1 && (e.kind == mSynonym || e.kind == mMetric) && keep(e.product) && !slices.Contains(prods, e.product) {
 				prods = append(prods, e.product)
 			}
 		}
-		if len(prods) < 2 || !slices.Contains(prods, f.product) {
+		if len(prods) < 2 || !slices.Contains(prods, prod) {
 			continue
 		}
 		// "which customers spent": another word naming some of them, not
@@ -107,6 +113,30 @@ func (p *Planner) sharedSynonym(a *analysis, f *features) (int, []*catalog.Produ
 		}
 	}
 	return -1, nil
+}
+
+// queryableReading is the product to read the question by when the one
+// it points at is one the asker may not query but its word for what it
+// wants fits others she may ("how much did we spend": customer-
+// transactions' spending, or marketing-campaigns' spend): the best scored
+// of those, so she is answered from data she may see, or asked back by
+// ruleAmbiguousWord when two fit. prod otherwise, and when policy was not
+// asked.
+func (p *Planner) queryableReading(a *analysis, prod *catalog.Product, scores []scored, queryable func(*catalog.Product) bool) *catalog.Product {
+	if prod == nil || queryable == nil {
+		return prod
+	}
+	k, prods := p.sharedWord(a, prod, func(*catalog.Product) bool { return true })
+	// Policy is asked only when a word is shared, as the rules ask it.
+	if k < 0 || queryable(prod) {
+		return prod
+	}
+	for _, s := range scores {
+		if s.product != prod && slices.Contains(prods, s.product) && queryable(s.product) {
+			return s.product
+		}
+	}
+	return prod
 }
 
 // optionsText lists the choices in the text too, for channels that show
