@@ -147,8 +147,24 @@ func TestDoStopsWhenCallerCancels(t *testing.T) {
 // opening new ones (the default transport keeps only 2 idle per host).
 func TestDoerReusesConnectionsUnderConcurrency(t *testing.T) {
 	t.Parallel()
+	const inFlight = 32
+	// Each round's calls are answered only once all of them have arrived,
+	// so every call of a round holds a connection of its own at once.
+	type barrier struct {
+		arrived atomic.Int64
+		all     chan struct{}
+	}
+	var current atomic.Pointer[barrier]
 	var opened atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := current.Load()
+		if b.arrived.Add(1) == inFlight {
+			close(b.all)
+		}
+		select {
+		case <-b.all:
+		case <-time.After(10 * time.Second):
+		}
 		_, _ = io.WriteString(w, "ok")
 	}))
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
@@ -158,19 +174,14 @@ func TestDoerReusesConnectionsUnderConcurrency(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	const inFlight = 32
 	round := func() {
-		// Every call is in flight before any returns, so each needs a connection.
-		var started, wg sync.WaitGroup
-		started.Add(inFlight)
-		release := make(chan struct{})
+		current.Store(&barrier{all: make(chan struct{})})
+		var wg sync.WaitGroup
 		for range inFlight {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
-				started.Done()
-				<-release
 				resp, err := Doer{}.Do(req)
 				if err != nil {
 					t.Error(err)
@@ -180,14 +191,12 @@ func TestDoerReusesConnectionsUnderConcurrency(t *testing.T) {
 				_ = resp.Body.Close()
 			}()
 		}
-		started.Wait()
-		close(release)
 		wg.Wait()
 	}
 	round()
 	first := opened.Load()
 	round()
-	if again := opened.Load() - first; again > inFlight/4 {
-		t.Errorf("the second round of %d calls opened %d new connections (the first opened %d): idle ones were dropped", inFlight, again, first)
+	if again := opened.Load() - first; first != inFlight || again > inFlight/4 {
+		t.Errorf("the first round of %d calls opened %d connections, the second %d more: idle ones were dropped", inFlight, first, again)
 	}
 }
