@@ -538,14 +538,20 @@ func appendCompletion(b []byte, id, model string, step Step) []byte {
 	}
 	b = append(b, `},"logprobs":null,"finish_reason":`...)
 	b = appendJSONString(b, step.FinishReason)
-	u := *step.Usage
-	b = append(b, `}],"usage":{"prompt_tokens":`...)
-	b = strconv.AppendInt(b, int64(u.PromptTokens), 10)
-	b = append(b, `,"completion_tokens":`...)
+	b = append(b, `}],"usage":`...)
+	b = appendUsage(b, *step.Usage)
+	return append(b, "}\n"...)
+}
+
+// appendUsage appends a usage object, its keys in encoding/json's order.
+func appendUsage(b []byte, u Usage) []byte {
+	b = append(b, `{"completion_tokens":`...)
 	b = strconv.AppendInt(b, int64(u.CompletionTokens), 10)
+	b = append(b, `,"prompt_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.PromptTokens), 10)
 	b = append(b, `,"total_tokens":`...)
 	b = strconv.AppendInt(b, int64(u.PromptTokens+u.CompletionTokens), 10)
-	return append(b, "}}\n"...)
+	return append(b, '}')
 }
 
 // appendJSONString appends s as a JSON string: as it stands when it is
@@ -693,16 +699,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, ste
 		return
 	}
 	if includeUsage {
-		u := *step.Usage
 		buf = append(buf[:0], `data: {"choices":[]`...)
 		buf = append(buf, tail...)
-		buf = append(buf, `,"usage":{"completion_tokens":`...)
-		buf = strconv.AppendInt(buf, int64(u.CompletionTokens), 10)
-		buf = append(buf, `,"prompt_tokens":`...)
-		buf = strconv.AppendInt(buf, int64(u.PromptTokens), 10)
-		buf = append(buf, `,"total_tokens":`...)
-		buf = strconv.AppendInt(buf, int64(u.PromptTokens+u.CompletionTokens), 10)
-		buf = append(buf, "}}\n\n"...)
+		buf = append(buf, `,"usage":`...)
+		buf = appendUsage(buf, *step.Usage)
+		buf = append(buf, "}\n\n"...)
 		if !write(buf) {
 			return
 		}
