@@ -258,22 +258,16 @@ func copyRows(b []byte, rows []*row) []byte {
 // appendCopyMid writes the columns from at to duration_ms in COPY's text
 // format: those the chain does not decide.
 func appendCopyMid(b []byte, rw *row) []byte {
-	for j, s := range [...]string{rw.at, rw.requestID, rw.conversationID, rw.channel, rw.subject, rw.groups,
-		rw.action, rw.tool, rw.product, rw.arguments, rw.columns, rw.rowFilters, rw.masks, rw.decision,
-		rw.reason, "", rw.policyRevision, rw.model, rw.question, ""} {
-		if j > 0 {
-			b = append(b, '\t')
-		}
-		switch j {
-		case 15:
-			b = strconv.AppendInt(b, rw.rowsReturned, 10)
-		case 19:
-			b = strconv.AppendInt(b, rw.durationMS, 10)
-		default:
-			b = appendCopyText(b, s)
-		}
+	b = appendCopyText(b, rw.at)
+	for _, s := range [...]string{rw.requestID, rw.conversationID, rw.channel, rw.subject, rw.groups,
+		rw.action, rw.tool, rw.product, rw.arguments, rw.columns, rw.rowFilters, rw.masks, rw.decision, rw.reason} {
+		b = appendCopyText(append(b, '\t'), s)
 	}
-	return b
+	b = strconv.AppendInt(append(b, '\t'), rw.rowsReturned, 10)
+	for _, s := range [...]string{rw.policyRevision, rw.model, rw.question} {
+		b = appendCopyText(append(b, '\t'), s)
+	}
+	return strconv.AppendInt(append(b, '\t'), rw.durationMS, 10)
 }
 
 // appendAhead lets Append encode a row's COPY columns on its own goroutine.
