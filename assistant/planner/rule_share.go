@@ -17,9 +17,13 @@ import (
 	"github.com/askmesh/askmesh/tools"
 )
 
+// shareWords are the words for a share; shareRe finds them (or "% of") in a
+// question, shareWordRe is one of them as a token.
+const shareWords = `share|percentage|percent|proportion|fraction|portion`
+
 var (
-	shareRe     = regexp.MustCompile(`\b(?:share|percentage|percent|proportion|fraction|portion)\b|%\s*of\b`)
-	shareWordRe = regexp.MustCompile(`^(?:share|percentage|percent|proportion|fraction|portion)$`)
+	shareRe     = regexp.MustCompile(`\b(?:` + shareWords + `)\b|%\s*of\b`)
+	shareWordRe = regexp.MustCompile(`^(?:` + shareWords + `)$`)
 )
 
 // changeRe is a percent change, not a share.
