@@ -120,19 +120,20 @@ func (p *Planner) sharedWord(a *analysis, prod *catalog.Product, keep func(*cata
 // wants fits others she may ("how much did we spend": customer-
 // transactions' spending, or marketing-campaigns' spend): the best scored
 // of those, so she is answered from data she may see, or asked back by
-// ruleAmbiguousWord when two fit. prod otherwise, and when policy was not
-// asked.
-func (p *Planner) queryableReading(a *analysis, prod *catalog.Product, scores []scored, queryable func(*catalog.Product) bool) *catalog.Product {
-	if prod == nil || queryable == nil {
+// ruleAmbiguousWord when two fit. f.product otherwise, and when policy was
+// not asked.
+func (p *Planner) queryableReading(f *features) *catalog.Product {
+	prod := f.product
+	if prod == nil || f.queryable == nil {
 		return prod
 	}
-	k, prods := p.sharedWord(a, prod, func(*catalog.Product) bool { return true })
+	k, prods := p.sharedWord(f.a, prod, func(*catalog.Product) bool { return true })
 	// Policy is asked only when a word is shared, as the rules ask it.
-	if k < 0 || queryable(prod) {
+	if k < 0 || f.may(prod) {
 		return prod
 	}
-	for _, s := range scores {
-		if s.product != prod && slices.Contains(prods, s.product) && queryable(s.product) {
+	for _, s := range f.scores {
+		if s.product != prod && slices.Contains(prods, s.product) && f.may(s.product) {
 			return s.product
 		}
 	}

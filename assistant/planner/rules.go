@@ -120,7 +120,7 @@ func (p *Planner) features(q string, prev *previousTurn, now time.Time, queryabl
 	f.list = a.has(listRe)
 	f.agg = a.has(aggRe)
 	f.product, f.scores = p.chooseProduct(a, false)
-	f.product = p.queryableReading(a, f.product, f.scores, queryable)
+	f.product = p.queryableReading(f)
 	if ap := p.auditProduct(); ap != nil && p.auditCue(a, ap, f.product) {
 		f.audit = ap
 	}
