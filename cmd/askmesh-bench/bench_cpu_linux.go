@@ -8,9 +8,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
-	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // processCPU is the CPU another process has used so far, user and system,
@@ -21,10 +21,10 @@ import (
 // questions.
 func processCPU(pid int) (time.Duration, error) {
 	// MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED) of the kernel's headers.
-	clock := (^int64(pid))<<3 | 2
-	var ts syscall.Timespec
-	if _, _, errno := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, uintptr(clock), uintptr(unsafe.Pointer(&ts)), 0); errno != 0 {
-		return 0, fmt.Errorf("process CPU of %d: %w", pid, errno)
+	clock := int32(^pid)<<3 | 2
+	var ts unix.Timespec
+	if err := unix.ClockGettime(clock, &ts); err != nil {
+		return 0, fmt.Errorf("process CPU of %d: %w", pid, err)
 	}
 	return time.Duration(ts.Nano()), nil
 }
