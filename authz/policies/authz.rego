@@ -163,7 +163,6 @@ grant_view(p, g) := {
 	"masked": masked,
 	"shown": clear | object.keys(masked),
 	"filtered": count(g.row_filters) > 0,
-	"row_filters": g.row_filters,
 	# The filters with a literal value, as a decision gives them, and those
 	# that take the asker's attribute, as [column, op, attribute] in order:
 	# a decision only looks the attributes up.
@@ -476,8 +475,7 @@ column_refusals contains msg if {
 column_refusals contains msg if {
 	data_call
 	some v in call_views
-	some rf in v.row_filters
-	rf.subject_attribute != ""
-	not attribute(rf.subject_attribute)
-	msg := sprintf("your directory entry has no %s attribute, which access to %s requires", [rf.subject_attribute, product_name])
+	some [_, _, a] in v.attribute_filters
+	not attribute(a)
+	msg := sprintf("your directory entry has no %s attribute, which access to %s requires", [a, product_name])
 }
