@@ -34,19 +34,29 @@ const TimeLayout = catalog.SQLiteTimeLayout
 // reads JSON as encoding/json does (a duplicated key keeps its last value;
 // invalid UTF-8 and lone surrogates in strings become U+FFFD).
 func Canonicalize(raw json.RawMessage) (json.RawMessage, error) {
+	out, err := appendCanonical(make([]byte, 0, len(raw)), raw)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// appendCanonical appends raw's canonical form to b (Canonicalize), so
+// that toRow writes it into its buffer without a copy. On error b is
+// returned as far as it was written.
+func appendCanonical(b, raw []byte) ([]byte, error) {
 	p := canonParser{data: raw}
 	p.skipSpace()
-	out, err := p.value(make([]byte, 0, len(raw)))
+	b, err := p.value(b)
 	if err == nil {
-		p.skipSpace()
-		if p.pos < len(p.data) {
+		if p.skipSpace(); p.pos < len(p.data) {
 			err = p.errorf("trailing data after the JSON value")
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("audit: canonicalize: %w", err)
+		return b, fmt.Errorf("audit: canonicalize: %w", err)
 	}
-	return out, nil
+	return b, nil
 }
 
 // canonParser writes the canonical form while it parses, without building
@@ -723,18 +733,10 @@ func toRow(r *audit.Record) (*row, error) {
 	if len(bytes.TrimSpace(r.Arguments)) == 0 {
 		b = append(b, "{}"...)
 	} else {
-		p := canonParser{data: r.Arguments}
-		p.skipSpace()
 		var err error
-		b, err = p.value(b)
-		if err == nil {
-			if p.skipSpace(); p.pos < len(p.data) {
-				err = p.errorf("trailing data after the JSON value")
-			}
-		}
-		if err != nil {
+		if b, err = appendCanonical(b, r.Arguments); err != nil {
 			*bp = b[:0]
-			return nil, fmt.Errorf("arguments: audit: canonicalize: %w", err)
+			return nil, fmt.Errorf("arguments: %w", err)
 		}
 	}
 	ends[3] = len(b)
@@ -756,13 +758,12 @@ func toRow(r *audit.Record) (*row, error) {
 		} else {
 			v, err := json.Marshal(f.Value)
 			if err == nil {
-				v, err = Canonicalize(v)
+				b, err = appendCanonical(b, v)
 			}
 			if err != nil {
 				*bp = b[:0]
 				return nil, fmt.Errorf("row filter %d (%s): value: %w", i, f.Column, err)
 			}
-			b = append(b, v...)
 		}
 		b = append(b, '}')
 	}
