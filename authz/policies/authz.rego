@@ -162,7 +162,6 @@ grant_view(p, g) := {
 	"clear": clear,
 	"masked": masked,
 	"shown": clear | object.keys(masked),
-	"filtered": count(g.row_filters) > 0,
 	# The filters with a literal value, as a decision gives them, and those
 	# that take the asker's attribute, as [column, op, attribute] in order:
 	# a decision only looks the attributes up.
@@ -240,7 +239,7 @@ call_views := [v] if {
 # never widens what a row-limited one reveals.
 filtered if {
 	some v in call_views
-	v.filtered
+	v.filter_count > 0
 }
 
 # One grant (the usual case) is its own view; several are combined. The
