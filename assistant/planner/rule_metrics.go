@@ -48,15 +48,16 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 	}
 	// "how much was deposited", "how much was requested in applications":
 	// an amount, not how many, unless a metric is named by its own words.
-	if sum := metricBy(prod, isSum); sum != "" && !strongMetric && a.has(howMuchRe) {
-		metrics = []string{sum}
-	}
 	// "which customers spent the most", "how much did account 123456
 	// spend": money spent is a sum of amounts, never a count of rows.
-	if sum := metricBy(prod, isSum); sum != "" && !strongMetric && a.has(spendRe) {
-		metrics = []string{sum}
-		if note := summedTypesNote(prod, filters); note != "" {
-			in.notes = append(in.notes, note)
+	if sum := metricBy(prod, isSum); sum != "" && !strongMetric {
+		if a.has(spendRe) {
+			metrics = []string{sum}
+			if note := summedTypesNote(prod, filters); note != "" {
+				in.notes = append(in.notes, note)
+			}
+		} else if a.has(howMuchRe) {
+			metrics = []string{sum}
 		}
 	}
 	if a.has(howManyRe) && !a.has(howMuchRe) && !a.has(rateRe) {
