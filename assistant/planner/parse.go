@@ -893,6 +893,21 @@ func (p *Planner) columnAt(a *analysis, prod *catalog.Product, k int) (string, i
 	return best, end, isValue && best == ""
 }
 
+// dimensionAt is the dimension named by the phrase at byte pos of a.free,
+// with the token it starts at and the one after it ends; col is "" when
+// no dimension is named there, k -1 when pos starts no token.
+func (p *Planner) dimensionAt(a *analysis, prod *catalog.Product, pos int) (k int, col string, end int) {
+	k = tokenAt(a.toks, pos)
+	if k < 0 {
+		return k, "", 0
+	}
+	col, end, _ = p.columnAt(a, prod, k)
+	if col == "" || !prod.IsDimension(col) {
+		return k, "", 0
+	}
+	return k, col, end
+}
+
 // metricAt reports whether a metric of the product is named at token k.
 func (p *Planner) metricAt(a *analysis, prod *catalog.Product, k int) bool {
 	for _, m := range a.ms {
@@ -976,12 +991,8 @@ func (p *Planner) rank(a *analysis, prod *catalog.Product, metric string) rankin
 	}
 	// which/what X ... best
 	for _, m := range whichRe.FindAllStringSubmatchIndex(a.free, -1) {
-		k := tokenAt(a.toks, m[4])
-		if k < 0 {
-			continue
-		}
-		col, end, _ := p.columnAt(a, prod, k)
-		if col == "" || !prod.IsDimension(col) {
+		k, col, end := p.dimensionAt(a, prod, m[4])
+		if col == "" {
 			continue
 		}
 		if !bestRe.MatchString(a.free[m[1]:]) {
@@ -1000,12 +1011,8 @@ func (p *Planner) rank(a *analysis, prod *catalog.Product, metric string) rankin
 	}
 	// campaigns with the highest ...
 	for _, m := range withSuperlativeRe.FindAllStringSubmatchIndex(a.free, -1) {
-		k := tokenAt(a.toks, m[2])
-		if k < 0 {
-			continue
-		}
-		col, end, _ := p.columnAt(a, prod, k)
-		if col == "" || !prod.IsDimension(col) || end != k+1 {
+		k, col, end := p.dimensionAt(a, prod, m[2])
+		if col == "" || end != k+1 {
 			continue
 		}
 		r = ranking{column: col, desc: dir(), limit: 1, found: true}
@@ -1017,12 +1024,8 @@ func (p *Planner) rank(a *analysis, prod *catalog.Product, metric string) rankin
 	}
 	// top N X / the N best X
 	for _, m := range topNRe.FindAllStringSubmatchIndex(a.free, -1) {
-		k := tokenAt(a.toks, m[1])
-		if k < 0 {
-			continue
-		}
-		col, end, _ := p.columnAt(a, prod, k)
-		if col == "" || !prod.IsDimension(col) {
+		k, col, end := p.dimensionAt(a, prod, m[1])
+		if col == "" {
 			continue
 		}
 		r = ranking{column: col, desc: !strings.HasPrefix(a.free[m[0]:], "worst") && !strings.HasPrefix(a.free[m[0]:], "bottom"), limit: 5, found: true}

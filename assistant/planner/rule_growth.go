@@ -44,13 +44,9 @@ var ruleGrowth = rule{
 		}
 		column, said, limit, other := "", "", 0, ""
 		for _, m := range growthLeadRe.FindAllStringSubmatchIndex(a.free, -1) {
-			k := tokenAt(a.toks, m[1])
-			if k < 0 {
-				continue
-			}
-			col, end, _ := p.columnAt(a, prod, k)
-			if col == "" || !prod.IsDimension(col) {
-				if other == "" && otherColumnAt(a, prod, k) {
+			k, col, end := p.dimensionAt(a, prod, m[1])
+			if col == "" {
+				if k >= 0 && other == "" && otherColumnAt(a, prod, k) {
 					other = a.toks[k].low
 				}
 				continue
