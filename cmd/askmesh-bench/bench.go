@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,6 +30,7 @@ func (g *globals) benchCmd() *cobra.Command {
 	var (
 		out, goBench, dsn string
 		quick             bool
+		only              []string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -40,13 +43,14 @@ with a fixed latency. It needs PostgreSQL (DATABASE_URL, default
 ` + defaultBenchDSN + `), where it creates a database and drops it afterwards.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBench(cmd.Context(), benchOptions{out: out, goBench: goBench, dsn: dsn, quick: quick,
+			return runBench(cmd.Context(), benchOptions{out: out, goBench: goBench, dsn: dsn, quick: quick, only: only,
 				stdout: cmd.OutOrStdout(), progress: cmd.ErrOrStderr()})
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&out, "out", "", "write the Markdown report to this file (default: stdout)")
 	f.BoolVar(&quick, "quick", false, "fewer iterations and conversations: a faster, noisier run")
+	f.StringSliceVar(&only, "only", nil, "run only these sections (by the names progress prints: \"end-to-end HTTP chat\", \"audit appends\", ...), to iterate on one figure; a partial report must not be written over docs/benchmarks.md")
 	f.StringVar(&goBench, "go-bench", "", "a file holding `go test -bench` output to include in the report")
 	f.StringVar(&dsn, "database-url", envOr("DATABASE_URL", defaultBenchDSN), "PostgreSQL server for the audit figures (env DATABASE_URL); a fresh database is created on it and dropped")
 	cmd.AddCommand(g.benchLoadCmd())
@@ -56,6 +60,7 @@ with a fixed latency. It needs PostgreSQL (DATABASE_URL, default
 type benchOptions struct {
 	out, goBench, dsn string
 	quick             bool
+	only              []string // section names; empty: all
 	stdout, progress  io.Writer
 }
 
@@ -86,6 +91,9 @@ func (e *benchEnv) logf(format string, args ...any) {
 }
 
 func runBench(ctx context.Context, o benchOptions) error {
+	if len(o.only) > 0 && o.out != "" {
+		return errors.New("bench: --only writes a partial report: print it (no --out) rather than replace a whole one")
+	}
 	rep := &benchReport{Started: time.Now(), Quick: o.quick, CPU: cpuModel(), Cores: runtime.NumCPU(), LoadBefore: loadAvg()}
 	if o.goBench != "" {
 		b, err := os.ReadFile(o.goBench)
@@ -106,10 +114,6 @@ func runBench(ctx context.Context, o benchOptions) error {
 			_, e.previousDate = previousProfiles(o.out)
 		}
 	}
-	e.logf("generating the demo mesh in %s", e.dataDir)
-	if _, err := bankgen.GenerateSQLite(ctx, bankgen.Options{DataDir: e.dataDir, Seed: 42, Scale: 1, AsOf: benchAsOf}); err != nil {
-		return fmt.Errorf("bench: generate the demo mesh: %w", err)
-	}
 	steps := []struct {
 		name string
 		run  func() *benchSection
@@ -123,6 +127,28 @@ func runBench(ctx context.Context, o benchOptions) error {
 		{"end-to-end HTTP chat", e.benchHTTP},
 		{"replicas", e.benchReplicas},
 		{"well-behaved users under abuse", e.benchAbuse},
+	}
+	if len(o.only) > 0 {
+		known := map[string]bool{}
+		for _, s := range steps {
+			known[s.name] = true
+		}
+		var kept = steps[:0]
+		for _, s := range steps {
+			if slices.Contains(o.only, s.name) {
+				kept = append(kept, s)
+			}
+		}
+		for _, name := range o.only {
+			if !known[name] {
+				return fmt.Errorf("bench: --only %q: no such section", name)
+			}
+		}
+		steps = kept
+	}
+	e.logf("generating the demo mesh in %s", e.dataDir)
+	if _, err := bankgen.GenerateSQLite(ctx, bankgen.Options{DataDir: e.dataDir, Seed: 42, Scale: 1, AsOf: benchAsOf}); err != nil {
+		return fmt.Errorf("bench: generate the demo mesh: %w", err)
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {

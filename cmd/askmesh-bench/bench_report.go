@@ -109,6 +109,7 @@ func (r *benchReport) write(w io.Writer) error {
 	p("\n## How to reproduce\n\n")
 	p("```sh\nmake bench                      # builds, runs the Go benchmarks and askmesh-bench, writes this file\n" +
 		"./bin/askmesh-bench --quick     # a faster, noisier pass; prints to stdout\n" +
+		"./bin/askmesh-bench --only 'audit appends'   # one section (the names progress prints), to stdout\n" +
 		"DATABASE_URL=postgres://user@host:5432/postgres ./bin/askmesh-bench   # another PostgreSQL server\n```\n\n")
 	p("PostgreSQL (default `postgres://postgres@127.0.0.1:5432/postgres`) is used for the audit figures: the run creates a fresh database, and drops it afterwards. The demo mesh is generated into a temporary directory (seed 42, as of 2026-11-15) and the clock pinned to 2026-11-15T12:00:00Z.\n\n")
 	p("## Summary\n\n| figure | target | met |\n|---|---|---|\n")

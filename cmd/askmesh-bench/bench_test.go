@@ -180,3 +180,29 @@ func TestByPackage(t *testing.T) {
 		t.Errorf("byPackage kept %.2f%% of the samples, want 29.69%%", kept)
 	}
 }
+
+// TestBenchOnly runs one section alone and refuses what would lose figures:
+// a name no section has, and a partial report written over a whole one.
+func TestBenchOnly(t *testing.T) {
+	dir := t.TempDir()
+	out, err := run(t, dir, "--quick", "--only", "prompt size")
+	if err != nil {
+		t.Fatalf("--only prompt size: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "## Prompt size") || strings.Contains(out, "## Catalog search") {
+		t.Fatalf("--only prompt size printed other sections or none:\n%s", out)
+	}
+	if out, err := run(t, dir, "--only", "prompt sise"); err == nil || !strings.Contains(err.Error(), `no such section`) {
+		t.Fatalf("--only with an unknown section: %v\n%s", err, out)
+	}
+	report := filepath.Join(dir, "benchmarks.md")
+	if err := os.WriteFile(report, []byte("whole report"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, dir, "--only", "prompt size", "--out", report); err == nil {
+		t.Fatal("--only with --out replaced a whole report with a partial one")
+	}
+	if b, _ := os.ReadFile(report); string(b) != "whole report" {
+		t.Fatalf("the report was written over: %q", b)
+	}
+}
