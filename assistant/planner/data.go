@@ -82,6 +82,11 @@ func otherDateNote(prod *catalog.Product, filters []tools.Filter) string {
 			if f.Op != tools.OpEq || !isText || !slices.Contains(words, strings.ToLower(v)) {
 				continue
 			}
+			// "empty while submitted": that date says nothing of rows in
+			// that state, so the time column is the only date to go by.
+			if desc := strings.ToLower(c.Description); strings.Contains(desc, "while "+strings.ToLower(v)) {
+				continue
+			}
 			return fmt.Sprintf("The period is on %s (%s), the date the tools limit %s by, not on %s (%s).",
 				tc.Name, lowerFirst(strings.TrimSuffix(tc.Description, ".")), prod.Name, c.Name, lowerFirst(strings.TrimSuffix(c.Description, ".")))
 		}

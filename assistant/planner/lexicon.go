@@ -248,6 +248,9 @@ var aliasTable = map[string][]string{
 	"call":   {"phone", "phone calls", "telephone"},
 	"chat":   {"live chat"},
 	"atm":    {"atms", "cash machine", "cash machines"},
+	// An application still submitted is one no decision was made on yet.
+	"submitted": {"pending", "pending a decision", "pending decision", "awaiting a decision", "awaiting decision",
+		"waiting for a decision", "undecided", "in progress", "not yet decided", "still open", "under review", "in review"},
 }
 
 func valueAliases(c catalog.Column) []alias {
