@@ -113,7 +113,7 @@ func New(cfg Config) (*Model, error) {
 		}
 	}
 	cc.OrgID = cfg.Organization
-	cc.HTTPClient = doer
+	cc.HTTPClient = bodyDoer{next: doer}
 	name := cfg.Name
 	if name == "" {
 		name = "openai:" + cfg.Model
@@ -137,7 +137,7 @@ func (m *Model) Name() string { return m.name }
 // tool-call deltas are assembled. A failed attempt is retried only while
 // nothing has been passed to onText.
 func (m *Model) Generate(ctx context.Context, req assistant.ModelRequest, onText func(string)) (*assistant.Reply, error) {
-	creq := m.request(req)
+	ctx, creq := withParts(ctx, m.request(req), req.Tools)
 	stream := m.cfg.Stream && onText != nil
 	var reply *assistant.Reply
 	err := retry.Do(ctx, m.policy, func(ctx context.Context) error {
@@ -188,30 +188,22 @@ func (m *Model) request(req assistant.ModelRequest) goopenai.ChatCompletionReque
 		}
 		creq.Messages = append(creq.Messages, out)
 	}
-	creq.Tools = requestTools(req.Tools)
+	// The tools (req.Tools as toTools converts them) are spliced into the
+	// body by withParts and bodyDoer, from encodings made once.
 	return creq
-}
-
-// allTools is tools.Specs() as the API takes them, built once: the agent
-// offers that same list on every step but its last. Requests only read it.
-var allTools = toTools(tools.Specs())
-
-// requestTools converts specs, or returns allTools when specs is
-// tools.Specs() itself.
-func requestTools(specs []*tools.Spec) []goopenai.Tool {
-	if all := tools.Specs(); len(specs) > 0 && len(specs) == len(all) && &specs[0] == &all[0] {
-		return allTools
-	}
-	return toTools(specs)
 }
 
 func toTools(specs []*tools.Spec) []goopenai.Tool {
 	var out []goopenai.Tool
 	for _, s := range specs {
-		out = append(out, goopenai.Tool{Type: goopenai.ToolTypeFunction, Function: &goopenai.FunctionDefinition{
-			Name: s.Name, Description: s.Description, Parameters: s.ParametersJSON()}})
+		out = append(out, toTool(s))
 	}
 	return out
+}
+
+func toTool(s *tools.Spec) goopenai.Tool {
+	return goopenai.Tool{Type: goopenai.ToolTypeFunction, Function: &goopenai.FunctionDefinition{
+		Name: s.Name, Description: s.Description, Parameters: s.ParametersJSON()}}
 }
 
 func (m *Model) complete(ctx context.Context, creq goopenai.ChatCompletionRequest) (*assistant.Reply, error) {
