@@ -30,6 +30,9 @@ var ruleUnmatched = rule{
 			c, _ := f.product.Column(col)
 			msg += fmt.Sprintf(" The %s values of %s are: %s.", textfmt.Humanize(col), f.product.Name, strings.Join(c.Values, ", "))
 		}
+		if slices.ContainsFunc(f.unmatched, func(u string) bool { return statWords[strings.Fields(u)[0]] }) {
+			msg += " The catalog's metrics are counts, sums, averages and rates; none computes that statistic."
+		}
 		if near := p.closestMetrics(f); len(near) > 0 {
 			msg += " The closest metrics that exist: " + strings.Join(near, "; ") + "."
 		}
@@ -37,6 +40,18 @@ var ruleUnmatched = rule{
 		return in
 	},
 }
+
+// statWords are statistics no metric computes (metrics are counts, sums,
+// averages and rates).
+var statWords = map[string]bool{"median": true, "medians": true, "percentile": true, "percentiles": true, "quartile": true,
+	"quartiles": true, "variance": true, "stddev": true, "p90": true, "p95": true, "p99": true}
+
+// averageWords ask for an average; sizeWords after them mean the
+// product's amount ("average size").
+var (
+	averageWords = map[string]bool{"average": true, "avg": true, "mean": true}
+	sizeWords    = map[string]bool{"size": true, "sizes": true}
+)
 
 // metricHeads end a phrase that names a metric ("default rate").
 var metricHeads = map[string]bool{"rate": true, "ratio": true, "score": true, "index": true, "margin": true}
@@ -124,6 +139,32 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 				w += " spent"
 			}
 			add(w)
+		case statWords[t.low] && !byMetric[k]:
+			// "median credit score": the metrics count, sum, average and
+			// take rates; another statistic is no metric of the catalog,
+			// and the average is another figure, offered, not answered.
+			ws := []string{t.low}
+			j := k + 1
+			if j < len(a.toks) && a.toks[j].low == "of" {
+				j++
+			}
+			// The phrase runs to the column or metric named within the next
+			// words ("median loan amount").
+			end := 0
+			for _, m := range a.ms {
+				if m.i >= j && m.i <= j+2 && (m.kind == mColumn || m.kind == mMetric) {
+					end = max(end, m.j)
+				}
+			}
+			for i := j; i < end; i++ {
+				ws = append(ws, a.toks[i].low)
+			}
+			add(strings.Join(ws, " "))
+		case averageWords[t.low] && k+1 < len(a.toks) && content(k+1) && !known(k+1) && !sizeWords[a.toks[k+1].low] && !spendRe.MatchString(a.toks[k+1].low):
+			// "average age of loan applications": an average of something
+			// no column holds; the product's average amount would answer
+			// another question.
+			add(t.low + " " + a.toks[k+1].low)
 		case conceptWords[t.low] && !covered[k] && !p.lex.vocab[t.stem]:
 			if k+1 < len(a.toks) && metricHeads[a.toks[k+1].low] {
 				continue // said with its head
@@ -244,6 +285,7 @@ func (p *Planner) closestMetrics(f *features) []string {
 	rate := slices.ContainsFunc(f.unmatched, func(u string) bool {
 		return strings.HasSuffix(u, " rate") || strings.HasSuffix(u, " ratio")
 	})
+	stat := slices.ContainsFunc(f.unmatched, func(u string) bool { return statWords[strings.Fields(u)[0]] })
 	type cand struct {
 		s     string
 		score int
@@ -269,11 +311,24 @@ func (p *Planner) closestMetrics(f *features) []string {
 			}
 			// "minutes spent": a metric over the column the word names
 			// (avg(handle_minutes)) comes first.
+			// So does, for "median credit score", the metric over the
+			// column named after the statistic (avg(credit_score)).
 			if slices.ContainsFunc(f.unmatched, func(u string) bool {
-				w := strings.Fields(u)[0]
-				return len(w) > 3 && strings.Contains(strings.ToLower(m.Expression), w)
+				ws := strings.Fields(u)
+				if statWords[ws[0]] && len(ws) > 1 {
+					ws = ws[1:]
+				} else {
+					ws = ws[:1]
+				}
+				return slices.ContainsFunc(ws, func(w string) bool {
+					return len(w) > 3 && strings.Contains(strings.ToLower(m.Expression), catalog.Stem(w))
+				})
 			}) {
 				score += 2
+				// The average stands nearest another statistic of a column.
+				if stat && hasPrefixFold(m.Expression, "avg(") {
+					score++
+				}
 			}
 			cs = append(cs, cand{metricLine(prod, m), score, len(cs)})
 		}
