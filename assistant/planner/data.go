@@ -54,6 +54,9 @@ func (p *Planner) base(a *analysis, prod *catalog.Product) *dataBase {
 		d.in.notes = append(d.in.notes, prod.Name+" has no time column, so I could not limit it to "+d.tr+".")
 		d.tr = ""
 	}
+	if note := countedWithNote(prod, d.filters, d.metrics); note != "" {
+		d.in.notes = append(d.in.notes, note)
+	}
 	if d.tr != "" {
 		if note := otherDateNote(prod, d.filters); note != "" {
 			d.in.notes = append(d.in.notes, note)
@@ -93,6 +96,43 @@ func otherDateNote(prod *catalog.Product, filters []tools.Filter) string {
 	}
 	return ""
 }
+
+// countedWithNote says which values a filter counted when a rate of the
+// product counts that value together with others ("approved": approval_rate
+// counts approved and funded as approvals): the filter keeps its one
+// value, as the question named it, and the answer says the others were not
+// counted, so "approved" is not read two ways unsaid.
+func countedWithNote(prod *catalog.Product, filters []tools.Filter, metrics []string) string {
+	for _, f := range filters {
+		v, isText := f.Value.(string)
+		if f.Op != tools.OpEq || !isText {
+			continue
+		}
+		for _, m := range prod.Metrics {
+			if m.Unit != "ratio" || slices.Contains(metrics, m.Name) {
+				continue
+			}
+			// The numerator's list: the first "col in (...)" of the expression.
+			g := inListRe.FindStringSubmatch(m.Expression)
+			if g == nil || g[1] != f.Column {
+				continue
+			}
+			var vals []string
+			for _, x := range strings.Split(g[2], ",") {
+				vals = append(vals, strings.Trim(strings.TrimSpace(x), `'"`))
+			}
+			if len(vals) < 2 || !slices.Contains(vals, v) {
+				continue
+			}
+			others := slices.DeleteFunc(slices.Clone(vals), func(x string) bool { return x == v })
+			return fmt.Sprintf("Counted %s %s only; %s also counts %s %s as %s.", f.Column, v, m.Name,
+				f.Column, strings.Join(others, ", "), v)
+		}
+	}
+	return ""
+}
+
+var inListRe = regexp.MustCompile(`(\w+)\s+in\s*\(([^)]*)\)`)
 
 var byRe = regexp.MustCompile(`\b(?:ranked |sorted |ordered )?by\s+(?:the\s+)?(?:most\s+|number of\s+)?`)
 

@@ -83,6 +83,17 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 			return &intent{kind: kindNote, outcome: assistant.OutcomeDeclined, product: prod, notes: []string{msg}}
 		}
 	}
+	// "what's their average size" of loan applications: the product's own
+	// noun names its count only weakly, and "average" asks for an average
+	// of its amount; the count would be another figure under the name asked.
+	if !strongMetric && len(metrics) > 0 && a.has(averageRe) && !a.has(howManyRe) && !slices.ContainsFunc(metrics, func(name string) bool {
+		m, _ := prod.Metric(name)
+		return !isCount(m)
+	}) {
+		if avg := averageOfMeasure(prod); avg != "" {
+			metrics = []string{avg}
+		}
+	}
 	if !strongMetric {
 		if m, phrase := analogMetric(a, prod); m != "" {
 			metrics = []string{m}
@@ -173,6 +184,19 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 	}
 	in.calls = []plannedCall{{tools.ToolQueryMetrics, args}}
 	return in
+}
+
+// averageOfMeasure is prod's average of its main amount (avg(amount)),
+// else its first average, else "".
+func averageOfMeasure(prod *catalog.Product) string {
+	if mc := measureColumn(prod); mc != "" {
+		if m := metricBy(prod, func(x catalog.Metric) bool {
+			return strings.EqualFold(strings.ReplaceAll(x.Expression, " ", ""), "avg("+mc+")")
+		}); m != "" {
+			return m
+		}
+	}
+	return metricBy(prod, func(x catalog.Metric) bool { return hasPrefixFold(x.Expression, "avg(") })
 }
 
 // metricNames are the product's metrics' names, in catalog order.

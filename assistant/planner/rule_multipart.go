@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/askmesh/askmesh/catalog"
 	"regexp"
@@ -129,7 +130,13 @@ func (p *Planner) partsText(in *intent, outs []outcome) string {
 		default:
 			s = p.compose(part, partOutcomes(in, outs, i))
 		}
-		out = append(out, s)
+		// A note two parts share (the period's date, the statuses
+		// counted) is said once.
+		for _, line := range strings.Split(s, "\n") {
+			if !slices.Contains(out, line) {
+				out = append(out, line)
+			}
+		}
 	}
 	return strings.Join(out, "\n")
 }
