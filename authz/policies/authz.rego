@@ -115,25 +115,26 @@ product_index := x if {
 
 index_of(p) := {
 	"columns": object.keys(p.classification),
-	# By data action, so that a decision finds its grant without first
-	# working out the kind of access the action needs.
-	"grants": {action: grant_of(groups, n) | some action, n in needs},
-	"views": [grant_view(p, g) | some g in p.access],
+	# By data action, so that a decision finds its grant's view without
+	# first working out the kind of access the action needs.
+	"grants": {action: grant_of(groups, views, n) | some action, n in needs},
+	"views": views,
 	"groups": groups,
 } if {
 	# Each group's grant indexes, worked out once: the grants by kind of
 	# access are read from them rather than computed again per grant.
 	groups := {group: grant_ids(p, group) | some g in p.access; some group in g.groups}
+	views := [grant_view(p, g) | some g in p.access]
 }
 
-# grant_of(groups, n): for each group with a grant giving access n, that
-# grant's index, or -1 if several do (the usual call has exactly one).
-grant_of(groups, n) := {group: only(ids[n]) |
+# grant_of(groups, views, n): for each group with a grant giving access n,
+# that grant's view, or -1 if several do (the usual call has exactly one).
+grant_of(groups, views, n) := {group: only(views, ids[n]) |
 	some group, ids in groups
 	count(ids[n]) > 0
 }
 
-only(ids) := i if {
+only(views, ids) := views[i] if {
 	count(ids) == 1
 	some i in ids
 } else := -1
@@ -174,6 +175,12 @@ grant_view(p, g) := {
 	# the decision's order, each once: one of the two kinds only, and no
 	# two filters by attribute on the same column and op.
 	"filters_in_order": filters_in_order(literal, by_attribute),
+	# Why each of the product's columns the grant does not show in clear
+	# cannot be computed with: a refusal reads its reason here.
+	"unusable": {c: unusable_reason_of(c, class, masked) |
+		some c, class in p.classification
+		not clear[c]
+	},
 } if {
 	literal := sort({{"column": rf.column, "op": rf.op, "value": rf.value} |
 		some rf in g.row_filters
@@ -220,11 +227,23 @@ applicable := mine("any") if {
 # for the action, and only one (a group with several has index -1, which
 # names no view); anything else is decided by the general rules.
 one_view := v if {
+	# The asker as the directory resolved them, in one group: the checks
+	# of known, and the index's lookup, inline (each rule an evaluation
+	# goes through costs it a cache entry and a frame), reading data.askmesh's
+	# documents whole (a shorter path for OPA to cache).
+	input.subject.known == true
+	directory := data.askmesh.directory
+	directory.users[lower(input.subject.id)]
+	all := data.askmesh.index
+	ix := all[input.resource.product]
+	[group] := input.subject.groups
+	v := ix.grants[input.action][group]
+	is_object(v)
+} else := v if {
 	known
-	ix := product_index
-	grants := ix.grants[input.action]
-	[i] := [i | some group in input.subject.groups; i := grants[group]]
-	v := ix.views[i]
+	grants := product_index.grants[input.action]
+	[v] := [v | some group in input.subject.groups; v := grants[group]]
+	is_object(v)
 }
 
 # The views of the grants that decide this call.
@@ -367,8 +386,12 @@ usual := {
 	# The grant's row filters: in the index's order, which is the
 	# decision's when filters_in_order (row_filters_of otherwise).
 	v.filters_in_order
-	rows := array.concat(v.filters, [{"column": column, "op": op, "value": attribute(a)} |
+	rows := array.concat(v.filters, [{"column": column, "op": op, "value": x} |
 		some [column, op, a] in v.attribute_filters
+		# attribute(a), inline
+		x := input.subject.attributes[a]
+		is_string(x)
+		x != ""
 	])
 	# The asker has every attribute the filters take.
 	count(rows) == v.filter_count
@@ -393,7 +416,31 @@ deny contains msg if {
 # A data call the asker has a grant for can only be refused for what it
 # asks of the product's columns; any other call only for who asks, what,
 # or on which product. Only the refusals that can apply are evaluated.
-refusals := column_refusals if data_call else := access_refusals
+refusals := one_view_refusals if one_view else := column_refusals if data_call else := access_refusals
+
+# A data call to which one grant applies is refused for what the grant's
+# view says: the reasons of the columns it cannot compute with are in the
+# index; the other refusals are the general ones below, on that one view.
+one_view_refusals := unusable_msgs | {msg |
+	count(unusable_msgs) == 0
+	none_visible
+	msg := none_visible_msg
+} | {msg |
+	some [_, _, a] in one_view.attribute_filters
+	not attribute(a)
+	msg := missing_attribute_msg(a)
+} if {
+	v := one_view
+	unusable_msgs := {msg |
+		some c in input.resource.referenced
+		not v.clear[c]
+		msg := one_view_reason(v, c)
+	}
+}
+
+one_view_reason(v, col) := v.unusable[col] if {
+	true
+} else := sprintf("%s is not a column of %s", [col, product_name])
 
 access_refusals contains not_in_directory if not known
 
@@ -461,14 +508,26 @@ unusable_reason(col) := sprintf("%s is not a column of %s", [col, product_name])
 	masked_columns[col]
 } else := sprintf("%s is %s and not visible to you, %s", [col, classification[col], computed])
 
+# The same reasons for a column of the product, of class, that a grant
+# masking masked does not show in clear (the index's).
+unusable_reason_of(col, class, masked) := sprintf("%s is restricted and never visible to anyone, %s", [col, computed]) if {
+	class == "restricted"
+} else := sprintf("%s is %s and you see it only masked, %s", [col, class, computed]) if {
+	masked[col]
+} else := sprintf("%s is %s and not visible to you, %s", [col, class, computed])
+
 # Nothing asked for is visible. Said once: a column both returned and
 # computed with is already named above.
 column_refusals contains msg if {
 	data_call
 	count(unusable) == 0
 	none_visible
-	msg := sprintf("none of the columns you asked for from %s are visible to you (%s)", [product_name, concat(", ", denied_columns)])
+	msg := none_visible_msg
 }
+
+none_visible_msg := sprintf("none of the columns you asked for from %s are visible to you (%s)", [product_name, concat(", ", denied_columns)])
+
+missing_attribute_msg(a) := sprintf("your directory entry has no %s attribute, which access to %s requires", [a, product_name])
 
 # A row filter needs an attribute the asker's directory entry lacks.
 column_refusals contains msg if {
@@ -476,5 +535,5 @@ column_refusals contains msg if {
 	some v in call_views
 	some [_, _, a] in v.attribute_filters
 	not attribute(a)
-	msg := sprintf("your directory entry has no %s attribute, which access to %s requires", [a, product_name])
+	msg := missing_attribute_msg(a)
 }
