@@ -167,12 +167,13 @@ func productValue(p *catalog.Product, syms symbols) (ast.Object, error) {
 	), nil
 }
 
-// directoryValue builds data.askmesh.directory, and the symbols of its
-// names. A nil directory is an empty one: every asker is unknown and
-// denied.
-func directoryValue(d *authz.Directory) (ast.Object, symbols) {
+// directoryValue builds data.askmesh.directory, the symbols of its names
+// and its users' terms as input.subject. A nil directory is an empty one:
+// every asker is unknown and denied.
+func directoryValue(d *authz.Directory) (ast.Object, symbols, subjectTerms) {
 	syms := symbols{}
 	users := ast.NewObject()
+	subjects := subjectTerms{}
 	for _, u := range d.Users() {
 		for _, g := range u.Groups {
 			syms.of(g)
@@ -188,8 +189,10 @@ func directoryValue(d *authz.Directory) (ast.Object, symbols) {
 			ast.Item(str("groups"), strings2Array(u.Groups, syms)),
 			ast.Item(str("attributes"), stringMap(u.Attributes, syms)),
 		))
+		s := d.Lookup(u.ID)
+		subjects[s.ID] = resolvedSubject{subject: s, term: subjectTerm(&s, syms)}
 	}
-	return ast.NewObject(ast.Item(str("users"), ast.NewTerm(users))), syms
+	return ast.NewObject(ast.Item(str("users"), ast.NewTerm(users))), syms, subjects
 }
 
 // classesOf keeps each product's classifications on the Go side, for the

@@ -67,6 +67,8 @@ type Engine struct {
 	syms       atomic.Pointer[symbols]
 	catalogSym symbols
 	dirSym     symbols
+	// subjects are the directory's users as input.subject (input.go).
+	subjects atomic.Pointer[subjectTerms]
 	writeMu    sync.Mutex // one data update at a time
 }
 
@@ -84,7 +86,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if len(compiler.GetRulesExact(ast.MustParseRef(authz.DecisionQuery))) == 0 {
 		return nil, fmt.Errorf("authz: the policies in %s do not define %s (package askmesh.authz, rule decision)", bundle.where, authz.DecisionQuery)
 	}
-	dir, dirSym := directoryValue(opts.Directory)
+	dir, dirSym, subjects := directoryValue(opts.Directory)
 	root := ast.NewObject(ast.Item(str("askmesh"), ast.ObjectTerm(
 		ast.Item(str("products"), ast.ObjectTerm()),
 		ast.Item(str("index"), ast.ObjectTerm()),
@@ -107,6 +109,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("authz: preparing the batch decision: %w", err)
 	}
 	e := &Engine{pq: pq, many: many, store: store, revision: bundle.revision(), files: bundle.names(), dirSym: dirSym}
+	e.subjects.Store(&subjects)
 	if len(compiler.GetRulesExact(ast.MustParseRef(IndexQuery))) > 0 {
 		iq, err := rego.New(rego.Query(IndexQuery), rego.Compiler(compiler), rego.Store(store), rego.StrictBuiltinErrors(true)).PrepareForEval(ctx)
 		if err != nil {
@@ -182,7 +185,7 @@ func (e *Engine) publishSymbols() {
 
 // inputValue converts in with the engine's symbols.
 func (e *Engine) inputValue(in *authz.Input) ast.Value {
-	return inputValue(in, *e.syms.Load())
+	return inputValue(in, *e.syms.Load(), *e.subjects.Load())
 }
 
 // SetDirectory replaces the directory policies see. A nil directory makes
@@ -190,10 +193,11 @@ func (e *Engine) inputValue(in *authz.Input) ast.Value {
 func (e *Engine) SetDirectory(ctx context.Context, d *authz.Directory) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	v, syms := directoryValue(d)
+	v, syms, subjects := directoryValue(d)
 	if err := e.write(ctx, "/askmesh/directory", v); err != nil {
 		return err
 	}
+	e.subjects.Store(&subjects)
 	e.dirSym = syms
 	e.publishSymbols()
 	return nil

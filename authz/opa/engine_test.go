@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -431,15 +432,59 @@ func TestInputValueMatchesJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := inputValue(&in, nil); got.Compare(want) != 0 {
+	if got := inputValue(&in, nil, nil); got.Compare(want) != 0 {
 		t.Errorf("input\n got %v\nwant %v", got, want)
 	}
 	// Empty fields are present and empty, not missing.
-	got := inputValue(&authz.Input{Action: authz.ActionSearch}, nil).(ast.Object)
+	got := inputValue(&authz.Input{Action: authz.ActionSearch}, nil, nil).(ast.Object)
 	for _, path := range [][2]string{{"subject", "groups"}, {"subject", "attributes"}, {"resource", "columns"}, {"resource", "referenced"}, {"resource", "product"}} {
 		if v, err := got.Find(ast.Ref{ast.StringTerm(path[0]), ast.StringTerm(path[1])}); err != nil || v == nil {
 			t.Errorf("%s.%s is missing", path[0], path[1])
 		}
+	}
+}
+
+// A directory user's prebuilt subject term is taken only for that user
+// exactly as resolved; any other subject is converted as it is.
+func TestResolvedSubjectTerms(t *testing.T) {
+	t.Parallel()
+	e := demoEngine(t)
+	d := demoDirectory(t)
+	erin := d.Lookup("erin@bank.example")
+	if (*e.subjects.Load()).of(&erin) == nil {
+		t.Fatal("erin's subject has no prebuilt term")
+	}
+	variants := map[string]func(s *authz.Subject){
+		"as resolved":    func(*authz.Subject) {},
+		"another group":  func(s *authz.Subject) { s.Groups = append(slices.Clone(s.Groups), "auditor") },
+		"no group":       func(s *authz.Subject) { s.Groups = nil },
+		"another region": func(s *authz.Subject) { s.Attributes = map[string]string{"region": "asia"} },
+		"no attributes":  func(s *authz.Subject) { s.Attributes = nil },
+		"another name":   func(s *authz.Subject) { s.Name = "Erin N." },
+		"unknown":        func(s *authz.Subject) { s.Known = false },
+		"from the idp":   func(s *authz.Subject) { s.IdP = true },
+		"other case":     func(s *authz.Subject) { s.ID = "Erin@bank.example" },
+	}
+	for name, change := range variants {
+		in := authz.Input{Subject: d.Lookup("erin@bank.example"), Action: authz.ActionQueryRecords, Resource: authz.Resource{Product: "customer-transactions"}}
+		change(&in.Subject)
+		if got, want := e.inputValue(&in), inputValue(&in, nil, nil); got.Compare(want) != 0 {
+			t.Errorf("%s: input\n got %v\nwant %v", name, got, want)
+		}
+		if shared := (*e.subjects.Load()).of(&in.Subject) != nil; shared != (name == "as resolved") {
+			t.Errorf("%s: prebuilt term taken: %v", name, shared)
+		}
+	}
+	// A new directory replaces the terms.
+	nd, err := authz.NewDirectory([]authz.User{{ID: "erin@bank.example", Groups: []string{"auditor"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetDirectory(context.Background(), nd); err != nil {
+		t.Fatal(err)
+	}
+	if (*e.subjects.Load()).of(&erin) != nil {
+		t.Error("erin's old subject still has a prebuilt term")
 	}
 }
 

@@ -3,6 +3,8 @@ package opa
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/askmesh/askmesh/authz"
@@ -38,17 +40,19 @@ var (
 // empty arrays and objects, so that policies need no defaults. Its JSON
 // form is the same as encoding/json's of Input, except that omitted fields
 // appear empty.
-func inputValue(in *authz.Input, syms symbols) ast.Value {
+//
+// A subject that is a directory user exactly as Directory.Lookup resolves
+// them takes its term from subjects (may be nil), built once when the
+// directory was loaded: it is most of an input, and the same on every call
+// of that user.
+func inputValue(in *authz.Input, syms symbols, subjects subjectTerms) ast.Value {
 	s, r, c := &in.Subject, &in.Resource, &in.Context
+	subject := subjects.of(s)
+	if subject == nil {
+		subject = subjectTerm(s, syms)
+	}
 	return ast.NewObject(
-		ast.Item(kSubject, ast.ObjectTerm(
-			ast.Item(kID, syms.term(s.ID)),
-			ast.Item(kName, syms.term(s.Name)),
-			ast.Item(kGroups, strings2Array(s.Groups, syms)),
-			ast.Item(kAttributes, stringMap(s.Attributes, syms)),
-			ast.Item(kKnown, ast.InternedTerm(s.Known)),
-			ast.Item(kIdP, ast.InternedTerm(s.IdP)),
-		)),
+		ast.Item(kSubject, subject),
 		ast.Item(kAction, ast.InternedTerm(in.Action)),
 		ast.Item(kResource, ast.ObjectTerm(
 			ast.Item(kProduct, syms.term(r.Product)),
@@ -59,10 +63,45 @@ func inputValue(in *authz.Input, syms symbols) ast.Value {
 		)),
 		ast.Item(kContext, ast.ObjectTerm(
 			ast.Item(kChannel, ast.InternedTerm(c.Channel)),
-			ast.Item(kConversation, ast.StringTerm(c.Conversation)),
-			ast.Item(kTime, ast.StringTerm(c.Time)),
+			ast.Item(kConversation, syms.term(c.Conversation)),
+			ast.Item(kTime, syms.term(c.Time)),
 		)),
 	)
+}
+
+// subjectTerm is s as input.subject.
+func subjectTerm(s *authz.Subject, syms symbols) *ast.Term {
+	return ast.ObjectTerm(
+		ast.Item(kID, syms.term(s.ID)),
+		ast.Item(kName, syms.term(s.Name)),
+		ast.Item(kGroups, strings2Array(s.Groups, syms)),
+		ast.Item(kAttributes, stringMap(s.Attributes, syms)),
+		ast.Item(kKnown, ast.InternedTerm(s.Known)),
+		ast.Item(kIdP, ast.InternedTerm(s.IdP)),
+	)
+}
+
+// subjectTerms are the directory's users as input.subject, by id, as
+// Directory.Lookup resolves them (known, not from an identity provider).
+// Terms are never changed once built, so decisions share them.
+type subjectTerms map[string]resolvedSubject
+
+type resolvedSubject struct {
+	subject authz.Subject
+	term    *ast.Term
+}
+
+// of is s's prebuilt term if s is a directory user exactly as resolved
+// (same id, name, groups and attributes), else nil.
+func (st subjectTerms) of(s *authz.Subject) *ast.Term {
+	if !s.Known || s.IdP {
+		return nil
+	}
+	r, ok := st[s.ID]
+	if !ok || r.subject.Name != s.Name || !slices.Equal(r.subject.Groups, s.Groups) || !maps.Equal(r.subject.Attributes, s.Attributes) {
+		return nil
+	}
+	return r.term
 }
 
 // parseDecision reads the policy's decision document, as OPA's AST (see
