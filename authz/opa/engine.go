@@ -69,7 +69,7 @@ type Engine struct {
 	dirSym     symbols
 	// subjects are the directory's users as input.subject (input.go).
 	subjects atomic.Pointer[subjectTerms]
-	writeMu    sync.Mutex // one data update at a time
+	writeMu  sync.Mutex // one data update at a time
 }
 
 // New loads and compiles the policies, loads the data and prepares the
