@@ -833,9 +833,51 @@ func (p *Planner) metricsOf(a *analysis, prod *catalog.Product) (metrics []strin
 		}
 	}
 	if len(strong) > 0 {
+		// "how did spend compare to conversions": a metric said by the
+		// product's own word ("conversions") is still asked when it is set
+		// against a metric named in full; dropping it would answer half
+		// the question. "total amount of transactions" sets nothing against.
+		for _, m := range a.ms {
+			if m.product == prod && m.kind == mMetric && slices.Contains(weak, m.metric) && !slices.Contains(strong, m.metric) &&
+				p.setAgainst(a, prod, m, strong) {
+				strong = append(strong, m.metric)
+			}
+		}
 		return strong, true, used
 	}
 	return weak, false, used
+}
+
+// againstWords join two measures set side by side.
+var againstWords = map[string]bool{"and": true, "vs": true, "versus": true, "to": true, "with": true, "against": true,
+	"compared": true, "compare": true, "the": true, "&": true}
+
+// setAgainst reports whether metric mention m is joined to a mention of
+// one of the metrics in strong by against words only ("spend compared to
+// conversions", "budget vs conversions").
+func (p *Planner) setAgainst(a *analysis, prod *catalog.Product, m mention, strong []string) bool {
+	for _, o := range a.ms {
+		if o.product != prod || o.kind != mMetric || !slices.Contains(strong, o.metric) {
+			continue
+		}
+		lo, hi := o.j, m.i
+		if m.j <= o.i {
+			lo, hi = m.j, o.i
+		}
+		if lo >= hi {
+			continue
+		}
+		only := true
+		for k := lo; k < hi; k++ {
+			if !againstWords[a.toks[k].low] {
+				only = false
+			}
+		}
+		if only {
+			return true
+		}
+	}
+	return false
 }
 
 // metricBy finds a metric by its expression's shape (count(*), sum(, avg().
