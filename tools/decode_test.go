@@ -145,6 +145,8 @@ func FuzzDecodeArguments(f *testing.F) {
 		if _, ok := SpecFor(tool); !ok {
 			tool = ToolNames()[len(raw)%len(ToolNames())]
 		}
+		spec, _ := SpecFor(tool)
+		quickAgrees(t, spec, string(raw))
 		err := plan(reg, tool, raw)
 		if err != nil && strings.TrimSpace(err.Error()) == "" {
 			t.Fatalf("empty error for %q", raw)

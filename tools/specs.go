@@ -21,6 +21,7 @@ type Spec struct {
 	Action string `json:"-"`
 
 	resolved   *jsonschema.Resolved
+	quick      *quickSchema // nil: every call goes to resolved
 	paramsJSON json.RawMessage
 	tool       *tool
 }
@@ -72,7 +73,7 @@ func mustSpecs() []*Spec {
 		if err != nil {
 			panic(fmt.Sprintf("tools: marshal schema of %s: %v", d.name, err))
 		}
-		out = append(out, &Spec{Name: d.name, Description: d.description, Parameters: s, Action: d.action, resolved: r, paramsJSON: params, tool: d})
+		out = append(out, &Spec{Name: d.name, Description: d.description, Parameters: s, Action: d.action, resolved: r, quick: compileQuick(s), paramsJSON: params, tool: d})
 	}
 	return out
 }
@@ -108,7 +109,7 @@ func NewSpec(name, desc string, typ reflect.Type) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tools: marshal schema of %s: %w", name, err)
 	}
-	return &Spec{Name: name, Description: desc, Parameters: s, resolved: r, paramsJSON: params}, nil
+	return &Spec{Name: name, Description: desc, Parameters: s, resolved: r, quick: compileQuick(s), paramsJSON: params}, nil
 }
 
 // Decode validates raw arguments against the spec's schema and decodes
@@ -187,8 +188,12 @@ func (s *Spec) decodeArgs(raw json.RawMessage, dst any) error {
 		}
 		raw = normalized
 	}
-	if err := s.resolved.Validate(instance); err != nil {
-		return fmt.Errorf("arguments do not match the schema: %s", schemaMessage(err))
+	// The quick check accepts most calls; what it does not accept, the
+	// general validator decides, and words the error.
+	if s.quick == nil || !s.quick.accepts(instance) {
+		if err := s.resolved.Validate(instance); err != nil {
+			return fmt.Errorf("arguments do not match the schema: %s", schemaMessage(err))
+		}
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
 		return fmt.Errorf("arguments do not match the schema: %v", err)

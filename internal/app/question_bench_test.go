@@ -36,3 +36,28 @@ func BenchmarkQuestion(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkToolCall is one query_metrics call through the executor (decode,
+// OPA, compile, SQLite, mask, SQLite audit log with its fsync): erin's call
+// of the tool call overhead benchmark, whose policy adds a row filter.
+func BenchmarkToolCall(b *testing.B) {
+	cfg := app.Config{DataDir: banktest.PrivateDir(b), Now: banktest.Now.Format(time.RFC3339)}
+	a, err := app.Build(context.Background(), cfg, app.WithLogger(discardLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	caller := tools.Caller{Subject: a.Directory.Lookup("erin@bank.example"), Channel: "api", RequestID: "bench"}
+	call := tools.Call{Tool: tools.ToolQueryMetrics, Arguments: []byte(`{"product":"customer-transactions","metrics":["transaction_count","total_amount"],"group_by":["channel"],"filters":[{"column":"type","op":"=","value":"deposit"}],"time_range":"last_7_days"}`)}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := a.Executor.Call(ctx, caller, call)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.RowCount == 0 {
+			b.Fatal("no rows")
+		}
+	}
+}
