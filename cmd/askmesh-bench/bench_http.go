@@ -360,7 +360,8 @@ func (e *benchEnv) benchHTTP() *benchSection {
 	// At the default GC target the harness's collector took over half of
 	// the harness's CPU at 500 concurrent (a profile of this process): a
 	// higher target, under a memory limit, makes its collections rarer
-	// while the levels run. askmesh, in its own process, keeps its defaults.
+	// while the levels run. askmesh, in its own process, keeps its own
+	// (app.ServeRuntime: GOGC 400 under a soft memory limit).
 	gcPercent, memLimit := debug.SetGCPercent(400), debug.SetMemoryLimit(2<<30)
 	restoreGC := sync.OnceFunc(func() { debug.SetGCPercent(gcPercent); debug.SetMemoryLimit(memLimit) })
 	defer restoreGC()

@@ -125,6 +125,8 @@ func (g *globals) serve(cmd *cobra.Command, o serveOptions) error {
 	}
 	addr := cmp.Or(o.addr, cfg.Web.Addr, defaultAddr)
 	log := slog.Default()
+	rt := app.ServeRuntime()
+	log.Debug("go runtime", "gc_percent", rt.GCPercent, "memory_limit", rt.MemoryLimit)
 	metrics := web.NewMetrics()
 	buildOpts := []app.Option{app.WithObserver(metrics), app.WithLogger(log), app.WithAuditWrapper(metrics.InstrumentAudit), app.WithLimits()}
 	if o.mesh {
