@@ -2,9 +2,11 @@ package planner
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
 )
@@ -59,6 +61,14 @@ func (p *Planner) audit(a *analysis, ap *catalog.Product) *intent {
 			args.OrderBy = []tools.OrderBy{{Field: metrics[0], Direction: "desc"}}
 		}
 		in.calls = []plannedCall{{tools.ToolQueryMetrics, args}}
+		// "how many queries did carol run": a first name is no directory
+		// id; the log's own subjects say whose it is, or that several fit.
+		if i := slices.IndexFunc(args.Filters, byFirstName); i >= 0 && !slices.Contains(args.GroupBy, "subject") {
+			name := strings.TrimSuffix(args.Filters[i].Value.(string), "@")
+			in.resolve = &subjectResolve{name: name, question: a.q, final: args}
+			in.calls = []plannedCall{{tools.ToolQueryMetrics, tools.QueryMetricsArgs{Product: ap.Name, Metrics: []string{count},
+				GroupBy: []string{"subject"}, Filters: []tools.Filter{args.Filters[i]}, OrderBy: []tools.OrderBy{{Field: count, Direction: "desc"}}}}}
+		}
 		return in
 	}
 	if m := p.periodMeanCount(a, ap); m != "" {
@@ -246,4 +256,75 @@ func (p *Planner) piiProducts(filters []tools.Filter) []*catalog.Product {
 		}
 	}
 	return out
+}
+
+// byFirstName reports whether a filter picks a person by first name
+// (subject contains "carol@"), as subjectFilter writes it.
+func byFirstName(f tools.Filter) bool {
+	v, _ := f.Value.(string)
+	return f.Column == "subject" && f.Op == tools.OpContains && strings.HasSuffix(v, "@")
+}
+
+// subjectResolve is a count about a person named by first name: the first
+// call lists the log's subjects whose id starts with it, over all time;
+// with one, final is asked of that id; with several, the asker chooses.
+type subjectResolve struct {
+	name     string
+	question string
+	final    tools.QueryMetricsArgs
+}
+
+// subjects are the log's subjects the resolving call found whose id is
+// the name's (carol@...), not one that only contains it (mcarol@...).
+func (r *subjectResolve) subjects(o outcome) []string {
+	var out []string
+	if o.status != statusOK || o.view == nil {
+		return nil
+	}
+	col := slices.Index(o.view.Columns, "subject")
+	if col < 0 {
+		return nil
+	}
+	for _, row := range o.view.Rows {
+		if col < len(row) {
+			if s, ok := row[col].(string); ok && strings.HasPrefix(strings.ToLower(s), r.name+"@") {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// finalCall is the count asked of the one subject the name resolved to.
+func (r *subjectResolve) finalCall(subject string) plannedCall {
+	args := r.final
+	args.Filters = slices.Clone(args.Filters)
+	for i, f := range args.Filters {
+		if byFirstName(f) {
+			args.Filters[i] = tools.Filter{Column: "subject", Op: tools.OpEq, Value: subject}
+		}
+	}
+	return plannedCall{tools.ToolQueryMetrics, args}
+}
+
+// clarification asks which of several subjects the name meant; each
+// option is the question with the name replaced by one id.
+func (r *subjectResolve) clarification(subjects []string) *assistant.Clarification {
+	re := regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(r.name) + `\b`)
+	c := &assistant.Clarification{Question: fmt.Sprintf("Several people in the access log are called %s. Which one do you mean?", r.name)}
+	for _, s := range subjects {
+		q := re.ReplaceAllLiteralString(r.question, s)
+		c.Options = append(c.Options, assistant.ClarificationOption{Label: s, Question: q})
+	}
+	return c
+}
+
+// isCountMetric reports whether metrics is the product's plain count of
+// rows (count(*)), not a count of some of them (denials).
+func isCountMetric(prod *catalog.Product, metrics []string) bool {
+	if prod == nil || len(metrics) != 1 {
+		return false
+	}
+	m, ok := prod.Metric(metrics[0])
+	return ok && isCount(m)
 }

@@ -63,6 +63,7 @@ type intent struct {
 	define    *catalog.Metric          // a definition: the metric defined
 	meanGrain string                   // formPeriodMean: the period averaged over
 	growth    *growthSpec              // a grouped comparison ranked by change
+	resolve   *subjectResolve          // a person named by first name: calls[0] finds their id first
 }
 
 // analysis is one question read once: tokens, time, catalog mentions.
@@ -206,9 +207,13 @@ var (
 		regexp.MustCompile(`\b(?:was|were|is|has|did|had) ([a-z]+) (?:been )?(?:denied|refused|blocked|allowed|granted|trying|try|access|accessing|read|reading)\b`),
 		regexp.MustCompile(`\b([a-z]+)'s (?:activity|access|accesses|calls|requests|denials|queries|questions|attempts)\b`),
 		regexp.MustCompile(`\b(?:user|by|for|from|of) ([a-z]+)(?:[^a-z@.\-]|$)`),
+		regexp.MustCompile(`\b(?:did|has|have|had) ([a-z]+) (?:run|ran|make|made|ask|send|sent|submit|submitted|perform|performed|execute|executed|issue|issued)\b`),
 	}
-	cmpNumRe  = regexp.MustCompile(`(?:\b(over|above|more than|greater than|larger than|bigger than|higher than|exceeding|in excess of|at least|no less than|under|below|less than|smaller than|lower than|at most|no more than|up to)|(>=|<=|>|<))\s*$`)
-	negBoolRe = regexp.MustCompile(`\b(?:un|not |non-?)(\w+)`)
+	// activityRe names what a person does through askmesh: each is a
+	// recorded tool call ("how many queries did carol run").
+	activityRe = regexp.MustCompile(`\b(?:quer(?:y|ies)|questions|requests|searches|lookups|tool calls)\b`)
+	cmpNumRe   = regexp.MustCompile(`(?:\b(over|above|more than|greater than|larger than|bigger than|higher than|exceeding|in excess of|at least|no less than|under|below|less than|smaller than|lower than|at most|no more than|up to)|(>=|<=|>|<))\s*$`)
+	negBoolRe  = regexp.MustCompile(`\b(?:un|not |non-?)(\w+)`)
 
 	describeLeadRe    = regexp.MustCompile(`^\W*describe\b`)
 	accessRe          = regexp.MustCompile(`\b(?:access(?:ed|es|ing)?|activity|activities|tried|attempt(?:s|ed)?|queried|asked|requests?|calls|denied|denials?|refused|allowed|audit(?:ed)?)\b`)
@@ -464,6 +469,10 @@ func (p *Planner) auditCue(a *analysis, ap, best *catalog.Product) bool {
 		}
 	}
 	if didRe.MatchString(a.free) || permissionRe.MatchString(a.free) {
+		return true
+	}
+	// "how many queries did carol run": a person's activity, by name.
+	if activityRe.MatchString(a.free) && p.subjectFilter(a.clone(), ap) != nil {
 		return true
 	}
 	return whoAccessedRe.MatchString(a.free)

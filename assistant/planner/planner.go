@@ -95,6 +95,13 @@ func (p *Planner) Generate(ctx context.Context, req assistant.ModelRequest, onTe
 		}
 		return p.answer(in, nil, onText), nil
 	}
+	// A person named by first name: the resolving call found their id, so
+	// count for that id alone.
+	if r := in.resolve; r != nil && steps == 1 && canCall && len(outs) == 1 {
+		if subs := r.subjects(outs[0]); len(subs) == 1 {
+			return p.toolCalls([]plannedCall{r.finalCall(subs[0])}, steps), nil
+		}
+	}
 	// A discovery question that also asks who owns the data: describe the
 	// top hit once the search is in.
 	if in.kind == kindSearch && in.describe && steps == 1 && canCall && len(outs) == 1 && outs[0].status == statusOK {
@@ -113,6 +120,32 @@ func (p *Planner) answer(in *intent, outs []outcome, onText func(string)) *assis
 		in.outcome = assistant.OutcomeDeclined
 		in.unmatched = append(in.unmatched, word)
 		in.notes = append(in.notes, fmt.Sprintf("No %s of %s contains %q, so there is nothing by that name to compute.", nameColumn(in.product), in.product.Name, word))
+	}
+	if rs := in.resolve; rs != nil && len(outs) > 0 {
+		if subs := rs.subjects(outs[0]); len(outs) == 1 {
+			// The name resolved to no one, or to several people.
+			in.calls = nil
+			switch {
+			case outs[0].status != statusOK:
+				// The lookup was refused or failed: say so as any call.
+			case len(subs) == 0:
+				in.kind = kindNote
+				in.notes = []string{fmt.Sprintf("No one whose id starts with %q appears in the access log (%s), so there is nothing of theirs to count.", rs.name+"@", in.product.Name)}
+			default:
+				in.kind, in.outcome = kindNote, assistant.OutcomeClarify
+				in.clarify = rs.clarification(subs)
+				in.notes = []string{in.clarify.Question + " " + strings.Join(subs, ", ") + "."}
+			}
+		} else {
+			// The count of the one subject: the lookup is not the answer.
+			outs = outs[1:]
+			in.calls = []plannedCall{rs.finalCall(subs[0])}
+			note := fmt.Sprintf("%s is %s in the access log", rs.name, subs[0])
+			if isCountMetric(in.product, rs.final.Metrics) {
+				note += ": every tool call they made is counted, whatever the tool"
+			}
+			in.notes = append(in.notes, note+".")
+		}
 	}
 	r := p.text(p.compose(in, outs), onText)
 	r.Outcome, r.Unmatched, r.Clarification = verdict(in, outs), in.allUnmatched(), in.clarify
