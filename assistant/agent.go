@@ -145,6 +145,10 @@ var ErrNoAnswer = errors.New("no answer")
 func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (ans *Answer, err error) {
 	ctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
 	defer cancel()
+	// The model is asked to stream only when someone reads the text as it
+	// comes: a caller that waits for the whole answer (a JSON response)
+	// would gain nothing, and a streamed reply costs a decode per chunk.
+	listening := emit != nil
 	if emit == nil {
 		emit = func(Event) {}
 	}
@@ -154,6 +158,10 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (ans 
 		emitMu.Lock()
 		defer emitMu.Unlock()
 		emit(ev)
+	}
+	var onText func(string)
+	if listening {
+		onText = func(s string) { send(Event{Type: EventText, Text: s}) }
 	}
 	caller := req.Caller
 	if caller.ConversationID == "" {
@@ -229,8 +237,7 @@ func (a *Agent) Stream(ctx context.Context, req Request, emit func(Event)) (ans 
 		}
 		start := time.Now()
 		cctx, cspan := a.g.startChat(ctx)
-		reply, err := a.o.Model.Generate(cctx, ModelRequest{Messages: append([]Message{{Role: RoleSystem, Content: system}}, msgs...), Tools: specs},
-			func(s string) { send(Event{Type: EventText, Text: s}) })
+		reply, err := a.o.Model.Generate(cctx, ModelRequest{Messages: append([]Message{{Role: RoleSystem, Content: system}}, msgs...), Tools: specs}, onText)
 		a.g.endChat(cctx, cspan, time.Since(start), reply, err)
 		if a.o.Observer != nil {
 			var u Usage

@@ -79,7 +79,8 @@ func TestQuestionOverTheOpenAIWire(t *testing.T) {
 }
 
 // The langchaingo adapter streams from Anthropic whenever the agent wants
-// text as it comes, which it always does: this wire is SSE.
+// text as it comes, which it does when its caller listens (askOverTheWire
+// with stream): this wire is SSE.
 func TestQuestionOverTheAnthropicWire(t *testing.T) {
 	t.Parallel()
 	var seen [][]wireResult
