@@ -341,8 +341,9 @@ func TestQuestionToCalls(t *testing.T) {
 		{"How many denials by user this month?", []string{
 			`query_metrics {"product":"access-audit","metrics":["denial_count"],"group_by":["subject"],"time_range":"this_month","order_by":[{"field":"denial_count","direction":"desc"}]}`,
 		}},
+		// A first name is looked up in the log first (TestAuditFirstNameResolves).
 		{"how many times was carol denied this month", []string{
-			`query_metrics {"product":"access-audit","metrics":["denial_count"],"filters":[{"column":"subject","op":"contains","value":"carol@"}],"time_range":"this_month"}`,
+			`query_metrics {"product":"access-audit","metrics":["access_count"],"group_by":["subject"],"filters":[{"column":"subject","op":"contains","value":"carol@"}],"order_by":[{"field":"access_count","direction":"desc"}]}`,
 		}},
 		{"Who accessed customers today?", []string{
 			`query_records {"product":"access-audit","columns":["at","subject","tool","product","decision","reason"],"filters":[{"column":"product","op":"=","value":"customers"}],"time_range":"today","order_by":[{"field":"at","direction":"desc"}]}`,

@@ -33,7 +33,7 @@ func TestAuditFirstNameResolves(t *testing.T) {
 	t.Parallel()
 	p := testPlanner(t)
 	q := "How many queries did carol run last month?"
-	lookup := func(subjects ...string) ([]assistant.Message, *assistant.Reply) {
+	lookupIn := func(q string, subjects ...string) ([]assistant.Message, *assistant.Reply) {
 		msgs := []assistant.Message{{Role: assistant.RoleUser, Content: q}}
 		r, _ := p.Generate(context.Background(), assistant.ModelRequest{Messages: msgs, Tools: tools.Specs()}, nil)
 		if len(r.Message.ToolCalls) != 1 || !strings.Contains(string(r.Message.ToolCalls[0].Arguments), `"group_by":["subject"]`) ||
@@ -51,6 +51,8 @@ func TestAuditFirstNameResolves(t *testing.T) {
 		return msgs, r
 	}
 
+	lookup := func(subjects ...string) ([]assistant.Message, *assistant.Reply) { return lookupIn(q, subjects...) }
+
 	// One carol (mcarol is not her): her id alone, for last month.
 	_, r := lookup("carol@bank.example", "mcarol@bank.example")
 	if len(r.Message.ToolCalls) != 1 {
@@ -59,6 +61,13 @@ func TestAuditFirstNameResolves(t *testing.T) {
 	args := string(r.Message.ToolCalls[0].Arguments)
 	if !strings.Contains(args, `{"column":"subject","op":"=","value":"carol@bank.example"}`) || !strings.Contains(args, `"time_range":"last_month"`) || strings.Contains(args, "group_by") {
 		t.Errorf("one carol: count call %s", args)
+	}
+
+	// The count asked keeps its metric and period: her denials this month.
+	_, r = lookupIn("how many times was carol denied this month", "carol@bank.example")
+	if len(r.Message.ToolCalls) != 1 || string(r.Message.ToolCalls[0].Arguments) !=
+		`{"product":"access-audit","metrics":["denial_count"],"filters":[{"column":"subject","op":"=","value":"carol@bank.example"}],"time_range":"this_month"}` {
+		t.Errorf("carol's denials: %+v", r.Message)
 	}
 
 	// Two carols: asked back, one option per id, nothing counted.
