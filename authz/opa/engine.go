@@ -217,7 +217,7 @@ func (e *Engine) write(ctx context.Context, at string, v ast.Value) error {
 // call (fail closed), never allow it. The decision carries the policy
 // revision.
 func (e *Engine) Decide(ctx context.Context, in authz.Input) (authz.Decision, error) {
-	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(e.inputValue(&in)), asTerm, noMetrics)
+	rs, err := evaluate(ctx, &e.pq, rego.EvalParsedInput(e.inputValue(&in)), asTerm, noMetrics)
 	if err != nil {
 		return authz.Decision{PolicyRevision: e.revision}, fmt.Errorf("authz: evaluating the policy: %w", err)
 	}
