@@ -559,6 +559,21 @@ func (p *Planner) metricsText(args tools.QueryMetricsArgs, v *toolView) string {
 				textfmt.Humanize(strings.Join(args.GroupBy, " and ")), filters, period, v.RowCount, source(prodName))
 		}
 		rows := v.Rows
+		if args.Limit > 0 && len(args.OrderBy) > 0 && args.OrderBy[0].Field == m0 {
+			// "the busiest day": the periods ranked by the metric, top first.
+			word := "highest"
+			if args.OrderBy[0].Direction != "desc" {
+				word = "lowest"
+			}
+			var ss []string
+			for _, row := range rows {
+				ss = append(ss, fmt.Sprintf("%s (%s)", textfmt.Bucket(row[pcol], grain), val(row, m0)))
+			}
+			if len(rows) == 1 {
+				return fmt.Sprintf("The %s with the %s %s%s %s was %s%s.", grain, word, label0, filters, period, ss[0], source(prodName))
+			}
+			return fmt.Sprintf("The %d %ss with the %s %s%s %s: %s%s.", len(rows), grain, word, label0, filters, period, strings.Join(ss, ", "), source(prodName))
+		}
 		first, last := rows[0], rows[len(rows)-1]
 		hi := first
 		mi := col(v, m0)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/askmesh/askmesh/assistant"
@@ -102,6 +103,12 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 				notes: []string{fmt.Sprintf("%s has nothing matching %q, so I computed nothing in its place. Its metrics: %s.", prod.Name, phrase, strings.Join(metricNames(prod), ", "))}}
 		}
 	}
+	peak := peakPeriodOf(a)
+	if peak.grain != "" && prod.TimeColumn != "" && (len(metrics) == 0 || peak.activity && !strongMetric) {
+		// "the busiest day": the most rows in a day, whatever word named
+		// the product.
+		metrics = nonEmpty(metricBy(prod, isCount))
+	}
 	if len(metrics) == 0 {
 		switch {
 		case a.has(howManyRe) || supWord != "" || rk.found && bestRe.MatchString(a.free) && mostRe.MatchString(a.free):
@@ -152,6 +159,20 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 		if f.Op == tools.OpContains && f.Column == nameColumn(prod) && !slices.Contains(args.GroupBy, f.Column) {
 			args.GroupBy = append(args.GroupBy, f.Column)
 		}
+	}
+	if peak.grain != "" && args.TimeGrain == "" && prod.TimeColumn != "" && len(args.GroupBy) == 0 && !rk.found {
+		// "What was the busiest day for transactions last month": each
+		// day's figure, ranked, the top one; the period's total is
+		// another figure.
+		args.TimeGrain, args.CompareTo = peak.grain, ""
+		args.OrderBy = []tools.OrderBy{{Field: metrics[0], Direction: dirName(peak.desc)}}
+		args.Limit = peak.limit
+		if !peak.desc && peak.grain != "day" {
+			// Periods cut by the range's start or end hold fewer days.
+			in.notes = append(in.notes, fmt.Sprintf("A %s cut short by the start or end of the period holds fewer days, so it can rank lowest for that alone.", peak.grain))
+		}
+		in.calls = []plannedCall{{tools.ToolQueryMetrics, args}}
+		return in
 	}
 	if rk.found {
 		if !slices.Contains(args.GroupBy, rk.column) {
@@ -277,4 +298,44 @@ func summedTypesNote(prod *catalog.Product, filters []tools.Filter) string {
 			c.Name, strings.Join(c.Values, ", "))
 	}
 	return ""
+}
+
+// peakRe asks for the period with the most or least: "the busiest day",
+// "the quietest weeks", "which month had the most new customers".
+var (
+	peakRe      = regexp.MustCompile(`\b(?:(\d+)\s+)?(busiest|quietest|slowest|most active|least active|peak|highest|lowest|biggest|best|worst)\s+(days?|weeks?|months?|quarters?|years?)\b`)
+	peakWhichRe = regexp.MustCompile(`\b(?:(?:which|what)\s+)?(?:(\d+)\s+)?(days?|weeks?|months?|quarters?|years?)\s+(?:had|saw|was|were|got|brought|with|that had|did we (?:have|get|see))\s+(?:the\s+)?(most|fewest|least|highest|lowest|biggest|largest|smallest|best|worst)\b`)
+)
+
+// peakPeriod is a question for the top (or bottom) periods of a grain.
+type peakPeriod struct {
+	grain    string
+	desc     bool
+	limit    int
+	activity bool // "busiest", "quietest": the count of rows is the measure
+}
+
+func peakPeriodOf(a *analysis) peakPeriod {
+	var num, word, unit string
+	if m := peakRe.FindStringSubmatch(a.free); m != nil {
+		num, word, unit = m[1], m[2], m[3]
+	} else if m := peakWhichRe.FindStringSubmatch(a.free); m != nil {
+		num, unit, word = m[1], m[2], m[3]
+	} else {
+		return peakPeriod{}
+	}
+	p := peakPeriod{grain: strings.TrimSuffix(unit, "s"), limit: 1}
+	switch word {
+	case "quietest", "slowest", "least active", "fewest", "least", "lowest", "smallest", "worst":
+	default:
+		p.desc = true
+	}
+	p.activity = word == "busiest" || word == "quietest" || word == "slowest" || strings.HasSuffix(word, "active")
+	if strings.HasSuffix(unit, "s") {
+		p.limit = 5 // "the busiest days"
+	}
+	if n, err := strconv.Atoi(num); err == nil && n > 0 {
+		p.limit = n
+	}
+	return p
 }
