@@ -39,7 +39,9 @@ func BenchmarkQuestion(b *testing.B) {
 
 // BenchmarkToolCall is one query_metrics call through the executor (decode,
 // OPA, compile, SQLite, mask, SQLite audit log with its fsync): erin's call
-// of the tool call overhead benchmark, whose policy adds a row filter.
+// of the tool call overhead section, whose policy adds a row filter, and
+// carol's of the end-to-end HTTP chat section (two queries: a month and the
+// month before).
 func BenchmarkToolCall(b *testing.B) {
 	cfg := app.Config{DataDir: banktest.PrivateDir(b), Now: banktest.Now.Format(time.RFC3339)}
 	a, err := app.Build(context.Background(), cfg, app.WithLogger(discardLogger()))
@@ -47,17 +49,24 @@ func BenchmarkToolCall(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer a.Close()
-	caller := tools.Caller{Subject: a.Directory.Lookup("erin@bank.example"), Channel: "api", RequestID: "bench"}
-	call := tools.Call{Tool: tools.ToolQueryMetrics, Arguments: []byte(`{"product":"customer-transactions","metrics":["transaction_count","total_amount"],"group_by":["channel"],"filters":[{"column":"type","op":"=","value":"deposit"}],"time_range":"last_7_days"}`)}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		res, err := a.Executor.Call(ctx, caller, call)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if res.RowCount == 0 {
-			b.Fatal("no rows")
-		}
+	for _, c := range []struct{ name, user, args string }{
+		{"erin", "erin@bank.example", `{"product":"customer-transactions","metrics":["transaction_count","total_amount"],"group_by":["channel"],"filters":[{"column":"type","op":"=","value":"deposit"}],"time_range":"last_7_days"}`},
+		{"carol", "carol@bank.example", `{"product":"customer-acquisition","metrics":["new_customers"],"time_range":"last_month","compare_to":"previous_period"}`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			caller := tools.Caller{Subject: a.Directory.Lookup(c.user), Channel: "api", RequestID: "bench"}
+			call := tools.Call{Tool: tools.ToolQueryMetrics, Arguments: []byte(c.args)}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := a.Executor.Call(ctx, caller, call)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.RowCount == 0 {
+					b.Fatal("no rows")
+				}
+			}
+		})
 	}
 }

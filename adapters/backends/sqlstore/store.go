@@ -342,7 +342,7 @@ func (s *Store) begin(ctx context.Context, tool string, p *catalog.Product) (*ca
 	if p == nil {
 		return nil, nil, nil, fmt.Errorf("%s: the plan has no product", tool)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.QueryTimeout)
+	ctx, cancel := s.bound(ctx)
 	c := &call{s: s, tool: tool, p: p}
 	q, d, err := s.source(ctx, p)
 	if err != nil {
@@ -351,6 +351,16 @@ func (s *Store) begin(ctx context.Context, tool string, p *catalog.Product) (*ca
 	}
 	c.q, c.d = q, d
 	return c, ctx, cancel, nil
+}
+
+// bound bounds ctx by the query timeout. A context that ends sooner (the
+// executor's call timeout) is bound enough: another deadline over it, its
+// timer and its cancellation would change nothing but cost every call.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.opts.QueryTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.opts.QueryTimeout)
 }
 
 // unavailable names the product in a failure to reach or query its data.
