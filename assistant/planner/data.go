@@ -124,9 +124,8 @@ func countedWithNote(prod *catalog.Product, filters []tools.Filter, metrics []st
 			if len(vals) < 2 || !slices.Contains(vals, v) {
 				continue
 			}
-			others := slices.DeleteFunc(slices.Clone(vals), func(x string) bool { return x == v })
-			return fmt.Sprintf("Counted %s %s only; %s also counts %s %s as %s.", f.Column, v, m.Name,
-				f.Column, strings.Join(others, ", "), v)
+			return fmt.Sprintf("Counted %s %s only; %s counts %s %s together.", f.Column, v, m.Name,
+				f.Column, strings.Join(vals, " and "))
 		}
 	}
 	return ""

@@ -251,6 +251,9 @@ var aliasTable = map[string][]string{
 	// An application still submitted is one no decision was made on yet.
 	"submitted": {"pending", "pending a decision", "pending decision", "awaiting a decision", "awaiting decision",
 		"waiting for a decision", "undecided", "in progress", "not yet decided", "still open", "under review", "in review"},
+	// Not "declined": a figure that declined fell (rule_growth).
+	"rejected": {"turned down"},
+	"funded":   {"disbursed", "paid out"},
 }
 
 func valueAliases(c catalog.Column) []alias {
