@@ -1,6 +1,7 @@
 package assistant
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"iter"
@@ -35,6 +36,13 @@ func numberFlags(m Model, text string, msgs []Message, results map[string]*tools
 	if g, ok := m.(Grounded); ok && g.Grounded() {
 		return nil
 	}
+	// Both checks go by the figures the text states: with none (an answer
+	// that points at its table, a clarification) there is nothing to
+	// flag, and nothing to gather the known numbers for.
+	stated := statedNumbers(text)
+	if len(stated) == 0 {
+		return nil
+	}
 	k := NewKnownNumbers()
 	for _, msg := range msgs {
 		switch msg.Role {
@@ -54,7 +62,7 @@ func numberFlags(m Model, text string, msgs []Message, results map[string]*tools
 	for _, id := range ids {
 		k.AddResult(results[id])
 	}
-	return append(CheckNumbers(text, k), MetricLabelFlags(text, ids, results)...)
+	return append(checkNumbers(stated, k), metricLabelFlags(text, stated, ids, results)...)
 }
 
 // KnownNumbers are the numbers an answer may state.
@@ -339,14 +347,19 @@ const monthNames = `jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|j
 var (
 	// Dates and periods are not figures: "1-15 November 2026", "October 5,
 	// 2026", "Q3 2026", "2026-10-01", "10:30", "H1".
-	dateRes = []*regexp.Regexp{
-		regexp.MustCompile(`(?i)\b\d{4}-\d{2}(?:-\d{2})?(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?\b`),
-		regexp.MustCompile(`(?i)\b\d{1,2}(?:st|nd|rd|th)?(?:\s*[-–]\s*\d{1,2}(?:st|nd|rd|th)?)?\s+(?:of\s+)?(?:` + monthNames + `)\b\.?(?:,?\s+\d{4})?`),
-		regexp.MustCompile(`(?i)\b(?:` + monthNames + `)\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:\s*[-–]\s*\d{1,2})?\b(?:,?\s+\d{4})?`),
-		regexp.MustCompile(`(?i)\b(?:` + monthNames + `)\.?,?\s+\d{4}\b`),
-		regexp.MustCompile(`(?i)\b(?:q[1-4]|h[12]|fy)\s*'?\d{2,4}\b|\b\d{4}\s*[-/ ]?\s*(?:q[1-4]|h[12])\b`),
-		regexp.MustCompile(`\b\d{1,2}:\d{2}(?::\d{2})?\b`),
-		regexp.MustCompile(`\b\d{1,2}/\d{1,2}/\d{2,4}\b`),
+	// Each expression goes with a character every match of it holds (0:
+	// none to go by), so that text without it is not run through it.
+	dateRes = []struct {
+		re   *regexp.Regexp
+		need byte
+	}{
+		{regexp.MustCompile(`(?i)\b\d{4}-\d{2}(?:-\d{2})?(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?\b`), '-'},
+		{regexp.MustCompile(`(?i)\b\d{1,2}(?:st|nd|rd|th)?(?:\s*[-–]\s*\d{1,2}(?:st|nd|rd|th)?)?\s+(?:of\s+)?(?:` + monthNames + `)\b\.?(?:,?\s+\d{4})?`), 0},
+		{regexp.MustCompile(`(?i)\b(?:` + monthNames + `)\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:\s*[-–]\s*\d{1,2})?\b(?:,?\s+\d{4})?`), 0},
+		{regexp.MustCompile(`(?i)\b(?:` + monthNames + `)\.?,?\s+\d{4}\b`), 0},
+		{regexp.MustCompile(`(?i)\b(?:q[1-4]|h[12]|fy)\s*'?\d{2,4}\b|\b\d{4}\s*[-/ ]?\s*(?:q[1-4]|h[12])\b`), 0},
+		{regexp.MustCompile(`\b\d{1,2}:\d{2}(?::\d{2})?\b`), ':'},
+		{regexp.MustCompile(`\b\d{1,2}/\d{1,2}/\d{2,4}\b`), '/'},
 	}
 	statedRe = regexp.MustCompile(`\d+(?:,\d{3})*(?:\.\d+)?|\.\d+`)
 	hedgeRe  = regexp.MustCompile(`(?i)(?:about|around|roughly|approximately|approx\.?|nearly|almost|over|under|more than|less than|some|~|≈)\s*[$€£]?$`)
@@ -356,9 +369,15 @@ var (
 // statedNumbers finds the figures in an answer's text, skipping dates,
 // identifiers (camp-001, txn-0000042, uuids), versions and list markers.
 func statedNumbers(text string) []statedNumber {
+	if !strings.ContainsAny(text, "0123456789") {
+		return nil // every figure has a digit; spare the date expressions
+	}
 	b := []byte(text)
-	for _, re := range dateRes {
-		for _, loc := range re.FindAllIndex(b, -1) {
+	for _, d := range dateRes {
+		if d.need != 0 && bytes.IndexByte(b, d.need) < 0 {
+			continue
+		}
+		for _, loc := range d.re.FindAllIndex(b, -1) {
 			for i := loc[0]; i < loc[1]; i++ {
 				b[i] = ' '
 			}
@@ -420,7 +439,7 @@ func statedNumbers(text string) []statedNumber {
 				continue // 3rd, 2x, 4th, 10am: not a figure
 			}
 		}
-		n.hedged = hedgeRe.MatchString(s[:start])
+		n.hedged = hedgedBefore(s[:start])
 		// A list marker at the start of a line ("1. ", "2) ").
 		lineStart := strings.LastIndexByte(s[:start], '\n') + 1
 		if strings.TrimSpace(s[lineStart:start]) == "" && end < len(s) && (s[end] == '.' || s[end] == ')') && n.decimals == 0 {
@@ -431,13 +450,29 @@ func statedNumbers(text string) []statedNumber {
 	return out
 }
 
+// hedgedBefore reports whether hedgeRe matches s, the text before a
+// figure. The expression is anchored at the end only, so run over all of s
+// it was tried at every earlier position, for every figure (two fifths of
+// statedNumbers' time); a match is a hedge word (13 letters at most)
+// followed by what TrimRight strips here, so the last 64 bytes before that
+// hold every match there is.
+func hedgedBefore(s string) bool {
+	k := len(strings.TrimRight(s, " \t\n\f\r$€£"))
+	return hedgeRe.MatchString(s[max(0, k-64):])
+}
+
 // CheckNumbers returns a flag for every figure in text that no known
 // number accounts for. Small whole numbers (0-10) are taken as counting
 // words ("2 products"), and years as periods when a known date has them.
 func CheckNumbers(text string, k *KnownNumbers) []string {
+	return checkNumbers(statedNumbers(text), k)
+}
+
+// checkNumbers is CheckNumbers over the figures statedNumbers found.
+func checkNumbers(stated []statedNumber, k *KnownNumbers) []string {
 	var flags []string
 	seen := map[string]bool{}
-	for _, n := range statedNumbers(text) {
+	for _, n := range stated {
 		if k.accounts(n) || seen[n.raw] {
 			continue
 		}
@@ -501,6 +536,12 @@ type metricValue struct {
 // a result but are labelled as a rate of something else. ids orders the
 // results so flags are stable.
 func MetricLabelFlags(text string, ids []string, results map[string]*tools.Result) []string {
+	return metricLabelFlags(text, statedNumbers(text), ids, results)
+}
+
+// metricLabelFlags is MetricLabelFlags with text's figures, as
+// statedNumbers found them.
+func metricLabelFlags(text string, stated []statedNumber, ids []string, results map[string]*tools.Result) []string {
 	var vals []metricValue
 	for _, id := range ids {
 		res := results[id]
@@ -533,7 +574,7 @@ func MetricLabelFlags(text string, ids []string, results map[string]*tools.Resul
 		return nil
 	}
 	var flags []string
-	for _, n := range statedNumbers(text) {
+	for _, n := range stated {
 		var producers []metricValue
 		for _, v := range vals {
 			if statedMatches(n, v.value) {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -87,4 +88,52 @@ func TestKnownNumbersLookupsAgree(t *testing.T) {
 	if !k.sorted || hits == 0 || hits == 4*linearLookups {
 		t.Fatalf("sorted %v, %d hits of %d: the lookups did not cover both ways and both answers", k.sorted, hits, 4*linearLookups)
 	}
+}
+
+// statedNumbers' shortcuts must not change what it finds: hedgedBefore
+// answers as hedgeRe over the whole text does, a date expression finds
+// nothing in text without the character it needs, and nothing is a figure
+// in text without a digit.
+func checkStatedShortcuts(t *testing.T, s string) {
+	t.Helper()
+	if got, want := hedgedBefore(s), hedgeRe.MatchString(s); got != want {
+		t.Fatalf("hedgedBefore(%q) = %v, hedgeRe says %v", s, got, want)
+	}
+	for _, d := range dateRes {
+		if d.need != 0 && !strings.Contains(s, string(d.need)) && d.re.MatchString(s) {
+			t.Fatalf("%s matches %q, which has no %q", d.re, s, d.need)
+		}
+	}
+	if !strings.ContainsAny(s, "0123456789") && statedRe.MatchString(s) {
+		t.Fatalf("statedRe matches %q, which has no digit", s)
+	}
+}
+
+var hedgeSeeds = []string{
+	"", "about", "About ", "roughly $", "nearly  \n€", "approx.", "approx. £", "some more than", "LESS THAN ", "ſome", "almoſt ",
+	"~", "≈ ", "x≈", "over $ $", "under$", strings.Repeat(" ", 100) + "about", "about" + strings.Repeat(" ", 100),
+	"around" + strings.Repeat("\t", 70) + "$", strings.Repeat("é", 40) + "approximately", "\xffabout", "abou\xe2", "10:30", "3/4/2026", "2026-10",
+}
+
+func TestStatedNumbersShortcuts(t *testing.T) {
+	t.Parallel()
+	for _, s := range hedgeSeeds {
+		checkStatedShortcuts(t, s)
+	}
+	alphabet := []string{"about", "over", "some", "ſ", "approx", ".", " ", "\t", "\n", "$", "€", "£", "~", "≈", "a", "x", "\xe2", "\xff", "1", "-", ":", "/"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 50000 {
+		var b []byte
+		for range r.IntN(24) {
+			b = append(b, alphabet[r.IntN(len(alphabet))]...)
+		}
+		checkStatedShortcuts(t, string(b))
+	}
+}
+
+func FuzzStatedNumbersShortcuts(f *testing.F) {
+	for _, s := range hedgeSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(checkStatedShortcuts)
 }
