@@ -207,7 +207,7 @@ var (
 		regexp.MustCompile(`\b(?:was|were|is|has|did|had) ([a-z]+) (?:been )?(?:denied|refused|blocked|allowed|granted|trying|try|access|accessing|read|reading)\b`),
 		regexp.MustCompile(`\b([a-z]+)'s (?:activity|access|accesses|calls|requests|denials|queries|questions|attempts)\b`),
 		regexp.MustCompile(`\b(?:user|by|for|from|of) ([a-z]+)(?:[^a-z@.\-]|$)`),
-		regexp.MustCompile(`\b(?:did|has|have|had) ([a-z]+) (?:run|ran|make|made|ask|send|sent|submit|submitted|perform|performed|execute|executed|issue|issued)\b`),
+		regexp.MustCompile(`\b(?:did|has|have|had) ([a-z]+) (?:run|ran|make|made|ask|asked|send|sent|submit|submitted|perform|performed|execute|executed|issue|issued)\b`),
 	}
 	// activityRe names what a person does through askmesh: each is a
 	// recorded tool call ("how many queries did carol run").

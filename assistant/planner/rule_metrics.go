@@ -104,6 +104,13 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 		}
 	}
 	peak := peakPeriodOf(a)
+	if m := peakUnitRe.FindStringSubmatch(a.free); m != nil && peak.grain == "" && prod.TimeColumn != "" {
+		m[1] += m[2]
+		// "the busiest hour", "which weekday": no grain the tools group
+		// by; the period's total would be another figure.
+		return &intent{kind: kindNote, outcome: assistant.OutcomeDeclined, product: prod, unmatched: []string{m[1]},
+			notes: []string{fmt.Sprintf("The tools group %s by day, week, month, quarter or year, not by %s, so I computed nothing in its place. Ask for the busiest day or week instead.", prod.Name, m[1])}}
+	}
 	if peak.grain != "" && prod.TimeColumn != "" && (len(metrics) == 0 || peak.activity && !strongMetric) {
 		// "the busiest day": the most rows in a day, whatever word named
 		// the product.
@@ -306,6 +313,10 @@ var (
 	peakRe      = regexp.MustCompile(`\b(?:(\d+)\s+)?(busiest|quietest|slowest|most active|least active|peak|highest|lowest|biggest|best|worst)\s+(days?|weeks?|months?|quarters?|years?)\b`)
 	peakWhichRe = regexp.MustCompile(`\b(?:(?:which|what)\s+)?(?:(\d+)\s+)?(days?|weeks?|months?|quarters?|years?)\s+(?:had|saw|was|were|got|brought|with|that had|did we (?:have|get|see))\s+(?:the\s+)?(most|fewest|least|highest|lowest|biggest|largest|smallest|best|worst)\b`)
 )
+
+// peakUnitRe is a busiest or quietest part of a day or week, which no
+// time grain groups by.
+var peakUnitRe = regexp.MustCompile(`\b(?:busiest|quietest|slowest|most active|least active|peak)\s+(hours?|time of (?:the )?day|weekdays?|day of (?:the )?week)\b|\b(?:which|what)\s+(hours?|time of (?:the )?day|weekdays?|day of (?:the )?week)\b.*\b(?:busiest|quietest|slowest|most|fewest|least)\b`)
 
 // peakPeriod is a question for the top (or bottom) periods of a grain.
 type peakPeriod struct {
