@@ -211,7 +211,73 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 		return in
 	}
 	in.calls = []plannedCall{{tools.ToolQueryMetrics, args}}
+	if strongMetric {
+		in.calls = append(in.calls, p.setAgainstOther(a, prod, args, &in.notes)...)
+	}
 	return in
+}
+
+// setAgainstOther plans, for a metric of another product set against one
+// of the call's ("marketing spend compared to new customers by channel"),
+// that product's call over the same grouping and period: answering the
+// first alone would drop half the question unsaid. When the grouping or
+// the filters do not apply to that product, a note says what was left out.
+func (p *Planner) setAgainstOther(a *analysis, prod *catalog.Product, args tools.QueryMetricsArgs, notes *[]string) []plannedCall {
+	var out []plannedCall
+	seen := map[string]bool{}
+	for _, m := range a.ms {
+		if m.product == prod || m.kind != mMetric || m.j-m.i < 2 || seen[m.product.Name+m.metric] {
+			continue
+		}
+		joined := slices.ContainsFunc(a.ms, func(o mention) bool {
+			return o.product == prod && o.kind == mMetric && slices.Contains(args.Metrics, o.metric) && onlyAgainst(a, o, m)
+		})
+		if !joined {
+			continue
+		}
+		seen[m.product.Name+m.metric] = true
+		other := m.product
+		why := ""
+		for _, g := range args.GroupBy {
+			if !other.IsDimension(g) {
+				why = fmt.Sprintf("%s cannot be grouped by %s", other.Name, g)
+			}
+		}
+		if len(args.Filters) > 0 {
+			why = "the question's filters were read for " + prod.Name
+		}
+		if args.TimeRange != "" && other.TimeColumn == "" {
+			why = other.Name + " has no time column"
+		}
+		if why != "" {
+			*notes = append(*notes, fmt.Sprintf("I did not compute %s of %s beside it: %s.", m.metric, other.Name, why))
+			continue
+		}
+		o := tools.QueryMetricsArgs{Product: other.Name, Metrics: []string{m.metric}, GroupBy: args.GroupBy, TimeRange: args.TimeRange, TimeGrain: args.TimeGrain}
+		if len(o.GroupBy) > 0 && o.TimeGrain == "" {
+			o.OrderBy = []tools.OrderBy{{Field: m.metric, Direction: "desc"}}
+		}
+		out = append(out, plannedCall{tools.ToolQueryMetrics, o})
+	}
+	return out
+}
+
+// onlyAgainst reports whether only against words ("compared to", "vs",
+// "and") stand between two mentions.
+func onlyAgainst(a *analysis, x, y mention) bool {
+	lo, hi := x.j, y.i
+	if y.j <= x.i {
+		lo, hi = y.j, x.i
+	}
+	if lo >= hi {
+		return false
+	}
+	for k := lo; k < hi; k++ {
+		if !againstWords[a.toks[k].low] {
+			return false
+		}
+	}
+	return true
 }
 
 // averageOfMeasure is prod's average of its main amount (avg(amount)),
