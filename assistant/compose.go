@@ -80,17 +80,19 @@ func rangeText(r *tools.Range) string {
 	if r == nil || r.IsZero() {
 		return ""
 	}
-	from, to := "", ""
+	b := make([]byte, 0, 48) // one allocation, the string
 	if !r.From.IsZero() {
-		from = r.From.Format("2006-01-02")
+		b = r.From.AppendFormat(b, "2006-01-02")
 	}
+	b = append(b, ".."...)
 	if !r.To.IsZero() {
-		to = r.To.AddDate(0, 0, -1).Format("2006-01-02")
 		if r.To.Hour() != 0 || r.To.Minute() != 0 || r.To.Second() != 0 {
-			to = r.To.Format("2006-01-02T15:04:05Z")
+			b = r.To.AppendFormat(b, "2006-01-02T15:04:05Z")
+		} else {
+			b = r.To.AddDate(0, 0, -1).AppendFormat(b, "2006-01-02")
 		}
 	}
-	return from + ".." + to
+	return string(b)
 }
 
 // resultsInOrder lists the results of an answer's calls in call order.
