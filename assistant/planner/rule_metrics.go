@@ -160,6 +160,13 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 		args.CompareTo = ""
 		in.notes = append(in.notes, "A comparison needs a period, and none was given.")
 	}
+	if word := p.groupByElsewhere(a, prod); word != "" {
+		// "marketing spend by region": a breakdown the product cannot
+		// give; its total would be another figure under the name asked.
+		return &intent{kind: kindNote, outcome: assistant.OutcomeDeclined, product: prod, unmatched: []string{word},
+			notes: []string{fmt.Sprintf("%s has no %s to break its figures down by, so I computed nothing in its place. It can be grouped by %s.",
+				prod.Name, word, strings.Join(prod.Dimensions, ", "))}}
+	}
 	args.GroupBy = p.groupBy(a, prod, &in.notes)
 	// Part of a name ("the Spring campaign"): each name that holds it.
 	for _, f := range args.Filters {
@@ -278,6 +285,27 @@ func onlyAgainst(a *analysis, x, y mention) bool {
 		}
 	}
 	return true
+}
+
+// groupByElsewhere is the word after "by" ("by region") that names a
+// column of other products only, not of prod, or "".
+func (p *Planner) groupByElsewhere(a *analysis, prod *catalog.Product) string {
+	for _, loc := range groupRe.FindAllStringIndex(a.free, -1) {
+		k := tokenAt(a.toks, loc[1])
+		if k < 0 || a.toks[k].used || p.metricAt(a, prod, k) {
+			continue
+		}
+		if col, _, isValue := p.columnAt(a, prod, k); col != "" || isValue {
+			continue
+		}
+		if slices.ContainsFunc(a.ms, func(m mention) bool { return m.i == k && m.product == prod }) {
+			continue // a word of prod itself ("by loan")
+		}
+		if slices.ContainsFunc(a.ms, func(m mention) bool { return m.i == k && m.product != prod && m.kind == mColumn }) {
+			return a.toks[k].low
+		}
+	}
+	return ""
 }
 
 // averageOfMeasure is prod's average of its main amount (avg(amount)),
