@@ -2,18 +2,20 @@ package opa
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/metrics"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // evalState is what one evaluation of a decision needs of its own besides
 // the input: the caches OPA keeps of rule values (topdown.VirtualCache) and
-// of the base documents read (topdown.BaseCache), and a cancellation flag.
-// OPA's defaults build a trie of hash maps for every cached ref and start
-// a goroutine per evaluation to watch the context; a decision caches a
+// of the base documents read (topdown.BaseCache). OPA's defaults build a
+// trie of hash maps for every cached ref, and rego's Eval starts a
+// goroutine per evaluation to watch the context; a decision caches a
 // handful of refs, so here they are slices, reused across decisions
 // through a pool, and the context is watched with context.AfterFunc. What
 // is cached, and when an evaluation stops, is the same.
@@ -26,8 +28,37 @@ type evalState struct {
 
 var evalStates = sync.Pool{New: func() any { return &evalState{} }}
 
-// evaluate runs pq with st's caches and a cancellation tied to ctx.
-func evaluate(ctx context.Context, pq *rego.PreparedEvalQuery, opts ...rego.EvalOption) (rego.ResultSet, error) {
+// decisionQuery is the decision query compiled once, for topdown to
+// evaluate directly: what rego.PreparedEvalQuery.Eval does, without
+// building its evaluation context, options and result set on every call.
+type decisionQuery struct {
+	compiler *ast.Compiler
+	qc       ast.QueryCompiler
+	body     ast.Body
+	result   ast.Var // the variable the decision is bound to
+	store    storage.Store
+}
+
+func newDecisionQuery(compiler *ast.Compiler, store storage.Store, query string) (*decisionQuery, error) {
+	const result = "decision"
+	qc := compiler.QueryCompiler()
+	body, err := qc.Compile(ast.MustParseBody(result + " = " + query))
+	if err != nil {
+		return nil, err
+	}
+	dq := &decisionQuery{compiler: compiler, qc: qc, body: body, result: ast.Var(result), store: store}
+	for v, name := range qc.RewrittenVars() {
+		if name == dq.result {
+			dq.result = v
+		}
+	}
+	return dq, nil
+}
+
+// eval is the decision for input, nil if undefined, with st's caches and
+// a cancellation tied to ctx. Builtin errors fail it (strict), as the
+// prepared queries do.
+func (dq *decisionQuery) eval(ctx context.Context, input ast.Value) (*ast.Term, error) {
 	st := evalStates.Get().(*evalState)
 	defer st.release()
 	st.vc.st, st.bc.st = st, st
@@ -38,8 +69,37 @@ func evaluate(ctx context.Context, pq *rego.PreparedEvalQuery, opts ...rego.Eval
 	if ctx.Err() != nil {
 		c.Cancel()
 	}
-	opts = append(opts, rego.EvalVirtualCache(&st.vc), rego.EvalBaseCache(&st.bc), rego.EvalExternalCancel(c))
-	return pq.Eval(ctx, opts...)
+	txn, err := dq.store.NewTransaction(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer dq.store.Abort(ctx, txn)
+	q := topdown.NewQuery(dq.body).
+		WithQueryCompiler(dq.qc).
+		WithCompiler(dq.compiler).
+		WithStore(dq.store).
+		WithTransaction(txn).
+		WithInput(ast.NewTerm(input)).
+		WithStrictBuiltinErrors(true).
+		WithMetrics(metrics.NoOp()).
+		WithVirtualCache(&st.vc).
+		WithBaseCache(&st.bc).
+		WithCancel(c)
+	var out *ast.Term
+	err = q.Iter(ctx, func(qr topdown.QueryResult) error {
+		if out != nil {
+			return errors.New("the decision query has several results")
+		}
+		out = qr[dq.result]
+		if out == nil {
+			return errors.New("the decision query bound no decision")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // release empties st, dropping its references to terms, and pools it.

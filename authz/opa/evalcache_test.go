@@ -10,8 +10,9 @@ import (
 	"github.com/askmesh/askmesh/authz"
 )
 
-// Decide's own caches (evalcache.go) must give what OPA's give: the same
-// decision as an evaluation with OPA's caches, for the default policy and
+// Decide's own evaluation (evalcache.go: topdown directly, its own caches)
+// must give what the prepared query gives with OPA's caches: the same
+// decision, for the default policy and
 // the reference one on generated inputs, and for a policy that caches many
 // values per decision, in frames of its own (with).
 func TestEvalCachesAgreeWithOPAs(t *testing.T) {
