@@ -340,7 +340,7 @@ func (a *Agent) runTools(ctx context.Context, caller tools.Caller, calls []ToolC
 		rec := &ToolCallRecord{ID: tc.ID, Tool: tc.Name, Arguments: safeJSON(tc.Arguments), Product: ProductArg(tc.Arguments)}
 		send(Event{Type: EventToolStarted, ToolCall: copyRec(rec)})
 		wg.Add(1)
-		go func(i int, tc ToolCall, rec *ToolCallRecord) {
+		run := func(i int, tc ToolCall, rec *ToolCallRecord) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -375,7 +375,15 @@ func (a *Agent) runTools(ctx context.Context, caller tools.Caller, calls []ToolC
 			out.msg = Message{Role: RoleTool, ToolCallID: tc.ID, Name: tc.Name, Content: content}
 			outs[i] = out
 			send(Event{Type: EventToolFinished, ToolCall: copyRec(rec)})
-		}(i, tc, rec)
+		}
+		if len(calls) == 1 {
+			// A lone call runs here: a goroutine of its own would start with
+			// a small stack and grow it again, copying, on every question
+			// (policy evaluation and JSON decoding recurse deeply).
+			run(i, tc, rec)
+			continue
+		}
+		go run(i, tc, rec)
 	}
 	wg.Wait()
 	msgs := make([]Message, len(calls))
