@@ -53,11 +53,7 @@ func (l MemoryLimits) WithDefaults() MemoryLimits {
 // result without the call that produced it.
 func (l MemoryLimits) Trim(msgs []Message) []Message {
 	l = l.WithDefaults()
-	size := func(ms []Message) int {
-		b, _ := json.Marshal(ms)
-		return len(b)
-	}
-	for len(msgs) > 0 && (len(msgs) > l.MaxMessages || size(msgs) > l.MaxBytes) {
+	for len(msgs) > 0 && (len(msgs) > l.MaxMessages || jsonSize(msgs) > l.MaxBytes) {
 		next := 1
 		for next < len(msgs) && msgs[next].Role != RoleUser {
 			next++
@@ -66,6 +62,22 @@ func (l MemoryLimits) Trim(msgs []Message) []Message {
 	}
 	return msgs
 }
+
+// jsonSize is len(json.Marshal(ms)), 0 when that fails, without keeping
+// the encoding (a conversation's, on every Save): Encode writes it, and a
+// newline, only once it succeeded.
+func jsonSize(ms []Message) int {
+	var n byteCounter
+	if json.NewEncoder(&n).Encode(ms) != nil {
+		return 0
+	}
+	return int(n) - 1
+}
+
+// byteCounter is a writer that counts what it is given.
+type byteCounter int
+
+func (c *byteCounter) Write(p []byte) (int, error) { *c += byteCounter(len(p)); return len(p), nil }
 
 // InMemory is the default Memory: one process, bounded, with a TTL.
 type InMemory struct {
