@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -255,15 +256,31 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	// Encode writes what Marshal returns and a newline, here into a
+	// pooled buffer: an answer's JSON is not allocated and copied again
+	// for every response.
+	buf := jsonBufs.Get().(*bytes.Buffer)
+	defer putJSONBuf(buf)
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(newError(status, "internal", "the response could not be encoded"))
+		buf.Reset()
+		_ = json.NewEncoder(buf).Encode(newError(status, "internal", "the response could not be encoded"))
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(buf.Bytes())
+}
+
+var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putJSONBuf returns buf to the pool unless an unusually large response
+// grew it (a pool keeps what it is given).
+func putJSONBuf(buf *bytes.Buffer) {
+	if buf.Cap() <= 256<<10 {
+		jsonBufs.Put(buf)
+	}
 }
 
 // decodeJSON reads one JSON object into dst. strict rejects unknown fields
