@@ -201,35 +201,27 @@ func (p *Planner) briefAccess(ctx context.Context, o brief.Options) brief.Access
 	return acc
 }
 
-// queryable is what ctx's caller may query, asked of policy once, on the
-// first product a rule asks about, over the whole catalog (one
-// evaluation). Nil without a checker or a caller; when policy cannot be
-// asked every product counts as queryable: calls are still decided and
-// audited one by one.
+// queryable is what ctx's caller may query, asked of policy for each
+// product a rule asks about, once per question: never for the whole
+// catalog, whose size would then be every question's cost (a catalog of
+// 10,000 products was 20,000 decisions for a question that named one).
+// Nil without a checker or a caller; when policy cannot be asked the
+// product counts as queryable: calls are still decided and audited one by
+// one.
 func (p *Planner) queryable(ctx context.Context) func(*catalog.Product) bool {
 	caller, ok := tools.CallerFromContext(ctx)
 	if p.access == nil || !ok {
 		return nil
 	}
-	var allowed map[string]bool
+	allowed := map[string]bool{}
 	return func(prod *catalog.Product) bool {
-		if allowed == nil {
-			allowed = map[string]bool{}
-			var names []string
-			for _, c := range p.cat.List() {
-				names = append(names, c.Name)
-			}
-			acc, err := p.access.Access(ctx, caller, names, authz.ActionQueryMetrics)
-			if err != nil {
-				for _, n := range names {
-					allowed[n] = true
-				}
-			}
-			for _, a := range acc {
-				allowed[a.Product] = a.May(authz.ActionQueryMetrics)
-			}
+		may, asked := allowed[prod.Name]
+		if !asked {
+			acc, err := p.access.Access(ctx, caller, []string{prod.Name}, authz.ActionQueryMetrics)
+			may = err != nil || len(acc) == 1 && acc[0].May(authz.ActionQueryMetrics)
+			allowed[prod.Name] = may
 		}
-		return allowed[prod.Name]
+		return may
 	}
 }
 

@@ -87,10 +87,16 @@ func (p *Planner) sharedWord(a *analysis, prod *catalog.Product, keep func(*cata
 		}
 		var prods []*catalog.Product
 		for _, e := range p.lex.byFirst[t.key] {
-			if len(e.words) == 1 && (e.kind == mSynonym || e.kind == mMetric) && keep(e.product) && !slices.Contains(prods, e.product) {
+			if len(e.words) == 1 && (e.kind == mSynonym || e.kind == mMetric) && !slices.Contains(prods, e.product) {
 				prods = append(prods, e.product)
 			}
 		}
+		// keep may ask policy: only of a word that could be shared once
+		// kept, never of every product a common word names.
+		if len(prods) < 2 || !slices.Contains(prods, prod) {
+			continue
+		}
+		prods = slices.DeleteFunc(prods, func(x *catalog.Product) bool { return !keep(x) })
 		if len(prods) < 2 || !slices.Contains(prods, prod) {
 			continue
 		}
