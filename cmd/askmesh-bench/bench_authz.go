@@ -12,7 +12,7 @@ import (
 
 func (e *benchEnv) benchAuthz() *benchSection {
 	sec := &benchSection{Title: "Authorization",
-		What: "`opa.Engine.Decide` (Go input to OPA value, evaluation of the decision query with topdown directly and the engine's own caches, decision parsing, the restricted-column guard) against the bare baseline: the engine's own prepared OPA query (rego, OPA's default caches) evaluated with the input already converted (same policy, same data). Both alternate in rounds (`opa.BenchmarkRatio`); mean per decision."}
+		What: "`opa.Engine.Decide` (Go input to OPA value, evaluation of the decision query with topdown directly and the engine's own caches, decision parsing, the restricted-column guard) against the bare baseline: the engine's own decision query evaluated as Decide evaluates it (topdown directly, the same caches) with the input already converted (same policy, same data), so that the ratio is what Decide adds: input conversion, decision parsing and the guard. Both alternate in rounds (`opa.BenchmarkRatio`); mean per decision."}
 	a, err := e.benchApp()
 	if err != nil {
 		sec.Err = err
@@ -75,7 +75,7 @@ func authzCases(d *authz.Directory) []authzCase {
 // minimal bare RBAC policy, and flat from 10 to 10,000 products.
 func (e *benchEnv) benchAuthzScale() *benchSection {
 	sec := &benchSection{Title: "Authorization against minimal RBAC, by catalog size",
-		What: "`opa.Engine.Decide` on catalogs of the demo's products plus 10, 1,000 and 10,000 synthetic ones (`catalogtest.Synthetic`), against the ceiling: a minimal RBAC policy (a known asker in the directory, in a group granted the action on the product; grants indexed by product and group) evaluated bare with the input already converted, on the same catalog (`opa.PrepareMinimalRBAC`, `opa.RBACRatio`; the two alternate in rounds). p50 per decision; the catalog's growth is the decision's p50 on the largest catalog against the smallest, the two alternating."}
+		What: "`opa.Engine.Decide` on catalogs of the demo's products plus 10, 1,000 and 10,000 synthetic ones (`catalogtest.Synthetic`), against the ceiling: a minimal RBAC policy (a known asker in the directory, in a group granted the action on the product; grants indexed by product and group) evaluated bare with the input already converted, on the same catalog, the way Decide evaluates (the decision query compiled once, topdown directly, the same caches), so that the ratio compares policies and not evaluation paths; the value also gives the same policy through OPA's `rego` API (`PreparedEvalQuery.Eval`, OPA's default caches), which costs more per call (`opa.PrepareMinimalRBAC`, `opa.RBACRatio`; the three alternate in rounds). p50 per decision; the catalog's growth is the decision's p50 on the largest catalog against the smallest, the two alternating."}
 	a, err := e.benchApp()
 	if err != nil {
 		sec.Err = err
@@ -106,15 +106,16 @@ func (e *benchEnv) benchAuthzScale() *benchSection {
 			for range 200 { // warm up
 				_, _ = eng.Decide(e.ctx, c.in)
 			}
-			decide, bare, err := opa.RBACRatio(e.ctx, eng, rbac, c.in, n)
+			ts, err := opa.RBACRatio(e.ctx, eng, rbac, c.in, n)
 			if err != nil {
 				sec.Err = fmt.Errorf("%s, %d products: %w", c.name, size, err)
 				return sec
 			}
-			r := ratio(float64(decide), float64(bare))
+			r := ratio(float64(ts.Decide), float64(ts.Direct))
 			sec.Rows = append(sec.Rows, benchRow{Case: fmt.Sprintf("%s; +%s products", c.name, fmtCount(int64(size))),
-				Value: "p50 " + fmtDur(decide), Baseline: "p50 " + fmtDur(bare) + " (minimal RBAC)",
-				Ratio: fmtRatio(r), Target: "≤ 2x minimal RBAC", Met: met(r <= 2)})
+				Value:    fmt.Sprintf("p50 %s (%s against minimal RBAC through OPA's rego API, p50 %s)", fmtDur(ts.Decide), fmtRatio(ratio(float64(ts.Decide), float64(ts.Rego))), fmtDur(ts.Rego)),
+				Baseline: "p50 " + fmtDur(ts.Direct) + " (minimal RBAC, evaluated as Decide evaluates)",
+				Ratio:    fmtRatio(r), Target: "≤ 2x minimal RBAC", Met: met(r <= 2)})
 		}
 	}
 	// Growth: the smallest and the largest catalog's engines, alternating,
