@@ -251,8 +251,9 @@ var aliasTable = map[string][]string{
 	// An application still submitted is one no decision was made on yet.
 	"submitted": {"pending", "pending a decision", "pending decision", "awaiting a decision", "awaiting decision",
 		"waiting for a decision", "undecided", "in progress", "not yet decided", "still open", "under review", "in review"},
-	// Not "declined": a figure that declined fell (rule_growth).
-	"rejected": {"turned down"},
+	// "declined" alone is a figure that fell (rule_growth); declined with
+	// an auxiliary ("how many loans were declined") is a decision.
+	"rejected": {"turned down", "were declined", "was declined", "been declined", "got declined", "get declined"},
 	"funded":   {"disbursed", "paid out"},
 }
 

@@ -36,7 +36,7 @@ type growthSpec struct {
 // value taken for the largest growth.
 var ruleGrowth = rule{
 	name:    "growth",
-	applies: func(f *features) bool { return f.product != nil && f.a.has(growthRe) },
+	applies: func(f *features) bool { return f.product != nil && f.a.has(growthRe) && growthAsked(f.a) },
 	plan: func(p *Planner, a *analysis, f *features) *intent {
 		prod := f.product
 		if !prod.Has(catalog.CapMetrics) || prod.TimeColumn == "" {
@@ -128,6 +128,20 @@ var ruleGrowth = rule{
 			GroupBy: []string{column}, Filters: d.filters, TimeRange: tr, CompareTo: cmp}}}
 		return in
 	},
+}
+
+// growthAsked is whether a word of growth in a asks how a figure moved,
+// rather than being part of a value it names: in "how many loans were
+// declined" the words "were declined" are status rejected, not a fall.
+func growthAsked(a *analysis) bool {
+	for _, g := range growthRe.FindAllStringIndex(a.free, -1) {
+		k := tokenAt(a.toks, g[0])
+		inValue := k >= 0 && slices.ContainsFunc(a.ms, func(m mention) bool { return m.kind == mValue && m.i <= k && k < m.j })
+		if !inValue {
+			return true
+		}
+	}
+	return false
 }
 
 // growthThing is the word of what grew ("campaigns" in "which channel grew
