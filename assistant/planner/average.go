@@ -122,7 +122,7 @@ func (p *Planner) perEntityDecline(a *analysis, d *dataBase, metric, per string)
 	in := d.in
 	in.kind = kindNote
 	ownNoun := slices.ContainsFunc(a.ms, func(m mention) bool {
-		return m.product == d.prod && (m.kind == mName || m.kind == mNamePart || m.kind == mSynonym) && a.toks[m.i].low == per
+		return m.product == d.prod && (m.kind == mName || m.kind == mSynonym) && a.toks[m.i].low == per
 	})
 	if ownNoun {
 		// "average amount per customer" read as customers: one row each.
