@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -343,6 +344,55 @@ func TestPartialMonthMarked(t *testing.T) {
 	}
 	if got, w := res.Caveats[1], "November 2026 is not over: its figures are for November 2026 so far, 15 days of 30 (through 15 November 2026), not the whole month"; got != w {
 		t.Errorf("caveat %q\nwant %q", got, w)
+	}
+}
+
+// October 2026 by week: its first and last weeks are cut by the month's
+// bounds, and the answer's figures for them are for the days in October
+// only; a week's figure is never passed off as the whole week's.
+func TestCutPeriodsAreSaid(t *testing.T) {
+	t.Parallel()
+	a := stores(t)["sqlite"]
+	caller := tools.Caller{Subject: a.Directory.Lookup("carol@bank.example"), Channel: "cli"}
+	call := func(args string) *tools.Result {
+		t.Helper()
+		res, err := a.Executor.Call(context.Background(), caller, tools.Call{Tool: tools.ToolQueryMetrics, Arguments: json.RawMessage(args)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := call(`{"product":"customer-acquisition","metrics":["new_customers"],"time_range":"last_month","time_grain":"week"}`)
+	db := openDomain(t, a, "growth")
+	count := func(from, to string) int64 {
+		var n int64
+		if err := db.QueryRow(`SELECT count(*) FROM acquisitions WHERE acquired_at >= ? AND acquired_at < ?`, from+"T00:00:00.000000Z", to+"T00:00:00.000000Z").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	first, last := res.Rows[0], res.Rows[len(res.Rows)-1]
+	if first[0] != "2026-09-28" || first[1] != count("2026-10-01", "2026-10-05") || last[0] != "2026-10-26" || last[1] != count("2026-10-26", "2026-11-01") {
+		t.Fatalf("first and last weeks %v %v, want 2026-09-28 with 1-4 October's and 2026-10-26 with 26-31 October's (SQL)", first, last)
+	}
+	want := []string{
+		"28 September-4 October 2026 is cut by the period's start: its figures are for 4 days of 7 (1-4 October 2026), not the whole week",
+		"26 October-1 November 2026 is cut by the period's end: its figures are for 6 days of 7 (26-31 October 2026), not the whole week",
+	}
+	if !reflect.DeepEqual(res.Caveats, want) {
+		t.Errorf("caveats %q\nwant %q", res.Caveats, want)
+	}
+	// One period cut on both sides; a range on the grain's bounds cuts none.
+	res = call(`{"product":"customer-acquisition","metrics":["new_customers"],"time_range":"2026-10","time_grain":"quarter"}`)
+	if w := "Q4 2026 is cut by the period's end: its figures are for 31 days of 92 (October 2026), not the whole quarter"; len(res.Caveats) != 1 || res.Caveats[0] != w {
+		t.Errorf("October by quarter: caveats %q, want %q", res.Caveats, w)
+	}
+	res = call(`{"product":"customer-acquisition","metrics":["new_customers"],"time_range":"2026-08..2026-08","time_grain":"quarter"}`)
+	if w := "Q3 2026 is cut by the period's start and end: its figures are for 31 days of 92 (August 2026), not the whole quarter"; len(res.Caveats) != 1 || res.Caveats[0] != w {
+		t.Errorf("August by quarter: caveats %q, want %q", res.Caveats, w)
+	}
+	if res = call(`{"product":"customer-acquisition","metrics":["new_customers"],"time_range":"last_year","time_grain":"month"}`); len(res.Caveats) != 0 {
+		t.Errorf("2025 by month: caveats %q, want none", res.Caveats)
 	}
 }
 

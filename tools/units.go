@@ -121,12 +121,89 @@ func partials(plan *MetricsPlan, timeRange string, now time.Time) {
 	if plan.Grain == "" {
 		return
 	}
-	if pp, ok := partialBucket(plan.Range, plan.Grain, now); ok {
+	pp, ongoing := partialBucket(plan.Range, plan.Grain, now)
+	if ongoing {
 		whole := textfmt.Period(pp.Period)
 		plan.Partial = append(plan.Partial, pp)
 		plan.Caveats = append(plan.Caveats, fmt.Sprintf("%s is not over: its figures are for %s so far, %d %s of %d (through %s), not the whole %s",
 			whole, whole, pp.Days, textfmt.Plural(pp.Days, "day", "days"), pp.Of, textfmt.Period(pp.Through+".."+pp.Through), plan.Grain))
 	}
+	// A range that does not start or end on the grain's bounds cuts its
+	// first or last period ("November by week": the week of 26 October
+	// holds 1 November only), whose figure is then for those days alone.
+	for _, cut := range cutBuckets(plan.Range, plan.Grain) {
+		if ongoing && cut.bucket == pp.Bucket {
+			continue // said above: it is not over
+		}
+		plan.Caveats = append(plan.Caveats, fmt.Sprintf("%s is cut by the period's %s: its figures are for %d %s of %d (%s), not the whole %s",
+			textfmt.Period(inclusive(cut.from, cut.end)), cut.side, cut.days, textfmt.Plural(cut.days, "day", "days"), days(cut.from, cut.end),
+			textfmt.Period(inclusive(cut.inFrom, cut.inEnd)), plan.Grain))
+	}
+}
+
+// cutBucket is a period of a grain that a range holds only part of.
+type cutBucket struct {
+	side          string    // "start", "end", or "start and end": which bounds of the range cut it
+	bucket        string    // its first day, as PartialPeriod.Bucket
+	from, end     time.Time // the whole period, end exclusive
+	inFrom, inEnd time.Time // the part in the range, end exclusive
+	days          int       // days of it in the range
+}
+
+// cutBuckets are the first and last periods of grain that r cuts, if any.
+func cutBuckets(r Range, grain string) []cutBucket {
+	if r.From.IsZero() || r.To.IsZero() || !r.To.After(r.From) {
+		return nil
+	}
+	first, firstEnd, ok := grainBounds(r.From, grain)
+	if !ok {
+		return nil
+	}
+	var out []cutBucket
+	if first.Before(r.From) {
+		end := firstEnd
+		if r.To.Before(end) {
+			end = r.To
+		}
+		out = append(out, cutBucket{side: "start", bucket: first.Format("2006-01-02"), from: first, end: firstEnd,
+			inFrom: r.From, inEnd: end, days: days(r.From, end)})
+	}
+	last, lastEnd, _ := grainBounds(r.To.AddDate(0, 0, -1), grain)
+	if lastEnd.After(r.To) && len(out) == 1 && last.Equal(first) {
+		out[0].side = "start and end" // one period, cut on both sides
+		return out
+	}
+	if lastEnd.After(r.To) {
+		start := last
+		if r.From.After(start) {
+			start = r.From
+		}
+		out = append(out, cutBucket{side: "end", bucket: last.Format("2006-01-02"), from: last, end: lastEnd,
+			inFrom: start, inEnd: r.To, days: days(start, r.To)})
+	}
+	return out
+}
+
+// grainBounds is the period of grain holding t's day (end exclusive);
+// false for the day grain, whose periods a range never cuts.
+func grainBounds(t time.Time, grain string) (time.Time, time.Time, bool) {
+	t = t.UTC()
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	switch grain {
+	case GrainWeek:
+		from := day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+		return from, from.AddDate(0, 0, 7), true
+	case GrainMonth:
+		from := time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, time.UTC)
+		return from, from.AddDate(0, 1, 0), true
+	case GrainQuarter:
+		from := time.Date(day.Year(), time.Month((int(day.Month())-1)/3*3+1), 1, 0, 0, 0, 0, time.UTC)
+		return from, from.AddDate(0, 3, 0), true
+	case GrainYear:
+		from := time.Date(day.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+		return from, from.AddDate(1, 0, 0), true
+	}
+	return time.Time{}, time.Time{}, false
 }
 
 func isAre(n int) string {
