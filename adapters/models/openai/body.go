@@ -9,12 +9,12 @@ import (
 	"io"
 	"net/http"
 	"sync"
-	"unicode/utf8"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
 	"github.com/askmesh/askmesh/assistant"
 	"github.com/askmesh/askmesh/internal/retry"
+	"github.com/askmesh/askmesh/internal/textfmt"
 	"github.com/askmesh/askmesh/tools"
 )
 
@@ -160,10 +160,10 @@ func appendMessages(b []byte, msgs []goopenai.ChatCompletionMessage) []byte {
 			continue
 		}
 		b = append(b, `{"role":`...)
-		b = appendString(b, m.Role)
+		b = textfmt.AppendJSONString(b, m.Role)
 		if m.Content != "" {
 			b = append(b, `,"content":`...)
-			b = appendString(b, m.Content)
+			b = textfmt.AppendJSONString(b, m.Content)
 		}
 		if len(m.ToolCalls) > 0 {
 			b = append(b, `,"tool_calls":[`...)
@@ -178,16 +178,16 @@ func appendMessages(b []byte, msgs []goopenai.ChatCompletionMessage) []byte {
 				b = append(b, '{')
 				if tc.ID != "" {
 					b = append(b, `"id":`...)
-					b = appendString(b, tc.ID)
+					b = textfmt.AppendJSONString(b, tc.ID)
 					b = append(b, ',')
 				}
 				b = append(b, `"type":`...)
-				b = appendString(b, string(tc.Type))
+				b = textfmt.AppendJSONString(b, string(tc.Type))
 				b = append(b, `,"function":{`...)
 				sep := false
 				if tc.Function.Name != "" {
 					b = append(b, `"name":`...)
-					b = appendString(b, tc.Function.Name)
+					b = textfmt.AppendJSONString(b, tc.Function.Name)
 					sep = true
 				}
 				if tc.Function.Arguments != "" {
@@ -195,7 +195,7 @@ func appendMessages(b []byte, msgs []goopenai.ChatCompletionMessage) []byte {
 						b = append(b, ',')
 					}
 					b = append(b, `"arguments":`...)
-					b = appendString(b, tc.Function.Arguments)
+					b = textfmt.AppendJSONString(b, tc.Function.Arguments)
 				}
 				b = append(b, "}}"...)
 			}
@@ -203,7 +203,7 @@ func appendMessages(b []byte, msgs []goopenai.ChatCompletionMessage) []byte {
 		}
 		if m.ToolCallID != "" {
 			b = append(b, `,"tool_call_id":`...)
-			b = appendString(b, m.ToolCallID)
+			b = textfmt.AppendJSONString(b, m.ToolCallID)
 		}
 		b = append(b, '}')
 	}
@@ -249,60 +249,4 @@ func appendTools(b []byte, specs []*tools.Spec) []byte {
 		b = append(b, encodedTool(s)...)
 	}
 	return append(b, ']')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string exactly as encoding/json does
-// (HTML characters escaped, invalid UTF-8 as U+FFFD, U+2028 and U+2029
-// escaped); FuzzAppendString holds it to that.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -106,18 +106,6 @@ func TestBodyIsWhatGoOpenAIEncodes(t *testing.T) {
 	}
 }
 
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", "<a href=\"x\">&amp;</a>", "\\\n\r\t\b\f\x00\x01\x1f\x7f", "\u2028\u2029", "\xff\xfe\xc3", "é日本🙂", "\xed\xa0\x80"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
-		}
-	})
-}
-
 // The messages, as the adapter encodes them and as go-openai would: the
 // fields the adapter never sets fall back to encoding/json.
 func FuzzAppendMessages(f *testing.F) {

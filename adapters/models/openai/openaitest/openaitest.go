@@ -27,6 +27,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/askmesh/askmesh/internal/textfmt"
 )
 
 // ToolCall is a call the scripted model makes. Arguments are sent verbatim,
@@ -508,14 +510,14 @@ func decodeLean(body []byte, req *Request) error {
 // the strings that vary are encoded; the rest is written as it stands.
 func appendCompletion(b []byte, id, model string, step Step) []byte {
 	b = append(b, `{"id":`...)
-	b = appendJSONString(b, id)
+	b = textfmt.AppendJSONString(b, id)
 	b = append(b, `,"object":"chat.completion","created":`...)
 	b = strconv.AppendInt(b, created, 10)
 	b = append(b, `,"model":`...)
-	b = appendJSONString(b, model)
+	b = textfmt.AppendJSONString(b, model)
 	b = append(b, `,"system_fingerprint":"`+fingerprint+`","choices":[{"index":0,"message":{"role":"assistant","content":`...)
 	if step.Text != "" || len(step.ToolCalls) == 0 {
-		b = appendJSONString(b, step.Text)
+		b = textfmt.AppendJSONString(b, step.Text)
 	} else {
 		b = append(b, "null"...)
 	}
@@ -527,17 +529,17 @@ func appendCompletion(b []byte, id, model string, step Step) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"id":`...)
-			b = appendJSONString(b, c.ID)
+			b = textfmt.AppendJSONString(b, c.ID)
 			b = append(b, `,"type":"function","function":{"name":`...)
-			b = appendJSONString(b, c.Name)
+			b = textfmt.AppendJSONString(b, c.Name)
 			b = append(b, `,"arguments":`...)
-			b = appendJSONString(b, c.Arguments)
+			b = textfmt.AppendJSONString(b, c.Arguments)
 			b = append(b, "}}"...)
 		}
 		b = append(b, ']')
 	}
 	b = append(b, `},"logprobs":null,"finish_reason":`...)
-	b = appendJSONString(b, step.FinishReason)
+	b = textfmt.AppendJSONString(b, step.FinishReason)
 	b = append(b, `}],"usage":`...)
 	b = appendUsage(b, *step.Usage)
 	return append(b, "}\n"...)
@@ -552,23 +554,6 @@ func appendUsage(b []byte, u Usage) []byte {
 	b = append(b, `,"total_tokens":`...)
 	b = strconv.AppendInt(b, int64(u.PromptTokens+u.CompletionTokens), 10)
 	return append(b, '}')
-}
-
-// appendJSONString appends s as a JSON string: as it stands when it is
-// valid UTF-8 with nothing to escape, else as encoding/json writes it.
-func appendJSONString(b []byte, s string) []byte {
-	plain := utf8.ValidString(s)
-	for i := 0; plain && i < len(s); i++ {
-		c := s[i]
-		plain = c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	if plain {
-		b = append(b, '"')
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	q, _ := json.Marshal(s)
-	return append(b, q...)
 }
 
 const (
@@ -595,9 +580,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, ste
 	}
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 	// What follows the choices in every chunk.
-	tail := appendJSONString([]byte(`,"created":`+strconv.Itoa(created)+`,"id":`), id)
+	tail := textfmt.AppendJSONString([]byte(`,"created":`+strconv.Itoa(created)+`,"id":`), id)
 	tail = append(tail, `,"model":`...)
-	tail = appendJSONString(tail, req.Model)
+	tail = textfmt.AppendJSONString(tail, req.Model)
 	tail = append(tail, `,"object":"chat.completion.chunk","system_fingerprint":"`+fingerprint+`"`...)
 	var buf []byte
 	write := func(b []byte) bool {
@@ -634,7 +619,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, ste
 	}
 	for _, piece := range Split(step.Text, size) {
 		if !delta("null", func(b []byte) []byte {
-			b = appendJSONString(append(b, `{"content":`...), piece)
+			b = textfmt.AppendJSONString(append(b, `{"content":`...), piece)
 			return append(b, '}')
 		}) {
 			return
@@ -677,14 +662,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, ste
 			if d.first {
 				c := step.ToolCalls[d.index]
 				b = append(b, `"","name":`...)
-				b = appendJSONString(b, c.Name)
+				b = textfmt.AppendJSONString(b, c.Name)
 				b = append(b, `},"id":`...)
-				b = appendJSONString(b, c.ID)
+				b = textfmt.AppendJSONString(b, c.ID)
 				b = append(b, `,"index":`...)
 				b = strconv.AppendInt(b, int64(d.index), 10)
 				return append(b, `,"type":"function"}]}`...)
 			}
-			b = appendJSONString(b, d.args)
+			b = textfmt.AppendJSONString(b, d.args)
 			b = append(b, `},"index":`...)
 			b = strconv.AppendInt(b, int64(d.index), 10)
 			return append(b, "}]}"...)
@@ -695,7 +680,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, ste
 	if step.Truncate {
 		return
 	}
-	if !delta(string(appendJSONString(nil, step.FinishReason)), literal("{}")) {
+	if !delta(string(textfmt.AppendJSONString(nil, step.FinishReason)), literal("{}")) {
 		return
 	}
 	if includeUsage {
