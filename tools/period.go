@@ -270,21 +270,8 @@ func partialBucket(r Range, grain string, now time.Time) (PartialPeriod, bool) {
 	now = now.UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	tomorrow := today.AddDate(0, 0, 1)
-	var from, end time.Time
-	switch grain {
-	case GrainWeek:
-		from = today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
-		end = from.AddDate(0, 0, 7)
-	case GrainMonth:
-		from = time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
-		end = from.AddDate(0, 1, 0)
-	case GrainQuarter:
-		from = time.Date(today.Year(), time.Month((int(today.Month())-1)/3*3+1), 1, 0, 0, 0, 0, time.UTC)
-		end = from.AddDate(0, 3, 0)
-	case GrainYear:
-		from = time.Date(today.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
-		end = from.AddDate(1, 0, 0)
-	default: // a day is counted in whole days
+	from, end, ok := grainBounds(today, grain)
+	if !ok { // a day is counted in whole days
 		return PartialPeriod{}, false
 	}
 	if (!r.To.IsZero() && !r.To.After(today)) || (!r.From.IsZero() && !r.From.Before(tomorrow)) {
