@@ -51,12 +51,11 @@ type Options struct {
 	Directory *authz.Directory
 }
 
-// Engine decides tool calls with OPA, embedded. One prepared query is
+// Engine decides tool calls with OPA, embedded. One compiled query is
 // shared by all goroutines; products and the directory live in OPA's
 // in-memory store and can be replaced without preparing again.
 type Engine struct {
-	pq       rego.PreparedEvalQuery  // the decision query, for BenchmarkRatio's bare baseline
-	dq       *decisionQuery          // the same query, as Decide evaluates it
+	dq       *decisionQuery          // the decision query, as Decide evaluates it
 	many     rego.PreparedEvalQuery  // manyQuery: several inputs in one evaluation
 	index    *rego.PreparedEvalQuery // nil: the policies define no index
 	store    storage.Store
@@ -94,17 +93,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		ast.Item(str("directory"), ast.NewTerm(dir)),
 	)))
 	store := inmem.NewFromASTObject(root)
-	pq, err := rego.New(
-		rego.Query(authz.DecisionQuery),
-		rego.Compiler(compiler),
-		rego.Store(store),
-		// A builtin error (sprintf on a wrong type, say) must fail the
-		// decision, not quietly make one deny rule undefined.
-		rego.StrictBuiltinErrors(true),
-	).PrepareForEval(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("authz: preparing %s: %w", authz.DecisionQuery, err)
-	}
+	// Strict builtin errors, here and in decisionQuery: a builtin error
+	// (sprintf on a wrong type, say) must fail the decision, not quietly
+	// make one deny rule undefined.
 	many, err := rego.New(rego.Query(manyQuery), rego.Compiler(compiler), rego.Store(store), rego.StrictBuiltinErrors(true)).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("authz: preparing the batch decision: %w", err)
@@ -113,7 +104,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authz: preparing %s: %w", authz.DecisionQuery, err)
 	}
-	e := &Engine{pq: pq, dq: dq, many: many, store: store, revision: bundle.revision(), files: bundle.names(), dirSym: dirSym}
+	e := &Engine{dq: dq, many: many, store: store, revision: bundle.revision(), files: bundle.names(), dirSym: dirSym}
 	e.subjects.Store(&subjects)
 	if len(compiler.GetRulesExact(ast.MustParseRef(IndexQuery))) > 0 {
 		iq, err := rego.New(rego.Query(IndexQuery), rego.Compiler(compiler), rego.Store(store), rego.StrictBuiltinErrors(true)).PrepareForEval(ctx)

@@ -46,6 +46,7 @@ decision := {"allow": false, "reasons": [sprintf("%d %d %d %v", [sum(doubled), s
 			if err != nil {
 				t.Fatal(err)
 			}
+			pq := preparedDecision(t, e)
 			n := 500
 			if name == "many" {
 				n = 20
@@ -53,7 +54,7 @@ decision := {"allow": false, "reasons": [sprintf("%d %d %d %v", [sum(doubled), s
 			for i := range n {
 				in := g.input(products, d)
 				got, gerr := e.Decide(ctx, in)
-				rs, werr := e.pq.Eval(ctx, rego.EvalParsedInput(e.inputValue(&in)))
+				rs, werr := pq.Eval(ctx, rego.EvalParsedInput(e.inputValue(&in)))
 				var want authz.Decision
 				if werr == nil {
 					if len(rs) != 1 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/rego"
+
 	"github.com/askmesh/askmesh/authz"
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/examples/bank"
@@ -39,4 +41,17 @@ func demoEngine(tb testing.TB) *Engine {
 		tb.Fatal(err)
 	}
 	return e
+}
+
+// preparedDecision is e's decision query prepared through OPA's rego API
+// (its default caches, its own evaluation context), over e's compiler and
+// store: what Decide's direct evaluation is compared with.
+func preparedDecision(tb testing.TB, e *Engine) rego.PreparedEvalQuery {
+	tb.Helper()
+	pq, err := rego.New(rego.Query(authz.DecisionQuery), rego.Compiler(e.dq.compiler), rego.Store(e.store),
+		rego.StrictBuiltinErrors(true)).PrepareForEval(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pq
 }
