@@ -203,20 +203,19 @@ func (t *pgTx) head(ctx context.Context) (int64, string, error) {
 // COMMIT, so a batch costs one round trip.
 var pgCopy = "COPY " + pgTable + " (" + quotedColumns + ") FROM STDIN"
 
-// pgHeadMoved is the SQLSTATE pgHeadCheck raises (class AM is PostgreSQL's
+// pgHeadMoved is the SQLSTATE pgExpectHead raises (class AM is PostgreSQL's
 // to leave to applications).
 const pgHeadMoved = "AM001"
 
-// pgHeadCheck is a statement that fails with pgHeadMoved unless the chain's
-// head is (seq, hash) -- (0, "") for an empty chain. It runs after the chain
-// lock is taken, in a snapshot of its own, so the head it reads is final.
-// The simple protocol takes no parameters: seq is a number and hash our own
-// hex digest (insertIfHead checks), so both are safe as literals.
-func pgHeadCheck(seq int64, hash string) string {
-	return `DO $$DECLARE s bigint; h text; BEGIN ` +
-		`SELECT "seq", "hash" INTO s, h FROM ` + pgTable + ` ORDER BY "seq" DESC LIMIT 1; ` +
-		`IF coalesce(s, 0) <> ` + strconv.FormatInt(seq, 10) + ` OR coalesce(h, '') <> '` + hash + `' THEN ` +
-		`RAISE EXCEPTION 'the audit chain head moved' USING ERRCODE = '` + pgHeadMoved + `'; END IF; END$$`
+// pgExpectHead is a statement that fails with pgHeadMoved unless the chain's
+// head is (seq, hash) -- (0, "") for an empty chain: a call of the function
+// migration 3 creates, compiled once per connection, where an anonymous DO
+// block was compiled on every batch, under the chain lock. It runs after the
+// chain lock is taken, in a snapshot of its own, so the head it reads is
+// final. The simple protocol takes no parameters: seq is a number and hash
+// our own hex digest (insertIfHead checks), so both are safe as literals.
+func pgExpectHead(seq int64, hash string) string {
+	return "SELECT governance.access_audit_expect_head(" + strconv.FormatInt(seq, 10) + ", '" + hash + "')"
 }
 
 func isHex(s string) bool {
@@ -349,7 +348,7 @@ func (s *pgStorage) insertIfHead(ctx context.Context, seq int64, hash string, ro
 	}
 	defer conn.Release()
 	sql := "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" + strconv.FormatInt(pgChainLockKey, 10) + "); " +
-		pgHeadCheck(seq, hash) + "; " + pgCopy + "; COMMIT"
+		pgExpectHead(seq, hash) + "; " + pgCopy + "; COMMIT"
 	err = s.copyBatch(ctx, conn, sql, rows)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == pgHeadMoved {
