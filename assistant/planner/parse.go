@@ -212,7 +212,7 @@ var (
 	// activityRe names what a person does through askmesh: each is a
 	// recorded tool call ("how many queries did carol run").
 	activityRe = regexp.MustCompile(`\b(?:quer(?:y|ies)|questions|requests|searches|lookups|tool calls)\b`)
-	cmpNumRe   = regexp.MustCompile(`(?:\b(over|above|more than|greater than|larger than|bigger than|higher than|exceeding|in excess of|at least|no less than|under|below|less than|smaller than|lower than|at most|no more than|up to)|(>=|<=|>|<))\s*$`)
+	cmpNumRe   = regexp.MustCompile(`(?:\b(over|above|more than|greater than|larger than|bigger than|higher than|longer than|exceeding|in excess of|at least|no less than|under|below|less than|smaller than|lower than|shorter than|at most|no more than|up to)|(>=|<=|>|<))\s*$`)
 	negBoolRe  = regexp.MustCompile(`\b(?:un|not |non-?)(\w+)`)
 
 	describeLeadRe    = regexp.MustCompile(`^\W*describe\b`)
@@ -225,6 +225,7 @@ var (
 	totalRe           = regexp.MustCompile(`\b(?:total|sum)\b`)
 	howMuchRe         = regexp.MustCompile(`\bhow much\b`)
 	averageRe         = regexp.MustCompile(`\b(?:average|avg|mean)\b`)
+	howLongRe         = regexp.MustCompile(`\bhow long\b`)
 	rateRe            = regexp.MustCompile(`\b(?:rate|ratio|percentage|share)\b`)
 	howWhatRe         = regexp.MustCompile(`\b(?:how|what)\b`)
 )
@@ -746,9 +747,10 @@ func partialNames(a *analysis, prod *catalog.Product) []int {
 func (p *Planner) numericFilters(a *analysis, prod *catalog.Product) []tools.Filter {
 	var out []tools.Filter
 	measure := func(k int) string {
-		// The numeric column named just before the comparison, else the product's measure.
+		// The numeric column named just before the comparison or as the
+		// number's unit ("20 minutes"), else the product's measure.
 		for _, m := range a.ms {
-			if m.product == prod && (m.kind == mColumn || m.kind == mColumnPart) && m.j <= k && m.j >= k-4 {
+			if m.product == prod && (m.kind == mColumn || m.kind == mColumnPart) && (m.j <= k && m.j >= k-4 || m.i == k+1) {
 				if c, ok := prod.Column(m.column); ok && (c.Type == catalog.TypeNumber || c.Type == catalog.TypeInteger) {
 					return c.Name
 				}
@@ -777,18 +779,47 @@ func (p *Planner) numericFilters(a *analysis, prod *catalog.Product) []tools.Fil
 		}
 		op := map[string]string{
 			"over": ">", "above": ">", "more than": ">", "greater than": ">", "larger than": ">", "bigger than": ">",
-			"higher than": ">", "exceeding": ">", "in excess of": ">", "at least": ">=", "no less than": ">=",
-			"under": "<", "below": "<", "less than": "<", "smaller than": "<", "lower than": "<", "at most": "<=",
+			"higher than": ">", "longer than": ">", "exceeding": ">", "in excess of": ">", "at least": ">=", "no less than": ">=",
+			"under": "<", "below": "<", "less than": "<", "smaller than": "<", "lower than": "<", "shorter than": "<", "at most": "<=",
 			"no more than": "<=", "up to": "<=", ">": ">", "<": "<", ">=": ">=", "<=": "<=",
 		}[m[1]+m[2]]
 		col := measure(k)
 		if col == "" {
 			continue
 		}
+		v, ok := inColumnUnit(a, k, col)
+		if !ok {
+			continue // "longer than 2 weeks" of a column in no unit of time: no filter in its place
+		}
 		a.toks[k].used = true
-		out = append(out, tools.Filter{Column: col, Op: op, Value: numValue(t.num)})
+		out = append(out, tools.Filter{Column: col, Op: op, Value: numValue(v)})
 	}
 	return out
+}
+
+// timeUnits are lengths of time in seconds, by the words that name them.
+var timeUnits = map[string]float64{"second": 1, "seconds": 1, "sec": 1, "secs": 1, "minute": 60, "minutes": 60, "min": 60, "mins": 60,
+	"hour": 3600, "hours": 3600, "hr": 3600, "hrs": 3600, "day": 86400, "days": 86400, "week": 604800, "weeks": 604800}
+
+// inColumnUnit is number token k in col's unit: "2 hours" of
+// handle_minutes is 120. A number said in a unit of time compares with a
+// column whose name ends in one ("_minutes") after conversion, and with no
+// other (false); a number in no unit of time is taken as it is.
+func inColumnUnit(a *analysis, k int, col string) (float64, bool) {
+	v := a.toks[k].num
+	if k+1 >= len(a.toks) {
+		return v, true
+	}
+	said, ok := timeUnits[a.toks[k+1].low]
+	if !ok {
+		return v, true
+	}
+	i := strings.LastIndexByte(col, '_')
+	colUnit, ok := timeUnits[col[i+1:]]
+	if !ok {
+		return 0, false
+	}
+	return v * said / colUnit, true
 }
 
 // numValue keeps whole numbers whole in the JSON arguments.

@@ -116,6 +116,13 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 		// the product.
 		metrics = nonEmpty(metricBy(prod, isCount))
 	}
+	if a.has(howLongRe) && !strongMetric {
+		// "how long do calls take": a length of time, the metric that
+		// measures one (a product without any is declined as unmatched).
+		if m := metricBy(prod, func(m catalog.Metric) bool { return durationUnits[strings.ToLower(m.Unit)] }); m != "" {
+			metrics = []string{m}
+		}
+	}
 	if len(metrics) == 0 {
 		switch {
 		case a.has(howManyRe) || supWord != "" || rk.found && bestRe.MatchString(a.free) && mostRe.MatchString(a.free):

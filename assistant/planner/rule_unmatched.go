@@ -53,6 +53,67 @@ var (
 	sizeWords    = map[string]bool{"size": true, "sizes": true}
 )
 
+// durationWords name a span of time or an age: averaged, they need a
+// metric or a numeric column that holds it.
+var durationWords = map[string]bool{"time": true, "times": true, "duration": true, "durations": true, "age": true, "ages": true,
+	"tenure": true, "days": true, "hours": true, "wait": true, "delay": true, "delays": true, "turnaround": true, "lifetime": true}
+
+// averagedDuration is the phrase of the average at token k when what it
+// averages, within the next three words, is a time or an age that no
+// metric (other than a count) or numeric column the question names holds:
+// "average time to decision", "average customer age". "" otherwise, as for
+// "average handle time" (handle_minutes).
+func averagedDuration(a *analysis, k int) string {
+	measured := func(j int) bool {
+		for _, m := range a.ms {
+			if j < m.i || j >= m.j || m.product == nil {
+				continue
+			}
+			switch m.kind {
+			case mMetric:
+				if x, ok := m.product.Metric(m.metric); ok && !isCount(x) {
+					return true
+				}
+			case mColumn, mColumnPart:
+				if c, ok := m.product.Column(m.column); ok && c.Type == catalog.TypeNumber && !c.PrimaryKey {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for j := k + 1; j < len(a.toks) && j <= k+3; j++ {
+		t := a.toks[j]
+		if t.kind != tokWord || measured(j) {
+			return ""
+		}
+		if durationWords[t.low] {
+			ws := []string{a.toks[k].low}
+			for i := k + 1; i <= j; i++ {
+				ws = append(ws, a.toks[i].low)
+			}
+			// "time to decision": what it is the time to.
+			if j+2 < len(a.toks) && a.toks[j+1].low == "to" && a.toks[j+2].kind == tokWord {
+				ws = append(ws, "to", a.toks[j+2].low)
+			}
+			return strings.Join(ws, " ")
+		}
+		if stopword[t.low] {
+			return "" // "average of", "average per"
+		}
+	}
+	return ""
+}
+
+// durationUnits are the metric units that measure a length of time.
+var durationUnits = map[string]bool{"seconds": true, "minutes": true, "hours": true, "days": true, "s": true, "min": true, "h": true, "d": true}
+
+// hasDurationMetric reports whether a metric of prod measures a length of
+// time (average_handle_minutes).
+func hasDurationMetric(prod *catalog.Product) bool {
+	return slices.ContainsFunc(prod.Metrics, func(m catalog.Metric) bool { return durationUnits[strings.ToLower(m.Unit)] })
+}
+
 // metricHeads end a phrase that names a metric ("default rate").
 var metricHeads = map[string]bool{"rate": true, "ratio": true, "score": true, "index": true, "margin": true}
 
@@ -165,6 +226,28 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 			// no column holds; the product's average amount would answer
 			// another question.
 			add(t.low + " " + a.toks[k+1].low)
+		case averageWords[t.low] && averagedDuration(a, k) != "":
+			// "average time to decision", "average customer age": an
+			// average of a time or an age no metric or column holds; the
+			// product's average amount, or its count, would answer another
+			// question.
+			add(averagedDuration(a, k))
+		case t.low == "how" && k+1 < len(a.toks) && a.toks[k+1].low == "long" && prod != nil && !hasDurationMetric(prod):
+			// "how long does it take to decide a loan": a length of time,
+			// which none of the product's metrics measures; its average
+			// amount would answer another question.
+			add("how long")
+		case (t.low == "longer" || t.low == "shorter") && k+2 < len(a.toks) && a.toks[k+1].low == "than" && a.toks[k+2].kind != tokNumber:
+			// "longer than half an hour": a length the filters take only
+			// as a number; counting every row would drop the condition.
+			ws := []string{t.low, "than"}
+			for j := k + 2; j < len(a.toks) && j <= k+5 && a.toks[j].kind == tokWord; j++ {
+				ws = append(ws, a.toks[j].low)
+				if timeUnits[a.toks[j].low] > 0 {
+					break
+				}
+			}
+			add(strings.Join(ws, " "))
 		case conceptWords[t.low] && !covered[k] && !p.lex.vocab[t.stem]:
 			if k+1 < len(a.toks) && metricHeads[a.toks[k+1].low] {
 				continue // said with its head
