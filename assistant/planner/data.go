@@ -204,7 +204,9 @@ func (p *Planner) shape(a *analysis, d *dataBase) *dataBase {
 	if supWord != "" && !rk.found && !strongMetric && !timeSays && !a.has(howManyRe) {
 		recordsCue = true
 	}
-	if !recordsCue && len(p.requestedColumns(a, prod)) > 0 && !strongMetric && !a.has(howManyRe) {
+	// "top channel for new customers": a ranking of a dimension by the
+	// product's measure, not the customer ids "customers" names.
+	if !recordsCue && len(p.requestedColumns(a, prod)) > 0 && !strongMetric && !a.has(howManyRe) && !rk.found {
 		recordsCue = true // "the emails of customers in Europe"
 	}
 	if !recordsCue && !strongMetric && !timeSays && !a.has(aggRe) && !rk.found && p.asksWho(a, prod) {

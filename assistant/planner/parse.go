@@ -221,6 +221,7 @@ var (
 	whoAccessedRe     = regexp.MustCompile(`\b(?:who|which users?|which people)\b.*\b(?:accessed|read|viewed|queried|looked at|tried|asked|saw|downloaded|exported)\b`)
 	withSuperlativeRe = regexp.MustCompile(`\b(\w+)\s+(?:with|that had|that have|that has|having|had|has|have)\s+(?:the\s+)?(?:best|most|highest|largest|biggest|greatest|worst|least|lowest|fewest|smallest)\b`)
 	topNRe            = regexp.MustCompile(`\b(?:top|best|worst|bottom)\s*(\d+)?\s+`)
+	supAdjRe          = regexp.MustCompile(`\b(?:biggest|largest|greatest|highest|smallest|lowest)\s+`)
 	mostRe            = regexp.MustCompile(`\b(?:most|fewest|least)\b`)
 	totalRe           = regexp.MustCompile(`\b(?:total|sum)\b`)
 	howMuchRe         = regexp.MustCompile(`\bhow much\b`)
@@ -1114,8 +1115,8 @@ func (p *Planner) rank(a *analysis, prod *catalog.Product, metric string) rankin
 		if strings.Contains(metric, "cost") {
 			r.desc = !r.desc
 		}
-		if t := a.toks[end-1]; !strings.HasPrefix(a.free[m[0]:], "top") && (!strings.HasSuffix(t.low, "s") || strings.HasSuffix(t.low, "ss")) {
-			r.limit = 1 // "the best campaign"
+		if t := a.toks[end-1]; !strings.HasSuffix(t.low, "s") || strings.HasSuffix(t.low, "ss") {
+			r.limit = 1 // "the best campaign", "the top channel"
 		}
 		if m[2] >= 0 {
 			r.limit, _ = strconv.Atoi(a.free[m[2]:m[3]])
@@ -1126,7 +1127,40 @@ func (p *Planner) rank(a *analysis, prod *catalog.Product, metric string) rankin
 		}
 		return r
 	}
+	// the biggest (marketing) channel by conversions, the largest loan type
+	for _, m := range supAdjRe.FindAllStringIndex(a.free, -1) {
+		k := tokenAt(a.toks, m[1])
+		if k >= 0 && k+1 < len(a.toks) && p.productWordAt(a, prod, k) {
+			k++ // "marketing" of "marketing channel"
+		}
+		if k < 0 {
+			continue
+		}
+		k, col, end := p.dimensionAt(a, prod, a.toks[k].start)
+		if col == "" {
+			continue
+		}
+		r = ranking{column: col, desc: dir(), limit: 1, found: true}
+		if t := a.toks[end-1]; strings.HasSuffix(t.low, "s") && !strings.HasSuffix(t.low, "ss") {
+			r.limit = 5 // "the largest channels"
+		}
+		for j := k; j < end; j++ {
+			a.toks[j].used = true
+		}
+		return r
+	}
 	return r
+}
+
+// productWordAt reports whether token k is a word of prod's name, synonyms
+// or tags.
+func (p *Planner) productWordAt(a *analysis, prod *catalog.Product, k int) bool {
+	for _, m := range a.ms {
+		if m.product == prod && (m.kind == mName || m.kind == mNamePart || m.kind == mSynonym) && m.i <= k && k < m.j {
+			return true
+		}
+	}
+	return false
 }
 
 // breakdownDimension is the first dimension of a brief's breakdown: not an
