@@ -384,17 +384,86 @@ func (c *call) visibleColumns(cols []string) []string {
 	return out
 }
 
-// obligations appends the policy's row filters to conds as typed conditions.
+// obligations appends the policy's row filters to conds as typed
+// conditions. A condition of the call's own that no row the policy lets
+// through can meet ("region = asia-pacific" for someone who may see europe
+// only) is an outsidePolicy error: its figures would be of no row asked
+// for, and a count of 0 would read as one of them.
 func (c *call) obligations(conds []Condition) ([]Condition, error) {
+	asked := len(conds)
 	for _, f := range c.filters {
 		cs, err := condition(c.product, f.Column, f.Op, f.Value)
 		if err != nil {
 			return nil, fmt.Errorf("policy row filter on %s: %w", f.Column, err)
 		}
+		for _, pc := range cs {
+			for _, uc := range conds[:asked] {
+				if disjoint(uc, pc) {
+					return nil, &outsidePolicy{reason: fmt.Sprintf("%s %s %v is outside the rows you may see (only %s %s %v)",
+						uc.Column, uc.Op, uc.Value, pc.Column, pc.Op, pc.Value)}
+				}
+			}
+		}
 		conds = append(conds, cs...)
 		c.notes = append(c.notes, fmt.Sprintf("only rows where %s %s %v (policy)", f.Column, f.Op, f.Value))
 	}
 	return conds, nil
+}
+
+type outsidePolicy struct{ reason string }
+
+func (o *outsidePolicy) Error() string { return o.reason }
+
+// obligate adds the policy's row filters to conds (obligations), refusing,
+// and recording the refusal, a call that asks only for rows they exclude.
+func (e *Executor) obligate(ctx context.Context, c *call, conds []Condition) ([]Condition, error) {
+	out, err := c.obligations(conds)
+	var outside *outsidePolicy
+	switch {
+	case errors.As(err, &outside):
+		id, rerr := e.record(ctx, c, audit.DecisionDeny, outside.reason, 0)
+		if rerr != nil {
+			return nil, rerr
+		}
+		return nil, &DeniedError{Tool: c.tool, Product: productName(c), Reason: outside.reason, AuditID: id}
+	case err != nil:
+		return nil, e.fail(ctx, c, err)
+	}
+	return out, nil
+}
+
+// disjoint reports whether no row can meet both conditions: both on one
+// column, each an equality or a list, with no value in common.
+func disjoint(a, b Condition) bool {
+	if a.Column != b.Column {
+		return false
+	}
+	values := func(c Condition) ([]string, bool) {
+		switch c.Op {
+		case OpEq:
+			return []string{fmt.Sprint(c.Value)}, true
+		case OpIn:
+			vs, ok := c.Value.([]any)
+			if !ok {
+				return nil, false
+			}
+			out := make([]string, len(vs))
+			for i, v := range vs {
+				out[i] = fmt.Sprint(v)
+			}
+			return out, true
+		}
+		return nil, false
+	}
+	av, ok := values(a)
+	if !ok {
+		return false
+	}
+	bv, ok := values(b)
+	if !ok {
+		return false
+	}
+	return !slices.ContainsFunc(av, func(v string) bool { return slices.Contains(bv, v) })
 }
 
 // run calls the product's backend with a deadline and records a failure.
@@ -580,8 +649,8 @@ func (e *Executor) queryRecords(ctx context.Context, c *call, spec *Spec) (*Resu
 	if plan.Columns = c.visibleColumns(plan.Columns); len(plan.Columns) == 0 {
 		return nil, e.denyAll(ctx, c)
 	}
-	if plan.Filters, err = c.obligations(plan.Filters); err != nil {
-		return nil, e.fail(ctx, c, err)
+	if plan.Filters, err = e.obligate(ctx, c, plan.Filters); err != nil {
+		return nil, err
 	}
 	res, err := e.run(ctx, c, func(ctx context.Context, b Backend) (*Result, error) { return b.QueryRecords(ctx, plan) })
 	if err != nil {
@@ -619,8 +688,8 @@ func (e *Executor) queryMetrics(ctx context.Context, c *call, spec *Spec) (*Resu
 	if err := e.authorize(ctx, c, authz.Resource{Columns: plan.GroupBy, Referenced: uniq(ref)}); err != nil {
 		return nil, err
 	}
-	if plan.Filters, err = c.obligations(plan.Filters); err != nil {
-		return nil, e.fail(ctx, c, err)
+	if plan.Filters, err = e.obligate(ctx, c, plan.Filters); err != nil {
+		return nil, err
 	}
 	res, err := e.run(ctx, c, func(ctx context.Context, b Backend) (*Result, error) { return b.QueryMetrics(ctx, plan) })
 	if err != nil {
@@ -653,8 +722,8 @@ func (e *Executor) getRecord(ctx context.Context, c *call, spec *Spec) (*Result,
 		return nil, err
 	}
 	plan := GetPlan{Product: p, ID: a.ID, Columns: c.visibleColumns(cols)}
-	if plan.Filters, err = c.obligations(nil); err != nil {
-		return nil, e.fail(ctx, c, err)
+	if plan.Filters, err = e.obligate(ctx, c, nil); err != nil {
+		return nil, err
 	}
 	res, err := e.run(ctx, c, func(ctx context.Context, b Backend) (*Result, error) { return b.GetRecord(ctx, plan) })
 	if err != nil {
@@ -683,8 +752,8 @@ func (e *Executor) findAnomalies(ctx context.Context, c *call, spec *Spec) (*Res
 	if plan.Columns = c.visibleColumns(plan.Columns); len(plan.Columns) == 0 {
 		return nil, e.denyAll(ctx, c)
 	}
-	if plan.Filters, err = c.obligations(plan.Filters); err != nil {
-		return nil, e.fail(ctx, c, err)
+	if plan.Filters, err = e.obligate(ctx, c, plan.Filters); err != nil {
+		return nil, err
 	}
 	res, err := e.run(ctx, c, func(ctx context.Context, b Backend) (*Result, error) { return b.FindAnomalies(ctx, plan) })
 	if err != nil {

@@ -234,6 +234,47 @@ func TestErinTotalsEqualSQLForEurope(t *testing.T) {
 	}
 }
 
+// A call whose own filter asks only for rows the policy's row filter
+// excludes is refused, with why, and the refusal recorded: its figures
+// would be of no row asked for, and a count of 0 would read as one of them.
+// A filter that overlaps the policy's rows, or is the same, is answered.
+func TestFilterOutsidePolicyIsRefused(t *testing.T) {
+	t.Parallel()
+	a := stores(t)["sqlite"]
+	caller := tools.Caller{Subject: a.Directory.Lookup("erin@bank.example"), Channel: "cli"}
+	for _, c := range []struct {
+		filters string
+		reason  string
+	}{
+		{`[{"column":"region","op":"=","value":"asia-pacific"}]`, "region = asia-pacific is outside the rows you may see (only region = europe)"},
+		{`[{"column":"region","op":"in","value":["asia-pacific","north-america"]}]`, "region in [asia-pacific north-america] is outside the rows you may see (only region = europe)"},
+		{`[{"column":"region","op":"in","value":["asia-pacific","europe"]}]`, ""},
+		{`[{"column":"region","op":"=","value":"europe"}]`, ""},
+		{`[{"column":"region","op":"!=","value":"europe"}]`, ""}, // not an equality: left to the query
+	} {
+		for _, tool := range []string{tools.ToolQueryMetrics, tools.ToolQueryRecords} {
+			args := `{"product":"customer-transactions","metrics":["transaction_count"],"filters":` + c.filters + `}`
+			if tool == tools.ToolQueryRecords {
+				args = `{"product":"customer-transactions","columns":["transaction_id","region"],"filters":` + c.filters + `,"limit":5}`
+			}
+			_, err := a.Executor.Call(context.Background(), caller, tools.Call{Tool: tool, Arguments: json.RawMessage(args)})
+			var denied *tools.DeniedError
+			switch {
+			case c.reason == "" && err != nil:
+				t.Errorf("%s %s: %v, want an answer", tool, c.filters, err)
+			case c.reason == "":
+			case !errors.As(err, &denied) || denied.Reason != c.reason:
+				t.Errorf("%s %s: %v, want refused with %q", tool, c.filters, err, c.reason)
+			default:
+				recs, serr := a.Audit.Search(context.Background(), audit.Query{Desc: true, Limit: 1})
+				if serr != nil || len(recs) == 0 || recs[0].ID != denied.AuditID || recs[0].Decision != audit.DecisionDeny || recs[0].Reason != c.reason {
+					t.Errorf("%s %s: refusal %s not recorded as it was said: %+v, %v", tool, c.filters, denied.AuditID, recs, serr)
+				}
+			}
+		}
+	}
+}
+
 // "Total deposits this year vs last year": never one sum of EUR, GBP and
 // USD. Each currency's figure, its previous-year figure (the same days:
 // 2026 is not over on 15 November) and the caveats match hand-written SQL.
