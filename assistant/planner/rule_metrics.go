@@ -24,6 +24,50 @@ var ruleMetrics = rule{
 	},
 }
 
+// bandWords after a measure ask for it in bands ("credit score band").
+var bandWords = map[string]bool{"band": true, "bands": true, "bucket": true, "buckets": true, "range": true, "ranges": true,
+	"bracket": true, "brackets": true, "tier": true, "tiers": true, "level": true, "levels": true}
+
+// byMeasure is the words after "by" (or "per", "across", ...) that name a
+// metric or a numeric column of prod ("credit score band", a band word
+// kept), or ""; own says that the words before "by" name prod's rows
+// ("campaigns by conversions").
+func (p *Planner) byMeasure(a *analysis, prod *catalog.Product) (phrase string, own bool) {
+	for _, loc := range groupRe.FindAllStringIndex(a.free, -1) {
+		k := tokenAt(a.toks, loc[1])
+		if k < 0 {
+			continue
+		}
+		end := 0
+		for _, m := range a.ms {
+			if m.product != prod || m.i != k {
+				continue
+			}
+			switch m.kind {
+			case mMetric:
+				end = max(end, m.j)
+			case mColumn, mColumnPart:
+				if c, ok := prod.Column(m.column); ok && (c.Type == catalog.TypeNumber || c.Type == catalog.TypeInteger) && !prod.IsDimension(c.Name) {
+					end = max(end, m.j)
+				}
+			}
+		}
+		if end == 0 {
+			continue
+		}
+		if end < len(a.toks) && bandWords[a.toks[end].low] {
+			end++
+		}
+		var ws []string
+		for i := k; i < end; i++ {
+			ws = append(ws, a.toks[i].low)
+		}
+		by := tokenAt(a.toks, loc[0])
+		return strings.Join(ws, " "), by > 0 && p.productWordAt(a, prod, by-1)
+	}
+	return "", false
+}
+
 // ruleBrief is a one-product summary ("give me a brief on loan
 // applications this quarter"): the headline metrics against the previous
 // period, and a breakdown by the first dimension.
@@ -179,6 +223,19 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 	for _, f := range args.Filters {
 		if f.Op == tools.OpContains && f.Column == nameColumn(prod) && !slices.Contains(args.GroupBy, f.Column) {
 			args.GroupBy = append(args.GroupBy, f.Column)
+		}
+	}
+	if len(args.GroupBy) == 0 && args.TimeGrain == "" && !rk.found && peak.grain == "" && !a.has(compareRe) {
+		if phrase, own := p.byMeasure(a, prod); phrase != "" && own && nameColumn(prod) != "" {
+			// "campaigns by conversions": each campaign, ranked by it.
+			rk = ranking{column: nameColumn(prod), desc: true, limit: 10, found: true}
+		} else if phrase != "" {
+			// "applications by credit score": a breakdown by a number,
+			// which the tools do not band; the whole set's figures would
+			// be another answer under the name asked.
+			return &intent{kind: kindNote, outcome: assistant.OutcomeDeclined, product: prod, unmatched: []string{"by " + phrase},
+				notes: []string{fmt.Sprintf("%s can be broken down by %s or by period, not by %s, which is a number the tools do not group into bands, so I computed nothing in its place. Ask about a range of it instead, e.g. above or below a value.",
+					prod.Name, strings.Join(prod.Dimensions, ", "), phrase)}}
 		}
 	}
 	if peak.grain != "" && args.TimeGrain == "" && prod.TimeColumn != "" && len(args.GroupBy) == 0 && !rk.found {

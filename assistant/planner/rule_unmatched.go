@@ -53,6 +53,18 @@ var (
 	sizeWords    = map[string]bool{"size": true, "sizes": true}
 )
 
+// countWords are small numbers said in words.
+var countWords = map[string]bool{"one": true, "two": true, "three": true, "four": true, "five": true, "six": true,
+	"seven": true, "eight": true, "nine": true, "ten": true, "once": true, "twice": true}
+
+// anyProductWordAt reports whether token k is a word of some product's name,
+// synonyms or tags ("loan", "transactions").
+func (p *Planner) anyProductWordAt(a *analysis, k int) bool {
+	return slices.ContainsFunc(a.ms, func(m mention) bool {
+		return (m.kind == mName || m.kind == mNamePart || m.kind == mSynonym) && m.i <= k && k < m.j
+	})
+}
+
 // durationWords name a span of time or an age: averaged, they need a
 // metric or a numeric column that holds it.
 var durationWords = map[string]bool{"time": true, "times": true, "duration": true, "durations": true, "age": true, "ages": true,
@@ -237,6 +249,12 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 			// which none of the product's metrics measures; its average
 			// amount would answer another question.
 			add("how long")
+		case (t.low == "more" || t.low == "fewer" || t.low == "less") && k+3 < len(a.toks) && a.toks[k+1].low == "than" &&
+			(a.toks[k+2].kind == tokNumber || countWords[a.toks[k+2].low]) && p.anyProductWordAt(a, k+3):
+			// "customers with more than one loan": a count per customer,
+			// which no metric computes; counting every row would drop the
+			// condition.
+			add(strings.Join([]string{t.low, "than", a.toks[k+2].raw, a.toks[k+3].low}, " "))
 		case (t.low == "longer" || t.low == "shorter") && k+2 < len(a.toks) && a.toks[k+1].low == "than" && a.toks[k+2].kind != tokNumber:
 			// "longer than half an hour": a length the filters take only
 			// as a number; counting every row would drop the condition.
