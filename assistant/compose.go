@@ -269,6 +269,11 @@ func WithCaveats(text string, results ...*tools.Result) string {
 			add = append(add, c)
 		}
 	}
+	// "Q4 2026 is not over: ..." said by one call is said again, with
+	// "; compared like for like ...", by another: once, the longer.
+	add = slices.DeleteFunc(add, func(c string) bool {
+		return slices.ContainsFunc(add, func(d string) bool { return strings.HasPrefix(d, c+";") })
+	})
 	if len(add) == 0 {
 		return text
 	}
