@@ -585,6 +585,14 @@ func (p *Planner) metricsText(args tools.QueryMetricsArgs, v *toolView) string {
 			return fmt.Sprintf("The %d %ss with the %s %s%s %s: %s%s.", len(rows), grain, word, label0, filters, period, strings.Join(ss, ", "), source(prodName))
 		}
 		first, last := rows[0], rows[len(rows)-1]
+		// A last period not over yet ends the run at the one before: 28
+		// new customers in 4 days of December read as a fall from 372.
+		sofar := ""
+		if b := textfmt.Bucket(last[pcol], grain); len(rows) > 2 && slices.ContainsFunc(v.Caveats, func(c string) bool { return strings.HasPrefix(c, b+" is not over") }) {
+			sofar = fmt.Sprintf("; %s so far: %s", b, val(last, m0))
+			rows = rows[:len(rows)-1]
+			last = rows[len(rows)-1]
+		}
 		hi := first
 		mi := col(v, m0)
 		for _, row := range rows[1:] {
@@ -592,9 +600,9 @@ func (p *Planner) metricsText(args tools.QueryMetricsArgs, v *toolView) string {
 				hi = row
 			}
 		}
-		s := fmt.Sprintf("%s per %s%s %s: %d %s, from %s in %s to %s in %s; highest %s in %s", textfmt.Capitalize(label0), grain, filters, period,
-			len(rows), textfmt.Plural(len(rows), grain, grain+"s"), val(first, m0), textfmt.Bucket(first[pcol], grain), val(last, m0), textfmt.Bucket(last[pcol], grain),
-			val(hi, m0), textfmt.Bucket(hi[pcol], grain))
+		s := fmt.Sprintf("%s per %s%s %s: %d %s, from %s in %s to %s in %s; highest %s in %s%s", textfmt.Capitalize(label0), grain, filters, period,
+			len(v.Rows), textfmt.Plural(len(v.Rows), grain, grain+"s"), val(first, m0), textfmt.Bucket(first[pcol], grain), val(last, m0), textfmt.Bucket(last[pcol], grain),
+			val(hi, m0), textfmt.Bucket(hi[pcol], grain), sofar)
 		return s + source(prodName) + "."
 	}
 }

@@ -76,6 +76,17 @@ var ruleGrowth = rule{
 			// "did new customers grow last month": the period against the
 			// one before, not the period alone. A trend ("growth per
 			// month") is the metrics rule's.
+			if a.w.rangeArg == "" && a.w.grain == "" && !a.w.allTime {
+				// "has our approval rate increased?": no period to set
+				// against the one before; how the figure moved over time,
+				// not its value over all the data.
+				a.w.grain = fittingGrain("", a.now)
+				d := p.shape(a, p.base(a, prod))
+				if d.records {
+					return nil
+				}
+				return p.metricsIntent(a, d)
+			}
 			if a.w.rangeArg == "" || a.w.grain != "" {
 				return nil
 			}

@@ -51,7 +51,7 @@ var (
 	allTimeRe   = regexp.MustCompile(`\b(?:of all time|all[- ]time|ever|overall)\b`)
 
 	grainRe    = regexp.MustCompile(`\b(?:per|by|each|every|a|by the) (day|week|month|quarter|year)\b|\b(daily|weekly|monthly|quarterly|yearly|annually|annual)\b|\b(day|week|month|quarter|year) by (?:day|week|month|quarter|year)\b`)
-	trendRe    = regexp.MustCompile(`\b(?:trends?|trending|over time|evolution|time series|history)\b`)
+	trendRe    = regexp.MustCompile(`\b(?:trends?|trending|over time|evolution|time series|history|going (?:up|down)|up or down|rising|falling|improving|worsening|getting (?:better|worse))\b`)
 	atomRes    []atomRe
 	prepBefore = map[string]bool{"in": true, "during": true, "for": true, "of": true, "since": true, "from": true, "to": true,
 		"until": true, "till": true, "through": true, "between": true, "and": true, "before": true, "after": true, "on": true, "vs": true, "versus": true}
