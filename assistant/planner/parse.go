@@ -778,6 +778,9 @@ func (p *Planner) numericFilters(a *analysis, prod *catalog.Product) []tools.Fil
 		if m == nil {
 			continue
 		}
+		if percentAt(a, k) {
+			continue // "a conversion rate above 10%": a rate, which no column holds (see unmatchedConcepts)
+		}
 		op := map[string]string{
 			"over": ">", "above": ">", "more than": ">", "greater than": ">", "larger than": ">", "bigger than": ">",
 			"higher than": ">", "longer than": ">", "exceeding": ">", "in excess of": ">", "at least": ">=", "no less than": ">=",
@@ -796,6 +799,13 @@ func (p *Planner) numericFilters(a *analysis, prod *catalog.Product) []tools.Fil
 		out = append(out, tools.Filter{Column: col, Op: op, Value: numValue(v)})
 	}
 	return out
+}
+
+// percentAt reports whether number token k is said as a percentage
+// ("10%", "10 percent").
+func percentAt(a *analysis, k int) bool {
+	rest := strings.TrimLeft(a.free[a.toks[k].end:], " ")
+	return strings.HasPrefix(rest, "%") || strings.HasPrefix(rest, "percent") || strings.HasPrefix(rest, "per cent")
 }
 
 // timeUnits are lengths of time in seconds, by the words that name them.

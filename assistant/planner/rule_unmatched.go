@@ -25,6 +25,12 @@ var ruleUnmatched = rule{
 			quoted = append(quoted, fmt.Sprintf("%q", u))
 		}
 		msg := "I found nothing in the catalog matching " + strings.Join(quoted, " or ") + ", so I computed nothing in its place."
+		if slices.ContainsFunc(f.unmatched, func(u string) bool { return strings.HasSuffix(u, "%") }) {
+			// "a conversion rate above 10%": the rate exists, the condition
+			// on it does not.
+			msg = "The tools filter rows by their columns, not groups by a rate computed over them (" + strings.Join(quoted, " or ") +
+				"), so I computed nothing in its place. Ask for the rate by the dimension you mean, ranked, and read off which are above or below it."
+		}
 		// "the web channel": the values the named column does have.
 		for _, col := range namedCategoricals(a, f.product) {
 			c, _ := f.product.Column(col)
@@ -255,6 +261,32 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 			// which no metric computes; counting every row would drop the
 			// condition.
 			add(strings.Join([]string{t.low, "than", a.toks[k+2].raw, a.toks[k+3].low}, " "))
+		case t.kind == tokWord && (t.low == "above" || t.low == "below" || t.low == "over" || t.low == "under" || t.low == "than") &&
+			k+1 < len(a.toks) && a.toks[k+1].kind == tokNumber && percentAt(a, k+1) && byMetric[max(k-1, 0)]:
+			// "campaigns with a conversion rate above 10%": a condition on
+			// a rate computed per row group, which no filter applies; the
+			// overall rate would answer another question.
+			j := k - 1
+			for j > 0 && byMetric[j-1] {
+				j--
+			}
+			var ws []string
+			for i := j; i <= k; i++ {
+				ws = append(ws, a.toks[i].low)
+			}
+			add(strings.Join(ws, " ") + " " + a.toks[k+1].raw + "%")
+		case (t.low == "left" || t.low == "remaining") && k > 0 && (covered[k-1] || passiveAux[a.toks[k-1].low] && k > 1 && covered[k-2]) &&
+			(k+1 == len(a.toks) || !content(k+1)): // "loans left undecided" is a state
+			// "how much budget is left": what remains of a figure after
+			// what was spent, which no product records; the figure itself
+			// would answer another question.
+			j := k - 1
+			if passiveAux[a.toks[j].low] {
+				j--
+			}
+			add(a.toks[j].low + " " + t.low)
+		case t.low == "remaining" && k+1 < len(a.toks) && covered[k+1]:
+			add("remaining " + a.toks[k+1].low)
 		case (t.low == "longer" || t.low == "shorter") && k+2 < len(a.toks) && a.toks[k+1].low == "than" && a.toks[k+2].kind != tokNumber:
 			// "longer than half an hour": a length the filters take only
 			// as a number; counting every row would drop the condition.
