@@ -24,6 +24,30 @@ var ruleMetrics = rule{
 	},
 }
 
+// namedRowColumn is the number column said right after "how many" that no
+// metric sums ("clicks"), when the question names one row by its name
+// column (a filter name = X, its only filter): the column and the name.
+func (p *Planner) namedRowColumn(a *analysis, prod *catalog.Product, filters []tools.Filter) (col, name string) {
+	nc := nameColumn(prod)
+	if nc == "" || len(filters) != 1 || filters[0].Column != nc || filters[0].Op != tools.OpEq {
+		return "", ""
+	}
+	name, _ = filters[0].Value.(string)
+	for _, m := range a.ms {
+		if m.product != prod || m.kind != mColumn || m.i == 0 || a.toks[m.i-1].low != "many" || name == "" {
+			continue
+		}
+		c, ok := prod.Column(m.column)
+		if !ok || c.PrimaryKey || (c.Type != catalog.TypeNumber && c.Type != catalog.TypeInteger) {
+			continue
+		}
+		if metricBy(prod, func(x catalog.Metric) bool { return strings.EqualFold(x.Expression, "sum("+c.Name+")") }) == "" {
+			return c.Name, name
+		}
+	}
+	return "", ""
+}
+
 // bandWords after a measure ask for it in bands ("credit score band").
 var bandWords = map[string]bool{"band": true, "bands": true, "bucket": true, "buckets": true, "range": true, "ranges": true,
 	"bracket": true, "brackets": true, "tier": true, "tiers": true, "level": true, "levels": true}
@@ -177,6 +201,16 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return hasPrefixFold(m.Expression, "avg(") }))
 		case a.has(rateRe):
 			metrics = nonEmpty(metricBy(prod, func(m catalog.Metric) bool { return m.Unit == "ratio" }))
+		}
+	}
+	// "How many clicks did Summer Special Offer get": a number column of
+	// one named row, which no metric sums: the row's own value.
+	if len(metrics) == 0 && a.has(howManyRe) && prod.Has(catalog.CapRecords) {
+		if col, name := p.namedRowColumn(a, prod, filters); col != "" {
+			args := tools.QueryRecordsArgs{Product: prod.Name, Columns: []string{nameColumn(prod), col},
+				Filters: []tools.Filter{{Column: nameColumn(prod), Op: tools.OpEq, Value: name}}, TimeRange: tr, Limit: 5}
+			in.calls = []plannedCall{{tools.ToolQueryRecords, args}}
+			return in
 		}
 	}
 	// "How many campaigns", "average campaigns per month" of a product with
