@@ -11,6 +11,9 @@ import (
 	"github.com/askmesh/askmesh/tools"
 )
 
+// tamperRe asks whether the log itself is intact.
+var tamperRe = regexp.MustCompile(`\b(?:tamper(?:ed|ing)?|altered|intact|integrity|(?:chain|log) (?:is |was )?(?:broken|valid|verified)|verify (?:the )?(?:audit|log|chain))\b`)
+
 // auditColumns are the columns a person reviewing access reads first.
 var auditColumns = []string{"at", "subject", "tool", "product", "decision", "reason"}
 
@@ -19,6 +22,14 @@ var auditColumns = []string{"at", "subject", "tool", "product", "decision", "rea
 // the question become filters on the log's product column, people become
 // filters on its subject column.
 func (p *Planner) audit(a *analysis, ap *catalog.Product) *intent {
+	if tamperRe.MatchString(a.free) {
+		// "was the audit log tampered with?": a listing of records says
+		// nothing about it; walking the hash chain does, and chat cannot.
+		return &intent{kind: kindNote, outcome: assistant.OutcomeDeclined, product: ap, notes: []string{
+			"Whether the access log was altered is told by verifying its hash chain, which I cannot run from here, so I computed nothing. " +
+				"An auditor runs it with `askmesh audit verify`, or Verify in the audit review (POST /v1/audit/verify): " +
+				"it names the first record that was changed, removed or inserted, if any."}}
+	}
 	in := &intent{kind: kindData, product: ap}
 	filters := p.valueFilters(a, ap, nil)
 	if pf := p.productFilter(a, ap); pf != nil {

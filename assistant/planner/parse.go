@@ -208,12 +208,15 @@ var (
 		regexp.MustCompile(`\b([a-z]+)'s (?:activity|access|accesses|calls|requests|denials|queries|questions|attempts)\b`),
 		regexp.MustCompile(`\b(?:user|by|for|from|of) ([a-z]+)(?:[^a-z@.\-]|$)`),
 		regexp.MustCompile(`\b(?:did|has|have|had) ([a-z]+) (?:run|ran|make|made|ask|asked|send|sent|submit|submitted|perform|performed|execute|executed|issue|issued)\b`),
+		// "everything frank tried to access"
+		regexp.MustCompile(`\b([a-z]+) (?:tried|attempted|accessed|queried|requested|viewed)\b`),
 	}
 	// activityRe names what a person does through askmesh: each is a
 	// recorded tool call ("how many queries did carol run").
-	activityRe = regexp.MustCompile(`\b(?:quer(?:y|ies)|questions|requests|searches|lookups|tool calls)\b`)
-	cmpNumRe   = regexp.MustCompile(`(?:\b(over|above|more than|greater than|larger than|bigger than|higher than|longer than|exceeding|in excess of|at least|no less than|under|below|less than|smaller than|lower than|shorter than|at most|no more than|up to)|(>=|<=|>|<))\s*$`)
-	negBoolRe  = regexp.MustCompile(`\b(?:un|not |non-?)(\w+)`)
+	accessCountRe = regexp.MustCompile(`\b(?:how many times|how often)\b.*\b(?:accessed|queried|viewed|looked at|read)\b`)
+	activityRe    = regexp.MustCompile(`\b(?:quer(?:y|ies)|questions|requests|searches|lookups|tool calls)\b`)
+	cmpNumRe      = regexp.MustCompile(`(?:\b(over|above|more than|greater than|larger than|bigger than|higher than|longer than|exceeding|in excess of|at least|no less than|under|below|less than|smaller than|lower than|shorter than|at most|no more than|up to)|(>=|<=|>|<))\s*$`)
+	negBoolRe     = regexp.MustCompile(`\b(?:un|not |non-?)(\w+)`)
 
 	describeLeadRe    = regexp.MustCompile(`^\W*describe\b`)
 	accessRe          = regexp.MustCompile(`\b(?:access(?:ed|es|ing)?|activity|activities|tried|attempt(?:s|ed)?|queried|asked|requests?|calls|denied|denials?|refused|allowed|audit(?:ed)?)\b`)
@@ -471,6 +474,11 @@ func (p *Planner) auditCue(a *analysis, ap, best *catalog.Product) bool {
 		}
 	}
 	if didRe.MatchString(a.free) || permissionRe.MatchString(a.free) {
+		return true
+	}
+	// "how many times was customer data accessed": the log's count of it,
+	// not the product's figures.
+	if accessCountRe.MatchString(a.free) {
 		return true
 	}
 	// "how many queries did carol run": a person's activity, by name.
