@@ -130,6 +130,7 @@ func (m *analyses) put(a *analysis) {
 }
 
 func (p *Planner) read(q string, now time.Time) *analysis {
+	q = expandShorthand(q)
 	a := &analysis{q: q, low: asciiLower(q), now: now, matched: &matches{m: map[*regexp.Regexp]bool{}}}
 	a.toks = tokenize(q)
 	a.w = parseWhen(a.low, now)
@@ -166,6 +167,35 @@ func (p *Planner) read(q string, now time.Time) *analysis {
 		return m.kind != mColumn && m.kind != mColumnPart
 	})
 	return a
+}
+
+// shorthand is what people type for speed ("new custs last qtr", "loan
+// apps in H1 2026"), written out before the question is read; none of them
+// is a prefix of the demo's identifiers (txn-, cust-), which stay as typed.
+var shorthand = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`(?i)\byrs?\b`), "year"},
+	{regexp.MustCompile(`(?i)\bqtrs?\b`), "quarter"},
+	{regexp.MustCompile(`(?i)\bm(?:n)?ths?\b`), "month"},
+	{regexp.MustCompile(`(?i)\bwks?\b`), "week"},
+	{regexp.MustCompile(`(?i)\bcusts\b`), "customers"},
+	{regexp.MustCompile(`(?i)\btxns\b`), "transactions"},
+	{regexp.MustCompile(`(?i)\bloan apps?\b`), "loan applications"},
+	// A half year is its months: "from January to June 2026".
+	{regexp.MustCompile(`(?i)\b(?:h1|first half)(?: of)?( (?:19|20)\d{2})?\b`), "from January to June$1"},
+	{regexp.MustCompile(`(?i)\b(?:h2|second half)(?: of)?( (?:19|20)\d{2})?\b`), "from July to December$1"},
+}
+
+// expandShorthand writes out the shorthand in q.
+func expandShorthand(q string) string {
+	for _, s := range shorthand {
+		if s.re.MatchString(q) {
+			q = s.re.ReplaceAllString(q, s.with)
+		}
+	}
+	return q
 }
 
 // has reports whether the lower-cased question matches re. A question is
