@@ -52,6 +52,7 @@ func init() {
 		ruleUnmatched,
 		ruleAmbiguous,
 		ruleAmbiguousWord,
+		ruleInitialState,
 		ruleNoProduct,
 		ruleAnomalies,
 		ruleShare,
