@@ -667,7 +667,16 @@ func rowSummary(prod *catalog.Product, v *toolView, row []any, lead []string) st
 			return
 		}
 		seen[c] = true
-		fields = append(fields, textfmt.Humanize(c)+" "+formatField(prod, c, row[i]))
+		f := textfmt.Humanize(c) + " " + formatField(prod, c, row[i])
+		// An amount in its row's currency says it: "amount 57,452.88 EUR",
+		// where records ranked by amount mix currencies.
+		if u := unitColumnOf(prod, c); u != "" {
+			if j := col(v, u); j >= 0 && row[j] != nil {
+				f += " " + textfmt.Cell(row[j])
+				seen[u] = true
+			}
+		}
+		fields = append(fields, f)
 	}
 	for _, c := range lead {
 		add(c)
@@ -683,6 +692,20 @@ func rowSummary(prod *catalog.Product, v *toolView, row []any, lead []string) st
 		s = key + " (" + s + ")"
 	}
 	return s
+}
+
+// unitColumnOf is the column naming the unit of prod's column c, row by
+// row (currency for amount), or "".
+func unitColumnOf(prod *catalog.Product, c string) string {
+	if prod == nil {
+		return ""
+	}
+	for _, u := range prod.Units {
+		if u.Column == c {
+			return u.UnitColumn
+		}
+	}
+	return ""
 }
 
 // twoPlaces formats a number with two decimals.
@@ -783,8 +806,27 @@ func (p *Planner) recordsText(args tools.QueryRecordsArgs, v *toolView) string {
 	if shown < len(v.Rows) {
 		sep = fmt.Sprintf(". The first %d: ", shown)
 	}
-	return fmt.Sprintf("%s %s %s%s %s%s%s%s%s%s.", textfmt.GroupThousands(fmt.Sprint(n)), prodName, textfmt.Plural(n, "record", "records"),
+	out := fmt.Sprintf("%s %s %s%s %s%s%s%s%s%s.", textfmt.GroupThousands(fmt.Sprint(n)), prodName, textfmt.Plural(n, "record", "records"),
 		filters, period, total, orderText(prod, args.OrderBy), sep, strings.Join(rows, "; "), source(prodName))
+	if len(args.OrderBy) > 0 {
+		if u := unitColumnOf(prod, args.OrderBy[0].Field); u != "" && distinct(v, u) > 1 {
+			out += fmt.Sprintf(" They are ranked by %s as recorded, each in its own %s, not converted.", textfmt.Humanize(args.OrderBy[0].Field), textfmt.Humanize(u))
+		}
+	}
+	return out
+}
+
+// distinct counts the values of column c in v's rows.
+func distinct(v *toolView, c string) int {
+	i := col(v, c)
+	if i < 0 {
+		return 0
+	}
+	seen := map[string]bool{}
+	for _, row := range v.Rows {
+		seen[textfmt.Cell(row[i])] = true
+	}
+	return len(seen)
 }
 
 func (p *Planner) getText(args tools.GetRecordArgs, v *toolView) string {

@@ -1277,10 +1277,24 @@ func singularAfter(a *analysis, off int) bool {
 		if t.low == "one" {
 			return true
 		}
+		// The noun phrase's last word is its noun ("the largest
+		// international transfers"): up to a stopword, a time phrase or
+		// the end.
+		for k+1 < len(a.toks) && a.toks[k+1].kind == tokWord && !stopword[a.toks[k+1].low] && !inTimePhrase(a, k+1) {
+			k++
+		}
+		t = a.toks[k]
 		// A noun: singular when stemming left it whole or only dropped an e.
 		return !strings.HasSuffix(t.low, "s") || strings.HasSuffix(t.low, "ss")
 	}
 	return false
+}
+
+// inTimePhrase reports whether token k is part of a period the question
+// names ("last month").
+func inTimePhrase(a *analysis, k int) bool {
+	t := a.toks[k]
+	return slices.ContainsFunc(a.w.spans, func(sp [2]int) bool { return t.start < sp[1] && t.end > sp[0] })
 }
 
 // countAsked is a number of rows asked for ("show me 10 transactions").
