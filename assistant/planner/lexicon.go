@@ -2,6 +2,7 @@ package planner
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,6 +45,35 @@ type lexicon struct {
 	// so a word every product shares ("region") weighs less than a rare one.
 	spread map[string]int
 	idRes  []idPattern
+	// levels read "the highest risk rating" as the column's value high.
+	levels []levelPattern
+}
+
+// levelPattern is a categorical column whose values include high and low:
+// "highest"/"lowest" before its name asks for rows at that level, not for
+// a ranking of the levels.
+type levelPattern struct {
+	re *regexp.Regexp
+}
+
+// whichBeforeRe ranks something else by the level: "which region has the
+// highest risk rating" is the region with the most rows at level high.
+var whichBeforeRe = regexp.MustCompile(`(?i)\b(?:which|what)\b`)
+
+// rewrite says the level as the column's value: "the highest risk rating"
+// is "the risk rating high", "which region has the highest risk rating"
+// "which region has the most risk rating high".
+func (l levelPattern) rewrite(q string) string {
+	ms := l.re.FindAllStringSubmatchIndex(q, -1)
+	for i := len(ms) - 1; i >= 0; i-- {
+		m := ms[i]
+		with := q[m[4]:m[5]] + " " + strings.ToLower(q[m[2]:m[3]])
+		if whichBeforeRe.MatchString(q[:m[0]]) {
+			with = "most " + with
+		}
+		q = q[:m[0]] + with + q[m[1]:]
+	}
+	return q
 }
 
 // idPattern recognises a product's record identifiers from its key
@@ -57,6 +87,23 @@ type idPattern struct {
 
 func newLexicon(products []*catalog.Product) *lexicon {
 	lx := &lexicon{products: products, byFirst: map[string][]*entry{}, vocab: map[string]bool{}, spread: map[string]int{}}
+	seenLevel := map[string]bool{}
+	for _, p := range products {
+		for _, c := range p.Columns {
+			if !slices.Contains(c.Values, "high") || !slices.Contains(c.Values, "low") {
+				continue
+			}
+			phrases := []string{regexp.QuoteMeta(strings.ReplaceAll(c.Name, "_", " "))}
+			if first, _, ok := strings.Cut(c.Name, "_"); ok {
+				phrases = append(phrases, regexp.QuoteMeta(first)) // "risk" of risk_rating
+			}
+			alt := strings.Join(phrases, "|")
+			if !seenLevel[alt] {
+				seenLevel[alt] = true
+				lx.levels = append(lx.levels, levelPattern{re: regexp.MustCompile(`(?i)\b(high|low)est\s+(` + alt + `)\b`)})
+			}
+		}
+	}
 	seenSpread := map[string]map[string]bool{}
 	add := func(text string, e entry) {
 		ws := words(text)

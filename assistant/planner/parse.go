@@ -131,6 +131,9 @@ func (m *analyses) put(a *analysis) {
 
 func (p *Planner) read(q string, now time.Time) *analysis {
 	q = expandShorthand(q)
+	for _, l := range p.lex.levels {
+		q = l.rewrite(q)
+	}
 	a := &analysis{q: q, low: asciiLower(q), now: now, matched: &matches{m: map[*regexp.Regexp]bool{}}}
 	a.toks = tokenize(q)
 	a.w = parseWhen(a.low, now)
