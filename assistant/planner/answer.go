@@ -6,6 +6,7 @@ import (
 	"github.com/askmesh/askmesh/internal/textfmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/askmesh/askmesh/catalog"
 	"github.com/askmesh/askmesh/tools"
@@ -584,15 +585,28 @@ func (p *Planner) metricsText(args tools.QueryMetricsArgs, v *toolView) string {
 			}
 			return fmt.Sprintf("The %d %ss with the %s %s%s %s: %s%s.", len(rows), grain, word, label0, filters, period, strings.Join(ss, ", "), source(prodName))
 		}
-		first, last := rows[0], rows[len(rows)-1]
-		// A last period not over yet ends the run at the one before: 28
-		// new customers in 4 days of December read as a fall from 372.
-		sofar := ""
-		if b := textfmt.Bucket(last[pcol], grain); len(rows) > 2 && slices.ContainsFunc(v.Caveats, func(c string) bool { return strings.HasPrefix(c, b+" is not over") }) {
-			sofar = fmt.Sprintf("; %s so far: %s", b, val(last, m0))
-			rows = rows[:len(rows)-1]
-			last = rows[len(rows)-1]
+		// A first or last period that holds only part of its days (cut by
+		// the range, or not over) is left out of the run's ends and said
+		// apart: 28 new customers in 4 days of December read as a fall
+		// from 372.
+		var apart []string
+		if len(rows) > 3 {
+			if why := partialBucket(v.Caveats, rows[0][pcol], grain); why != "" {
+				apart = append(apart, fmt.Sprintf("%s (%s): %s", textfmt.Bucket(rows[0][pcol], grain), why, val(rows[0], m0)))
+				rows = rows[1:]
+			}
 		}
+		if len(rows) > 2 {
+			if why := partialBucket(v.Caveats, rows[len(rows)-1][pcol], grain); why != "" {
+				apart = append(apart, fmt.Sprintf("%s (%s): %s", textfmt.Bucket(rows[len(rows)-1][pcol], grain), why, val(rows[len(rows)-1], m0)))
+				rows = rows[:len(rows)-1]
+			}
+		}
+		sofar := ""
+		if len(apart) > 0 {
+			sofar = "; part " + textfmt.Plural(len(apart), grain, grain+"s") + ": " + strings.Join(apart, ", ")
+		}
+		first, last := rows[0], rows[len(rows)-1]
 		hi := first
 		mi := col(v, m0)
 		for _, row := range rows[1:] {
@@ -692,6 +706,44 @@ func rowSummary(prod *catalog.Product, v *toolView, row []any, lead []string) st
 		s = key + " (" + s + ")"
 	}
 	return s
+}
+
+// partialBucket says why the period bucket that starts on start holds only
+// part of its days, from the caveats the tools gave ("so far", "cut by the
+// period's start"), or "".
+func partialBucket(caveats []string, start any, grain string) string {
+	s, _ := start.(string)
+	from, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return ""
+	}
+	var to time.Time
+	switch grain {
+	case "day":
+		to = from
+	case "week":
+		to = from.AddDate(0, 0, 6)
+	case "month":
+		to = from.AddDate(0, 1, -1)
+	case "quarter":
+		to = from.AddDate(0, 3, -1)
+	case "year":
+		to = from.AddDate(1, 0, -1)
+	default:
+		return ""
+	}
+	text := textfmt.Period(from.Format("2006-01-02") + ".." + to.Format("2006-01-02"))
+	for _, c := range caveats {
+		switch {
+		case strings.HasPrefix(c, text+" is not over"):
+			return "so far"
+		case strings.HasPrefix(c, text+" is cut by the period's start"):
+			return "cut by the period's start"
+		case strings.HasPrefix(c, text+" is cut by the period's end"):
+			return "cut by the period's end"
+		}
+	}
+	return ""
 }
 
 // unitColumnOf is the column naming the unit of prod's column c, row by
