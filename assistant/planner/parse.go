@@ -191,8 +191,15 @@ var shorthand = []struct {
 	{regexp.MustCompile(`(?i)\b(?:h2|second half)(?: of)?( (?:19|20)\d{2})?\b`), "from July to December$1"},
 }
 
+// anyShorthandRe finds any of shorthand's words at once: most questions
+// have none, and are then read as typed.
+var anyShorthandRe = regexp.MustCompile(`(?i)\b(?:yrs?|qtrs?|mn?ths?|wks?|custs|txns|apps?|h[12]|half)\b`)
+
 // expandShorthand writes out the shorthand in q.
 func expandShorthand(q string) string {
+	if !anyShorthandRe.MatchString(q) {
+		return q
+	}
 	for _, s := range shorthand {
 		if s.re.MatchString(q) {
 			q = s.re.ReplaceAllString(q, s.with)

@@ -16,8 +16,10 @@ import (
 // hundreds. "Still submitted", "in status submitted" and "pending" are
 // the status and read as such by the other rules.
 var ruleInitialState = rule{
-	name:    "initial-state",
-	applies: func(f *features) bool { return f.product != nil && f.audit == nil },
+	name: "initial-state",
+	applies: func(f *features) bool {
+		return f.product != nil && f.audit == nil && initialStateActRe.MatchString(f.a.low)
+	},
 	plan: func(p *Planner, a *analysis, f *features) *intent {
 		m := initialStateActRe.FindStringSubmatchIndex(a.low)
 		if m == nil {
