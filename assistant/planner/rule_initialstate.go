@@ -37,7 +37,8 @@ var ruleInitialState = rule{
 		if col == "" || statusSaidRe.MatchString(a.low) {
 			return nil
 		}
-		q := strings.TrimRight(strings.TrimSpace(a.q), "?.! ")
+		// Offsets are a.low's, which is a.q's: trimmed at the end only.
+		q := strings.TrimRight(a.q, "?.! \t\n")
 		end := min(m[1], len(q))
 		verb := initialStateMade[value] // "were submitted" -> "were made"
 		if a.low[m[4]:m[5]] == "submit" {
@@ -48,9 +49,9 @@ var ruleInitialState = rule{
 			// "did carol submit": the act, not a status anyone is in.
 			return p.parseAs(made, f.prev, a.now, f.queryable)
 		}
-		start, stillSaid := m[4], "still in "+col+" "+value
+		start, stillSaid := m[4], "still in "+textfmt.Humanize(col)+" "+value
 		if m[2] >= 0 {
-			start, stillSaid = m[2], "are still in "+col+" "+value // "were submitted" -> "are still in status submitted"
+			start, stillSaid = m[2], "are still in "+textfmt.Humanize(col)+" "+value // "were submitted" -> "are still in status submitted"
 		}
 		still := q[:start] + stillSaid + q[end:] + "?"
 		made, still = strings.Join(strings.Fields(made), " "), strings.Join(strings.Fields(still), " ")

@@ -41,4 +41,9 @@ func TestRuleInitialState(t *testing.T) {
 	if !slices.Equal(status, []bool{false, true}) {
 		t.Errorf("options filter on status submitted: %v, want the first without and the second with", status)
 	}
+	// Typed with spaces around it: the same options, words intact.
+	spaced := p.parse("  How many applications were submitted last month?  ", nil, testNow)
+	if spaced.clarify == nil || !slices.Equal(spaced.clarify.Options, in.clarify.Options) {
+		t.Errorf("options of the question with spaces around it: %+v, want %+v", spaced.clarify, in.clarify.Options)
+	}
 }
