@@ -42,6 +42,29 @@ func BenchmarkDecide(b *testing.B) {
 	}
 }
 
+// BenchmarkDecideFreshGoroutine is a decision as a request makes it: on a
+// goroutine of its own, whose stack starts small, as every HTTP request's
+// does.
+func BenchmarkDecideFreshGoroutine(b *testing.B) {
+	e := demoEngine(b)
+	ctx := context.Background()
+	for name, in := range benchInputs(b, e) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			done := make(chan error)
+			for b.Loop() {
+				go func() {
+					_, err := e.Decide(ctx, in)
+					done <- err
+				}()
+				if err := <-done; err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkBarePreparedOPA(b *testing.B) {
 	e := demoEngine(b)
 	pq := preparedDecision(b, e)
