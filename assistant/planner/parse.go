@@ -238,7 +238,7 @@ var (
 	listRe         = regexp.MustCompile(`^\W*(?:(?:can|could) you |please )?(?:show|list|display|give|get|fetch|pull|find|what are|which are|let me see|i want to see|i'd like to see)\b`)
 	supRe          = regexp.MustCompile(`\b(?:the\s+)?(?:(\d+)\s+)?(top|largest|biggest|highest|smallest|lowest|cheapest|most expensive|latest|most recent|newest|recent|oldest|earliest|first|last)\b(?:\s+(\d+))?`)
 	whichRe        = regexp.MustCompile(`\b(?:which|what)\s+(?:(\d+)\s+)?(\w+(?:\s\w+)?)\b`)
-	bestRe         = regexp.MustCompile(`\b(best|most|highest|largest|biggest|greatest|top|max(?:imum)?|worst|least|lowest|fewest|smallest|min(?:imum)?|poorest)\b`)
+	bestRe         = regexp.MustCompile(`\b(best|most|highest|largest|biggest|greatest|longest|top|max(?:imum)?|worst|least|lowest|fewest|smallest|shortest|min(?:imum)?|poorest)\b`)
 	groupRe        = regexp.MustCompile(`\b(?:by|per|for each|for every|in each|from each|of each|across|broken down by|split by|grouped by|group by|breakdown by|break down by)\s+(?:the\s+|each\s+)?`)
 	piiRe          = regexp.MustCompile(`\b(?:pii|personal (?:data|information|details)|personally identifiable)\b`)
 	whoRe          = regexp.MustCompile(`\b(?:who|which (?:users?|people|persons?|subjects?|accounts?|employees?|staff))\b`)
@@ -262,14 +262,14 @@ var (
 	accessRe          = regexp.MustCompile(`\b(?:access(?:ed|es|ing)?|activity|activities|tried|attempt(?:s|ed)?|queried|asked|requests?|calls|denied|denials?|refused|allowed|audit(?:ed)?)\b`)
 	permissionRe      = regexp.MustCompile(`\b(?:who|which (?:users?|people|groups?))\s+(?:has|have|gets?|is allowed to|are allowed to|can|could|may)\s+(?:access|see|read|view|query|look at)\b`)
 	whoAccessedRe     = regexp.MustCompile(`\b(?:who|which users?|which people)\b.*\b(?:accessed|read|viewed|queried|looked at|tried|asked|saw|downloaded|exported)\b`)
-	withSuperlativeRe = regexp.MustCompile(`\b(\w+)\s+(?:with|that had|that have|that has|having|had|has|have)\s+(?:the\s+)?(?:best|most|highest|largest|biggest|greatest|worst|least|lowest|fewest|smallest)\b`)
+	withSuperlativeRe = regexp.MustCompile(`\b(\w+)\s+(?:with|that had|that have|that has|having|had|has|have)\s+(?:the\s+)?(?:best|most|highest|largest|biggest|greatest|longest|worst|least|lowest|fewest|smallest|shortest)\b`)
 	topNRe            = regexp.MustCompile(`\b(?:top|best|worst|bottom)\s*(\d+)?\s+`)
 	supAdjRe          = regexp.MustCompile(`\b(?:biggest|largest|greatest|highest|smallest|lowest)\s+`)
 	mostRe            = regexp.MustCompile(`\b(?:most|fewest|least)\b`)
 	totalRe           = regexp.MustCompile(`\b(?:total|sum)\b`)
 	howMuchRe         = regexp.MustCompile(`\bhow much\b`)
 	averageRe         = regexp.MustCompile(`\b(?:average|avg|mean)\b`)
-	howLongRe         = regexp.MustCompile(`\bhow long\b`)
+	howLongRe         = regexp.MustCompile(`\b(?:how long|longest|shortest)\b`)
 	rateRe            = regexp.MustCompile(`\b(?:rate|ratio|percentage|share)\b`)
 	howWhatRe         = regexp.MustCompile(`\b(?:how|what)\b`)
 )
@@ -1123,7 +1123,7 @@ func (p *Planner) rank(a *analysis, prod *catalog.Product, metric string) rankin
 		if m == nil {
 			return true
 		}
-		desc := !slices.Contains([]string{"worst", "least", "lowest", "fewest", "smallest", "min", "minimum", "poorest"}, m[1])
+		desc := !slices.Contains([]string{"worst", "least", "lowest", "fewest", "smallest", "shortest", "min", "minimum", "poorest"}, m[1])
 		// For costs, the best is the lowest.
 		if strings.Contains(metric, "cost") && (m[1] == "best" || m[1] == "worst") {
 			desc = !desc
@@ -1159,6 +1159,11 @@ func (p *Planner) rank(a *analysis, prod *catalog.Product, metric string) rankin
 		r = ranking{column: col, desc: dir(), limit: 1, found: true}
 		if t := a.toks[k]; strings.HasSuffix(t.low, "s") && !strings.HasSuffix(t.low, "ss") {
 			r.limit = 5
+		}
+		// "the 3 topics with the shortest ...": as many as said.
+		if n := a.toks[max(k-1, 0)]; k > 0 && n.kind == tokNumber && n.num >= 1 && n.num <= 100 && n.num == math.Trunc(n.num) {
+			r.limit = int(n.num)
+			a.toks[k-1].used = true
 		}
 		a.toks[k].used = true
 		return r

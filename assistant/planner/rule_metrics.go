@@ -185,8 +185,9 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 		metrics = nonEmpty(metricBy(prod, isCount))
 	}
 	if a.has(howLongRe) && !strongMetric {
-		// "how long do calls take": a length of time, the metric that
-		// measures one (a product without any is declined as unmatched).
+		// "how long do calls take", "the longest calls": a length of
+		// time, the metric that measures one (a product without any is
+		// declined as unmatched).
 		if m := metricBy(prod, func(m catalog.Metric) bool { return durationUnits[strings.ToLower(m.Unit)] }); m != "" {
 			metrics = []string{m}
 		}

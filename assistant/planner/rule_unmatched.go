@@ -250,11 +250,30 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 			// product's average amount, or its count, would answer another
 			// question.
 			add(averagedDuration(a, k))
+		case (t.low == "longest" || t.low == "shortest") && prod != nil && !hasDurationMetric(prod):
+			// "which campaign ran the longest": a length of time none of
+			// the product's metrics measures.
+			add(t.low)
 		case t.low == "how" && k+1 < len(a.toks) && a.toks[k+1].low == "long" && prod != nil && !hasDurationMetric(prod):
 			// "how long does it take to decide a loan": a length of time,
 			// which none of the product's metrics measures; its average
 			// amount would answer another question.
 			add("how long")
+		case (t.low == "more" || t.low == "fewer" || t.low == "less") && k+2 < len(a.toks) && a.toks[k+1].low == "than" &&
+			(a.toks[k+2].low == "once" || a.toks[k+2].low == "twice" || k+3 < len(a.toks) && a.toks[k+3].low == "times"):
+			// "customers who contacted us more than once": a count per
+			// customer, which no metric computes; the count of every
+			// contact would answer another question.
+			w := t.low + " than " + a.toks[k+2].raw
+			if a.toks[k+2].low != "once" && a.toks[k+2].low != "twice" {
+				w += " times"
+			}
+			add(w)
+		case t.low == "first" && k+1 < len(a.toks) && (a.toks[k+1].low == "contact" || a.toks[k+1].low == "call" || a.toks[k+1].low == "time"):
+			// "resolved on the first contact": which contact was a
+			// customer's first is no column; the resolution rate of all
+			// would answer another question.
+			add("first " + a.toks[k+1].low)
 		case (t.low == "more" || t.low == "fewer" || t.low == "less") && k+3 < len(a.toks) && a.toks[k+1].low == "than" &&
 			(a.toks[k+2].kind == tokNumber || countWords[a.toks[k+2].low]) && p.anyProductWordAt(a, k+3):
 			// "customers with more than one loan": a count per customer,
