@@ -152,7 +152,8 @@ func init() {
 	for _, w := range strings.Fields(`churn churned nps revenue revenues profit profits profitability margin margins
 		income ebitda ltv cac arpu roi retention satisfaction csat delinquency delinquencies arrears default defaults
 		defaulted writeoff writeoffs losses equity liquidity exposure apr yield headcount salary salaries attrition
-		balance balances interest tenure lose lost losing`) {
+		balance balances interest tenure lose lost losing book portfolio outstanding lend lent disbursed disbursement
+		disbursements`) {
 		conceptWords[w] = true
 	}
 }
@@ -317,6 +318,11 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 				}
 			}
 			add(strings.Join(ws, " "))
+		case t.low == "lend" || t.low == "lent":
+			// "how much did we lend": money paid out, which no product
+			// records (the lending domain's word matches the product, but
+			// its amounts are what was requested).
+			add(t.low)
 		case conceptWords[t.low] && !covered[k] && !p.lex.vocab[t.stem]:
 			if k+1 < len(a.toks) && metricHeads[a.toks[k+1].low] {
 				continue // said with its head
