@@ -59,6 +59,15 @@ var (
 	sizeWords    = map[string]bool{"size": true, "sizes": true}
 )
 
+// costMetric reports whether a metric of prod is a cost or a spend, by its
+// name or description.
+func costMetric(prod *catalog.Product) bool {
+	return slices.ContainsFunc(prod.Metrics, func(m catalog.Metric) bool {
+		d := strings.ToLower(m.Name + " " + m.Description)
+		return strings.Contains(d, "cost") || strings.Contains(d, "spen") || strings.Contains(d, "budget")
+	})
+}
+
 // countWords are small numbers said in words.
 var countWords = map[string]bool{"one": true, "two": true, "three": true, "four": true, "five": true, "six": true,
 	"seven": true, "eight": true, "nine": true, "ten": true, "once": true, "twice": true}
@@ -330,6 +339,16 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 			add(t.low)
 		case t.low == "cost" && k+2 < len(a.toks) && a.toks[k+1].low == "per" && !byMetric[k+2]:
 			add("cost per " + a.toks[k+2].low) // "cost per click"
+		case (t.low == "cost" || t.low == "costs") && !byMetric[k] && prod != nil && !costMetric(prod):
+			// "the customer acquisition cost": a cost, of a product no
+			// metric of which is one (a campaign's cost is its budget, and
+			// marketing-campaigns has cost_per_conversion); its count of
+			// new customers would answer another question.
+			w := t.low
+			if k > 0 && content(k-1) && !questionWord[a.toks[k-1].low] {
+				w = a.toks[k-1].low + " " + w
+			}
+			add(w)
 		case prod != nil && content(k) && !known(k) && k > 0 && passiveAux[a.toks[k-1].low] && participle(t.low) &&
 			(k+1 == len(a.toks) || a.toks[k+1].low != "as"): // "flagged as fraud" names "fraud"
 			// "how many complaints were escalated": a state the rows must
