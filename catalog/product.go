@@ -263,12 +263,9 @@ func (p *Product) UnitOf(metric string) (UnitSpec, bool) {
 		case *Agg:
 			switch e.Func {
 			case AggSum, AggAvg, AggMin, AggMax:
-				for _, u := range p.Units {
-					if u.Column == e.Column {
-						found = u
-						return true
-					}
-				}
+				u, ok := p.UnitOfColumn(e.Column)
+				found = u
+				return ok
 			}
 		case *Binary:
 			return walk(e.Left) || walk(e.Right)
@@ -279,6 +276,17 @@ func (p *Product) UnitOf(metric string) (UnitSpec, bool) {
 		return UnitSpec{}, false
 	}
 	return found, true
+}
+
+// UnitOfColumn returns the unit declaration of column, when its unit varies
+// by row (amount, in each row's currency).
+func (p *Product) UnitOfColumn(column string) (UnitSpec, bool) {
+	for _, u := range p.Units {
+		if u.Column == column {
+			return u, true
+		}
+	}
+	return UnitSpec{}, false
 }
 
 // Binding tells a backend where the product's data lives.

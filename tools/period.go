@@ -270,7 +270,7 @@ func partialBucket(r Range, grain string, now time.Time) (PartialPeriod, bool) {
 	now = now.UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	tomorrow := today.AddDate(0, 0, 1)
-	from, end, ok := grainBounds(today, grain)
+	from, end, ok := GrainBounds(today, grain)
 	if !ok { // a day is counted in whole days
 		return PartialPeriod{}, false
 	}

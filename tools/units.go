@@ -155,7 +155,7 @@ func cutBuckets(r Range, grain string) []cutBucket {
 	if r.From.IsZero() || r.To.IsZero() || !r.To.After(r.From) {
 		return nil
 	}
-	first, firstEnd, ok := grainBounds(r.From, grain)
+	first, firstEnd, ok := GrainBounds(r.From, grain)
 	if !ok {
 		return nil
 	}
@@ -168,7 +168,7 @@ func cutBuckets(r Range, grain string) []cutBucket {
 		out = append(out, cutBucket{side: "start", bucket: first.Format("2006-01-02"), from: first, end: firstEnd,
 			inFrom: r.From, inEnd: end, days: days(r.From, end)})
 	}
-	last, lastEnd, _ := grainBounds(r.To.AddDate(0, 0, -1), grain)
+	last, lastEnd, _ := GrainBounds(r.To.AddDate(0, 0, -1), grain)
 	if lastEnd.After(r.To) && len(out) == 1 && last.Equal(first) {
 		out[0].side = "start and end" // one period, cut on both sides
 		return out
@@ -184,9 +184,9 @@ func cutBuckets(r Range, grain string) []cutBucket {
 	return out
 }
 
-// grainBounds is the period of grain holding t's day (end exclusive);
+// GrainBounds is the period of grain holding t's day (end exclusive);
 // false for the day grain, whose periods a range never cuts.
-func grainBounds(t time.Time, grain string) (time.Time, time.Time, bool) {
+func GrainBounds(t time.Time, grain string) (time.Time, time.Time, bool) {
 	t = t.UTC()
 	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	switch grain {

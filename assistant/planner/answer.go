@@ -717,22 +717,12 @@ func partialBucket(caveats []string, start any, grain string) string {
 	if err != nil {
 		return ""
 	}
-	var to time.Time
-	switch grain {
-	case "day":
-		to = from
-	case "week":
-		to = from.AddDate(0, 0, 6)
-	case "month":
-		to = from.AddDate(0, 1, -1)
-	case "quarter":
-		to = from.AddDate(0, 3, -1)
-	case "year":
-		to = from.AddDate(1, 0, -1)
-	default:
-		return ""
+	// The bucket's whole period, as the tools name it in their caveats.
+	bFrom, bEnd, ok := tools.GrainBounds(from, grain)
+	if !ok {
+		return "" // days: never cut, and none is said not over
 	}
-	text := textfmt.Period(from.Format("2006-01-02") + ".." + to.Format("2006-01-02"))
+	text := textfmt.Period(bFrom.Format("2006-01-02") + ".." + bEnd.AddDate(0, 0, -1).Format("2006-01-02"))
 	for _, c := range caveats {
 		switch {
 		case strings.HasPrefix(c, text+" is not over"):
@@ -752,12 +742,8 @@ func unitColumnOf(prod *catalog.Product, c string) string {
 	if prod == nil {
 		return ""
 	}
-	for _, u := range prod.Units {
-		if u.Column == c {
-			return u.UnitColumn
-		}
-	}
-	return ""
+	u, _ := prod.UnitOfColumn(c)
+	return u.UnitColumn
 }
 
 // twoPlaces formats a number with two decimals.

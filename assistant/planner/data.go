@@ -174,18 +174,24 @@ func sumOfColumnAt(a *analysis, prod *catalog.Product, k int) string {
 		if m.product != prod || m.kind != mColumn || m.i != k {
 			continue
 		}
-		if sum := metricBy(prod, func(x catalog.Metric) bool { return strings.EqualFold(x.Expression, "sum("+m.column+")") }); sum != "" {
+		if sum := sumMetric(prod, m.column); sum != "" {
 			return sum
 		}
 	}
 	return ""
 }
 
+// sumMetric is prod's metric that sums column, or "".
+func sumMetric(prod *catalog.Product, column string) string {
+	return metricBy(prod, func(x catalog.Metric) bool { return strings.EqualFold(x.Expression, "sum("+column+")") })
+}
+
 // productWordAt reports whether token k is a word of prod's name or a
-// synonym ("transaction" of customer-transactions).
+// synonym ("transaction" of customer-transactions); of any product's when
+// prod is nil.
 func productWordAt(a *analysis, prod *catalog.Product, k int) bool {
 	return slices.ContainsFunc(a.ms, func(m mention) bool {
-		return m.product == prod && m.i <= k && k < m.j && (m.kind == mName || m.kind == mNamePart || m.kind == mSynonym)
+		return (prod == nil || m.product == prod) && m.i <= k && k < m.j && (m.kind == mName || m.kind == mNamePart || m.kind == mSynonym)
 	})
 }
 

@@ -145,10 +145,8 @@ func (p *Planner) read(q string, now time.Time) *analysis {
 	}
 	a.free = string(free)
 	for k := range a.toks {
-		for _, sp := range a.w.spans {
-			if a.toks[k].start < sp[1] && a.toks[k].end > sp[0] {
-				a.toks[k].used = true
-			}
+		if inTimePhrase(a, k) {
+			a.toks[k].used = true
 		}
 	}
 	// "called Clara Murphy", "named 'Summer Special Offer'" introduce a
@@ -269,7 +267,7 @@ var (
 	totalRe           = regexp.MustCompile(`\b(?:total|sum)\b`)
 	howMuchRe         = regexp.MustCompile(`\bhow much\b`)
 	averageRe         = regexp.MustCompile(`\b(?:average|avg|mean)\b`)
-	howLongRe         = regexp.MustCompile(`\b(?:how long|longest|shortest)\b`)
+	lengthAskedRe     = regexp.MustCompile(`\b(?:how long|longest|shortest)\b`)
 	rateRe            = regexp.MustCompile(`\b(?:rate|ratio|percentage|share)\b`)
 	howWhatRe         = regexp.MustCompile(`\b(?:how|what)\b`)
 )
@@ -857,7 +855,9 @@ func percentAt(a *analysis, k int) bool {
 }
 
 // timeUnits are lengths of time in seconds, by the words that name them.
-var timeUnits = map[string]float64{"second": 1, "seconds": 1, "sec": 1, "secs": 1, "minute": 60, "minutes": 60, "min": 60, "mins": 60,
+// Metric units use them too ("minutes"), and their one-letter forms.
+var timeUnits = map[string]float64{"s": 1, "h": 3600, "d": 86400,
+	"second": 1, "seconds": 1, "sec": 1, "secs": 1, "minute": 60, "minutes": 60, "min": 60, "mins": 60,
 	"hour": 3600, "hours": 3600, "hr": 3600, "hrs": 3600, "day": 86400, "days": 86400, "week": 604800, "weeks": 604800}
 
 // inColumnUnit is number token k in col's unit: "2 hours" of
@@ -1193,7 +1193,7 @@ func (p *Planner) rank(a *analysis, prod *catalog.Product, metric string) rankin
 	// the biggest (marketing) channel by conversions, the largest loan type
 	for _, m := range supAdjRe.FindAllStringIndex(a.free, -1) {
 		k := tokenAt(a.toks, m[1])
-		if k >= 0 && k+1 < len(a.toks) && p.productWordAt(a, prod, k) {
+		if k >= 0 && k+1 < len(a.toks) && productWordAt(a, prod, k) {
 			k++ // "marketing" of "marketing channel"
 		}
 		if k < 0 {
@@ -1213,17 +1213,6 @@ func (p *Planner) rank(a *analysis, prod *catalog.Product, metric string) rankin
 		return r
 	}
 	return r
-}
-
-// productWordAt reports whether token k is a word of prod's name, synonyms
-// or tags.
-func (p *Planner) productWordAt(a *analysis, prod *catalog.Product, k int) bool {
-	for _, m := range a.ms {
-		if m.product == prod && (m.kind == mName || m.kind == mNamePart || m.kind == mSynonym) && m.i <= k && k < m.j {
-			return true
-		}
-	}
-	return false
 }
 
 // breakdownDimension is the first dimension of a brief's breakdown: not an

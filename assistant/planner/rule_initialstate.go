@@ -57,7 +57,7 @@ var ruleInitialState = rule{
 		made, still = strings.Join(strings.Fields(made), " "), strings.Join(strings.Fields(still), " ")
 		c := &assistant.Clarification{
 			Question: fmt.Sprintf("%q can mean every %s made, or only those still in %s %s. Which do you mean?",
-				a.q[m[4]:m[5]], strings.ReplaceAll(singular(f.product.Name), "-", " "), textfmt.Humanize(col), value),
+				a.q[m[4]:m[5]], strings.ReplaceAll(strings.TrimSuffix(f.product.Name, "s"), "-", " "), textfmt.Humanize(col), value),
 			Options: []assistant.ClarificationOption{
 				{Label: "every one made", Question: textfmt.Capitalize(made)},
 				{Label: "still " + value, Question: textfmt.Capitalize(still)},
@@ -77,9 +77,3 @@ var (
 	// submitted", "submitted status", "currently submitted".
 	statusSaidRe = regexp.MustCompile(`\b(?:still|status|state|currently|remain(?:s|ing)?|left)\s+(?:(?:in|as)\s+)?(?:status\s+)?submitted\b|\bsubmitted\s+(?:status|state)\b|\bin\s+submitted\b`)
 )
-
-// singular drops a plural s from a product name's last word
-// ("loan-applications" is a loan application).
-func singular(name string) string {
-	return strings.TrimSuffix(name, "s")
-}

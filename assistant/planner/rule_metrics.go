@@ -41,7 +41,7 @@ func (p *Planner) namedRowColumn(a *analysis, prod *catalog.Product, filters []t
 		if !ok || c.PrimaryKey || (c.Type != catalog.TypeNumber && c.Type != catalog.TypeInteger) {
 			continue
 		}
-		if metricBy(prod, func(x catalog.Metric) bool { return strings.EqualFold(x.Expression, "sum("+c.Name+")") }) == "" {
+		if sumMetric(prod, c.Name) == "" {
 			return c.Name, name
 		}
 	}
@@ -87,7 +87,7 @@ func (p *Planner) byMeasure(a *analysis, prod *catalog.Product) (phrase string, 
 			ws = append(ws, a.toks[i].low)
 		}
 		by := tokenAt(a.toks, loc[0])
-		return strings.Join(ws, " "), by > 0 && p.productWordAt(a, prod, by-1)
+		return strings.Join(ws, " "), by > 0 && productWordAt(a, prod, by-1)
 	}
 	return "", false
 }
@@ -184,11 +184,11 @@ func (p *Planner) metricsIntent(a *analysis, d *dataBase) *intent {
 		// the product.
 		metrics = nonEmpty(metricBy(prod, isCount))
 	}
-	if a.has(howLongRe) && !strongMetric {
+	if a.has(lengthAskedRe) && !strongMetric {
 		// "how long do calls take", "the longest calls": a length of
 		// time, the metric that measures one (a product without any is
 		// declined as unmatched).
-		if m := metricBy(prod, func(m catalog.Metric) bool { return durationUnits[strings.ToLower(m.Unit)] }); m != "" {
+		if m := metricBy(prod, isDuration); m != "" {
 			metrics = []string{m}
 		}
 	}

@@ -72,14 +72,6 @@ func costMetric(prod *catalog.Product) bool {
 var countWords = map[string]bool{"one": true, "two": true, "three": true, "four": true, "five": true, "six": true,
 	"seven": true, "eight": true, "nine": true, "ten": true, "once": true, "twice": true}
 
-// anyProductWordAt reports whether token k is a word of some product's name,
-// synonyms or tags ("loan", "transactions").
-func (p *Planner) anyProductWordAt(a *analysis, k int) bool {
-	return slices.ContainsFunc(a.ms, func(m mention) bool {
-		return (m.kind == mName || m.kind == mNamePart || m.kind == mSynonym) && m.i <= k && k < m.j
-	})
-}
-
 // durationWords name a span of time or an age: averaged, they need a
 // metric or a numeric column that holds it.
 var durationWords = map[string]bool{"time": true, "times": true, "duration": true, "durations": true, "age": true, "ages": true,
@@ -132,14 +124,13 @@ func averagedDuration(a *analysis, k int) string {
 	return ""
 }
 
-// durationUnits are the metric units that measure a length of time.
-var durationUnits = map[string]bool{"seconds": true, "minutes": true, "hours": true, "days": true, "s": true, "min": true, "h": true, "d": true}
+// isDuration reports whether m measures a length of time: its unit is one
+// (average_handle_minutes, in minutes).
+func isDuration(m catalog.Metric) bool { return timeUnits[strings.ToLower(m.Unit)] > 0 }
 
 // hasDurationMetric reports whether a metric of prod measures a length of
-// time (average_handle_minutes).
-func hasDurationMetric(prod *catalog.Product) bool {
-	return slices.ContainsFunc(prod.Metrics, func(m catalog.Metric) bool { return durationUnits[strings.ToLower(m.Unit)] })
-}
+// time.
+func hasDurationMetric(prod *catalog.Product) bool { return metricBy(prod, isDuration) != "" }
 
 // metricHeads end a phrase that names a metric ("default rate").
 var metricHeads = map[string]bool{"rate": true, "ratio": true, "score": true, "index": true, "margin": true}
@@ -285,7 +276,7 @@ func (p *Planner) unmatchedConcepts(a *analysis, prod *catalog.Product) []string
 			// would answer another question.
 			add("first " + a.toks[k+1].low)
 		case (t.low == "more" || t.low == "fewer" || t.low == "less") && k+3 < len(a.toks) && a.toks[k+1].low == "than" &&
-			(a.toks[k+2].kind == tokNumber || countWords[a.toks[k+2].low]) && p.anyProductWordAt(a, k+3):
+			(a.toks[k+2].kind == tokNumber || countWords[a.toks[k+2].low]) && productWordAt(a, nil, k+3):
 			// "customers with more than one loan": a count per customer,
 			// which no metric computes; counting every row would drop the
 			// condition.
@@ -402,7 +393,7 @@ func unsummedColumnAt(a *analysis, prod *catalog.Product, k int) string {
 		if !ok || c.Type != catalog.TypeNumber || c.PrimaryKey {
 			continue
 		}
-		if metricBy(prod, func(x catalog.Metric) bool { return strings.EqualFold(x.Expression, "sum("+c.Name+")") }) == "" {
+		if sumMetric(prod, c.Name) == "" {
 			return c.Name
 		}
 	}
